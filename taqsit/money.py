@@ -1,0 +1,101 @@
+"""Money: Decimal only, rounded to the currency's minor unit with ROUND_HALF_UP, in one place.
+
+Amounts are stored as ``DecimalField(max_digits=14, decimal_places=3)`` whatever the currency; the currency
+decides how many of those places are used (2 for USD, 3 for KWD, 0 for JPY...), per ISO 4217 / CLDR via Babel.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+
+from babel.numbers import get_currency_precision, list_currencies
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+
+ZERO = Decimal("0")
+MAX_DIGITS = 14
+DECIMAL_PLACES = 3
+MONEY_MAX = Decimal("99999999999.999")
+
+
+def MoneyField(**kwargs) -> models.DecimalField:  # noqa: N802 - reads like a field class
+    """The one field type for amounts."""
+    kwargs.setdefault("max_digits", MAX_DIGITS)
+    kwargs.setdefault("decimal_places", DECIMAL_PLACES)
+    return models.DecimalField(**kwargs)
+
+
+@lru_cache(maxsize=None)
+def currency_codes() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def currency_validate(code: str) -> None:
+    """Raise ValidationError unless ``code`` is an ISO 4217 currency Babel knows."""
+    if code not in currency_codes():
+        raise ValidationError(f"{code!r} is not an ISO 4217 currency code.", code="invalid_currency")
+
+
+@lru_cache(maxsize=None)
+def minor_unit(currency: str) -> int:
+    """Digits after the decimal point for ``currency``: 2 for USD, 3 for KWD, 0 for JPY."""
+    return get_currency_precision(currency)
+
+
+@lru_cache(maxsize=None)
+def quantum(currency: str) -> Decimal:
+    """The smallest amount of ``currency``: Decimal('0.01') for USD, Decimal('1') for JPY."""
+    return Decimal(1).scaleb(-minor_unit(currency))
+
+
+def as_decimal(value: Decimal | int | str) -> Decimal:
+    """Parse ``value`` as a Decimal; floats are refused because they are not exact."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError(f"Money must be Decimal, int or str, not {type(value).__name__}.")
+    if isinstance(value, Decimal):
+        result = value
+    else:
+        try:
+            result = Decimal(str(value).strip())
+        except InvalidOperation as exc:
+            raise ValidationError(f"{value!r} is not a number.", code="invalid") from exc
+    if not result.is_finite():
+        raise ValidationError(f"{value!r} is not a finite number.", code="invalid")
+    return result
+
+
+def to_money(value: Decimal | int | str, currency: str) -> Decimal:
+    """Round ``value`` half-up to ``currency``'s minor unit."""
+    return as_decimal(value).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def money_floor(value: Decimal | int | str, currency: str) -> Decimal:
+    """Round ``value`` toward zero to ``currency``'s minor unit (for equal splits: the last share absorbs)."""
+    return as_decimal(value).quantize(quantum(currency), rounding=ROUND_DOWN)
+
+
+def is_exact(value: Decimal, currency: str) -> bool:
+    """True when ``value`` has no digits below ``currency``'s minor unit."""
+    return value == value.quantize(quantum(currency), rounding=ROUND_DOWN)
+
+
+def split_equal(amount: Decimal, parts: int, currency: str) -> list[Decimal]:
+    """Split ``amount`` into ``parts`` shares: each is amount/parts rounded down, the last takes the rest.
+
+    The shares always add up exactly to ``amount``, and the last is never smaller than the others.
+    """
+    if parts < 1:
+        raise ValueError("parts must be at least 1")
+    share = money_floor(amount / parts, currency)
+    return [share] * (parts - 1) + [amount - share * (parts - 1)]
+
+
+def sum_of(field: str, **filter_kwargs) -> Coalesce:
+    """``Coalesce(Sum(field), 0)`` typed as a money field, for aggregates and annotations."""
+    output = models.DecimalField(max_digits=MAX_DIGITS + 6, decimal_places=DECIMAL_PLACES)
+    if filter_kwargs:
+        return Coalesce(Sum(field, filter=models.Q(**filter_kwargs)), ZERO, output_field=output)
+    return Coalesce(Sum(field), ZERO, output_field=output)
