@@ -21,11 +21,13 @@ DECIMAL_PLACES = 3
 MONEY_MAX = Decimal("99999999999.999")
 
 
-def MoneyField(**kwargs) -> models.DecimalField:  # noqa: N802 - reads like a field class
-    """The one field type for amounts."""
-    kwargs.setdefault("max_digits", MAX_DIGITS)
-    kwargs.setdefault("decimal_places", DECIMAL_PLACES)
-    return models.DecimalField(**kwargs)
+class MoneyField(models.DecimalField):
+    """The one field type for amounts: DECIMAL(14, 3), whatever the currency."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("max_digits", MAX_DIGITS)
+        kwargs.setdefault("decimal_places", DECIMAL_PLACES)
+        super().__init__(*args, **kwargs)
 
 
 @lru_cache(maxsize=None)

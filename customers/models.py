@@ -1,0 +1,51 @@
+"""Customers: the people who buy on installment, with their language and channel opt-outs."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
+
+from taqsit.models import Language
+from taqsit.phone import E164_REGEX, e164_validator
+from taqsit.tenancy import TenantModel
+
+
+class Customer(TenantModel):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    phone = models.CharField(_("phone"), max_length=16, validators=[e164_validator], help_text=_("E.164"))
+    email = models.EmailField(_("e-mail"), blank=True)
+    national_id = models.CharField(_("national id"), max_length=50, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.ENGLISH)
+    notes = models.TextField(_("notes"), blank=True)
+    sms_opt_out = models.BooleanField(_("no SMS"), default=False)
+    email_opt_out = models.BooleanField(_("no e-mail"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "phone"], name="customer_phone_unique_per_merchant"),
+            models.UniqueConstraint(
+                "merchant",
+                Upper("national_id"),
+                condition=~Q(national_id=""),
+                name="customer_national_id_unique_per_merchant",
+            ),
+            models.CheckConstraint(condition=Q(phone__regex=E164_REGEX), name="customer_phone_e164"),
+            models.CheckConstraint(condition=~Q(name=""), name="customer_name_not_blank"),
+        ]
+        indexes = [models.Index(fields=["merchant", "name"], name="customer_merchant_name")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,294 @@
+"""Products, plans and their schedules.
+
+A plan's money invariants are database constraints, not Python checks: every installment is
+principal + interest and never over-paid, and a plan's ``amount_paid`` never exceeds what it owes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from installments.schedule import MAX_INSTALLMENTS, FinanceChargeMethod, Frequency
+from taqsit.money import ZERO, MoneyField
+from taqsit.tenancy import TenantModel, TenantQuerySet
+
+
+class Product(TenantModel):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    sku = models.CharField(_("SKU"), max_length=64, blank=True)
+    price = MoneyField(_("price"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "sku"], condition=~Q(sku=""), name="product_sku_unique_per_merchant"
+            ),
+            models.CheckConstraint(condition=Q(price__gt=0), name="product_price_gt_0"),
+            models.CheckConstraint(condition=~Q(name=""), name="product_name_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sku})" if self.sku else self.name
+
+
+class InstallmentPlan(TenantModel):
+    """One sale on credit (or one loan) and its schedule; totals kept in step by the services under a row lock."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending approval")
+        ACTIVE = "active", _("Active")
+        COMPLETED = "completed", _("Completed")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
+        DEFAULTED = "defaulted", _("Defaulted")
+
+    OPEN_STATUSES = (Status.ACTIVE, Status.DEFAULTED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.PositiveIntegerField(_("plan number"), editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="plans", verbose_name=_("customer")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    total_amount = MoneyField(_("total amount"))
+    down_payment = MoneyField(_("down payment"), default=ZERO)
+    finance_charge_method = models.CharField(
+        _("finance charge"), max_length=20, choices=FinanceChargeMethod.choices, default=FinanceChargeMethod.NONE
+    )
+    interest_rate = models.DecimalField(
+        _("annual interest rate (%)"), max_digits=8, decimal_places=4, default=Decimal("0")
+    )
+    finance_charge = MoneyField(_("finance charge amount"), default=ZERO)
+    total_payable = MoneyField(_("total payable"))
+    installment_amount = MoneyField(_("installment amount"))
+    number_of_installments = models.PositiveSmallIntegerField(_("number of installments"))
+    installment_frequency = models.CharField(_("frequency"), max_length=10, choices=Frequency.choices)
+    start_date = models.DateField(_("start date"))
+    first_due_date = models.DateField(_("first due date"), null=True, blank=True)
+    due_date = models.DateField(_("last due date"))
+    notes = models.TextField(_("notes"), blank=True)
+    # Running totals, changed only by the ledger services while they hold this row's lock.
+    amount_paid = MoneyField(_("amount paid"), default=ZERO, editable=False)
+    late_fees = MoneyField(_("late fees charged"), default=ZERO, editable=False)
+    last_payment_number = models.PositiveIntegerField(default=0, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, editable=False
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False
+    )
+    decided_at = models.DateTimeField(_("approved or rejected at"), null=True, blank=True, editable=False)
+    status_reason = models.TextField(_("reason for the last status change"), blank=True, editable=False)
+    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rescheduled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("installment plan")
+        verbose_name_plural = _("installment plans")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "number"], name="plan_number_unique_per_merchant"),
+            models.UniqueConstraint(
+                fields=["merchant", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="plan_idempotency_key_unique_per_merchant",
+            ),
+            models.CheckConstraint(condition=Q(total_amount__gt=0), name="plan_total_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(down_payment__gte=0) & Q(down_payment__lt=F("total_amount")),
+                name="plan_down_payment_range",
+            ),
+            models.CheckConstraint(condition=Q(finance_charge__gte=0), name="plan_finance_charge_gte_0"),
+            models.CheckConstraint(
+                condition=Q(total_payable=F("total_amount") + F("finance_charge")), name="plan_total_payable_sum"
+            ),
+            models.CheckConstraint(condition=Q(installment_amount__gt=0), name="plan_installment_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(number_of_installments__gte=1) & Q(number_of_installments__lte=MAX_INSTALLMENTS),
+                name="plan_number_of_installments_range",
+            ),
+            models.CheckConstraint(condition=Q(interest_rate__gte=0), name="plan_interest_rate_gte_0"),
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0) & Q(amount_paid__lte=F("total_payable") + F("late_fees")),
+                name="plan_amount_paid_within_owed",
+            ),
+            models.CheckConstraint(condition=Q(late_fees__gte=0), name="plan_late_fees_gte_0"),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | Q(amount_paid=F("total_payable") + F("late_fees")),
+                name="plan_completed_means_paid",
+            ),
+            models.CheckConstraint(condition=Q(due_date__gt=F("start_date")), name="plan_due_after_start"),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "status"], name="plan_merchant_status"),
+            models.Index(fields=["customer", "status"], name="plan_customer_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"P-{self.number:06d}"
+
+    @property
+    def remaining_balance(self) -> Decimal:
+        return self.total_payable + self.late_fees - self.amount_paid
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class PlanItem(models.Model):
+    """A line of the sale: a product or free text, quantity and unit price."""
+
+    plan = models.ForeignKey(InstallmentPlan, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    description = models.CharField(_("description"), max_length=255)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    unit_price = MoneyField(_("unit price"))
+    line_total = MoneyField(_("line total"))
+
+    class Meta:
+        verbose_name = _("plan item")
+        verbose_name_plural = _("plan items")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="plan_item_quantity_gte_1"),
+            models.CheckConstraint(condition=Q(unit_price__gt=0), name="plan_item_unit_price_gt_0"),
+            models.CheckConstraint(condition=~Q(description=""), name="plan_item_description_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.description}"
+
+
+class InstallmentQuerySet(TenantQuerySet):
+    def current(self) -> InstallmentQuerySet:
+        """Rows of the plan's schedule in force (a reschedule supersedes the unpaid ones, kept for history)."""
+        return self.filter(superseded_at__isnull=True)
+
+
+class Installment(TenantModel):
+    """One row of a schedule. ``amount_due`` = principal + interest; late fees are charged on top of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PARTIALLY_PAID = "partially_paid", _("Partially paid")
+        PAID = "paid", _("Paid")
+        OVERDUE = "overdue", _("Overdue")
+
+    plan = models.ForeignKey(InstallmentPlan, on_delete=models.CASCADE, related_name="installments")
+    number = models.PositiveSmallIntegerField(_("number"))
+    due_date = models.DateField(_("due date"))
+    amount_due = MoneyField(_("amount due"))
+    principal = MoneyField(_("principal"))
+    interest = MoneyField(_("interest"), default=ZERO)
+    amount_paid = MoneyField(_("amount paid"), default=ZERO)
+    principal_paid = MoneyField(default=ZERO)
+    interest_paid = MoneyField(default=ZERO)
+    late_fee = MoneyField(_("late fees charged"), default=ZERO)
+    late_fee_paid = MoneyField(_("late fees paid"), default=ZERO)
+    status = models.CharField(_("status"), max_length=15, choices=Status.choices, default=Status.PENDING)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    superseded_at = models.DateTimeField(_("superseded by a reschedule at"), null=True, blank=True)
+
+    objects = InstallmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("installment")
+        verbose_name_plural = _("installments")
+        ordering = ["plan", "number", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "number"],
+                condition=Q(superseded_at__isnull=True),
+                name="installment_number_unique_per_plan",
+            ),
+            models.CheckConstraint(condition=Q(amount_due__gt=0), name="installment_amount_due_gt_0"),
+            models.CheckConstraint(
+                condition=Q(amount_due=F("principal") + F("interest")), name="installment_due_is_principal_interest"
+            ),
+            models.CheckConstraint(
+                condition=Q(principal__gte=0) & Q(interest__gte=0), name="installment_parts_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(principal_paid__gte=0) & Q(principal_paid__lte=F("principal")),
+                name="installment_principal_paid_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(interest_paid__gte=0) & Q(interest_paid__lte=F("interest")),
+                name="installment_interest_paid_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_paid=F("principal_paid") + F("interest_paid")),
+                name="installment_paid_is_parts",
+            ),
+            models.CheckConstraint(
+                condition=Q(late_fee__gte=0) & Q(late_fee_paid__gte=0) & Q(late_fee_paid__lte=F("late_fee")),
+                name="installment_late_fee_paid_range",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="paid") & Q(amount_paid=F("amount_due")))
+                | (~Q(status="paid") & Q(amount_paid__lt=F("amount_due"))),
+                name="installment_paid_status_matches",
+            ),
+        ]
+        indexes = [
+            # The collections list and the daily jobs: unpaid current rows by due date.
+            models.Index(
+                fields=["merchant", "due_date"],
+                condition=Q(superseded_at__isnull=True) & ~Q(status="paid"),
+                name="installment_unpaid_by_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.due_date}"
+
+    @property
+    def amount_remaining(self) -> Decimal:
+        return self.amount_due - self.amount_paid
+
+    @property
+    def late_fee_remaining(self) -> Decimal:
+        return self.late_fee - self.late_fee_paid
+
+
+class LateFee(TenantModel):
+    """A late fee charged on an installment for one period; the unique key makes a fee impossible to charge twice."""
+
+    plan = models.ForeignKey(InstallmentPlan, on_delete=models.PROTECT, related_name="late_fee_charges")
+    installment = models.ForeignKey(Installment, on_delete=models.PROTECT, related_name="late_fee_charges")
+    period = models.DateField(_("period"), help_text=_("The day the fee is charged for."))
+    amount = MoneyField(_("amount"))
+    charged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("late fee")
+        verbose_name_plural = _("late fees")
+        ordering = ["-period"]
+        constraints = [
+            models.UniqueConstraint(fields=["installment", "period"], name="late_fee_once_per_period"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="late_fee_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on {self.period}"

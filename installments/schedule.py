@@ -1,0 +1,725 @@
+"""The schedule engine: pure functions from a plan's terms to its rows (no database).
+
+Every amount is a Decimal in the currency's minor unit. Every rounding is ROUND_HALF_UP of the exact value: a
+ratio is computed from exact operands and truncated to 50 digits before it is rounded to the unit, which gives
+the same answer as exact rational arithmetic (a half-way value is representable in 50 digits, so truncation
+never moves a value across it). Installments always add up exactly to what is owed.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal, Inexact, localcontext
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from taqsit.money import (
+    MONEY_MAX,
+    ZERO,
+    as_decimal,
+    currency_validate,
+    is_exact,
+    minor_unit,
+    money_floor,
+    quantum,
+    split_equal,
+    to_money,
+)
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly")
+    BIWEEKLY = "biweekly", _("Biweekly")
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+
+
+class FinanceChargeMethod(models.TextChoices):
+    NONE = "none", _("None")
+    FLAT = "flat", _("Flat")
+    DECLINING_BALANCE = "declining_balance", _("Declining balance")
+
+
+PERIODS_PER_YEAR = {
+    Frequency.WEEKLY: 52,
+    Frequency.BIWEEKLY: 26,
+    Frequency.MONTHLY: 12,
+    Frequency.QUARTERLY: 4,
+}
+MAX_INSTALLMENTS = 600
+MAX_INTEREST_RATE = Decimal("999.9999")  # annual percent
+RATE_DECIMAL_PLACES = 4
+
+# Errors about the frequency are reported on the plan's field name (the model and the API call it so), so a
+# form or serializer can attach them to the right input.
+FREQUENCY_FIELD = "installment_frequency"
+
+_DAYS_PER_PERIOD = {Frequency.WEEKLY: 7, Frequency.BIWEEKLY: 14}
+_MONTHS_PER_PERIOD = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3}
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    number: int  # 1..n
+    due_date: date
+    amount: Decimal  # principal + interest
+    principal: Decimal
+    interest: Decimal
+
+
+@dataclass(frozen=True)
+class Schedule:
+    currency: str
+    total_amount: Decimal
+    down_payment: Decimal
+    financed: Decimal  # total_amount - down_payment
+    finance_charge: Decimal  # sum of the interest column
+    total_payable: Decimal  # total_amount + finance_charge (includes the down payment)
+    installment_amount: Decimal  # the regular installment (row 1's amount)
+    rows: tuple[ScheduleRow, ...]
+
+    @property
+    def number_of_installments(self) -> int:
+        return len(self.rows)
+
+    @property
+    def last_due_date(self) -> date:
+        return self.rows[-1].due_date
+
+
+def due_date_for(anchor: date, frequency: str, periods: int) -> date:
+    """anchor + periods periods: 7k / 14k days, or k / 3k calendar months clamped to the month's last day."""
+    if frequency in _DAYS_PER_PERIOD:
+        return anchor + timedelta(days=_DAYS_PER_PERIOD[frequency] * periods)
+    if frequency in _MONTHS_PER_PERIOD:
+        index = anchor.year * 12 + anchor.month - 1 + _MONTHS_PER_PERIOD[frequency] * periods
+        year, month = divmod(index, 12)
+        month += 1
+        if not 1 <= year <= 9999:
+            raise ValueError(f"year {year} is out of range")
+        return date(year, month, min(anchor.day, calendar.monthrange(year, month)[1]))
+    raise ValidationError({FREQUENCY_FIELD: [_unknown_choice("frequency", frequency, Frequency)]})
+
+
+def schedule_build(
+    *,
+    currency: str,
+    total_amount: Decimal | int | str,
+    down_payment: Decimal | int | str | None = ZERO,
+    frequency: str,
+    start_date: date,
+    number_of_installments: int | None = None,
+    installment_amount: Decimal | int | str | None = None,
+    first_due_date: date | None = None,
+    due_date: date | None = None,
+    finance_charge_method: str = FinanceChargeMethod.NONE,
+    interest_rate: Decimal | int | str | None = None,
+) -> Schedule:
+    """The schedule of a plan: rows that add up exactly to financed + finance charge, due one period apart.
+
+    Give the number of installments, the installment amount, or both (they must agree). Every problem with the
+    input is reported at once, on its field, as a ValidationError.
+    """
+    errors: dict[str, list[str]] = {}
+    unit_currency = currency if _currency_check(currency, errors) else None
+
+    total = _money_input(errors, "total_amount", total_amount, unit_currency)
+    down = _money_input(errors, "down_payment", ZERO if down_payment is None else down_payment, unit_currency)
+    amount = None
+    if installment_amount is not None:
+        amount = _money_input(errors, "installment_amount", installment_amount, unit_currency)
+
+    if total is not None and total <= 0:
+        _add(errors, "total_amount", f"The total amount must be more than zero, not {total}.")
+    if down is not None:
+        if down < 0:
+            _add(errors, "down_payment", f"The down payment cannot be negative ({down}).")
+        elif total is not None and total > 0:
+            if down == total:
+                _add(
+                    errors,
+                    "down_payment",
+                    f"The down payment {down} is the whole total {total}: nothing is left to finance.",
+                )
+            elif down > total:
+                _add(errors, "down_payment", f"The down payment {down} is more than the total {total}.")
+    if amount is not None and amount <= 0:
+        _add(errors, "installment_amount", f"The installment amount must be more than zero, not {amount}.")
+
+    _installments_check(errors, number_of_installments)
+    if number_of_installments is None and installment_amount is None:
+        _add(errors, "number_of_installments", "Give the number of installments or the installment amount.")
+    _frequency_check(errors, frequency)
+    rate = _rate_check(errors, finance_charge_method, interest_rate)
+    _dates_check(errors, start_date, first_due_date, due_date)
+    if errors:
+        raise ValidationError(errors)
+
+    terms = _Terms(
+        currency=currency,
+        financed=total - down,
+        frequency=frequency,
+        method=finance_charge_method,
+        rate=rate,
+    )
+    columns = None
+    n = number_of_installments
+    try:
+        if n is None:
+            n, columns = _installments_for_amount(terms, amount)
+        else:
+            columns = _columns(terms, n)
+            if amount is not None:
+                _amount_agrees(errors, terms, n, amount, columns, down=down, total=total)
+    except ValidationError as exc:
+        _merge(errors, exc)
+
+    due_dates = None
+    if n is not None:
+        try:
+            due_dates = _due_dates(start_date, first_due_date, frequency, n)
+        except (ValueError, OverflowError):
+            _add(
+                errors,
+                "start_date",
+                f"{n} {frequency} installments from {start_date} run past the year 9999.",
+            )
+    if due_dates is not None and due_date is not None and due_date != due_dates[-1]:
+        _add(
+            errors,
+            "due_date",
+            f"The due date {due_date} is not the last installment's due date: with {n} {frequency} "
+            f"installments it is {due_dates[-1]}.",
+        )
+
+    finance_charge = sum(columns[2], ZERO) if columns is not None else ZERO
+    if total + finance_charge > MONEY_MAX:
+        _add(
+            errors,
+            "interest_rate",
+            f"The finance charge {finance_charge} makes the total payable {total + finance_charge}, "
+            f"more than the largest amount that can be recorded ({MONEY_MAX}).",
+        )
+    if errors:
+        raise ValidationError(errors)
+
+    rows = _rows(columns, due_dates)
+    return Schedule(
+        currency=currency,
+        total_amount=total,
+        down_payment=down,
+        financed=terms.financed,
+        finance_charge=finance_charge,
+        total_payable=total + finance_charge,
+        installment_amount=rows[0].amount,
+        rows=rows,
+    )
+
+
+def schedule_split(
+    *,
+    currency: str,
+    principal: Decimal,
+    interest: Decimal,
+    number_of_installments: int,
+    frequency: str,
+    start_date: date,
+    first_due_date: date | None = None,
+) -> tuple[ScheduleRow, ...]:
+    """Used by reschedule: spread an unpaid principal and interest evenly over new rows (equal split of the
+    amount, interest split the same way, principal = amount - interest); rows add up exactly to both."""
+    errors: dict[str, list[str]] = {}
+    unit_currency = currency if _currency_check(currency, errors) else None
+    principal = _money_input(errors, "principal", principal, unit_currency)
+    interest = _money_input(errors, "interest", interest, unit_currency)
+    if principal is not None and principal < 0:
+        _add(errors, "principal", f"The principal to reschedule cannot be negative ({principal}).")
+    if interest is not None and interest < 0:
+        _add(errors, "interest", f"The interest to reschedule cannot be negative ({interest}).")
+    if principal == 0 and interest == 0:
+        _add(
+            errors,
+            "principal",
+            "Nothing is left to reschedule: the principal and the interest are both zero.",
+        )
+    _installments_check(errors, number_of_installments)
+    _frequency_check(errors, frequency)
+    _dates_check(errors, start_date, first_due_date, None)
+    if errors:
+        raise ValidationError(errors)
+
+    n = number_of_installments
+    owed = principal + interest
+    amounts = split_equal(owed, n, currency)
+    interests = split_equal(interest, n, currency)
+    principals = [a - i for a, i in zip(amounts, interests, strict=True)]
+    if amounts[0] < quantum(currency):
+        _add(
+            errors,
+            "number_of_installments",
+            _too_small(owed, n, currency, what="The amount to reschedule", fixed=True),
+        )
+    elif min(principals) < 0:
+        _add(
+            errors,
+            "number_of_installments",
+            f"The principal {principal} is too small to carry the interest {interest} over {n} installments "
+            f"(installment {principals.index(min(principals)) + 1} would have a negative principal): "
+            f"use fewer installments.",
+        )
+    try:
+        due_dates = _due_dates(start_date, first_due_date, frequency, n)
+    except (ValueError, OverflowError):
+        _add(errors, "start_date", f"{n} {frequency} installments from {start_date} run past the year 9999.")
+    if errors:
+        raise ValidationError(errors)
+    return _rows((amounts, principals, interests), due_dates)
+
+
+# The arithmetic ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Terms:
+    currency: str
+    financed: Decimal
+    frequency: str
+    method: str
+    rate: Decimal | None
+
+    @property
+    def periods_per_year(self) -> int:
+        return PERIODS_PER_YEAR[self.frequency]
+
+    @property
+    def unit(self) -> Decimal:
+        return quantum(self.currency)
+
+    def describe(self) -> str:
+        return f"{self.financed} financed at {self.rate}% a year"
+
+
+def _product(*factors: Decimal | int) -> Decimal:
+    """The exact product of a few amounts, rates and counts (Inexact is trapped: it never rounds)."""
+    with localcontext() as ctx:
+        ctx.prec = 100
+        ctx.traps[Inexact] = True
+        result = Decimal(1)
+        for factor in factors:
+            result *= factor
+        return result
+
+
+def _round_ratio(numerator: Decimal, denominator: Decimal | int, currency: str) -> Decimal:
+    """numerator / denominator (exact, non-negative) rounded half up to the unit, as exact arithmetic would.
+
+    The quotient is truncated to 50 digits: a value at or above a half-way point (which has far fewer digits)
+    stays at or above it, a value below stays below, so the rounding matches the exact rational's.
+    """
+    with localcontext() as ctx:
+        ctx.prec = 50
+        ctx.rounding = ROUND_DOWN
+        quotient = numerator / denominator
+    return to_money(quotient, currency)
+
+
+def _flat_charge(terms: _Terms, n: int) -> Decimal:
+    """round(financed x rate/100 x n / periods per year)."""
+    return _round_ratio(_product(terms.financed, terms.rate, n), 100 * terms.periods_per_year, terms.currency)
+
+
+def _owed(terms: _Terms, n: int) -> Decimal:
+    """What the installments add up to, for none and flat."""
+    if terms.method == FinanceChargeMethod.FLAT:
+        return terms.financed + _flat_charge(terms, n)
+    return terms.financed
+
+
+def _annuity_payment(terms: _Terms, n: int) -> Decimal:
+    """round(financed x r / (1 - (1 + r)^-n)), r = rate/100/periods per year, from the exact value.
+
+    With d = 100 x periods per year, r = rate/d and the payment is
+    financed x rate x (d+rate)^n / (d x ((d+rate)^n - d^n)): powers of exact decimals, computed exactly with
+    as many digits as they need, then one division.
+    """
+    d = 100 * terms.periods_per_year
+    base = d + terms.rate
+    with localcontext() as ctx:
+        ctx.prec = n * (len(base.as_tuple().digits) + len(str(d))) + 64
+        ctx.traps[Inexact] = True
+        grown = base**n
+        numerator = terms.financed * terms.rate * grown
+        denominator = d * (grown - Decimal(d) ** n)
+    return _round_ratio(numerator, denominator, terms.currency)
+
+
+def _regular_amount(terms: _Terms, n: int) -> Decimal:
+    """Row 1's amount for n installments."""
+    if terms.method == FinanceChargeMethod.DECLINING_BALANCE:
+        return _annuity_payment(terms, n)
+    return money_floor(_owed(terms, n) / n, terms.currency)
+
+
+def _columns(terms: _Terms, n: int) -> tuple[list[Decimal], list[Decimal], list[Decimal]]:
+    """(amounts, principals, interests) for n installments; ValidationError when a row cannot be paid."""
+    if terms.method == FinanceChargeMethod.DECLINING_BALANCE:
+        return _declining_columns(terms, n)
+    currency = terms.currency
+    owed = _owed(terms, n)
+    charge = owed - terms.financed
+    amounts = split_equal(owed, n, currency)
+    interests = split_equal(charge, n, currency)
+    principals = [a - i for a, i in zip(amounts, interests, strict=True)]
+    if amounts[0] < terms.unit:
+        flat = terms.method == FinanceChargeMethod.FLAT
+        what = "The amount owed" if flat else "The financed amount"
+        raise ValidationError(
+            {"number_of_installments": [_too_small(owed, n, currency, what=what, fixed=not flat)]}
+        )
+    if min(principals) < 0:
+        # The equal splits of the amount and of the charge round down separately; when the principal per row
+        # is only a few units, the last row's principal can come out negative. Allocation could not pay it.
+        raise ValidationError(
+            {
+                "number_of_installments": [
+                    f"{terms.financed} financed is too little to spread over {n} installments with a finance "
+                    f"charge of {charge}: installment {principals.index(min(principals)) + 1} would have a "
+                    f"negative principal. Use fewer installments."
+                ]
+            }
+        )
+    return amounts, principals, interests
+
+
+def _declining_columns(terms: _Terms, n: int) -> tuple[list[Decimal], list[Decimal], list[Decimal]]:
+    """The amortization table: fixed payment, interest on the balance, the last row pays what is left."""
+    currency, d = terms.currency, 100 * terms.periods_per_year
+    payment = _annuity_payment(terms, n)
+    if payment < terms.unit:
+        raise ValidationError(
+            {
+                "number_of_installments": [
+                    _too_small(terms.financed, n, currency, what="The financed amount", fixed=False)
+                ]
+            }
+        )
+    amounts, principals, interests = [], [], []
+    balance = terms.financed
+    for number in range(1, n):
+        interest = _round_ratio(_product(balance, terms.rate), d, currency)
+        principal = payment - interest
+        if principal <= 0:
+            raise ValidationError(
+                {
+                    "interest_rate": [
+                        f"At {terms.rate}% a year over {n} {terms.frequency} installments, installment "
+                        f"{number}'s interest {interest} takes the whole payment {payment} and repays "
+                        f"nothing of the {balance} owed: lower the rate or the number of installments."
+                    ]
+                }
+            )
+        if principal >= balance:
+            raise ValidationError(
+                {
+                    "number_of_installments": [
+                        f"{terms.describe()} is paid off by installment {number} when every installment is "
+                        f"rounded to {payment}, leaving nothing for the last {n - number}: use fewer "
+                        f"installments."
+                    ]
+                }
+            )
+        amounts.append(payment)
+        principals.append(principal)
+        interests.append(interest)
+        balance -= principal
+    interest = _round_ratio(_product(balance, terms.rate), d, currency)
+    amounts.append(balance + interest)
+    principals.append(balance)
+    interests.append(interest)
+    return amounts, principals, interests
+
+
+def _amount_agrees(
+    errors: dict[str, list[str]],
+    terms: _Terms,
+    n: int,
+    amount: Decimal,
+    columns: tuple[list[Decimal], list[Decimal], list[Decimal]],
+    *,
+    down: Decimal,
+    total: Decimal,
+) -> None:
+    """Both n and the installment amount given: they must describe this very schedule."""
+    amounts = columns[0]
+    if terms.method == FinanceChargeMethod.DECLINING_BALANCE:
+        if amount != amounts[0]:
+            _add(
+                errors,
+                "installment_amount",
+                f"The installment {amount} does not match the payment {amounts[0]} for {terms.describe()} "
+                f"over {n} {terms.frequency} installments.",
+            )
+        return
+    owed = sum(amounts, ZERO)
+    if amount * n == owed:
+        return
+    charge = owed - terms.financed
+    owed_text = f"the total {total}"
+    if charge:
+        owed_text += f" plus the finance charge {charge} ({total + charge})"
+    if amounts[0] == amounts[-1]:
+        hint = f"{n} installments of {amounts[0]} would."
+    else:
+        hint = (
+            f"For {n} installments leave the installment amount empty: {_describe_split(amounts)}."
+            if n > 1
+            else ""
+        )
+    _add(
+        errors,
+        "installment_amount",
+        f"Down payment {down} + {n} × {amount} = {down + amount * n} does not equal {owed_text}. "
+        f"{hint}".strip(),
+    )
+
+
+def _installments_for_amount(
+    terms: _Terms, amount: Decimal
+) -> tuple[int, tuple[list[Decimal], list[Decimal], list[Decimal]]]:
+    """Only the installment amount given: the (smallest) number of installments it pays off exactly."""
+    if terms.method == FinanceChargeMethod.DECLINING_BALANCE:
+        # The payment falls as n grows (exact value, then monotone rounding): search for the first n whose
+        # payment is not above the amount.
+        low, high = 1, MAX_INSTALLMENTS + 1
+        while low < high:
+            middle = (low + high) // 2
+            if _annuity_payment(terms, middle) <= amount:
+                high = middle
+            else:
+                low = middle + 1
+        if low <= MAX_INSTALLMENTS and _annuity_payment(terms, low) == amount:
+            return low, _columns(terms, low)
+        first_below = low
+    else:
+        first_below = None
+        for n in range(1, MAX_INSTALLMENTS + 1):
+            if amount * n == _owed(terms, n):
+                return n, _columns(terms, n)
+            if first_below is None and _regular_amount(terms, n) < amount:
+                first_below = n
+        if first_below is None:
+            first_below = MAX_INSTALLMENTS + 1
+    raise ValidationError({"installment_amount": [_no_whole_number_message(terms, amount, first_below)]})
+
+
+def _no_whole_number_message(terms: _Terms, amount: Decimal, first_below: int) -> str:
+    """Explain that no n fits the amount, and suggest the nearest n on either side."""
+    if terms.method == FinanceChargeMethod.DECLINING_BALANCE:
+        problem = (
+            f"{amount} is not the installment for {terms.describe()} for any number of {terms.frequency} "
+            f"installments from 1 to {MAX_INSTALLMENTS}"
+        )
+    elif terms.method == FinanceChargeMethod.FLAT:
+        problem = (
+            f"No number of installments of {amount} adds up to {terms.financed} financed plus its flat "
+            f"finance charge at {terms.rate}% a year"
+        )
+    else:
+        problem = f"{terms.financed} is not a whole number of installments of {amount}"
+    if first_below > MAX_INSTALLMENTS:
+        problem = (
+            f"Installments of {amount} do not pay off {terms.financed} financed"
+            f"{'' if terms.method == FinanceChargeMethod.NONE else ' with its finance charge'} within "
+            f"{MAX_INSTALLMENTS} installments, the most allowed"
+        )
+    choices = []
+    for n in (first_below - 1, first_below):
+        if not 1 <= n <= MAX_INSTALLMENTS:
+            continue
+        try:
+            amounts = _columns(terms, n)[0]
+        except ValidationError:
+            continue
+        if terms.method == FinanceChargeMethod.DECLINING_BALANCE or amounts[0] == amounts[-1]:
+            choices.append((n, f"of {amounts[0]}"))
+        else:
+            choices.append((n, f"({_describe_split(amounts)})"))
+    if not choices:
+        return f"{problem}: give the number of installments instead."
+    suggestion = " or ".join(
+        f"{n} installment{'s' if n > 1 else ''} {text}" if index == 0 else f"{n} {text}"
+        for index, (n, text) in enumerate(choices)
+    )
+    return f"{problem}: try {suggestion}."
+
+
+# Small helpers ----------------------------------------------------------------------------------------------
+
+
+def _rows(
+    columns: tuple[list[Decimal], list[Decimal], list[Decimal]], due_dates: list[date]
+) -> tuple[ScheduleRow, ...]:
+    amounts, principals, interests = columns
+    return tuple(
+        ScheduleRow(number=number, due_date=due, amount=amount, principal=principal, interest=interest)
+        for number, (due, amount, principal, interest) in enumerate(
+            zip(due_dates, amounts, principals, interests, strict=True), start=1
+        )
+    )
+
+
+def _due_dates(start_date: date, first_due_date: date | None, frequency: str, n: int) -> list[date]:
+    """Counted from the anchor, never from the previous row, so month ends do not drift."""
+    if first_due_date is not None:
+        return [due_date_for(first_due_date, frequency, k - 1) for k in range(1, n + 1)]
+    return [due_date_for(start_date, frequency, k) for k in range(1, n + 1)]
+
+
+def _describe_split(amounts: list[Decimal]) -> str:
+    return f"{len(amounts) - 1} of {amounts[0]} and a last one of {amounts[-1]}"
+
+
+def _too_small(owed: Decimal, n: int, currency: str, *, what: str, fixed: bool) -> str:
+    """A row would be zero; when what is owed does not depend on n (``fixed``), say how many rows fit."""
+    unit = quantum(currency)
+    advice = f"use at most {int(owed / unit)}" if fixed else "use fewer installments"
+    return f"{what} {owed} is too small for {n} installments of at least {unit} each: {advice}."
+
+
+def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def _merge(errors: dict[str, list[str]], exc: ValidationError) -> None:
+    for field, messages in exc.message_dict.items():
+        errors.setdefault(field, []).extend(messages)
+
+
+def _unknown_choice(what: str, value: object, choices: type[models.TextChoices]) -> str:
+    return f"{value!r} is not a {what}: choose one of {', '.join(choices.values)}."
+
+
+def _currency_check(currency: str, errors: dict[str, list[str]]) -> bool:
+    try:
+        currency_validate(currency)
+    except ValidationError as exc:
+        errors.setdefault("currency", []).extend(exc.messages)
+        return False
+    return True
+
+
+def _money_input(
+    errors: dict[str, list[str]], field: str, value: Decimal | int | str, currency: str | None
+) -> Decimal | None:
+    """Parse an amount (a float raises TypeError); None, with the error recorded, when it cannot be used."""
+    try:
+        amount = as_decimal(value)
+    except ValidationError as exc:
+        errors.setdefault(field, []).extend(exc.messages)
+        return None
+    if abs(amount) > MONEY_MAX:
+        _add(errors, field, f"{amount} is more than the largest amount that can be recorded ({MONEY_MAX}).")
+        return None
+    if currency is None:
+        return amount
+    if not is_exact(amount, currency):
+        _add(
+            errors,
+            field,
+            f"{amount} has more decimal places than {currency} allows ({minor_unit(currency)}).",
+        )
+        return None
+    return to_money(amount, currency)
+
+
+def _installments_check(errors: dict[str, list[str]], n: object) -> None:
+    if n is None:
+        return
+    if isinstance(n, bool) or not isinstance(n, int):
+        _add(
+            errors, "number_of_installments", f"The number of installments must be a whole number, not {n!r}."
+        )
+    elif not 1 <= n <= MAX_INSTALLMENTS:
+        _add(
+            errors,
+            "number_of_installments",
+            f"The number of installments must be from 1 to {MAX_INSTALLMENTS}, not {n}.",
+        )
+
+
+def _frequency_check(errors: dict[str, list[str]], frequency: str) -> None:
+    if frequency not in Frequency.values:
+        _add(errors, FREQUENCY_FIELD, _unknown_choice("frequency", frequency, Frequency))
+
+
+def _rate_check(errors: dict[str, list[str]], method: str, interest_rate: object) -> Decimal | None:
+    """The annual percent rate the method needs: none for `none`, 0 < rate <= MAX for the others."""
+    if method not in FinanceChargeMethod.values:
+        _add(
+            errors,
+            "finance_charge_method",
+            _unknown_choice("finance charge method", method, FinanceChargeMethod),
+        )
+    if interest_rate is None:
+        rate = None
+    else:
+        try:
+            rate = as_decimal(interest_rate)
+        except ValidationError as exc:
+            errors.setdefault("interest_rate", []).extend(exc.messages)
+            return None
+    if method == FinanceChargeMethod.NONE:
+        if rate:
+            _add(
+                errors,
+                "interest_rate",
+                f"An interest rate of {rate}% needs a finance charge method (flat or declining balance); "
+                f"with no finance charge leave the rate empty.",
+            )
+        return None
+    if method not in FinanceChargeMethod.values:
+        return None
+    label = FinanceChargeMethod(method).label.lower()
+    if rate is None:
+        _add(errors, "interest_rate", f"A {label} finance charge needs an annual interest rate.")
+    elif not ZERO < rate <= MAX_INTEREST_RATE:
+        _add(
+            errors,
+            "interest_rate",
+            f"The interest rate for a {label} finance charge must be more than 0% and at most "
+            f"{MAX_INTEREST_RATE}%, not {rate}%.",
+        )
+    elif rate != rate.quantize(Decimal(1).scaleb(-RATE_DECIMAL_PLACES), rounding=ROUND_DOWN):
+        _add(errors, "interest_rate", f"{rate}% has more than {RATE_DECIMAL_PLACES} decimal places.")
+    else:
+        return rate
+    return None
+
+
+def _dates_check(
+    errors: dict[str, list[str]], start_date: object, first_due_date: object, due_date: object
+) -> None:
+    for field, value in (
+        ("start_date", start_date),
+        ("first_due_date", first_due_date),
+        ("due_date", due_date),
+    ):
+        if value is not None and (isinstance(value, datetime) or not isinstance(value, date)):
+            _add(errors, field, f"{value!r} is not a date.")
+    if start_date is None:
+        _add(errors, "start_date", "The start date is required.")
+    if (
+        first_due_date is not None
+        and "start_date" not in errors
+        and "first_due_date" not in errors
+        and first_due_date <= start_date
+    ):
+        _add(
+            errors,
+            "first_due_date",
+            f"The first due date {first_due_date} must be after the start date {start_date}.",
+        )

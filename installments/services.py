@@ -1,0 +1,568 @@
+"""Products and the plan lifecycle: create, approve, reject, cancel, reschedule, mark defaulted, delete.
+
+Each service runs in one transaction and locks the plan row before changing it, the same lock the ledger
+services take, so a lifecycle change and a payment can never interleave.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from customers.models import Customer
+from installments.models import Installment, InstallmentPlan, LateFee, PlanItem, Product
+from installments.schedule import Schedule, ScheduleRow, schedule_build, schedule_split
+from installments.signals import plan_activated
+from taqsit.dates import merchant_today
+from taqsit.models import Merchant, User
+from taqsit.money import ZERO, as_decimal, is_exact, minor_unit
+from taqsit.permissions import Action, permission_require
+
+Status = InstallmentPlan.Status
+
+PRODUCT_FIELDS = ("name", "sku", "price", "is_active")
+
+
+def _merchant_for(actor: User, merchant: Merchant | None) -> Merchant:
+    if actor.is_superuser and merchant is not None:
+        return merchant
+    if actor.merchant is None:
+        raise ValidationError({"merchant": "Choose the merchant."})
+    return actor.merchant
+
+
+def _same_merchant(actor: User, obj: Any) -> None:
+    """Another merchant's object does not exist for this actor."""
+    if not actor.is_superuser and obj.merchant_id != actor.merchant_id:
+        raise type(obj).DoesNotExist(f"No {type(obj).__name__} matches the given query.")
+
+
+def _money_check(errors: dict, field: str, value: Any, currency: str, *, allow_zero: bool = False) -> Decimal | None:
+    """Parse a money input; a problem is added to ``errors`` under ``field``."""
+    if value is None or value == "":
+        errors[field] = ["This field is required."]
+        return None
+    try:
+        amount = as_decimal(value)
+    except (ValidationError, TypeError):
+        errors[field] = [f"{value!r} is not an amount."]
+        return None
+    if amount < 0 or (amount == 0 and not allow_zero):
+        errors[field] = [f"{amount} must be greater than zero."]
+    elif not is_exact(amount, currency):
+        errors[field] = [f"{amount} has more decimal places than {currency} allows ({minor_unit(currency)})."]
+    return amount
+
+
+# Products ------------------------------------------------------------------------------------------------
+
+
+def _product_save(product: Product) -> Product:
+    errors: dict[str, list[str]] = {}
+    product.name = (product.name or "").strip()
+    product.sku = (product.sku or "").strip()
+    price = _money_check(errors, "price", product.price, product.merchant.currency)
+    if price is not None and "price" not in errors:
+        product.price = price
+    if product.sku:
+        twin = (
+            Product.objects.filter(merchant_id=product.merchant_id, sku=product.sku).exclude(pk=product.pk).first()
+        )
+        if twin is not None:
+            errors["sku"] = [f"The SKU {product.sku} is already used by {twin.name}."]
+    try:
+        product.full_clean(exclude=list(errors), validate_constraints=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            product.save()
+    except IntegrityError as exc:
+        raise ValidationError({"sku": f"The SKU {product.sku} is already used."}) from exc
+    return product
+
+
+@transaction.atomic
+def product_create(*, actor: User, merchant: Merchant | None = None, **fields: Any) -> Product:
+    """Register a product sold on installment."""
+    permission_require(actor, Action.PRODUCT_WRITE)
+    unknown = set(fields) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    return _product_save(Product(merchant=_merchant_for(actor, merchant), **fields))
+
+
+@transaction.atomic
+def product_update(*, actor: User, product: Product, **fields: Any) -> Product:
+    """Edit a product; plans already sold keep their own item prices."""
+    permission_require(actor, Action.PRODUCT_WRITE)
+    _same_merchant(actor, product)
+    unknown = set(fields) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    for name, value in fields.items():
+        setattr(product, name, value)
+    return _product_save(product)
+
+
+# Plans ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemInput:
+    product: Product | None
+    description: str
+    quantity: int
+    unit_price: Decimal
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+def _items_parse(merchant: Merchant, items: list[dict] | None) -> tuple[list[ItemInput], dict]:
+    """Validate the sale's lines; products must be the merchant's own."""
+    parsed: list[ItemInput] = []
+    problems: list[str] = []
+    for index, raw in enumerate(items or [], start=1):
+        product = raw.get("product")
+        if product is not None and not isinstance(product, Product):
+            product = Product.objects.for_merchant(merchant).filter(pk=product).first()
+            if product is None:
+                problems.append(f"Item {index}: no such product.")
+                continue
+        if isinstance(product, Product) and product.merchant_id != merchant.pk:
+            problems.append(f"Item {index}: no such product.")
+            continue
+        description = (raw.get("description") or (product.name if product else "")).strip()
+        if not description:
+            problems.append(f"Item {index}: describe the item or choose a product.")
+        quantity = raw.get("quantity", 1)
+        try:
+            quantity = int(quantity)
+        except (TypeError, ValueError):
+            problems.append(f"Item {index}: quantity {quantity!r} is not a whole number.")
+            continue
+        if quantity < 1:
+            problems.append(f"Item {index}: quantity must be at least 1.")
+        unit_price = raw.get("unit_price")
+        if unit_price in (None, "") and product is not None:
+            unit_price = product.price
+        field_errors: dict = {}
+        price = _money_check(field_errors, "unit_price", unit_price, merchant.currency)
+        if field_errors:
+            problems.append(f"Item {index}: unit price: {field_errors['unit_price'][0]}")
+            continue
+        parsed.append(ItemInput(product=product, description=description, quantity=quantity, unit_price=price))
+    return parsed, ({"items": problems} if problems else {})
+
+
+@dataclass(frozen=True)
+class PlanTerms:
+    """Everything a schedule is built from, validated; shared by preview and create."""
+
+    merchant: Merchant
+    items: list[ItemInput]
+    schedule: Schedule
+    finance_charge_method: str
+    interest_rate: Decimal
+    first_due_date: date | None
+
+
+def plan_terms_build(
+    *,
+    merchant: Merchant,
+    items: list[dict] | None = None,
+    total_amount: Any = None,
+    down_payment: Any = ZERO,
+    number_of_installments: int | None = None,
+    installment_amount: Any = None,
+    installment_frequency: str = "",
+    start_date: date | None = None,
+    first_due_date: date | None = None,
+    due_date: date | None = None,
+    finance_charge_method: str = "none",
+    interest_rate: Any = None,
+) -> PlanTerms:
+    """Validate a plan's terms and build its schedule; nothing is saved (this is also the preview)."""
+    parsed_items, errors = _items_parse(merchant, items)
+    items_total = sum((item.line_total for item in parsed_items), ZERO)
+    if total_amount in (None, ""):
+        if parsed_items and not errors:
+            total_amount = items_total
+        elif not errors:
+            errors["total_amount"] = ["Give the total amount or the items sold."]
+    elif parsed_items and not errors:
+        try:
+            given = as_decimal(total_amount)
+        except (ValidationError, TypeError):
+            given = None
+        if given is not None and given != items_total:
+            errors["total_amount"] = [f"The total {given} does not match the items, which add up to {items_total}."]
+    if start_date is None:
+        errors["start_date"] = ["This field is required."]
+    if errors:
+        raise ValidationError(errors)
+    schedule = schedule_build(
+        currency=merchant.currency,
+        total_amount=total_amount,
+        down_payment=ZERO if down_payment in (None, "") else down_payment,
+        frequency=installment_frequency,
+        start_date=start_date,
+        number_of_installments=number_of_installments,
+        installment_amount=None if installment_amount in (None, "") else installment_amount,
+        first_due_date=first_due_date,
+        due_date=due_date,
+        finance_charge_method=finance_charge_method or "none",
+        interest_rate=None if interest_rate in (None, "") else interest_rate,
+    )
+    return PlanTerms(
+        merchant=merchant,
+        items=parsed_items,
+        schedule=schedule,
+        finance_charge_method=finance_charge_method or "none",
+        interest_rate=ZERO if interest_rate in (None, "") else as_decimal(interest_rate),
+        first_due_date=first_due_date,
+    )
+
+
+def _installments_create(plan: InstallmentPlan, rows: tuple[ScheduleRow, ...] | list[ScheduleRow]) -> None:
+    Installment.objects.bulk_create(
+        [
+            Installment(
+                merchant_id=plan.merchant_id,
+                plan=plan,
+                number=row.number,
+                due_date=row.due_date,
+                amount_due=row.amount,
+                principal=row.principal,
+                interest=row.interest,
+            )
+            for row in rows
+        ]
+    )
+
+
+def _plan_activate(plan: InstallmentPlan, actor: User | None) -> None:
+    """Make the plan active and record its down payment (the payments app listens) under the plan's lock."""
+    plan.status = Status.ACTIVE
+    plan.status_changed_at = timezone.now()
+    plan.save(update_fields=["status", "status_changed_at", "updated_at"])
+    plan_activated.send(sender=InstallmentPlan, plan=plan, actor=actor)
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    actor: User,
+    customer: Customer,
+    notes: str = "",
+    idempotency_key: str | None = None,
+    **terms: Any,
+) -> InstallmentPlan:
+    """Create a plan and its schedule: active (down payment recorded), or pending when approval is required.
+
+    The same ``idempotency_key`` returns the plan it first created and creates nothing.
+    """
+    permission_require(actor, Action.PLAN_CREATE)
+    merchant = customer.merchant
+    if not actor.is_superuser and customer.merchant_id != actor.merchant_id:
+        raise ValidationError({"customer": "No such customer."})
+    if idempotency_key:
+        existing = InstallmentPlan.objects.filter(merchant=merchant, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    plan_terms = plan_terms_build(merchant=merchant, **terms)
+    schedule = plan_terms.schedule
+    # The merchant row's lock hands out gapless plan numbers.
+    Merchant.objects.filter(pk=merchant.pk).update(last_plan_number=F("last_plan_number") + 1)
+    number = Merchant.objects.values_list("last_plan_number", flat=True).get(pk=merchant.pk)
+    if idempotency_key:
+        # A twin request may have committed while we waited for the merchant lock.
+        existing = InstallmentPlan.objects.filter(merchant=merchant, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            transaction.set_rollback(True)
+            return existing
+    plan = InstallmentPlan.objects.create(
+        merchant=merchant,
+        number=number,
+        customer=customer,
+        status=Status.PENDING,
+        total_amount=schedule.total_amount,
+        down_payment=schedule.down_payment,
+        finance_charge_method=plan_terms.finance_charge_method,
+        interest_rate=plan_terms.interest_rate,
+        finance_charge=schedule.finance_charge,
+        total_payable=schedule.total_payable,
+        installment_amount=schedule.installment_amount,
+        number_of_installments=schedule.number_of_installments,
+        installment_frequency=terms.get("installment_frequency"),
+        start_date=terms.get("start_date"),
+        first_due_date=plan_terms.first_due_date,
+        due_date=schedule.last_due_date,
+        notes=notes or "",
+        created_by=actor,
+        idempotency_key=idempotency_key or None,
+    )
+    PlanItem.objects.bulk_create(
+        [
+            PlanItem(
+                plan=plan,
+                product=item.product,
+                description=item.description,
+                quantity=item.quantity,
+                unit_price=item.unit_price,
+                line_total=item.line_total,
+            )
+            for item in plan_terms.items
+        ]
+    )
+    _installments_create(plan, schedule.rows)
+    if not merchant.requires_approval:
+        _plan_activate(plan, actor)
+        plan.refresh_from_db()
+    return plan
+
+
+def _plan_lock(plan: InstallmentPlan) -> InstallmentPlan:
+    return InstallmentPlan.objects.select_for_update().select_related("merchant", "customer").get(pk=plan.pk)
+
+
+def _status_require(plan: InstallmentPlan, allowed: tuple[str, ...], verb: str) -> None:
+    if plan.status not in allowed:
+        raise ValidationError(
+            {"status": f"Plan {plan.reference} is {plan.get_status_display().lower()}: it cannot be {verb}."},
+            code="invalid_status",
+        )
+
+
+def _decide(plan: InstallmentPlan, actor: User, status: str, reason: str) -> None:
+    now = timezone.now()
+    plan.status = status
+    plan.status_reason = reason
+    plan.status_changed_at = now
+    plan.decided_by = actor
+    plan.decided_at = now
+    plan.save(update_fields=["status", "status_reason", "status_changed_at", "decided_by", "decided_at", "updated_at"])
+
+
+@transaction.atomic
+def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
+    """A manager approves a pending application: it becomes active and its down payment is recorded."""
+    permission_require(actor, Action.PLAN_DECIDE)
+    _same_merchant(actor, plan)
+    plan = _plan_lock(plan)
+    _status_require(plan, (Status.PENDING,), "approved")
+    plan.decided_by = actor
+    plan.decided_at = timezone.now()
+    plan.save(update_fields=["decided_by", "decided_at", "updated_at"])
+    _plan_activate(plan, actor)
+    plan.refresh_from_db()
+    return plan
+
+
+@transaction.atomic
+def plan_reject(*, actor: User, plan: InstallmentPlan, reason: str) -> InstallmentPlan:
+    """A manager rejects a pending application, with the reason kept."""
+    permission_require(actor, Action.PLAN_DECIDE)
+    _same_merchant(actor, plan)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why the application is rejected."})
+    plan = _plan_lock(plan)
+    _status_require(plan, (Status.PENDING,), "rejected")
+    _decide(plan, actor, Status.REJECTED, reason.strip())
+    return plan
+
+
+@transaction.atomic
+def plan_cancel(*, actor: User, plan: InstallmentPlan, reason: str) -> InstallmentPlan:
+    """Stop collecting a plan (goods returned, agreement ended); its payments stay in the ledger."""
+    permission_require(actor, Action.PLAN_DECIDE)
+    _same_merchant(actor, plan)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why the plan is cancelled."})
+    plan = _plan_lock(plan)
+    _status_require(plan, (Status.PENDING, Status.ACTIVE, Status.DEFAULTED), "cancelled")
+    plan.status = Status.CANCELLED
+    plan.status_reason = reason.strip()
+    plan.status_changed_at = timezone.now()
+    plan.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def plan_mark_defaulted(*, actor: User | None, plan: InstallmentPlan, reason: str = "") -> InstallmentPlan:
+    """Mark an active plan defaulted (overdue past the merchant's limit); a payment that brings it up to date
+    makes it active again. ``actor`` is None when the daily job does it."""
+    if actor is not None:
+        permission_require(actor, Action.PLAN_DECIDE)
+        _same_merchant(actor, plan)
+    plan = _plan_lock(plan)
+    _status_require(plan, (Status.ACTIVE,), "marked defaulted")
+    plan.status = Status.DEFAULTED
+    plan.status_reason = (reason or "").strip() or "Overdue past the merchant's limit."
+    plan.status_changed_at = timezone.now()
+    plan.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def plan_reschedule(
+    *,
+    actor: User,
+    plan: InstallmentPlan,
+    number_of_installments: int,
+    installment_frequency: str,
+    start_date: date,
+    first_due_date: date | None = None,
+    reason: str = "",
+) -> InstallmentPlan:
+    """Spread the unpaid remainder (principal and interest) over a new schedule; the old rows stay, superseded.
+
+    Late fees already charged stay where they are and are still collected first.
+    """
+    permission_require(actor, Action.PLAN_DECIDE)
+    _same_merchant(actor, plan)
+    plan = _plan_lock(plan)
+    _status_require(plan, (Status.ACTIVE, Status.DEFAULTED), "rescheduled")
+    rows = list(
+        Installment.objects.select_for_update()
+        .current()
+        .filter(plan=plan, amount_paid__lt=F("amount_due"))
+        .order_by("number")
+    )
+    if not rows:
+        raise ValidationError({"plan": f"Plan {plan.reference} has nothing left to reschedule."})
+    principal = sum((row.principal - row.principal_paid for row in rows), ZERO)
+    interest = sum((row.interest - row.interest_paid for row in rows), ZERO)
+    errors: dict[str, list[str]] = {}
+    if start_date is None:
+        errors["start_date"] = ["This field is required."]
+    try:
+        count = int(number_of_installments)
+    except (TypeError, ValueError):
+        errors["number_of_installments"] = [f"{number_of_installments!r} is not a whole number."]
+        count = 0
+    if errors:
+        raise ValidationError(errors)
+    new_rows = schedule_split(
+        currency=plan.merchant.currency,
+        principal=principal,
+        interest=interest,
+        number_of_installments=count,
+        frequency=installment_frequency,
+        start_date=start_date,
+        first_due_date=first_due_date,
+    )
+    kept = Installment.objects.current().filter(plan=plan).exclude(pk__in=[row.pk for row in rows])
+    first_number = (max((row.number for row in kept), default=0)) + 1
+    now = timezone.now()
+    Installment.objects.filter(pk__in=[row.pk for row in rows]).update(superseded_at=now, updated_at=now)
+    numbered = [
+        ScheduleRow(
+            number=first_number + index,
+            due_date=row.due_date,
+            amount=row.amount,
+            principal=row.principal,
+            interest=row.interest,
+        )
+        for index, row in enumerate(new_rows)
+    ]
+    _installments_create(plan, numbered)
+    plan.number_of_installments = first_number - 1 + len(numbered)
+    plan.installment_frequency = installment_frequency
+    plan.installment_amount = numbered[0].amount
+    plan.due_date = numbered[-1].due_date
+    plan.rescheduled_at = now
+    plan.status = Status.ACTIVE
+    plan.status_reason = (reason or "").strip() or "Rescheduled."
+    plan.status_changed_at = now
+    plan.save()
+    return plan
+
+
+@transaction.atomic
+def plan_update(*, actor: User, plan: InstallmentPlan, notes: str) -> InstallmentPlan:
+    """Only the notes of a plan change in place; its terms change through reschedule."""
+    permission_require(actor, Action.PLAN_CREATE)
+    _same_merchant(actor, plan)
+    plan = _plan_lock(plan)
+    plan.notes = notes or ""
+    plan.save(update_fields=["notes", "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def plan_delete(*, actor: User, plan: InstallmentPlan) -> None:
+    """Delete a plan nothing was ever paid on (a mistake); a plan that moved money is cancelled instead."""
+    permission_require(actor, Action.PLAN_DECIDE)
+    _same_merchant(actor, plan)
+    plan = _plan_lock(plan)
+    if plan.last_payment_number > 0 or plan.amount_paid > 0 or plan.late_fees > 0:
+        raise ValidationError(
+            {"plan": f"Plan {plan.reference} has payments or fees: cancel it instead of deleting it."},
+            code="has_payments",
+        )
+    plan.installments.all().delete()
+    plan.delete()
+
+
+@transaction.atomic
+def late_fee_charge(*, installment: Installment, period: date, amount: Decimal, actor: User | None = None) -> LateFee:
+    """Charge one late fee on an overdue installment for ``period``; the same period twice is refused by the
+    database's unique key (the daily job does this set-based for many rows)."""
+    plan = _plan_lock(installment.plan)
+    installment = Installment.objects.select_for_update().get(pk=installment.pk)
+    currency = plan.merchant.currency
+    errors: dict = {}
+    amount = _money_check(errors, "amount", amount, currency)
+    if errors:
+        raise ValidationError(errors)
+    if not plan.is_open:
+        raise ValidationError({"status": f"Plan {plan.reference} is {plan.status}: no late fee is charged."})
+    if installment.amount_paid >= installment.amount_due or installment.superseded_at is not None:
+        raise ValidationError({"installment": f"Installment {installment.number} is not overdue."})
+    try:
+        with transaction.atomic():
+            fee = LateFee.objects.create(
+                merchant_id=plan.merchant_id,
+                plan=plan,
+                installment=installment,
+                period=period,
+                amount=amount,
+                charged_by=actor,
+            )
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"period": f"A late fee for {period} is already charged on installment {installment.number}."},
+            code="duplicate",
+        ) from exc
+    Installment.objects.filter(pk=installment.pk).update(late_fee=F("late_fee") + amount)
+    InstallmentPlan.objects.filter(pk=plan.pk).update(late_fees=F("late_fees") + amount)
+    return fee
+
+
+def installment_status_for(installment: Installment, *, today: date, grace_days: int) -> str:
+    """Paid, overdue (past due date plus grace and not fully paid), partially paid, or pending."""
+    if installment.amount_paid >= installment.amount_due:
+        return Installment.Status.PAID
+    if (today - installment.due_date).days > grace_days:
+        return Installment.Status.OVERDUE
+    if installment.amount_paid > 0:
+        return Installment.Status.PARTIALLY_PAID
+    return Installment.Status.PENDING
+
+
+def merchant_today_for(plan: InstallmentPlan) -> date:
+    return merchant_today(plan.merchant)

@@ -1,0 +1,124 @@
+"""The payment ledger: payments and how each was allocated to late fees, interest and principal.
+
+Append-only: a refund or void adds reversal allocations (negative, pointing at the line they undo); nothing
+that moved money is updated away or deleted. The sum of a plan's allocations always equals the sum of its
+completed payments.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from taqsit.money import MoneyField
+from taqsit.tenancy import TenantModel
+
+
+class Payment(TenantModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+        REFUNDED = "refunded", _("Refunded")
+        VOIDED = "voided", _("Voided")
+
+    class Method(models.TextChoices):
+        CASH = "cash", _("Cash")
+        CARD = "card", _("Card")
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+        CHEQUE = "cheque", _("Cheque")
+        MOBILE_WALLET = "mobile_wallet", _("Mobile wallet")
+        OTHER = "other", _("Other")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(
+        "installments.InstallmentPlan", on_delete=models.PROTECT, related_name="payments", verbose_name=_("plan")
+    )
+    payment_number = models.PositiveIntegerField(_("payment number"))
+    amount = MoneyField(_("amount"))
+    payment_date = models.DateField(_("payment date"))
+    payment_method = models.CharField(_("method"), max_length=20, choices=Method.choices, default=Method.CASH)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.COMPLETED)
+    is_down_payment = models.BooleanField(_("down payment"), default=False)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, verbose_name=_("received by")
+    )
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    reversed_at = models.DateTimeField(_("refunded or voided at"), null=True, blank=True)
+    reversal_reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-payment_date", "-payment_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "payment_number"], name="payment_number_unique_per_plan"),
+            models.UniqueConstraint(
+                fields=["merchant", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="payment_idempotency_key_unique_per_merchant",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_gt_0"),
+            models.CheckConstraint(condition=Q(payment_number__gte=1), name="payment_number_gte_1"),
+            models.CheckConstraint(
+                condition=Q(status__in=["refunded", "voided"], reversed_at__isnull=False)
+                | (~Q(status__in=["refunded", "voided"]) & Q(reversed_at__isnull=True)),
+                name="payment_reversal_recorded",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "payment_date"], name="payment_merchant_date"),
+            models.Index(fields=["plan", "status"], name="payment_plan_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.payment_number} {self.amount}"
+
+
+class PaymentAllocation(TenantModel):
+    """How much of a payment went to which installment and to what: a late fee, interest or principal."""
+
+    class Kind(models.TextChoices):
+        DOWN_PAYMENT = "down_payment", _("Down payment")
+        LATE_FEE = "late_fee", _("Late fee")
+        INTEREST = "interest", _("Interest")
+        PRINCIPAL = "principal", _("Principal")
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    installment = models.ForeignKey(
+        "installments.Installment", on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
+    )
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+    amount = MoneyField(_("amount"))
+    reversal_of = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+
+    class Meta:
+        verbose_name = _("payment allocation")
+        verbose_name_plural = _("payment allocations")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(reversal_of__isnull=True) & Q(amount__gt=0))
+                | (Q(reversal_of__isnull=False) & Q(amount__lt=0)),
+                name="allocation_sign_matches_reversal",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="down_payment") & Q(installment__isnull=True))
+                | (~Q(kind="down_payment") & Q(installment__isnull=False)),
+                name="allocation_installment_unless_down_payment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"

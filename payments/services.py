@@ -1,0 +1,424 @@
+"""The ledger: post, complete, fail, refund and void payments, each in one transaction under the plan's lock.
+
+Allocation order for a completed payment: late fees first (oldest installment first), then the oldest unpaid
+installment, interest before principal, then the next. A refund or void appends reversal lines; nothing that
+moved money is updated away or deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from installments.models import Installment, InstallmentPlan
+from installments.services import installment_status_for
+from payments.models import Payment, PaymentAllocation
+from taqsit.dates import merchant_today
+from taqsit.models import User
+from taqsit.money import as_decimal, is_exact, minor_unit, to_money
+from taqsit.permissions import Action, permission_require
+
+PlanStatus = InstallmentPlan.Status
+Kind = PaymentAllocation.Kind
+
+
+def _plan_lock(plan_id) -> InstallmentPlan:
+    return InstallmentPlan.objects.select_for_update(of=("self",)).select_related("merchant").get(pk=plan_id)
+
+
+def _actor_sees(actor: User, merchant_id) -> None:
+    if not actor.is_superuser and actor.merchant_id != merchant_id:
+        raise InstallmentPlan.DoesNotExist("No InstallmentPlan matches the given query.")
+
+
+def _amount_parse(amount: Any, currency: str) -> Decimal:
+    try:
+        value = as_decimal(amount)
+    except (ValidationError, TypeError) as exc:
+        raise ValidationError({"amount": f"{amount!r} is not an amount."}) from exc
+    if value <= 0:
+        raise ValidationError({"amount": f"The amount must be greater than zero, not {value}."})
+    if not is_exact(value, currency):
+        raise ValidationError(
+            {"amount": f"{value} has more decimal places than {currency} allows ({minor_unit(currency)})."}
+        )
+    return value
+
+
+def _allocate(payment: Payment, plan: InstallmentPlan) -> list[PaymentAllocation]:
+    """Spread a completed payment over fees, interest and principal; the caller has checked it fits the balance."""
+    today = merchant_today(plan.merchant)
+    grace = plan.merchant.grace_days
+    remaining = payment.amount
+    lines: list[PaymentAllocation] = []
+    rows = list(
+        Installment.objects.select_for_update()
+        .filter(plan=plan)
+        .filter(Q(late_fee_paid__lt=F("late_fee")) | Q(superseded_at__isnull=True, amount_paid__lt=F("amount_due")))
+        .order_by("due_date", "number", "created_at")
+    )
+    touched: dict[int, Installment] = {}
+
+    def take(row: Installment, kind: str, available: Decimal) -> Decimal:
+        nonlocal remaining
+        share = min(remaining, available)
+        if share > 0:
+            lines.append(
+                PaymentAllocation(
+                    merchant_id=plan.merchant_id, payment=payment, installment=row, kind=kind, amount=share
+                )
+            )
+            remaining -= share
+            touched[row.pk] = row
+        return share
+
+    for row in rows:
+        if remaining == 0:
+            break
+        row.late_fee_paid += take(row, Kind.LATE_FEE, row.late_fee - row.late_fee_paid)
+    for row in rows:
+        if remaining == 0:
+            break
+        if row.superseded_at is not None:
+            continue
+        row.interest_paid += take(row, Kind.INTEREST, row.interest - row.interest_paid)
+        row.principal_paid += take(row, Kind.PRINCIPAL, row.principal - row.principal_paid)
+    if remaining != 0:
+        # The balance check happens under the same lock, so this means the totals drifted: refuse loudly.
+        raise ValidationError({"amount": f"{remaining} of the payment could not be allocated."}, code="unallocated")
+    for row in touched.values():
+        row.amount_paid = row.principal_paid + row.interest_paid
+        row.status = installment_status_for(row, today=today, grace_days=grace)
+        if row.status == Installment.Status.PAID and row.paid_on is None:
+            row.paid_on = payment.payment_date
+    Installment.objects.bulk_update(
+        list(touched.values()),
+        ["late_fee_paid", "interest_paid", "principal_paid", "amount_paid", "status", "paid_on", "updated_at"],
+    )
+    PaymentAllocation.objects.bulk_create(lines)
+    return lines
+
+
+def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
+    """Apply ``delta`` to the plan's amount paid and move it between active, defaulted and completed."""
+    plan.amount_paid += delta
+    if plan.is_open and plan.remaining_balance == 0:
+        plan.status = PlanStatus.COMPLETED
+        plan.status_changed_at = timezone.now()
+        plan.status_reason = ""
+    elif plan.status == PlanStatus.COMPLETED and plan.remaining_balance > 0:
+        plan.status = PlanStatus.ACTIVE
+        plan.status_changed_at = timezone.now()
+        plan.status_reason = "Re-opened by a refund."
+    elif plan.status == PlanStatus.DEFAULTED and not _has_overdue(plan):
+        plan.status = PlanStatus.ACTIVE
+        plan.status_changed_at = timezone.now()
+        plan.status_reason = "Brought up to date."
+    plan.save(update_fields=["amount_paid", "status", "status_changed_at", "status_reason", "updated_at"])
+
+
+def _has_overdue(plan: InstallmentPlan) -> bool:
+    today = merchant_today(plan.merchant)
+    limit = today.toordinal() - plan.merchant.grace_days
+    return (
+        Installment.objects.current()
+        .filter(plan=plan, amount_paid__lt=F("amount_due"), due_date__lt=date.fromordinal(limit))
+        .exists()
+    )
+
+
+def _payment_number(plan: InstallmentPlan, requested: int | None) -> int:
+    expected = plan.last_payment_number + 1
+    if requested not in (None, ""):
+        try:
+            requested = int(requested)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError({"payment_number": f"{requested!r} is not a whole number."}) from exc
+        if requested != expected:
+            raise ValidationError(
+                {"payment_number": f"Payment number {requested} is not the next one; the next is {expected}."}
+            )
+    plan.last_payment_number = expected
+    plan.save(update_fields=["last_payment_number", "updated_at"])
+    return expected
+
+
+def _replay(merchant_id, key: str, *, plan_id, amount: Decimal) -> Payment | None:
+    """The payment an idempotency key already recorded; the same key for another payment is refused."""
+    existing = Payment.objects.filter(merchant_id=merchant_id, idempotency_key=key).first()
+    if existing is None:
+        return None
+    if existing.plan_id != plan_id or existing.amount != amount:
+        raise ValidationError(
+            {"idempotency_key": "This idempotency key was already used for a different payment."},
+            code="idempotency_mismatch",
+        )
+    return existing
+
+
+def _balance_check(plan: InstallmentPlan, amount: Decimal) -> None:
+    if amount > plan.remaining_balance:
+        raise ValidationError(
+            {
+                "amount": f"{amount} exceeds the remaining balance "
+                f"{to_money(plan.remaining_balance, plan.merchant.currency)} of plan {plan.reference}."
+            },
+            code="overpayment",
+        )
+
+
+@transaction.atomic
+def payment_post(
+    *,
+    actor: User,
+    plan: InstallmentPlan,
+    amount: Any,
+    payment_date: date | None = None,
+    payment_method: str = Payment.Method.CASH,
+    reference: str = "",
+    notes: str = "",
+    status: str = Payment.Status.COMPLETED,
+    payment_number: int | None = None,
+    idempotency_key: str | None = None,
+) -> Payment:
+    """Record a payment on an active or defaulted plan and, when completed, allocate it oldest-first.
+
+    The balance can never go below zero; the same ``idempotency_key`` returns the first payment and records
+    nothing new.
+    """
+    permission_require(actor, Action.PAYMENT_RECORD)
+    _actor_sees(actor, plan.merchant_id)
+    currency = plan.merchant.currency
+    value = _amount_parse(amount, currency)
+    key = (idempotency_key or "").strip() or None
+    if key:
+        existing = _replay(plan.merchant_id, key, plan_id=plan.pk, amount=value)
+        if existing is not None:
+            return existing
+    errors: dict[str, list[str]] = {}
+    if payment_method not in Payment.Method.values:
+        errors["payment_method"] = [f"{payment_method!r} is not a payment method."]
+    if status not in (Payment.Status.COMPLETED, Payment.Status.PENDING):
+        errors["status"] = [f"A payment is recorded as completed or pending, not {status!r}."]
+    today = merchant_today(plan.merchant)
+    payment_date = payment_date or today
+    if payment_date > today:
+        errors["payment_date"] = [f"The payment date {payment_date} is in the future."]
+    if errors:
+        raise ValidationError(errors)
+    plan = _plan_lock(plan.pk)
+    if key:
+        # A twin request may have committed while we waited for the lock.
+        existing = _replay(plan.merchant_id, key, plan_id=plan.pk, amount=value)
+        if existing is not None:
+            return existing
+    if not plan.is_open:
+        raise ValidationError(
+            {"plan": f"Plan {plan.reference} is {plan.get_status_display().lower()}: it takes no payments."},
+            code="invalid_status",
+        )
+    if payment_date < plan.start_date:
+        raise ValidationError(
+            {"payment_date": f"The payment date {payment_date} is before the plan started ({plan.start_date})."}
+        )
+    if status == Payment.Status.COMPLETED:
+        _balance_check(plan, value)
+    number = _payment_number(plan, payment_number)
+    payment = Payment.objects.create(
+        merchant_id=plan.merchant_id,
+        plan=plan,
+        payment_number=number,
+        amount=value,
+        payment_date=payment_date,
+        payment_method=payment_method,
+        reference=(reference or "").strip(),
+        notes=notes or "",
+        status=status,
+        received_by=actor,
+        idempotency_key=key,
+    )
+    if status == Payment.Status.COMPLETED:
+        _allocate(payment, plan)
+        _plan_after_money(plan, value)
+    return payment
+
+
+def down_payment_record(*, plan: InstallmentPlan, actor: User | None) -> Payment | None:
+    """Record the down payment as payment number 1 when a plan becomes active (inside its transaction)."""
+    if plan.down_payment <= 0:
+        return None
+    plan = _plan_lock(plan.pk)
+    number = _payment_number(plan, None)
+    payment = Payment.objects.create(
+        merchant_id=plan.merchant_id,
+        plan=plan,
+        payment_number=number,
+        amount=plan.down_payment,
+        # Received the day the plan becomes active, or on its start date when the agreement is back-dated.
+        payment_date=min(merchant_today(plan.merchant), plan.start_date),
+        payment_method=Payment.Method.CASH,
+        status=Payment.Status.COMPLETED,
+        is_down_payment=True,
+        received_by=actor,
+        notes="Down payment",
+    )
+    PaymentAllocation.objects.create(
+        merchant_id=plan.merchant_id, payment=payment, installment=None, kind=Kind.DOWN_PAYMENT, amount=plan.down_payment
+    )
+    _plan_after_money(plan, plan.down_payment)
+    return payment
+
+
+def _payment_lock(payment: Payment, actor: User) -> tuple[Payment, InstallmentPlan]:
+    _actor_sees(actor, payment.merchant_id)
+    plan = _plan_lock(payment.plan_id)
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    return payment, plan
+
+
+@transaction.atomic
+def payment_complete(*, actor: User, payment: Payment) -> Payment:
+    """A pending payment (a cheque, a transfer) cleared: allocate it now."""
+    permission_require(actor, Action.PAYMENT_RECORD)
+    payment, plan = _payment_lock(payment, actor)
+    if payment.status != Payment.Status.PENDING:
+        raise ValidationError({"status": f"Payment {payment.payment_number} is {payment.status}, not pending."})
+    if not plan.is_open:
+        raise ValidationError({"plan": f"Plan {plan.reference} is {plan.status}: it takes no payments."})
+    _balance_check(plan, payment.amount)
+    payment.status = Payment.Status.COMPLETED
+    payment.save(update_fields=["status", "updated_at"])
+    _allocate(payment, plan)
+    _plan_after_money(plan, payment.amount)
+    return payment
+
+
+@transaction.atomic
+def payment_fail(*, actor: User, payment: Payment, reason: str = "") -> Payment:
+    """A pending payment did not clear (a bounced cheque); nothing was allocated, so nothing moves."""
+    permission_require(actor, Action.PAYMENT_RECORD)
+    payment, _plan = _payment_lock(payment, actor)
+    if payment.status != Payment.Status.PENDING:
+        raise ValidationError({"status": f"Payment {payment.payment_number} is {payment.status}, not pending."})
+    payment.status = Payment.Status.FAILED
+    if reason:
+        payment.notes = f"{payment.notes}\n{reason}".strip()
+    payment.save(update_fields=["status", "notes", "updated_at"])
+    return payment
+
+
+def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: str, status: str) -> Payment:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason."})
+    was_completed = payment.status == Payment.Status.COMPLETED
+    if payment.status not in (Payment.Status.COMPLETED, Payment.Status.PENDING) or (
+        status == Payment.Status.REFUNDED and not was_completed
+    ):
+        raise ValidationError(
+            {"status": f"Payment {payment.payment_number} is {payment.get_status_display().lower()}."},
+            code="invalid_status",
+        )
+    if was_completed:
+        lines = list(payment.allocations.filter(reversal_of__isnull=True, amount__gt=0))
+        rows = {
+            row.pk: row
+            for row in Installment.objects.select_for_update().filter(
+                pk__in=[line.installment_id for line in lines if line.installment_id]
+            )
+        }
+        today = merchant_today(plan.merchant)
+        for line in lines:
+            row = rows.get(line.installment_id)
+            if row is None:
+                continue
+            if line.kind == Kind.LATE_FEE:
+                row.late_fee_paid -= line.amount
+            elif line.kind == Kind.INTEREST:
+                row.interest_paid -= line.amount
+            else:
+                row.principal_paid -= line.amount
+        for row in rows.values():
+            row.amount_paid = row.principal_paid + row.interest_paid
+            row.status = installment_status_for(row, today=today, grace_days=plan.merchant.grace_days)
+            if row.status != Installment.Status.PAID:
+                row.paid_on = None
+        Installment.objects.bulk_update(
+            list(rows.values()),
+            ["late_fee_paid", "interest_paid", "principal_paid", "amount_paid", "status", "paid_on", "updated_at"],
+        )
+        PaymentAllocation.objects.bulk_create(
+            [
+                PaymentAllocation(
+                    merchant_id=plan.merchant_id,
+                    payment=payment,
+                    installment_id=line.installment_id,
+                    kind=line.kind,
+                    amount=-line.amount,
+                    reversal_of=line,
+                )
+                for line in lines
+            ]
+        )
+    payment.status = status
+    payment.reversed_by = actor
+    payment.reversed_at = timezone.now()
+    payment.reversal_reason = reason
+    payment.save(update_fields=["status", "reversed_by", "reversed_at", "reversal_reason", "updated_at"])
+    if was_completed:
+        _plan_after_money(plan, -payment.amount)
+    return payment
+
+
+@transaction.atomic
+def payment_refund(*, actor: User, payment: Payment, reason: str) -> Payment:
+    """Give a completed payment back: its allocations are reversed and the plan re-opened if it was completed."""
+    permission_require(actor, Action.PAYMENT_REVERSE)
+    payment, plan = _payment_lock(payment, actor)
+    return _reverse(payment, plan, actor=actor, reason=reason, status=Payment.Status.REFUNDED)
+
+
+@transaction.atomic
+def payment_void(*, actor: User, payment: Payment, reason: str) -> Payment:
+    """Cancel a payment recorded in error (completed or pending): reversed like a refund, marked voided."""
+    permission_require(actor, Action.PAYMENT_REVERSE)
+    payment, plan = _payment_lock(payment, actor)
+    return _reverse(payment, plan, actor=actor, reason=reason, status=Payment.Status.VOIDED)
+
+
+@transaction.atomic
+def payment_update(*, actor: User, payment: Payment, notes: str | None = None, reference: str | None = None) -> Payment:
+    """Only a payment's notes and reference change in place; its amount and date are history."""
+    permission_require(actor, Action.PAYMENT_RECORD)
+    payment, _plan = _payment_lock(payment, actor)
+    if notes is not None:
+        payment.notes = notes
+    if reference is not None:
+        payment.reference = reference.strip()
+    payment.save(update_fields=["notes", "reference", "updated_at"])
+    return payment
+
+
+@transaction.atomic
+def payment_delete(*, actor: User, payment: Payment, reason: str = "Deleted") -> Payment:
+    """Withdraw a payment that never moved money (pending or failed). The row stays, voided, so payment
+    numbers remain gapless and the history complete; a completed payment is refunded or voided instead."""
+    permission_require(actor, Action.PAYMENT_RECORD)
+    payment, _plan = _payment_lock(payment, actor)
+    if payment.status not in (Payment.Status.PENDING, Payment.Status.FAILED):
+        raise ValidationError(
+            {"status": f"Payment {payment.payment_number} moved money: refund or void it instead."},
+            code="has_money",
+        )
+    payment.status = Payment.Status.VOIDED
+    payment.reversed_by = actor
+    payment.reversed_at = timezone.now()
+    payment.reversal_reason = (reason or "").strip() or "Deleted"
+    payment.save(update_fields=["status", "reversed_by", "reversed_at", "reversal_reason", "updated_at"])
+    return payment

@@ -1,0 +1,148 @@
+"""Tenancy: the Merchant (tenant) with its collection policy, and staff Users with one role each."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from taqsit.money import MoneyField, currency_validate
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", _("English")
+    ARABIC = "ar", _("Arabic")
+    SPANISH = "es", _("Spanish")
+
+
+def timezone_validate(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value}, code="invalid")
+
+
+class Merchant(TimeStampedModel):
+    """A shop or lender: the tenant every other row belongs to, with its currency and collection policy."""
+
+    class LateFeeMethod(models.TextChoices):
+        NONE = "none", _("No late fee")
+        FIXED = "fixed", _("Fixed amount")
+        PERCENT = "percent", _("Percent of the overdue amount")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    currency = models.CharField(_("currency"), max_length=3, default="USD", validators=[currency_validate])
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[timezone_validate])
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.ENGLISH)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        default="US",
+        help_text=_("ISO 3166 country code, used to read local phone numbers."),
+    )
+    # Collection policy.
+    reminder_days_before = models.PositiveSmallIntegerField(
+        _("reminder days before due"), default=3, validators=[MaxValueValidator(60)]
+    )
+    grace_days = models.PositiveSmallIntegerField(_("grace days"), default=0, validators=[MaxValueValidator(90)])
+    late_fee_method = models.CharField(
+        _("late fee rule"), max_length=10, choices=LateFeeMethod.choices, default=LateFeeMethod.NONE
+    )
+    late_fee_amount = MoneyField(_("fixed late fee"), default=Decimal("0"))
+    late_fee_percent = models.DecimalField(
+        _("late fee percent"),
+        max_digits=6,
+        decimal_places=3,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    late_fee_cap = MoneyField(_("late fee cap"), null=True, blank=True)
+    default_after_days = models.PositiveSmallIntegerField(
+        _("days overdue before a plan is defaulted"), default=90, validators=[MinValueValidator(1)]
+    )
+    requires_approval = models.BooleanField(_("new plans need a manager's approval"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    # Counter behind the human plan number (P-000042); incremented under the merchant row's lock.
+    last_plan_number = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("merchant")
+        verbose_name_plural = _("merchants")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(late_fee_amount__gte=0), name="merchant_late_fee_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(late_fee_cap__isnull=True) | Q(late_fee_cap__gt=0), name="merchant_late_fee_cap_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(late_fee_percent__gte=0) & Q(late_fee_percent__lte=100),
+                name="merchant_late_fee_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(late_fee_method="fixed") | Q(late_fee_amount__gt=0),
+                name="merchant_fixed_late_fee_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(late_fee_method="percent") | Q(late_fee_percent__gt=0),
+                name="merchant_percent_late_fee_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("Manager")
+    CLERK = "clerk", _("Clerk")
+    VIEWER = "viewer", _("Viewer")
+
+
+class User(AbstractUser):
+    """A member of a merchant's staff with one role; platform admins are superusers with no merchant."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    merchant = models.ForeignKey(
+        Merchant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("merchant"),
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.CLERK)
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_superuser=True) | Q(merchant__isnull=False),
+                name="user_staff_belongs_to_merchant",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username

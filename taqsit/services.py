@@ -1,0 +1,169 @@
+"""Merchants and their staff: registration, staff accounts, and the collection policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from taqsit.models import Merchant, Role, User
+from taqsit.permissions import Action, permission_require
+
+POLICY_FIELDS = (
+    "reminder_days_before",
+    "grace_days",
+    "late_fee_method",
+    "late_fee_amount",
+    "late_fee_percent",
+    "late_fee_cap",
+    "default_after_days",
+    "requires_approval",
+)
+PROFILE_FIELDS = ("name", "currency", "timezone", "language", "country")
+
+
+@transaction.atomic
+def merchant_register(
+    *,
+    merchant_name: str,
+    username: str,
+    email: str,
+    password: str,
+    currency: str = "USD",
+    timezone: str = "UTC",
+    language: str = "en",
+    country: str = "US",
+) -> User:
+    """Create a merchant and its owner in one transaction; returns the owner."""
+    merchant = Merchant(
+        name=(merchant_name or "").strip(), currency=currency, timezone=timezone, language=language, country=country
+    )
+    merchant.full_clean()
+    merchant.save()
+    owner = _user_build(merchant=merchant, username=username, email=email, password=password, role=Role.OWNER)
+    return owner
+
+
+def _user_build(
+    *, merchant: Merchant, username: str, email: str, password: str, role: str, **extra: Any
+) -> User:
+    user = User(merchant=merchant, username=(username or "").strip(), email=email, role=role, **extra)
+    errors: dict[str, list[str]] = {}
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise ValidationError({"username": "A user with that username already exists."}) from exc
+    return user
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User,
+    username: str,
+    email: str,
+    password: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    is_active: bool = True,
+) -> User:
+    """The owner adds a member of staff to their own merchant."""
+    permission_require(actor, Action.STAFF_MANAGE)
+    if actor.merchant is None:
+        raise ValidationError({"merchant": "Platform admins add staff from the merchant's admin page."})
+    return _user_build(
+        merchant=actor.merchant,
+        username=username,
+        email=email,
+        password=password,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+        is_active=is_active,
+    )
+
+
+@transaction.atomic
+def user_update(*, actor: User, user: User, **fields: Any) -> User:
+    """Change a member of staff's role, names, e-mail, active flag or password; an owner cannot demote the last owner."""
+    permission_require(actor, Action.STAFF_MANAGE)
+    if not actor.is_superuser and user.merchant_id != actor.merchant_id:
+        raise User.DoesNotExist
+    password = fields.pop("password", None)
+    allowed = {"email", "role", "first_name", "last_name", "is_active", "language"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    for name, value in fields.items():
+        setattr(user, name, value)
+    if user.merchant_id and (user.role != Role.OWNER or not user.is_active):
+        owners_left = (
+            User.objects.filter(merchant_id=user.merchant_id, role=Role.OWNER, is_active=True)
+            .exclude(pk=user.pk)
+            .exists()
+        )
+        if not owners_left:
+            raise ValidationError({"role": "A merchant needs at least one active owner."})
+    user.full_clean(exclude=["password"])
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": list(exc.messages)}) from exc
+        user.set_password(password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def merchant_update(*, actor: User, merchant: Merchant, **fields: Any) -> Merchant:
+    """The owner changes the merchant's profile or collection policy; the currency is fixed once plans exist."""
+    permission_require(actor, Action.STAFF_MANAGE)
+    if not actor.is_superuser and merchant.pk != actor.merchant_id:
+        raise Merchant.DoesNotExist
+    unknown = set(fields) - set(POLICY_FIELDS) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+    merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+    if "currency" in fields and fields["currency"] != merchant.currency and merchant.last_plan_number > 0:
+        raise ValidationError({"currency": "The currency cannot change once the merchant has plans."})
+    for name, value in fields.items():
+        setattr(merchant, name, value)
+    merchant_policy_validate(merchant)
+    merchant.full_clean()
+    merchant.save()
+    return merchant
+
+
+def merchant_policy_validate(merchant: Merchant) -> None:
+    """The late-fee rule needs its amount or percent; each problem is reported on its own field."""
+    errors: dict[str, str] = {}
+    method = merchant.late_fee_method
+    if method == Merchant.LateFeeMethod.FIXED and not (merchant.late_fee_amount and merchant.late_fee_amount > 0):
+        errors["late_fee_amount"] = "A fixed late fee needs an amount greater than zero."
+    if method == Merchant.LateFeeMethod.PERCENT and not (
+        merchant.late_fee_percent and merchant.late_fee_percent > 0
+    ):
+        errors["late_fee_percent"] = "A percent late fee needs a percent greater than zero."
+    if merchant.late_fee_cap is not None and merchant.late_fee_cap <= 0:
+        errors["late_fee_cap"] = "The cap must be greater than zero, or left empty for no cap."
+    if merchant.late_fee_amount is not None and merchant.late_fee_amount < 0:
+        errors["late_fee_amount"] = "The late fee cannot be negative."
+    if errors:
+        raise ValidationError(errors)
