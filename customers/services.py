@@ -68,7 +68,7 @@ def customer_create(*, actor: User, merchant=None, **fields: Any) -> Customer:
         raise ValidationError({"merchant": "Choose the merchant this customer belongs to."})
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
     customer = Customer(merchant=merchant, created_by=actor, **fields)
     return _customer_save(customer)
 
@@ -81,7 +81,7 @@ def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Custom
         raise Customer.DoesNotExist
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     for name, value in fields.items():
         setattr(customer, name, value)

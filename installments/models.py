@@ -92,7 +92,8 @@ class InstallmentPlan(TenantModel):
     status_reason = models.TextField(_("reason for the last status change"), blank=True, editable=False)
     status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     rescheduled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)
+    # NULL, not "", when absent: the partial unique index covers only the keys given.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
 
     objects = TenantQuerySet.as_manager()
 
@@ -224,9 +225,7 @@ class Installment(TenantModel):
             models.CheckConstraint(
                 condition=Q(amount_due=F("principal") + F("interest")), name="installment_due_is_principal_interest"
             ),
-            models.CheckConstraint(
-                condition=Q(principal__gte=0) & Q(interest__gte=0), name="installment_parts_gte_0"
-            ),
+            models.CheckConstraint(condition=Q(principal__gte=0) & Q(interest__gte=0), name="installment_parts_gte_0"),
             models.CheckConstraint(
                 condition=Q(principal_paid__gte=0) & Q(principal_paid__lte=F("principal")),
                 name="installment_principal_paid_range",

@@ -377,9 +377,7 @@ def _columns(terms: _Terms, n: int) -> tuple[list[Decimal], list[Decimal], list[
     if amounts[0] < terms.unit:
         flat = terms.method == FinanceChargeMethod.FLAT
         what = "The amount owed" if flat else "The financed amount"
-        raise ValidationError(
-            {"number_of_installments": [_too_small(owed, n, currency, what=what, fixed=not flat)]}
-        )
+        raise ValidationError({"number_of_installments": [_too_small(owed, n, currency, what=what, fixed=not flat)]})
     if min(principals) < 0:
         # The equal splits of the amount and of the charge round down separately; when the principal per row
         # is only a few units, the last row's principal can come out negative. Allocation could not pay it.
@@ -474,16 +472,11 @@ def _amount_agrees(
     if amounts[0] == amounts[-1]:
         hint = f"{n} installments of {amounts[0]} would."
     else:
-        hint = (
-            f"For {n} installments leave the installment amount empty: {_describe_split(amounts)}."
-            if n > 1
-            else ""
-        )
+        hint = f"For {n} installments leave the installment amount empty: {_describe_split(amounts)}." if n > 1 else ""
     _add(
         errors,
         "installment_amount",
-        f"Down payment {down} + {n} × {amount} = {down + amount * n} does not equal {owed_text}. "
-        f"{hint}".strip(),
+        f"Down payment {down} + {n} × {amount} = {down + amount * n} does not equal {owed_text}. {hint}".strip(),
     )
 
 
@@ -640,9 +633,7 @@ def _installments_check(errors: dict[str, list[str]], n: object) -> None:
     if n is None:
         return
     if isinstance(n, bool) or not isinstance(n, int):
-        _add(
-            errors, "number_of_installments", f"The number of installments must be a whole number, not {n!r}."
-        )
+        _add(errors, "number_of_installments", f"The number of installments must be a whole number, not {n!r}.")
     elif not 1 <= n <= MAX_INSTALLMENTS:
         _add(
             errors,
@@ -700,9 +691,7 @@ def _rate_check(errors: dict[str, list[str]], method: str, interest_rate: object
     return None
 
 
-def _dates_check(
-    errors: dict[str, list[str]], start_date: object, first_due_date: object, due_date: object
-) -> None:
+def _dates_check(errors: dict[str, list[str]], start_date: object, first_due_date: object, due_date: object) -> None:
     for field, value in (
         ("start_date", start_date),
         ("first_due_date", first_due_date),

@@ -72,9 +72,7 @@ def _product_save(product: Product) -> Product:
     if price is not None and "price" not in errors:
         product.price = price
     if product.sku:
-        twin = (
-            Product.objects.filter(merchant_id=product.merchant_id, sku=product.sku).exclude(pk=product.pk).first()
-        )
+        twin = Product.objects.filter(merchant_id=product.merchant_id, sku=product.sku).exclude(pk=product.pk).first()
         if twin is not None:
             errors["sku"] = [f"The SKU {product.sku} is already used by {twin.name}."]
     try:
@@ -98,7 +96,7 @@ def product_create(*, actor: User, merchant: Merchant | None = None, **fields: A
     permission_require(actor, Action.PRODUCT_WRITE)
     unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
-        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
     return _product_save(Product(merchant=_merchant_for(actor, merchant), **fields))
 
 
@@ -109,7 +107,7 @@ def product_update(*, actor: User, product: Product, **fields: Any) -> Product:
     _same_merchant(actor, product)
     unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
-        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
     product = Product.objects.select_for_update().get(pk=product.pk)
     for name, value in fields.items():
         setattr(product, name, value)

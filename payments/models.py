@@ -49,7 +49,8 @@ class Payment(TenantModel):
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, verbose_name=_("received by")
     )
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    # NULL, not "", when absent: the partial unique index covers only the keys given.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     reversed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )

@@ -269,7 +269,11 @@ def down_payment_record(*, plan: InstallmentPlan, actor: User | None) -> Payment
         notes="Down payment",
     )
     PaymentAllocation.objects.create(
-        merchant_id=plan.merchant_id, payment=payment, installment=None, kind=Kind.DOWN_PAYMENT, amount=plan.down_payment
+        merchant_id=plan.merchant_id,
+        payment=payment,
+        installment=None,
+        kind=Kind.DOWN_PAYMENT,
+        amount=plan.down_payment,
     )
     _plan_after_money(plan, plan.down_payment)
     return payment

@@ -7,7 +7,7 @@ decides how many of those places are used (2 for USD, 3 for KWD, 0 for JPY...), 
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache
 
 from babel.numbers import get_currency_precision, list_currencies
 from django.core.exceptions import ValidationError
@@ -30,7 +30,7 @@ class MoneyField(models.DecimalField):
         super().__init__(*args, **kwargs)
 
 
-@lru_cache(maxsize=None)
+@cache
 def currency_codes() -> frozenset[str]:
     return frozenset(list_currencies())
 
@@ -41,13 +41,13 @@ def currency_validate(code: str) -> None:
         raise ValidationError(f"{code!r} is not an ISO 4217 currency code.", code="invalid_currency")
 
 
-@lru_cache(maxsize=None)
+@cache
 def minor_unit(currency: str) -> int:
     """Digits after the decimal point for ``currency``: 2 for USD, 3 for KWD, 0 for JPY."""
     return get_currency_precision(currency)
 
 
-@lru_cache(maxsize=None)
+@cache
 def quantum(currency: str) -> Decimal:
     """The smallest amount of ``currency``: Decimal('0.01') for USD, Decimal('1') for JPY."""
     return Decimal(1).scaleb(-minor_unit(currency))
@@ -55,7 +55,7 @@ def quantum(currency: str) -> Decimal:
 
 def as_decimal(value: Decimal | int | str) -> Decimal:
     """Parse ``value`` as a Decimal; floats are refused because they are not exact."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError(f"Money must be Decimal, int or str, not {type(value).__name__}.")
     if isinstance(value, Decimal):
         result = value

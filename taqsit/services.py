@@ -46,9 +46,7 @@ def merchant_register(
     return owner
 
 
-def _user_build(
-    *, merchant: Merchant, username: str, email: str, password: str, role: str, **extra: Any
-) -> User:
+def _user_build(*, merchant: Merchant, username: str, email: str, password: str, role: str, **extra: Any) -> User:
     user = User(merchant=merchant, username=(username or "").strip(), email=email, role=role, **extra)
     errors: dict[str, list[str]] = {}
     try:
@@ -100,7 +98,7 @@ def user_create(
 
 @transaction.atomic
 def user_update(*, actor: User, user: User, **fields: Any) -> User:
-    """Change a member of staff's role, names, e-mail, active flag or password; an owner cannot demote the last owner."""
+    """Change a member of staff's role, names, e-mail, active flag or password; the last owner stays an owner."""
     permission_require(actor, Action.STAFF_MANAGE)
     if not actor.is_superuser and user.merchant_id != actor.merchant_id:
         raise User.DoesNotExist
@@ -108,7 +106,7 @@ def user_update(*, actor: User, user: User, **fields: Any) -> User:
     allowed = {"email", "role", "first_name", "last_name", "is_active", "language"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
     user = User.objects.select_for_update().get(pk=user.pk)
     for name, value in fields.items():
         setattr(user, name, value)
@@ -139,7 +137,7 @@ def merchant_update(*, actor: User, merchant: Merchant, **fields: Any) -> Mercha
         raise Merchant.DoesNotExist
     unknown = set(fields) - set(POLICY_FIELDS) - set(PROFILE_FIELDS)
     if unknown:
-        raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
     merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
     if "currency" in fields and fields["currency"] != merchant.currency and merchant.last_plan_number > 0:
         raise ValidationError({"currency": "The currency cannot change once the merchant has plans."})
@@ -157,9 +155,7 @@ def merchant_policy_validate(merchant: Merchant) -> None:
     method = merchant.late_fee_method
     if method == Merchant.LateFeeMethod.FIXED and not (merchant.late_fee_amount and merchant.late_fee_amount > 0):
         errors["late_fee_amount"] = "A fixed late fee needs an amount greater than zero."
-    if method == Merchant.LateFeeMethod.PERCENT and not (
-        merchant.late_fee_percent and merchant.late_fee_percent > 0
-    ):
+    if method == Merchant.LateFeeMethod.PERCENT and not (merchant.late_fee_percent and merchant.late_fee_percent > 0):
         errors["late_fee_percent"] = "A percent late fee needs a percent greater than zero."
     if merchant.late_fee_cap is not None and merchant.late_fee_cap <= 0:
         errors["late_fee_cap"] = "The cap must be greater than zero, or left empty for no cap."

@@ -21,9 +21,7 @@ class TenantQuerySet(models.QuerySet):
 
 
 class TenantModel(TimeStampedModel):
-    merchant = models.ForeignKey(
-        Merchant, on_delete=models.PROTECT, related_name="+", verbose_name=_("merchant")
-    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="+", verbose_name=_("merchant"))
 
     objects = TenantQuerySet.as_manager()
 

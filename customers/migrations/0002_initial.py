@@ -7,44 +7,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('taqsit', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("taqsit", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='created_by',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="customer",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='merchant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='taqsit.merchant', verbose_name='merchant'),
+            model_name="customer",
+            name="merchant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="taqsit.merchant",
+                verbose_name="merchant",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['merchant', 'name'], name='customer_merchant_name'),
+            model_name="customer",
+            index=models.Index(fields=["merchant", "name"], name="customer_merchant_name"),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.UniqueConstraint(fields=('merchant', 'phone'), name='customer_phone_unique_per_merchant'),
+            model_name="customer",
+            constraint=models.UniqueConstraint(fields=("merchant", "phone"), name="customer_phone_unique_per_merchant"),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.UniqueConstraint(models.F('merchant'), django.db.models.functions.text.Upper('national_id'), condition=models.Q(('national_id', ''), _negated=True), name='customer_national_id_unique_per_merchant'),
+            model_name="customer",
+            constraint=models.UniqueConstraint(
+                models.F("merchant"),
+                django.db.models.functions.text.Upper("national_id"),
+                condition=models.Q(("national_id", ""), _negated=True),
+                name="customer_national_id_unique_per_merchant",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.CheckConstraint(condition=models.Q(('phone__regex', '^\\+[1-9][0-9]{6,14}$')), name='customer_phone_e164'),
+            model_name="customer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("phone__regex", "^\\+[1-9][0-9]{6,14}$")), name="customer_phone_e164"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='customer_name_not_blank'),
+            model_name="customer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("name", ""), _negated=True), name="customer_name_not_blank"
+            ),
         ),
     ]

@@ -7,212 +7,390 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0002_initial'),
-        ('installments', '0001_initial'),
-        ('taqsit', '0001_initial'),
+        ("customers", "0002_initial"),
+        ("installments", "0001_initial"),
+        ("taqsit", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='installment',
-            name='merchant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='taqsit.merchant', verbose_name='merchant'),
+            model_name="installment",
+            name="merchant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="taqsit.merchant",
+                verbose_name="merchant",
+            ),
         ),
         migrations.AddField(
-            model_name='installmentplan',
-            name='created_by',
-            field=models.ForeignKey(editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="installmentplan",
+            name="created_by",
+            field=models.ForeignKey(
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='installmentplan',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='plans', to='customers.customer', verbose_name='customer'),
+            model_name="installmentplan",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="plans",
+                to="customers.customer",
+                verbose_name="customer",
+            ),
         ),
         migrations.AddField(
-            model_name='installmentplan',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="installmentplan",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='installmentplan',
-            name='merchant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='taqsit.merchant', verbose_name='merchant'),
+            model_name="installmentplan",
+            name="merchant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="taqsit.merchant",
+                verbose_name="merchant",
+            ),
         ),
         migrations.AddField(
-            model_name='installment',
-            name='plan',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='installments', to='installments.installmentplan'),
+            model_name="installment",
+            name="plan",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="installments",
+                to="installments.installmentplan",
+            ),
         ),
         migrations.AddField(
-            model_name='latefee',
-            name='charged_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="latefee",
+            name="charged_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='latefee',
-            name='installment',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='late_fee_charges', to='installments.installment'),
+            model_name="latefee",
+            name="installment",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="late_fee_charges",
+                to="installments.installment",
+            ),
         ),
         migrations.AddField(
-            model_name='latefee',
-            name='merchant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='taqsit.merchant', verbose_name='merchant'),
+            model_name="latefee",
+            name="merchant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="taqsit.merchant",
+                verbose_name="merchant",
+            ),
         ),
         migrations.AddField(
-            model_name='latefee',
-            name='plan',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='late_fee_charges', to='installments.installmentplan'),
+            model_name="latefee",
+            name="plan",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="late_fee_charges",
+                to="installments.installmentplan",
+            ),
         ),
         migrations.AddField(
-            model_name='planitem',
-            name='plan',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='installments.installmentplan'),
+            model_name="planitem",
+            name="plan",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="items", to="installments.installmentplan"
+            ),
         ),
         migrations.AddField(
-            model_name='product',
-            name='merchant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='taqsit.merchant', verbose_name='merchant'),
+            model_name="product",
+            name="merchant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="taqsit.merchant",
+                verbose_name="merchant",
+            ),
         ),
         migrations.AddField(
-            model_name='planitem',
-            name='product',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='installments.product'),
+            model_name="planitem",
+            name="product",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="installments.product",
+            ),
         ),
         migrations.AddIndex(
-            model_name='installmentplan',
-            index=models.Index(fields=['merchant', 'status'], name='plan_merchant_status'),
+            model_name="installmentplan",
+            index=models.Index(fields=["merchant", "status"], name="plan_merchant_status"),
         ),
         migrations.AddIndex(
-            model_name='installmentplan',
-            index=models.Index(fields=['customer', 'status'], name='plan_customer_status'),
+            model_name="installmentplan",
+            index=models.Index(fields=["customer", "status"], name="plan_customer_status"),
         ),
         migrations.AddConstraint(
-            model_name='installmentplan',
-            constraint=models.UniqueConstraint(fields=('merchant', 'number'), name='plan_number_unique_per_merchant'),
+            model_name="installmentplan",
+            constraint=models.UniqueConstraint(fields=("merchant", "number"), name="plan_number_unique_per_merchant"),
         ),
         migrations.AddConstraint(
-            model_name='installmentplan',
-            constraint=models.UniqueConstraint(condition=models.Q(('idempotency_key__isnull', False)), fields=('merchant', 'idempotency_key'), name='plan_idempotency_key_unique_per_merchant'),
+            model_name="installmentplan",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("idempotency_key__isnull", False)),
+                fields=("merchant", "idempotency_key"),
+                name="plan_idempotency_key_unique_per_merchant",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installmentplan',
-            constraint=models.CheckConstraint(condition=models.Q(('total_amount__gt', 0)), name='plan_total_amount_gt_0'),
+            model_name="installmentplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("total_amount__gt", 0)), name="plan_total_amount_gt_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installmentplan',
-            constraint=models.CheckConstraint(condition=models.Q(('down_payment__gte', 0), ('down_payment__lt', models.F('total_amount'))), name='plan_down_payment_range'),
+            model_name="installmentplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("down_payment__gte", 0), ("down_payment__lt", models.F("total_amount"))),
+                name="plan_down_payment_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installmentplan',
-            constraint=models.CheckConstraint(condition=models.Q(('finance_charge__gte', 0)), name='plan_finance_charge_gte_0'),
+            model_name="installmentplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("finance_charge__gte", 0)), name="plan_finance_charge_gte_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installmentplan',
-            constraint=models.CheckConstraint(condition=models.Q(('total_payable', django.db.models.expressions.CombinedExpression(models.F('total_amount'), '+', models.F('finance_charge')))), name='plan_total_payable_sum'),
+            model_name="installmentplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "total_payable",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("total_amount"), "+", models.F("finance_charge")
+                        ),
+                    )
+                ),
+                name="plan_total_payable_sum",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installmentplan',
-            constraint=models.CheckConstraint(condition=models.Q(('installment_amount__gt', 0)), name='plan_installment_amount_gt_0'),
+            model_name="installmentplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("installment_amount__gt", 0)), name="plan_installment_amount_gt_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installmentplan',
-            constraint=models.CheckConstraint(condition=models.Q(('number_of_installments__gte', 1), ('number_of_installments__lte', 600)), name='plan_number_of_installments_range'),
+            model_name="installmentplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("number_of_installments__gte", 1), ("number_of_installments__lte", 600)),
+                name="plan_number_of_installments_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installmentplan',
-            constraint=models.CheckConstraint(condition=models.Q(('interest_rate__gte', 0)), name='plan_interest_rate_gte_0'),
+            model_name="installmentplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("interest_rate__gte", 0)), name="plan_interest_rate_gte_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installmentplan',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_paid__gte', 0), ('amount_paid__lte', django.db.models.expressions.CombinedExpression(models.F('total_payable'), '+', models.F('late_fees')))), name='plan_amount_paid_within_owed'),
+            model_name="installmentplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("amount_paid__gte", 0),
+                    (
+                        "amount_paid__lte",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("total_payable"), "+", models.F("late_fees")
+                        ),
+                    ),
+                ),
+                name="plan_amount_paid_within_owed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installmentplan',
-            constraint=models.CheckConstraint(condition=models.Q(('late_fees__gte', 0)), name='plan_late_fees_gte_0'),
+            model_name="installmentplan",
+            constraint=models.CheckConstraint(condition=models.Q(("late_fees__gte", 0)), name="plan_late_fees_gte_0"),
         ),
         migrations.AddConstraint(
-            model_name='installmentplan',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'completed'), _negated=True), ('amount_paid', django.db.models.expressions.CombinedExpression(models.F('total_payable'), '+', models.F('late_fees'))), _connector='OR'), name='plan_completed_means_paid'),
+            model_name="installmentplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "completed"), _negated=True),
+                    (
+                        "amount_paid",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("total_payable"), "+", models.F("late_fees")
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="plan_completed_means_paid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installmentplan',
-            constraint=models.CheckConstraint(condition=models.Q(('due_date__gt', models.F('start_date'))), name='plan_due_after_start'),
+            model_name="installmentplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("due_date__gt", models.F("start_date"))), name="plan_due_after_start"
+            ),
         ),
         migrations.AddIndex(
-            model_name='installment',
-            index=models.Index(condition=models.Q(('superseded_at__isnull', True), models.Q(('status', 'paid'), _negated=True)), fields=['merchant', 'due_date'], name='installment_unpaid_by_due'),
+            model_name="installment",
+            index=models.Index(
+                condition=models.Q(("superseded_at__isnull", True), models.Q(("status", "paid"), _negated=True)),
+                fields=["merchant", "due_date"],
+                name="installment_unpaid_by_due",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installment',
-            constraint=models.UniqueConstraint(condition=models.Q(('superseded_at__isnull', True)), fields=('plan', 'number'), name='installment_number_unique_per_plan'),
+            model_name="installment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("superseded_at__isnull", True)),
+                fields=("plan", "number"),
+                name="installment_number_unique_per_plan",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_due__gt', 0)), name='installment_amount_due_gt_0'),
+            model_name="installment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_due__gt", 0)), name="installment_amount_due_gt_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_due', django.db.models.expressions.CombinedExpression(models.F('principal'), '+', models.F('interest')))), name='installment_due_is_principal_interest'),
+            model_name="installment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "amount_due",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("principal"), "+", models.F("interest")
+                        ),
+                    )
+                ),
+                name="installment_due_is_principal_interest",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installment',
-            constraint=models.CheckConstraint(condition=models.Q(('principal__gte', 0), ('interest__gte', 0)), name='installment_parts_gte_0'),
+            model_name="installment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("principal__gte", 0), ("interest__gte", 0)), name="installment_parts_gte_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installment',
-            constraint=models.CheckConstraint(condition=models.Q(('principal_paid__gte', 0), ('principal_paid__lte', models.F('principal'))), name='installment_principal_paid_range'),
+            model_name="installment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("principal_paid__gte", 0), ("principal_paid__lte", models.F("principal"))),
+                name="installment_principal_paid_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installment',
-            constraint=models.CheckConstraint(condition=models.Q(('interest_paid__gte', 0), ('interest_paid__lte', models.F('interest'))), name='installment_interest_paid_range'),
+            model_name="installment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("interest_paid__gte", 0), ("interest_paid__lte", models.F("interest"))),
+                name="installment_interest_paid_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_paid', django.db.models.expressions.CombinedExpression(models.F('principal_paid'), '+', models.F('interest_paid')))), name='installment_paid_is_parts'),
+            model_name="installment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "amount_paid",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("principal_paid"), "+", models.F("interest_paid")
+                        ),
+                    )
+                ),
+                name="installment_paid_is_parts",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installment',
-            constraint=models.CheckConstraint(condition=models.Q(('late_fee__gte', 0), ('late_fee_paid__gte', 0), ('late_fee_paid__lte', models.F('late_fee'))), name='installment_late_fee_paid_range'),
+            model_name="installment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("late_fee__gte", 0), ("late_fee_paid__gte", 0), ("late_fee_paid__lte", models.F("late_fee"))
+                ),
+                name="installment_late_fee_paid_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'paid'), ('amount_paid', models.F('amount_due'))), models.Q(models.Q(('status', 'paid'), _negated=True), ('amount_paid__lt', models.F('amount_due'))), _connector='OR'), name='installment_paid_status_matches'),
+            model_name="installment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "paid"), ("amount_paid", models.F("amount_due"))),
+                    models.Q(models.Q(("status", "paid"), _negated=True), ("amount_paid__lt", models.F("amount_due"))),
+                    _connector="OR",
+                ),
+                name="installment_paid_status_matches",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='latefee',
-            constraint=models.UniqueConstraint(fields=('installment', 'period'), name='late_fee_once_per_period'),
+            model_name="latefee",
+            constraint=models.UniqueConstraint(fields=("installment", "period"), name="late_fee_once_per_period"),
         ),
         migrations.AddConstraint(
-            model_name='latefee',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='late_fee_amount_gt_0'),
+            model_name="latefee",
+            constraint=models.CheckConstraint(condition=models.Q(("amount__gt", 0)), name="late_fee_amount_gt_0"),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.UniqueConstraint(condition=models.Q(('sku', ''), _negated=True), fields=('merchant', 'sku'), name='product_sku_unique_per_merchant'),
+            model_name="product",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("sku", ""), _negated=True),
+                fields=("merchant", "sku"),
+                name="product_sku_unique_per_merchant",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.CheckConstraint(condition=models.Q(('price__gt', 0)), name='product_price_gt_0'),
+            model_name="product",
+            constraint=models.CheckConstraint(condition=models.Q(("price__gt", 0)), name="product_price_gt_0"),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='product_name_not_blank'),
+            model_name="product",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("name", ""), _negated=True), name="product_name_not_blank"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planitem',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='plan_item_quantity_gte_1'),
+            model_name="planitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gte", 1)), name="plan_item_quantity_gte_1"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planitem',
-            constraint=models.CheckConstraint(condition=models.Q(('unit_price__gt', 0)), name='plan_item_unit_price_gt_0'),
+            model_name="planitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("unit_price__gt", 0)), name="plan_item_unit_price_gt_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planitem',
-            constraint=models.CheckConstraint(condition=models.Q(('description', ''), _negated=True), name='plan_item_description_not_blank'),
+            model_name="planitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("description", ""), _negated=True), name="plan_item_description_not_blank"
+            ),
         ),
     ]

@@ -6,91 +6,162 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('installments', '0002_initial'),
-        ('payments', '0001_initial'),
-        ('taqsit', '0001_initial'),
+        ("installments", "0002_initial"),
+        ("payments", "0001_initial"),
+        ("taqsit", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='payment',
-            name='merchant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='taqsit.merchant', verbose_name='merchant'),
+            model_name="payment",
+            name="merchant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="taqsit.merchant",
+                verbose_name="merchant",
+            ),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='plan',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='installments.installmentplan', verbose_name='plan'),
+            model_name="payment",
+            name="plan",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="payments",
+                to="installments.installmentplan",
+                verbose_name="plan",
+            ),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='received_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='received by'),
+            model_name="payment",
+            name="received_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="received by",
+            ),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='reversed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="payment",
+            name="reversed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='paymentallocation',
-            name='installment',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='installments.installment'),
+            model_name="paymentallocation",
+            name="installment",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="allocations",
+                to="installments.installment",
+            ),
         ),
         migrations.AddField(
-            model_name='paymentallocation',
-            name='merchant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='taqsit.merchant', verbose_name='merchant'),
+            model_name="paymentallocation",
+            name="merchant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="taqsit.merchant",
+                verbose_name="merchant",
+            ),
         ),
         migrations.AddField(
-            model_name='paymentallocation',
-            name='payment',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='payments.payment'),
+            model_name="paymentallocation",
+            name="payment",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="allocations", to="payments.payment"
+            ),
         ),
         migrations.AddField(
-            model_name='paymentallocation',
-            name='reversal_of',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='payments.paymentallocation'),
+            model_name="paymentallocation",
+            name="reversal_of",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="reversed_by",
+                to="payments.paymentallocation",
+            ),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['merchant', 'payment_date'], name='payment_merchant_date'),
+            model_name="payment",
+            index=models.Index(fields=["merchant", "payment_date"], name="payment_merchant_date"),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['plan', 'status'], name='payment_plan_status'),
+            model_name="payment",
+            index=models.Index(fields=["plan", "status"], name="payment_plan_status"),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(fields=('plan', 'payment_number'), name='payment_number_unique_per_plan'),
+            model_name="payment",
+            constraint=models.UniqueConstraint(
+                fields=("plan", "payment_number"), name="payment_number_unique_per_plan"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(condition=models.Q(('idempotency_key__isnull', False)), fields=('merchant', 'idempotency_key'), name='payment_idempotency_key_unique_per_merchant'),
+            model_name="payment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("idempotency_key__isnull", False)),
+                fields=("merchant", "idempotency_key"),
+                name="payment_idempotency_key_unique_per_merchant",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payment_amount_gt_0'),
+            model_name="payment",
+            constraint=models.CheckConstraint(condition=models.Q(("amount__gt", 0)), name="payment_amount_gt_0"),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('payment_number__gte', 1)), name='payment_number_gte_1'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("payment_number__gte", 1)), name="payment_number_gte_1"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('reversed_at__isnull', False), ('status__in', ['refunded', 'voided'])), models.Q(models.Q(('status__in', ['refunded', 'voided']), _negated=True), ('reversed_at__isnull', True)), _connector='OR'), name='payment_reversal_recorded'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("reversed_at__isnull", False), ("status__in", ["refunded", "voided"])),
+                    models.Q(
+                        models.Q(("status__in", ["refunded", "voided"]), _negated=True), ("reversed_at__isnull", True)
+                    ),
+                    _connector="OR",
+                ),
+                name="payment_reversal_recorded",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentallocation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('reversal_of__isnull', True), ('amount__gt', 0)), models.Q(('reversal_of__isnull', False), ('amount__lt', 0)), _connector='OR'), name='allocation_sign_matches_reversal'),
+            model_name="paymentallocation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("reversal_of__isnull", True), ("amount__gt", 0)),
+                    models.Q(("reversal_of__isnull", False), ("amount__lt", 0)),
+                    _connector="OR",
+                ),
+                name="allocation_sign_matches_reversal",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentallocation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'down_payment'), ('installment__isnull', True)), models.Q(models.Q(('kind', 'down_payment'), _negated=True), ('installment__isnull', False)), _connector='OR'), name='allocation_installment_unless_down_payment'),
+            model_name="paymentallocation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "down_payment"), ("installment__isnull", True)),
+                    models.Q(models.Q(("kind", "down_payment"), _negated=True), ("installment__isnull", False)),
+                    _connector="OR",
+                ),
+                name="allocation_installment_unless_down_payment",
+            ),
         ),
     ]

@@ -1,0 +1,168 @@
+"""Reads of plans and installments, always within one merchant.
+
+"Overdue" is computed here from dates (due date plus the merchant's grace days before the merchant's today),
+so lists are right even before the daily job has marked the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+
+from installments.models import Installment, InstallmentPlan, Product
+from taqsit.dates import merchant_today
+from taqsit.models import Merchant
+from taqsit.money import to_money
+
+
+def product_list(*, merchant: Merchant, search: str = "", active_only: bool = False) -> QuerySet[Product]:
+    """The merchant's products, by name."""
+    queryset = Product.objects.for_merchant(merchant)
+    if active_only:
+        queryset = queryset.filter(is_active=True)
+    term = (search or "").strip()
+    if term:
+        queryset = queryset.filter(Q(name__icontains=term) | Q(sku__icontains=term))
+    return queryset.order_by("name", "id")
+
+
+def product_get(*, merchant: Merchant, pk) -> Product:
+    return Product.objects.for_merchant(merchant).get(pk=pk)
+
+
+def overdue_cutoff(merchant: Merchant, *, today: date | None = None) -> date:
+    """Installments due before this date are overdue (due date + grace days < today)."""
+    today = today or merchant_today(merchant)
+    return today - timedelta(days=merchant.grace_days)
+
+
+def installments_unpaid(*, merchant: Merchant) -> QuerySet[Installment]:
+    """Current schedule rows not fully paid, on plans still being collected."""
+    return (
+        Installment.objects.for_merchant(merchant)
+        .current()
+        .filter(amount_paid__lt=F("amount_due"), plan__status__in=InstallmentPlan.OPEN_STATUSES)
+    )
+
+
+def installments_overdue(*, merchant: Merchant, today: date | None = None) -> QuerySet[Installment]:
+    """The collections list: unpaid rows past due date plus grace, oldest first, largest first."""
+    cutoff = overdue_cutoff(merchant, today=today)
+    return (
+        installments_unpaid(merchant=merchant)
+        .filter(due_date__lt=cutoff)
+        .select_related("plan", "plan__customer")
+        .annotate(remaining=F("amount_due") - F("amount_paid"))
+        .order_by("due_date", "-remaining", "plan__number", "number")
+    )
+
+
+def installment_list(
+    *,
+    merchant: Merchant,
+    status: str | None = None,
+    due_before: date | None = None,
+    due_after: date | None = None,
+    today: date | None = None,
+) -> QuerySet[Installment]:
+    """Installments across the merchant's plans; ``status='overdue'`` is computed from dates."""
+    queryset = Installment.objects.for_merchant(merchant).current().select_related("plan", "plan__customer")
+    if status == Installment.Status.OVERDUE:
+        queryset = queryset.filter(
+            pk__in=installments_unpaid(merchant=merchant)
+            .filter(due_date__lt=overdue_cutoff(merchant, today=today))
+            .values("pk")
+        )
+    elif status:
+        queryset = queryset.filter(status=status)
+    if due_before:
+        queryset = queryset.filter(due_date__lt=due_before)
+    if due_after:
+        queryset = queryset.filter(due_date__gte=due_after)
+    return queryset.order_by("due_date", "plan__number", "number")
+
+
+def plan_list(*, merchant: Merchant, status: str | None = None, customer=None) -> QuerySet[InstallmentPlan]:
+    """The merchant's plans, newest first, with their customer."""
+    queryset = InstallmentPlan.objects.for_merchant(merchant).select_related("customer")
+    if status:
+        queryset = queryset.filter(status=status)
+    if customer is not None:
+        queryset = queryset.filter(customer=customer)
+    return queryset.order_by("-created_at", "-number")
+
+
+def plan_get(*, merchant: Merchant, pk) -> InstallmentPlan:
+    """One plan of the merchant; another merchant's is ``InstallmentPlan.DoesNotExist``."""
+    return InstallmentPlan.objects.for_merchant(merchant).select_related("customer", "merchant").get(pk=pk)
+
+
+def plans_overdue(*, merchant: Merchant, today: date | None = None) -> QuerySet[InstallmentPlan]:
+    """Plans with at least one overdue installment."""
+    overdue = installments_overdue(merchant=merchant, today=today).filter(plan=OuterRef("pk"))
+    return plan_list(merchant=merchant).filter(Exists(overdue.values("pk")))
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    plan_id: object
+    reference: str
+    currency: str
+    total_amount: Decimal
+    down_payment: Decimal
+    finance_charge: Decimal
+    total_payable: Decimal
+    amount_paid: Decimal
+    late_fees: Decimal
+    remaining_balance: Decimal
+    installments_paid: int
+    total_installments: int
+    next_payment_due: date | None
+    next_amount_due: Decimal
+    overdue_amount: Decimal
+    status: str
+
+
+def plan_summary(*, plan: InstallmentPlan, today: date | None = None) -> PlanSummary:
+    """Where a plan stands: what was owed, paid and is left, and what falls due next.
+
+    ``remaining_balance`` = total payable + late fees charged - amount paid (the down payment included).
+    """
+    currency = plan.merchant.currency
+    rows = list(Installment.objects.current().filter(plan=plan).order_by("number"))
+    cutoff = overdue_cutoff(plan.merchant, today=today)
+    unpaid = [row for row in rows if row.amount_paid < row.amount_due]
+    next_row = unpaid[0] if unpaid and plan.is_open else None
+    overdue = sum((row.amount_due - row.amount_paid for row in unpaid if row.due_date < cutoff), Decimal("0"))
+    fees_open = sum(
+        (
+            row.late_fee - row.late_fee_paid
+            for row in Installment.objects.filter(plan=plan, late_fee__gt=F("late_fee_paid"))
+        ),
+        Decimal("0"),
+    )
+
+    def money(value: Decimal) -> Decimal:
+        return to_money(value, currency)
+
+    return PlanSummary(
+        plan_id=plan.pk,
+        reference=plan.reference,
+        currency=currency,
+        total_amount=money(plan.total_amount),
+        down_payment=money(plan.down_payment),
+        finance_charge=money(plan.finance_charge),
+        total_payable=money(plan.total_payable),
+        amount_paid=money(plan.amount_paid),
+        late_fees=money(plan.late_fees),
+        remaining_balance=money(plan.remaining_balance),
+        installments_paid=sum(1 for row in rows if row.amount_paid >= row.amount_due),
+        total_installments=len(rows),
+        next_payment_due=next_row.due_date if next_row else None,
+        next_amount_due=money(next_row.amount_due - next_row.amount_paid + fees_open) if next_row else money(fees_open),
+        overdue_amount=money(overdue + fees_open),
+        status=plan.status,
+    )
