@@ -340,8 +340,12 @@ def _plan_lock(plan: InstallmentPlan) -> InstallmentPlan:
 def _status_require(plan: InstallmentPlan, allowed: tuple[str, ...], verb: str) -> None:
     if plan.status not in allowed:
         raise ValidationError(
-            {"status": f"Plan {plan.reference} is {plan.get_status_display().lower()}: it cannot be {verb}."},
-            code="invalid_status",
+            {
+                "status": ValidationError(
+                    f"Plan {plan.reference} is {plan.get_status_display().lower()}: it cannot be {verb}.",
+                    code="invalid_status",
+                )
+            }
         )
 
 
@@ -509,8 +513,12 @@ def plan_delete(*, actor: User, plan: InstallmentPlan) -> None:
     plan = _plan_lock(plan)
     if plan.last_payment_number > 0 or plan.amount_paid > 0 or plan.late_fees > 0:
         raise ValidationError(
-            {"plan": f"Plan {plan.reference} has payments or fees: cancel it instead of deleting it."},
-            code="has_payments",
+            {
+                "plan": ValidationError(
+                    f"Plan {plan.reference} has payments or fees: cancel it instead of deleting it.",
+                    code="has_payments",
+                )
+            }
         )
     plan.installments.all().delete()
     plan.delete()
@@ -543,8 +551,11 @@ def late_fee_charge(*, installment: Installment, period: date, amount: Decimal, 
             )
     except IntegrityError as exc:
         raise ValidationError(
-            {"period": f"A late fee for {period} is already charged on installment {installment.number}."},
-            code="duplicate",
+            {
+                "period": ValidationError(
+                    f"A late fee for {period} is already charged on installment {installment.number}.", code="duplicate"
+                )
+            }
         ) from exc
     Installment.objects.filter(pk=installment.pk).update(late_fee=F("late_fee") + amount)
     InstallmentPlan.objects.filter(pk=plan.pk).update(late_fees=F("late_fees") + amount)

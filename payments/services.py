@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from installments.models import Installment, InstallmentPlan
+from installments.selectors import overdue_cutoff
 from installments.services import installment_status_for
 from payments.models import Payment, PaymentAllocation
 from taqsit.dates import merchant_today
@@ -48,7 +49,7 @@ def _amount_parse(amount: Any, currency: str) -> Decimal:
         raise ValidationError(
             {"amount": f"{value} has more decimal places than {currency} allows ({minor_unit(currency)})."}
         )
-    return value
+    return to_money(value, currency)
 
 
 def _allocate(payment: Payment, plan: InstallmentPlan) -> list[PaymentAllocation]:
@@ -91,7 +92,9 @@ def _allocate(payment: Payment, plan: InstallmentPlan) -> list[PaymentAllocation
         row.principal_paid += take(row, Kind.PRINCIPAL, row.principal - row.principal_paid)
     if remaining != 0:
         # The balance check happens under the same lock, so this means the totals drifted: refuse loudly.
-        raise ValidationError({"amount": f"{remaining} of the payment could not be allocated."}, code="unallocated")
+        raise ValidationError(
+            {"amount": ValidationError(f"{remaining} of the payment could not be allocated.", code="unallocated")}
+        )
     for row in touched.values():
         row.amount_paid = row.principal_paid + row.interest_paid
         row.status = installment_status_for(row, today=today, grace_days=grace)
@@ -124,12 +127,9 @@ def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
 
 
 def _has_overdue(plan: InstallmentPlan) -> bool:
-    today = merchant_today(plan.merchant)
-    limit = today.toordinal() - plan.merchant.grace_days
+    cutoff = overdue_cutoff(plan.merchant)
     return (
-        Installment.objects.current()
-        .filter(plan=plan, amount_paid__lt=F("amount_due"), due_date__lt=date.fromordinal(limit))
-        .exists()
+        Installment.objects.current().filter(plan=plan, amount_paid__lt=F("amount_due"), due_date__lt=cutoff).exists()
     )
 
 
@@ -156,8 +156,11 @@ def _replay(merchant_id, key: str, *, plan_id, amount: Decimal) -> Payment | Non
         return None
     if existing.plan_id != plan_id or existing.amount != amount:
         raise ValidationError(
-            {"idempotency_key": "This idempotency key was already used for a different payment."},
-            code="idempotency_mismatch",
+            {
+                "idempotency_key": ValidationError(
+                    "This idempotency key was already used for a different payment.", code="idempotency_mismatch"
+                )
+            }
         )
     return existing
 
@@ -166,10 +169,12 @@ def _balance_check(plan: InstallmentPlan, amount: Decimal) -> None:
     if amount > plan.remaining_balance:
         raise ValidationError(
             {
-                "amount": f"{amount} exceeds the remaining balance "
-                f"{to_money(plan.remaining_balance, plan.merchant.currency)} of plan {plan.reference}."
-            },
-            code="overpayment",
+                "amount": ValidationError(
+                    f"{amount} exceeds the remaining balance "
+                    f"{to_money(plan.remaining_balance, plan.merchant.currency)} of plan {plan.reference}.",
+                    code="overpayment",
+                )
+            }
         )
 
 
@@ -220,8 +225,12 @@ def payment_post(
             return existing
     if not plan.is_open:
         raise ValidationError(
-            {"plan": f"Plan {plan.reference} is {plan.get_status_display().lower()}: it takes no payments."},
-            code="invalid_status",
+            {
+                "plan": ValidationError(
+                    f"Plan {plan.reference} is {plan.get_status_display().lower()}: it takes no payments.",
+                    code="invalid_status",
+                )
+            }
         )
     if payment_date < plan.start_date:
         raise ValidationError(
@@ -326,8 +335,12 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
         status == Payment.Status.REFUNDED and not was_completed
     ):
         raise ValidationError(
-            {"status": f"Payment {payment.payment_number} is {payment.get_status_display().lower()}."},
-            code="invalid_status",
+            {
+                "status": ValidationError(
+                    f"Payment {payment.payment_number} is {payment.get_status_display().lower()}.",
+                    code="invalid_status",
+                )
+            }
         )
     if was_completed:
         lines = list(payment.allocations.filter(reversal_of__isnull=True, amount__gt=0))
@@ -417,8 +430,11 @@ def payment_delete(*, actor: User, payment: Payment, reason: str = "Deleted") ->
     payment, _plan = _payment_lock(payment, actor)
     if payment.status not in (Payment.Status.PENDING, Payment.Status.FAILED):
         raise ValidationError(
-            {"status": f"Payment {payment.payment_number} moved money: refund or void it instead."},
-            code="has_money",
+            {
+                "status": ValidationError(
+                    f"Payment {payment.payment_number} moved money: refund or void it instead.", code="has_money"
+                )
+            }
         )
     payment.status = Payment.Status.VOIDED
     payment.reversed_by = actor

@@ -146,3 +146,29 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+
+class IdempotencyRecord(models.Model):
+    """The first successful answer to an API request made with an ``Idempotency-Key``, replayed for repeats.
+
+    The unique key makes a concurrent twin wait on the first request's transaction, then replay its answer.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=50)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    user = models.ForeignKey("taqsit.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "scope", "key"], name="idempotency_key_unique_per_scope"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

@@ -1,11 +1,12 @@
-"""Top-level URLs: the admin for now; the pages and the API mount here."""
+"""Top-level URLs: the admin and the REST API; the pages mount here too."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 admin.site.site_header = "Taqsit"
 admin.site.site_title = "Taqsit admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("taqsit.api_urls")),
 ]

@@ -1,0 +1,276 @@
+"""Products, plans (with preview, summary and lifecycle actions) and installments over the API.
+
+Views parse and present; every rule lives in the services and selectors.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from customers.models import Customer
+from installments.filters import InstallmentFilter, PlanFilter, ProductFilter
+from installments.models import Installment, InstallmentPlan, Product
+from installments.selectors import overdue_cutoff, plan_summary, plans_overdue
+from installments.serializers import (
+    CollectionInstallmentSerializer,
+    PlanCreateSerializer,
+    PlanSerializer,
+    PlanSummarySerializer,
+    PlanTermsSerializer,
+    PlanUpdateSerializer,
+    ProductSerializer,
+    RescheduleSerializer,
+    SchedulePreviewSerializer,
+)
+from installments.services import (
+    plan_approve,
+    plan_cancel,
+    plan_create,
+    plan_delete,
+    plan_reject,
+    plan_reschedule,
+    plan_terms_build,
+    plan_update,
+    product_create,
+    product_update,
+)
+from payments.selectors import payment_list
+from payments.serializers import PaymentSerializer
+from taqsit.api import TenantViewSetMixin
+from taqsit.idempotency import idempotent
+from taqsit.permissions import Action
+from taqsit.serializers import ReasonSerializer
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: a body naming each bad field."),
+    403: OpenApiResponse(description="Your role does not allow this."),
+    404: OpenApiResponse(description="No such object for your merchant."),
+}
+
+
+class ProductViewSet(
+    TenantViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Products sold on installment (deactivate with is_active=false; plans keep their own item lines)."""
+
+    queryset = Product.objects.all()
+    serializer_class = ProductSerializer
+    write_permission = Action.PRODUCT_WRITE
+    filterset_class = ProductFilter
+    search_fields = ["name", "sku"]
+    ordering_fields = ["name", "price", "created_at"]
+    ordering = ["name"]
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = product_create(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer) -> None:
+        serializer.instance = product_update(
+            actor=self.request.user, product=serializer.instance, **serializer.validated_data
+        )
+
+
+def _terms_from(data: dict) -> dict:
+    terms = dict(data)
+    terms["items"] = [
+        {key: value for key, value in item.items() if value is not None or key == "product"}
+        for item in terms.get("items") or []
+    ]
+    return terms
+
+
+@extend_schema_view(
+    list=extend_schema(responses=PlanSerializer(many=True)),
+    retrieve=extend_schema(responses={200: PlanSerializer, 404: ERRORS[404]}),
+    create=extend_schema(request=PlanCreateSerializer, responses={201: PlanSerializer, **ERRORS}),
+    update=extend_schema(request=PlanUpdateSerializer, responses={200: PlanSerializer, **ERRORS}),
+    partial_update=extend_schema(request=PlanUpdateSerializer, responses={200: PlanSerializer, **ERRORS}),
+    destroy=extend_schema(
+        responses={204: None, 409: OpenApiResponse(description="The plan has payments: cancel it."), **ERRORS}
+    ),
+)
+class PlanViewSet(
+    TenantViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Installment plans with their schedule; terms change only through reschedule."""
+
+    queryset = InstallmentPlan.objects.select_related("customer").prefetch_related(
+        "items", Prefetch("installments", queryset=Installment.objects.order_by("number"))
+    )
+    serializer_class = PlanSerializer
+    filterset_class = PlanFilter
+    search_fields = ["customer__name", "customer__phone", "notes"]
+    ordering_fields = ["created_at", "start_date", "due_date", "total_payable", "number"]
+    ordering = ["-created_at"]
+    action_permissions = {
+        "create": Action.PLAN_CREATE,
+        "preview": Action.READ,
+        "update": Action.PLAN_CREATE,
+        "partial_update": Action.PLAN_CREATE,
+        "destroy": Action.PLAN_DECIDE,
+        "approve": Action.PLAN_DECIDE,
+        "reject": Action.PLAN_DECIDE,
+        "cancel": Action.PLAN_DECIDE,
+        "reschedule": Action.PLAN_DECIDE,
+    }
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        merchant = getattr(self.request.user, "merchant", None)
+        if merchant is not None:
+            context["overdue_cutoff"] = overdue_cutoff(merchant)
+        return context
+
+    def _plan_response(self, plan: InstallmentPlan, code: int = status.HTTP_200_OK) -> Response:
+        plan = self.get_queryset().get(pk=plan.pk)
+        return Response(PlanSerializer(plan, context=self.get_serializer_context()).data, status=code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = PlanCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        customer = Customer.objects.for_merchant(request.user.merchant).filter(pk=data.pop("customer")).first()
+        if customer is None:
+            return Response({"customer": ["No such customer."]}, status=status.HTTP_400_BAD_REQUEST)
+        notes = data.pop("notes", "")
+
+        def handler(key):
+            plan = plan_create(
+                actor=request.user, customer=customer, notes=notes, idempotency_key=key, **_terms_from(data)
+            )
+            return self._plan_response(plan, status.HTTP_201_CREATED)
+
+        return idempotent(request, scope="plan.create", handler=handler)
+
+    def update(self, request, *args, **kwargs):
+        plan = self.get_object()
+        serializer = PlanUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        plan = plan_update(actor=request.user, plan=plan, notes=serializer.validated_data.get("notes", plan.notes))
+        return self._plan_response(plan)
+
+    def perform_destroy(self, instance) -> None:
+        plan_delete(actor=self.request.user, plan=instance)
+
+    @extend_schema(request=PlanTermsSerializer, responses={200: SchedulePreviewSerializer, **ERRORS})
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        """The schedule a plan with these terms would get; nothing is saved."""
+        serializer = PlanTermsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        merchant = request.user.merchant
+        if merchant is None:
+            raise NotFound
+        terms = plan_terms_build(merchant=merchant, **_terms_from(serializer.validated_data))
+        schedule = terms.schedule
+        return Response(SchedulePreviewSerializer(schedule, context={"currency": merchant.currency}).data)
+
+    @extend_schema(responses={200: PlanSummarySerializer, 404: ERRORS[404]})
+    @action(detail=True, methods=["get"])
+    def summary(self, request, pk=None):
+        """Where the plan stands: paid, remaining, next due."""
+        plan = self.get_object()
+        return Response(PlanSummarySerializer(plan_summary(plan=plan), context=self.get_serializer_context()).data)
+
+    @extend_schema(responses=PaymentSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def payments(self, request, pk=None):
+        """The plan's payments, newest first, with their allocations."""
+        plan = self.get_object()
+        page = self.paginate_queryset(payment_list(merchant=plan.merchant, plan=plan))
+        return self.get_paginated_response(
+            PaymentSerializer(page, many=True, context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(responses=PlanSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def overdue(self, request):
+        """Plans with at least one overdue installment."""
+        merchant = request.user.merchant
+        queryset = self.filter_queryset(self.get_queryset()).filter(
+            pk__in=plans_overdue(merchant=merchant).values("pk") if merchant else []
+        )
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(PlanSerializer(page, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("plan_status", OpenApiTypes.STR, OpenApiParameter.PATH, enum=InstallmentPlan.Status.values)
+        ],
+        responses={200: PlanSerializer(many=True), 404: ERRORS[404]},
+    )
+    @action(detail=False, methods=["get"], url_path=r"status/(?P<plan_status>[a-z_]+)")
+    def by_status(self, request, plan_status: str):
+        """Plans in one status."""
+        if plan_status not in InstallmentPlan.Status.values:
+            raise NotFound(f"No status {plan_status!r}; one of {', '.join(InstallmentPlan.Status.values)}.")
+        queryset = self.filter_queryset(self.get_queryset()).filter(status=plan_status)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(PlanSerializer(page, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses={200: PlanSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve a pending application: it becomes active and its down payment is recorded."""
+        return self._plan_response(plan_approve(actor=request.user, plan=self.get_object()))
+
+    @extend_schema(request=ReasonSerializer, responses={200: PlanSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Reject a pending application, with the reason."""
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        plan = plan_reject(actor=request.user, plan=self.get_object(), reason=serializer.validated_data["reason"])
+        return self._plan_response(plan)
+
+    @extend_schema(request=ReasonSerializer, responses={200: PlanSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Stop collecting a plan; its payments stay."""
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        plan = plan_cancel(actor=request.user, plan=self.get_object(), reason=serializer.validated_data["reason"])
+        return self._plan_response(plan)
+
+    @extend_schema(request=RescheduleSerializer, responses={200: PlanSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request, pk=None):
+        """Spread the unpaid remainder over a new schedule; the old rows stay as history."""
+        serializer = RescheduleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        plan = plan_reschedule(actor=request.user, plan=self.get_object(), **serializer.validated_data)
+        return self._plan_response(plan)
+
+
+class InstallmentViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Installments across plans: the collections list is ``?status=overdue``."""
+
+    queryset = Installment.objects.current().select_related("plan", "plan__customer")
+    serializer_class = CollectionInstallmentSerializer
+    filterset_class = InstallmentFilter
+    search_fields = ["plan__customer__name", "plan__customer__phone"]
+    ordering_fields = ["due_date", "amount_due", "number"]
+    ordering = ["due_date", "plan__number", "number"]
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        merchant = getattr(self.request.user, "merchant", None)
+        if merchant is not None:
+            context["overdue_cutoff"] = overdue_cutoff(merchant)
+        return context

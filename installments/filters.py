@@ -1,0 +1,51 @@
+import django_filters
+
+from installments.models import Installment, InstallmentPlan, Product
+from installments.selectors import installments_unpaid, overdue_cutoff
+
+
+class ProductFilter(django_filters.FilterSet):
+    price_min = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
+    price_max = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
+
+    class Meta:
+        model = Product
+        fields = ["is_active", "sku"]
+
+
+class PlanFilter(django_filters.FilterSet):
+    start_after = django_filters.DateFilter(field_name="start_date", lookup_expr="gte")
+    start_before = django_filters.DateFilter(field_name="start_date", lookup_expr="lte")
+    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
+    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    total_min = django_filters.NumberFilter(field_name="total_payable", lookup_expr="gte")
+    total_max = django_filters.NumberFilter(field_name="total_payable", lookup_expr="lte")
+    number = django_filters.NumberFilter(field_name="number")
+
+    class Meta:
+        model = InstallmentPlan
+        fields = ["status", "customer", "installment_frequency", "finance_charge_method"]
+
+
+class InstallmentFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Installment.Status.choices, method="filter_status")
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lt")
+    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
+    plan = django_filters.UUIDFilter(field_name="plan_id")
+    customer = django_filters.UUIDFilter(field_name="plan__customer_id")
+    amount_min = django_filters.NumberFilter(field_name="amount_due", lookup_expr="gte")
+    amount_max = django_filters.NumberFilter(field_name="amount_due", lookup_expr="lte")
+
+    class Meta:
+        model = Installment
+        fields = ["status", "plan", "customer", "due_before", "due_after"]
+
+    def filter_status(self, queryset, name, value):
+        """``overdue`` is computed from dates (due date + grace before the merchant's today), the rest stored."""
+        merchant = getattr(self.request.user, "merchant", None)
+        if value == Installment.Status.OVERDUE and merchant is not None:
+            unpaid = installments_unpaid(merchant=merchant).filter(due_date__lt=overdue_cutoff(merchant))
+            return queryset.filter(pk__in=unpaid.values("pk"))
+        if value == Installment.Status.OVERDUE:
+            return queryset.filter(status=value)
+        return queryset.filter(status=value)

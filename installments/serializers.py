@@ -1,0 +1,209 @@
+from rest_framework import serializers
+
+from installments.models import Installment, InstallmentPlan, PlanItem, Product
+from installments.schedule import FinanceChargeMethod, Frequency
+from taqsit.serializers import MoneyField
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    price = MoneyField()
+
+    class Meta:
+        model = Product
+        fields = ["id", "name", "sku", "price", "is_active", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        validators = []
+
+
+class PlanItemSerializer(serializers.ModelSerializer):
+    product = serializers.UUIDField(source="product_id", allow_null=True, required=False)
+    unit_price = MoneyField()
+    line_total = MoneyField(read_only=True)
+
+    class Meta:
+        model = PlanItem
+        fields = ["product", "description", "quantity", "unit_price", "line_total"]
+
+
+class PlanItemInputSerializer(serializers.Serializer):
+    product = serializers.UUIDField(allow_null=True, required=False)
+    description = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    quantity = serializers.IntegerField(min_value=1, max_value=100000, default=1)
+    unit_price = MoneyField(required=False, allow_null=True)
+
+
+class InstallmentSerializer(serializers.ModelSerializer):
+    amount_due = MoneyField()
+    principal = MoneyField()
+    interest = MoneyField()
+    amount_paid = MoneyField()
+    late_fee = MoneyField()
+    late_fee_paid = MoneyField()
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Installment
+        fields = [
+            "number",
+            "due_date",
+            "amount_due",
+            "principal",
+            "interest",
+            "amount_paid",
+            "late_fee",
+            "late_fee_paid",
+            "status",
+            "paid_on",
+        ]
+        read_only_fields = fields
+
+    def get_status(self, row: Installment) -> str:
+        """The stored status, or overdue as computed from dates before the daily job has marked it."""
+        cutoff = self.context.get("overdue_cutoff")
+        if row.amount_paid < row.amount_due and cutoff is not None and row.due_date < cutoff:
+            return Installment.Status.OVERDUE
+        return row.status
+
+
+class CollectionInstallmentSerializer(InstallmentSerializer):
+    plan = serializers.UUIDField(source="plan_id", read_only=True)
+    plan_reference = serializers.CharField(source="plan.reference", read_only=True)
+    customer = serializers.UUIDField(source="plan.customer_id", read_only=True)
+    customer_name = serializers.CharField(source="plan.customer.name", read_only=True)
+    customer_phone = serializers.CharField(source="plan.customer.phone", read_only=True)
+
+    class Meta(InstallmentSerializer.Meta):
+        fields = [
+            "id",
+            "plan",
+            "plan_reference",
+            "customer",
+            "customer_name",
+            "customer_phone",
+            *InstallmentSerializer.Meta.fields,
+        ]
+        read_only_fields = fields
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    items = PlanItemSerializer(many=True, read_only=True)
+    installments = serializers.SerializerMethodField()
+    total_amount = MoneyField()
+    down_payment = MoneyField()
+    finance_charge = MoneyField()
+    total_payable = MoneyField()
+    installment_amount = MoneyField()
+    amount_paid = MoneyField()
+    late_fees = MoneyField()
+    remaining_balance = MoneyField(read_only=True)
+
+    class Meta:
+        model = InstallmentPlan
+        fields = [
+            "id",
+            "reference",
+            "customer",
+            "customer_name",
+            "status",
+            "items",
+            "total_amount",
+            "down_payment",
+            "finance_charge_method",
+            "interest_rate",
+            "finance_charge",
+            "total_payable",
+            "installment_amount",
+            "number_of_installments",
+            "installment_frequency",
+            "start_date",
+            "first_due_date",
+            "due_date",
+            "amount_paid",
+            "late_fees",
+            "remaining_balance",
+            "notes",
+            "status_reason",
+            "created_at",
+            "updated_at",
+            "installments",
+        ]
+        read_only_fields = fields
+
+    def get_installments(self, plan: InstallmentPlan) -> list[dict]:
+        rows = [row for row in plan.installments.all() if row.superseded_at is None]
+        return InstallmentSerializer(rows, many=True, context=self.context).data
+
+
+class PlanTermsSerializer(serializers.Serializer):
+    """The terms of a plan, as POST and preview take them (DESIGN.md, "The REST API")."""
+
+    items = PlanItemInputSerializer(many=True, required=False)
+    total_amount = MoneyField(required=False, allow_null=True)
+    down_payment = MoneyField(required=False, default="0")
+    number_of_installments = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=600)
+    installment_amount = MoneyField(required=False, allow_null=True)
+    installment_frequency = serializers.ChoiceField(choices=Frequency.choices)
+    start_date = serializers.DateField()
+    first_due_date = serializers.DateField(required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    finance_charge_method = serializers.ChoiceField(choices=FinanceChargeMethod.choices, default="none")
+    interest_rate = serializers.DecimalField(max_digits=8, decimal_places=4, required=False, allow_null=True)
+
+
+class PlanCreateSerializer(PlanTermsSerializer):
+    customer = serializers.UUIDField()
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PlanUpdateSerializer(serializers.Serializer):
+    notes = serializers.CharField(allow_blank=True)
+
+
+class RescheduleSerializer(serializers.Serializer):
+    number_of_installments = serializers.IntegerField(min_value=1, max_value=600)
+    installment_frequency = serializers.ChoiceField(choices=Frequency.choices)
+    start_date = serializers.DateField()
+    first_due_date = serializers.DateField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ScheduleRowSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    due_date = serializers.DateField()
+    amount_due = MoneyField(source="amount")
+    principal = MoneyField()
+    interest = MoneyField()
+
+
+class SchedulePreviewSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    total_amount = MoneyField()
+    down_payment = MoneyField()
+    financed = MoneyField()
+    finance_charge = MoneyField()
+    total_payable = MoneyField()
+    installment_amount = MoneyField()
+    number_of_installments = serializers.IntegerField()
+    due_date = serializers.DateField(source="last_due_date")
+    installments = ScheduleRowSerializer(source="rows", many=True)
+
+
+class PlanSummarySerializer(serializers.Serializer):
+    plan_id = serializers.UUIDField()
+    reference = serializers.CharField()
+    currency = serializers.CharField()
+    total_amount = MoneyField()
+    down_payment = MoneyField()
+    finance_charge = MoneyField()
+    total_payable = MoneyField()
+    amount_paid = MoneyField()
+    late_fees = MoneyField()
+    remaining_balance = MoneyField()
+    installments_paid = serializers.IntegerField()
+    total_installments = serializers.IntegerField()
+    next_payment_due = serializers.DateField(allow_null=True)
+    next_amount_due = MoneyField()
+    overdue_amount = MoneyField()
+    status = serializers.CharField()

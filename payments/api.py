@@ -1,0 +1,138 @@
+"""Payments over the API: record (idempotent), list, notes, refund, void; a completed payment is never deleted."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from installments.models import InstallmentPlan
+from payments.filters import PaymentFilter
+from payments.models import Payment
+from payments.selectors import payment_list
+from payments.serializers import PaymentCreateSerializer, PaymentSerializer, PaymentUpdateSerializer
+from payments.services import payment_delete, payment_post, payment_refund, payment_update, payment_void
+from taqsit.api import TenantViewSetMixin
+from taqsit.idempotency import HEADER, idempotent
+from taqsit.permissions import Action
+from taqsit.serializers import ReasonSerializer
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: a body naming each bad field."),
+    403: OpenApiResponse(description="Your role does not allow this."),
+    404: OpenApiResponse(description="No such object for your merchant."),
+}
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Repeat a request safely: the same key and body replay the first answer (header "
+    "Idempotent-Replayed: true); the same key with another body is a 422.",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(responses=PaymentSerializer(many=True)),
+    retrieve=extend_schema(responses={200: PaymentSerializer, 404: ERRORS[404]}),
+    partial_update=extend_schema(request=PaymentUpdateSerializer, responses={200: PaymentSerializer, **ERRORS}),
+    destroy=extend_schema(
+        responses={204: None, 409: OpenApiResponse(description="Completed: refund or void it."), **ERRORS}
+    ),
+)
+class PaymentViewSet(
+    TenantViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = Payment.objects.all()
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilter
+    search_fields = ["reference", "notes", "plan__customer__name"]
+    ordering_fields = ["payment_date", "amount", "created_at", "payment_number"]
+    ordering = ["-payment_date", "-created_at"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    action_permissions = {
+        "create": Action.PAYMENT_RECORD,
+        "partial_update": Action.PAYMENT_RECORD,
+        "destroy": Action.PAYMENT_RECORD,
+        "refund": Action.PAYMENT_REVERSE,
+        "void": Action.PAYMENT_REVERSE,
+    }
+
+    def get_queryset(self):
+        merchant = getattr(self.request.user, "merchant", None)
+        if merchant is None:
+            return Payment.objects.none()
+        return payment_list(merchant=merchant)
+
+    def _payment_response(self, payment: Payment, code: int = status.HTTP_200_OK) -> Response:
+        payment = payment_list(merchant=payment.merchant).get(pk=payment.pk)
+        return Response(PaymentSerializer(payment, context=self.get_serializer_context()).data, status=code)
+
+    @extend_schema(
+        request=PaymentCreateSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            201: PaymentSerializer,
+            409: OpenApiResponse(description="The plan takes no payments."),
+            422: OpenApiResponse(description="The Idempotency-Key was used with another body."),
+            **ERRORS,
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        """Record a payment; completed payments are allocated to fees, interest and principal at once."""
+        serializer = PaymentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        plan = InstallmentPlan.objects.for_merchant(request.user.merchant).filter(pk=data.pop("plan")).first()
+        if plan is None:
+            return Response({"plan": ["No such plan."]}, status=status.HTTP_400_BAD_REQUEST)
+
+        def handler(key):
+            payment = payment_post(actor=request.user, plan=plan, idempotency_key=key, **data)
+            return self._payment_response(payment, status.HTTP_201_CREATED)
+
+        return idempotent(request, scope="payment.create", handler=handler)
+
+    def partial_update(self, request, *args, **kwargs):
+        """Change a payment's notes or reference; its amount and date are history."""
+        payment = self.get_object()
+        serializer = PaymentUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        payment = payment_update(actor=request.user, payment=payment, **serializer.validated_data)
+        return self._payment_response(payment)
+
+    def perform_destroy(self, instance: Payment) -> None:
+        payment_delete(actor=self.request.user, payment=instance)
+
+    @extend_schema(
+        request=ReasonSerializer,
+        responses={200: PaymentSerializer, 409: OpenApiResponse(description="Not completed."), **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def refund(self, request, pk=None):
+        """Give a completed payment back: allocations reversed, plan re-opened."""
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payment = payment_refund(
+            actor=request.user, payment=self.get_object(), reason=serializer.validated_data["reason"]
+        )
+        return self._payment_response(payment)
+
+    @extend_schema(
+        request=ReasonSerializer,
+        responses={200: PaymentSerializer, 409: OpenApiResponse(description="Already reversed."), **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        """Cancel a payment recorded in error: allocations reversed, marked voided."""
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payment = payment_void(
+            actor=request.user, payment=self.get_object(), reason=serializer.validated_data["reason"]
+        )
+        return self._payment_response(payment)

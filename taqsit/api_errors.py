@@ -1,0 +1,79 @@
+"""One error format for the whole API: DRF's field-error body, whatever raised.
+
+A service's Django ``ValidationError`` becomes a 400 naming each bad field (a 422 for a reused idempotency
+key, a 409 when the object's state forbids the request); ``PermissionDenied`` a 403; another merchant's
+object (``DoesNotExist``) a 404; a constraint the database enforced last a 409. Never a 500 for input.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+CONFLICT_CODES = frozenset({"has_payments", "has_money", "invalid_status", "overpayment_conflict"})
+UNPROCESSABLE_CODES = frozenset({"idempotency_mismatch"})
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the object."
+    default_code = "conflict"
+
+
+class Unprocessable(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The request cannot be processed."
+    default_code = "unprocessable"
+
+
+def validation_detail(exc: DjangoValidationError) -> dict | list:
+    """Django's ValidationError as DRF's body: {field: [messages]}, non-field errors under DRF's key."""
+    if hasattr(exc, "error_dict"):
+        detail = {}
+        for field, messages in exc.message_dict.items():
+            key = api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field
+            detail[key] = list(messages)
+        return detail
+    return {api_settings.NON_FIELD_ERRORS_KEY: list(exc.messages)}
+
+
+def _codes(exc: DjangoValidationError) -> set[str]:
+    if hasattr(exc, "error_dict"):
+        return {error.code for errors in exc.error_dict.values() for error in errors if error.code}
+    return {error.code for error in exc.error_list if error.code}
+
+
+def translate(exc: Exception) -> Exception:
+    """Map domain exceptions to DRF's; leave everything else as it is."""
+    if isinstance(exc, DjangoValidationError):
+        codes = _codes(exc)
+        detail = validation_detail(exc)
+        if codes & UNPROCESSABLE_CODES:
+            return Unprocessable(detail)
+        if codes & CONFLICT_CODES:
+            return Conflict(detail)
+        return exceptions.ValidationError(detail)
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, ObjectDoesNotExist | Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, IntegrityError):
+        logger.warning("integrity error surfaced to the API: %s", exc)
+        return Conflict(
+            {api_settings.NON_FIELD_ERRORS_KEY: ["The change conflicts with existing data; reload and retry."]}
+        )
+    return exc
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    return exception_handler(translate(exc), context)

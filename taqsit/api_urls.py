@@ -1,0 +1,30 @@
+"""The REST API under /api/ (DESIGN.md, "The REST API")."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from customers.api import CustomerViewSet
+from installments.api import InstallmentViewSet, PlanViewSet, ProductViewSet
+from payments.api import PaymentViewSet
+from taqsit.api import LogoutView, MeView, RegisterView, TokenRefreshRotateView, TokenView, UserViewSet
+
+router = DefaultRouter()
+router.register("users", UserViewSet, basename="user")
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("products", ProductViewSet, basename="product")
+router.register("installments/plans", PlanViewSet, basename="plan")
+router.register("installments/installments", InstallmentViewSet, basename="installment")
+router.register("installments/payments", PaymentViewSet, basename="payment")
+
+app_name = "api"
+urlpatterns = [
+    path("auth/register/", RegisterView.as_view(), name="register"),
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("auth/token/refresh/", TokenRefreshRotateView.as_view(), name="token-refresh"),
+    path("auth/logout/", LogoutView.as_view(), name="logout"),
+    path("auth/me/", MeView.as_view(), name="me"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,66 @@
+"""``Idempotency-Key`` for API writes: the same key and body replay the first answer; another body is a 422.
+
+The record is inserted in the same transaction as the write it guards. A concurrent request with the same key
+blocks on the unique index until the first commits, then replays its answer: never a second payment. A request
+that fails rolls back its record too, so it can be retried with the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from taqsit.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+REPLAY_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+
+
+def request_fingerprint(request: Request) -> str:
+    body = json.dumps(request.data, sort_keys=True, cls=DjangoJSONEncoder, default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def idempotency_key_from(request: Request) -> str | None:
+    key = (request.headers.get(HEADER) or "").strip()
+    if not key:
+        return None
+    if len(key) > MAX_KEY_LENGTH:
+        raise ValidationError({"idempotency_key": f"The {HEADER} header is longer than {MAX_KEY_LENGTH} characters."})
+    return key
+
+
+def idempotent(request: Request, *, scope: str, handler: Callable[[str | None], Response]) -> Response:
+    """Run ``handler(key)`` once per (merchant, scope, key); repeats get the stored answer."""
+    key = idempotency_key_from(request)
+    merchant = request.user.merchant
+    if key is None or merchant is None:
+        return handler(key)
+    fingerprint = request_fingerprint(request)
+    with transaction.atomic():
+        record, created = IdempotencyRecord.objects.get_or_create(
+            merchant=merchant, scope=scope, key=key, defaults={"fingerprint": fingerprint, "user": request.user}
+        )
+        if not created:
+            if record.fingerprint != fingerprint:
+                raise ValidationError(
+                    {"idempotency_key": f"The {HEADER} {key!r} was already used with a different request."},
+                    code="idempotency_mismatch",
+                )
+            response = Response(record.response_body, status=record.status_code)
+            response[REPLAY_HEADER] = "true"
+            return response
+        response = handler(key)
+        record.status_code = response.status_code
+        record.response_body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
+        record.save(update_fields=["status_code", "response_body"])
+        response[REPLAY_HEADER] = "false"
+        return response
