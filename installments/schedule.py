@@ -494,18 +494,25 @@ def _installments_for_amount(
                 high = middle
             else:
                 low = middle + 1
-        if low <= MAX_INSTALLMENTS and _annuity_payment(terms, low) == amount:
-            return low, _columns(terms, low)
+        matches = range(low, MAX_INSTALLMENTS + 1)
         first_below = low
     else:
-        first_below = None
-        for n in range(1, MAX_INSTALLMENTS + 1):
-            if amount * n == _owed(terms, n):
-                return n, _columns(terms, n)
-            if first_below is None and _regular_amount(terms, n) < amount:
-                first_below = n
-        if first_below is None:
-            first_below = MAX_INSTALLMENTS + 1
+        matches = [n for n in range(1, MAX_INSTALLMENTS + 1) if amount * n == _owed(terms, n)]
+        first_below = next(
+            (n for n in range(1, MAX_INSTALLMENTS + 1) if _regular_amount(terms, n) < amount),
+            MAX_INSTALLMENTS + 1,
+        )
+    # The smallest n that fits and gives a valid schedule; if every fitting n fails, the first one's error.
+    first_error = None
+    for n in matches:
+        if terms.method == FinanceChargeMethod.DECLINING_BALANCE and _annuity_payment(terms, n) != amount:
+            break
+        try:
+            return n, _columns(terms, n)
+        except ValidationError as exc:
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
     raise ValidationError({"installment_amount": [_no_whole_number_message(terms, amount, first_below)]})
 
 

@@ -51,10 +51,8 @@ def idempotent(request: Request, *, scope: str, handler: Callable[[str | None], 
         )
         if not created:
             if record.fingerprint != fingerprint:
-                raise ValidationError(
-                    {"idempotency_key": f"The {HEADER} {key!r} was already used with a different request."},
-                    code="idempotency_mismatch",
-                )
+                message = f"The {HEADER} {key!r} was already used with a different request."
+                raise ValidationError({"idempotency_key": ValidationError(message, code="idempotency_mismatch")})
             response = Response(record.response_body, status=record.status_code)
             response[REPLAY_HEADER] = "true"
             return response

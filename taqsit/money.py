@@ -60,12 +60,18 @@ def as_decimal(value: Decimal | int | str) -> Decimal:
     if isinstance(value, Decimal):
         result = value
     else:
+        text = str(value).strip()
+        if "_" in text:
+            raise ValidationError(f"{value!r} is not a number.", code="invalid")
         try:
-            result = Decimal(str(value).strip())
+            result = Decimal(text)
         except InvalidOperation as exc:
             raise ValidationError(f"{value!r} is not a number.", code="invalid") from exc
     if not result.is_finite():
         raise ValidationError(f"{value!r} is not a finite number.", code="invalid")
+    if result.adjusted() > MAX_DIGITS:
+        # Far beyond what any amount column stores: refuse before quantize() overflows.
+        raise ValidationError(f"{value!r} is too large an amount.", code="max_value")
     return result
 
 
