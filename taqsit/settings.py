@@ -4,6 +4,7 @@ Nothing secret has a default. With ``DEBUG`` off the production hardening below 
 ``manage.py check --deploy`` reports nothing.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -88,6 +89,10 @@ else:
 
     DATABASES = {"default": embedded_database_settings(VAR_DIR / "postgres")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+# Each test run gets its own database, so two runs on one server (a developer's and a helper's) never collide.
+DATABASES["default"]["TEST"] = {
+    "NAME": env.str("TEST_DATABASE_NAME", default=f"test_{DATABASES['default']['NAME']}_{os.getpid()}")
+}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Taqsit runs on PostgreSQL only: DATABASE_URL must be a postgres:// URL.")
