@@ -274,7 +274,8 @@ def plan_create(
     The same ``idempotency_key`` returns the plan it first created and creates nothing.
     """
     permission_require(actor, Action.PLAN_CREATE)
-    merchant = customer.merchant
+    # Read the merchant afresh: its policy (approval, currency) may have changed since ``customer`` was loaded.
+    merchant = Merchant.objects.get(pk=customer.merchant_id)
     if not actor.is_superuser and customer.merchant_id != actor.merchant_id:
         raise ValidationError({"customer": "No such customer."})
     if idempotency_key:
@@ -285,7 +286,8 @@ def plan_create(
     schedule = plan_terms.schedule
     # The merchant row's lock hands out gapless plan numbers.
     Merchant.objects.filter(pk=merchant.pk).update(last_plan_number=F("last_plan_number") + 1)
-    number = Merchant.objects.values_list("last_plan_number", flat=True).get(pk=merchant.pk)
+    merchant.refresh_from_db(fields=["last_plan_number", "requires_approval"])
+    number = merchant.last_plan_number
     if idempotency_key:
         # A twin request may have committed while we waited for the merchant lock.
         existing = InstallmentPlan.objects.filter(merchant=merchant, idempotency_key=idempotency_key).first()

@@ -1,0 +1,37 @@
+"""`manage.py demo_load`: load the demo merchants once (`make run` calls it on every start) and print the logins."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from taqsit.demo import DEMO_MERCHANT, demo_load, demo_login_lines
+
+
+class Command(BaseCommand):
+    help = (
+        f'Load the demo data ("{DEMO_MERCHANT}" and a second, smaller merchant) through the services, once; '
+        "later runs only print the logins."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--today",
+            type=date.fromisoformat,
+            default=None,
+            help="The day the data is as of (YYYY-MM-DD, not after the merchant's today). Default: today.",
+        )
+
+    def handle(self, *args, **options) -> None:
+        try:
+            result = demo_load(today=options["today"])
+        except (ValidationError, PermissionDenied, ValueError) as exc:
+            raise CommandError(f"The demo data could not be loaded, nothing was saved: {exc}") from exc
+        if result is None:
+            self.stdout.write(f'Demo data already loaded (merchant "{DEMO_MERCHANT}" exists): nothing changed.')
+        else:
+            self.stdout.write(self.style.SUCCESS(result.summary()))
+        for line in demo_login_lines():
+            self.stdout.write(line)
