@@ -31,7 +31,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "taqsit.admin_site.TaqsitAdminConfig",  # django.contrib.admin, for platform admins only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

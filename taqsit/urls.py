@@ -3,9 +3,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-admin.site.site_header = "Taqsit"
-admin.site.site_title = "Taqsit admin"
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("taqsit.api_urls")),

@@ -1,0 +1,177 @@
+"""The payment ledger in the platform admin: read-only; refunds and voids are actions calling the ledger services.
+
+The plan's change page gets its payments here (payments may import installments, not the reverse): the plan
+admin is registered again with a payments inline added.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from installments.admin import InstallmentPlanAdmin, PlanNumberSearchMixin
+from installments.models import InstallmentPlan
+from payments.models import Payment, PaymentAllocation
+from payments.services import payment_refund, payment_void
+from taqsit.admin import (
+    LedgerModelAdmin,
+    MerchantFilter,
+    ReadOnlyTabularInline,
+    ReasonActionForm,
+    money_display,
+    service_action_run,
+)
+
+
+def _payment_label(payment: Payment) -> str:
+    return f"Payment {payment.payment_number} of {payment.plan}"
+
+
+class PlanPaymentInline(ReadOnlyTabularInline):
+    model = Payment
+    fields = (
+        "payment_number",
+        "payment_date",
+        "amount_display",
+        "payment_method",
+        "status",
+        "is_down_payment",
+        "reference",
+        "received_by",
+    )
+    readonly_fields = fields
+
+    amount_display = money_display("amount", _("amount"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("merchant", "received_by").order_by("payment_number")
+
+
+class PaymentAllocationInline(ReadOnlyTabularInline):
+    model = PaymentAllocation
+    fk_name = "payment"
+    show_change_link = False
+    fields = ("installment", "kind", "amount_display", "reversal_of", "created_at")
+    readonly_fields = fields
+
+    amount_display = money_display("amount", _("amount"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("merchant", "installment", "reversal_of")
+
+
+admin.site.unregister(InstallmentPlan)
+
+
+@admin.register(InstallmentPlan)
+class InstallmentPlanWithPaymentsAdmin(InstallmentPlanAdmin):
+    inlines = [*InstallmentPlanAdmin.inlines, PlanPaymentInline]
+
+
+@admin.register(Payment)
+class PaymentAdmin(PlanNumberSearchMixin, LedgerModelAdmin):
+    action_form = ReasonActionForm
+    actions = ("refund_payments", "void_payments")
+    list_display = (
+        "plan",
+        "payment_number",
+        "amount_display",
+        "payment_date",
+        "payment_method",
+        "status",
+        "received_by",
+        "merchant",
+        "is_down_payment",
+    )
+    list_filter = ("status", MerchantFilter, "payment_method", "is_down_payment", "payment_date", "reversed_at")
+    list_select_related = ("plan", "merchant", "received_by")
+    search_fields = ("reference", "plan__customer__name", "plan__customer__phone")
+    inlines = [PaymentAllocationInline]
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "merchant",
+                    "plan",
+                    "payment_number",
+                    "amount_display",
+                    "payment_date",
+                    "payment_method",
+                    "status",
+                    "is_down_payment",
+                    "reference",
+                    "notes",
+                    "received_by",
+                )
+            },
+        ),
+        (_("Refund or void"), {"fields": ("reversed_at", "reversed_by", "reversal_reason")}),
+        (_("Record"), {"fields": ("idempotency_key", "created_at", "updated_at")}),
+    )
+    readonly_fields = tuple(name for _title, options in fieldsets for name in options["fields"])
+
+    amount_display = money_display("amount", _("amount"))
+
+    @admin.action(description=_("Refund the selected payments (give the reason)"))
+    def refund_payments(self, request: HttpRequest, queryset: QuerySet) -> None:
+        service_action_run(
+            self,
+            request,
+            queryset.select_related("plan"),
+            service=payment_refund,
+            target="payment",
+            done=_("Refunded"),
+            with_reason=True,
+            describe=_payment_label,
+        )
+
+    @admin.action(description=_("Void the selected payments (give the reason)"))
+    def void_payments(self, request: HttpRequest, queryset: QuerySet) -> None:
+        service_action_run(
+            self,
+            request,
+            queryset.select_related("plan"),
+            service=payment_void,
+            target="payment",
+            done=_("Voided"),
+            with_reason=True,
+            describe=_payment_label,
+        )
+
+
+@admin.register(PaymentAllocation)
+class PaymentAllocationAdmin(PlanNumberSearchMixin, LedgerModelAdmin):
+    plan_number_lookup = "payment__plan__number"
+    list_display = (
+        "payment",
+        "plan_display",
+        "installment",
+        "kind",
+        "amount_display",
+        "reversal_of",
+        "merchant",
+        "created_at",
+    )
+    list_filter = ("kind", MerchantFilter, ("reversal_of", admin.EmptyFieldListFilter), "created_at")
+    list_select_related = ("payment", "payment__plan", "installment", "reversal_of", "merchant")
+    search_fields = ("payment__reference", "payment__plan__customer__name")
+    fields = (
+        "merchant",
+        "payment",
+        "plan_display",
+        "installment",
+        "kind",
+        "amount_display",
+        "reversal_of",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    amount_display = money_display("amount", _("amount"))
+
+    @admin.display(description=_("plan"), ordering="payment__plan__number")
+    def plan_display(self, obj: PaymentAllocation) -> str:
+        return str(obj.payment.plan)

@@ -1,0 +1,396 @@
+"""The platform admins' back office, and the pieces every app's admin shares.
+
+The admin is for platform admins (active superusers) only: merchant staff work through the pages and the API,
+which scope every row to their merchant. Writes go through the services, money moves only through actions that
+call the ledger and lifecycle services, and what moved money is read-only here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import model_ngettext
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import models
+from django.http import HttpRequest, HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+
+from taqsit.models import Merchant, Role, User
+from taqsit.money import to_money
+from taqsit.services import POLICY_FIELDS, PROFILE_FIELDS, merchant_policy_validate, merchant_update
+
+
+def is_platform_admin(user: Any) -> bool:
+    """Platform admins are active superusers; they belong to no merchant and see every merchant's rows."""
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+class PlatformAdminMixin:
+    """Every permission of a ModelAdmin or inline requires a platform admin, on top of what the class allows."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_platform_admin(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_platform_admin(request.user)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any, **kwargs: Any) -> bool:
+        return is_platform_admin(request.user) and super().has_add_permission(request, *args, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_platform_admin(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_platform_admin(request.user) and super().has_delete_permission(request, obj)
+
+
+class PlatformModelAdmin(PlatformAdminMixin, admin.ModelAdmin):
+    list_per_page = 50
+
+
+class LedgerModelAdmin(PlatformModelAdmin):
+    """History that must not change: viewable, never added, changed or deleted here (money moves by actions)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyTabularInline(PlatformAdminMixin, admin.TabularInline):
+    """Rows shown on their parent's page for reading; they are written by the services only."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# Tenancy -------------------------------------------------------------------------------------------------
+
+
+class MerchantFilter(admin.SimpleListFilter):
+    """Rows of one merchant; only platform admins get choices (the admin is theirs alone anyway)."""
+
+    title = _("merchant")
+    parameter_name = "merchant"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        if not is_platform_admin(request.user):
+            return []
+        return [(str(pk), name) for pk, name in Merchant.objects.order_by("name", "pk").values_list("pk", "name")]
+
+    def queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
+        value = self.value()
+        if not value:
+            return queryset
+        if not is_platform_admin(request.user):
+            return queryset.none()
+        try:
+            merchant_id = uuid.UUID(value)
+        except ValueError:
+            return queryset.none()
+        return queryset.filter(merchant_id=merchant_id)
+
+
+# Money ---------------------------------------------------------------------------------------------------
+
+
+def money_text(value: Any, currency: str) -> str | None:
+    """An amount rounded to the currency's minor unit, with its code: ``1234.50 USD``; None stays empty."""
+    if value is None:
+        return None
+    return f"{to_money(value, currency)} {currency}"
+
+
+def merchant_currency(obj: Any) -> str:
+    return obj.merchant.currency
+
+
+def money_display(
+    field: str,
+    description: Any,
+    *,
+    currency_of: Callable[[Any], str] = merchant_currency,
+    ordering: str | None = "",
+) -> Callable[[Any, Any], str | None]:
+    """A ModelAdmin/inline method showing ``obj.<field>`` rounded to the merchant's currency.
+
+    Use it as a class attribute and name it in ``list_display`` or ``readonly_fields``; ``ordering`` defaults to
+    the field itself (pass None for a property that cannot be sorted on).
+    """
+
+    @admin.display(description=description, ordering=field if ordering == "" else ordering)
+    def display(self: Any, obj: Any) -> str | None:
+        return money_text(getattr(obj, field), currency_of(obj))
+
+    display.__name__ = f"{field}_display"
+    return display
+
+
+# Services from the admin ---------------------------------------------------------------------------------
+
+
+def error_text(exc: Exception) -> str:
+    """What a service refused, in the words it used."""
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc) or _("You may not do this.")
+
+
+def service_action_run(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: models.QuerySet,
+    *,
+    service: Callable[..., Any],
+    target: str,
+    done: str,
+    with_reason: bool = False,
+    describe: Callable[[Any], str] = str,
+) -> None:
+    """Call ``service(actor=request.user, <target>=obj)`` for each selected row, each in its own transaction.
+
+    One error message per row the service refused (in its own words), one success message with the count.
+    """
+    reason = (request.POST.get("reason") or "").strip()
+    succeeded = 0
+    for obj in queryset:
+        kwargs: dict[str, Any] = {"actor": request.user, target: obj}
+        if with_reason:
+            kwargs["reason"] = reason
+        try:
+            service(**kwargs)
+        except (ValidationError, PermissionDenied, ObjectDoesNotExist) as exc:
+            modeladmin.message_user(request, f"{describe(obj)}: {error_text(exc)}", level=messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(
+            request,
+            _("%(verb)s %(count)d %(items)s.")
+            % {"verb": done, "count": succeeded, "items": model_ngettext(modeladmin.opts, succeeded)},
+            level=messages.SUCCESS,
+        )
+
+
+class ReasonActionForm(helpers.ActionForm):
+    """The changelist's action bar with a reason box, for actions whose service keeps a reason."""
+
+    reason = forms.CharField(
+        label=_("Reason:"),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"size": 40, "placeholder": _("needed to reject, cancel, refund or void")}),
+    )
+
+
+_SERVICE_FAILED = "_taqsit_admin_service_failed"
+
+
+class ServiceSaveMixin:
+    """``save_model`` calls a service instead of ``obj.save()``.
+
+    The form has already checked what the service checks, so a refusal here is a race (another clerk took the
+    phone a moment ago): it becomes an error message, nothing is saved, nothing logged, and the admin returns to
+    the form instead of announcing success.
+    """
+
+    def service_save(self, request: HttpRequest, obj: models.Model, form: forms.ModelForm, change: bool) -> Any:
+        raise NotImplementedError
+
+    def save_model(self, request: HttpRequest, obj: models.Model, form: forms.ModelForm, change: bool) -> None:
+        try:
+            saved = self.service_save(request, obj, form, change)
+        except (ValidationError, PermissionDenied, ObjectDoesNotExist) as exc:
+            setattr(request, _SERVICE_FAILED, True)
+            self.message_user(request, error_text(exc), level=messages.ERROR)
+            return
+        # The admin goes on with ``obj`` (its log entry, its URL): give it what the service saved.
+        for field in obj._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
+        obj._state.db = saved._state.db
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        if not getattr(request, _SERVICE_FAILED, False):
+            super().save_related(request, form, formsets, change)
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if not getattr(request, _SERVICE_FAILED, False):
+            return super().log_addition(request, obj, message)
+        return None
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if not getattr(request, _SERVICE_FAILED, False):
+            return super().log_change(request, obj, message)
+        return None
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
+        if getattr(request, _SERVICE_FAILED, False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Any) -> Any:
+        if getattr(request, _SERVICE_FAILED, False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
+
+
+# Merchants -----------------------------------------------------------------------------------------------
+
+
+class MerchantAdminForm(forms.ModelForm):
+    class Meta:
+        model = Merchant
+        fields = ("is_active", *PROFILE_FIELDS, *POLICY_FIELDS)
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        # The late-fee rule's own checks, reported on the fields they concern.
+        try:
+            merchant_policy_validate(self.instance)
+        except ValidationError as exc:
+            self._update_errors(exc)
+
+
+@admin.register(Merchant)
+class MerchantAdmin(ServiceSaveMixin, PlatformModelAdmin):
+    form = MerchantAdminForm
+    list_display = ("name", "currency", "country", "timezone", "language", "requires_approval", "is_active")
+    list_filter = ("is_active", "currency", "country", "language", "late_fee_method", "requires_approval")
+    search_fields = ("name",)
+    readonly_fields = ("last_plan_number", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "is_active")}),
+        (_("Profile"), {"fields": ("currency", "timezone", "language", "country")}),
+        (
+            _("Collection policy"),
+            {"fields": ("reminder_days_before", "grace_days", "default_after_days", "requires_approval")},
+        ),
+        (_("Late fees"), {"fields": ("late_fee_method", "late_fee_amount", "late_fee_percent", "late_fee_cap")}),
+        (_("Record"), {"fields": ("last_plan_number", "created_at", "updated_at")}),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Merchant | None = None) -> tuple[str, ...]:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.last_plan_number > 0:
+            # Amounts already recorded are in this currency.
+            readonly += ("currency",)
+        return readonly
+
+    def has_delete_permission(self, request: HttpRequest, obj: Merchant | None = None) -> bool:
+        # A merchant is deactivated, never deleted: its rows are the history of its money.
+        return False
+
+    def service_save(self, request: HttpRequest, obj: Merchant, form: forms.ModelForm, change: bool) -> Merchant:
+        if not change:
+            # A merchant without an owner yet (owners register through the API or are added below it).
+            obj.full_clean()
+            obj.save()
+            return obj
+        fields = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in POLICY_FIELDS or name in PROFILE_FIELDS
+        }
+        merchant = merchant_update(actor=request.user, merchant=obj, **fields) if fields else obj
+        if "is_active" in form.changed_data:
+            merchant.is_active = form.cleaned_data["is_active"]
+            merchant.save(update_fields=["is_active", "updated_at"])
+        return merchant
+
+
+# Users ---------------------------------------------------------------------------------------------------
+
+
+def _last_owner_error(user: User, *, role: str, is_active: bool) -> str | None:
+    """The rule ``user_update`` keeps: a merchant keeps at least one active owner."""
+    if not user.merchant_id or (role == Role.OWNER and is_active):
+        return None
+    others = User.objects.filter(merchant_id=user.merchant_id, role=Role.OWNER, is_active=True).exclude(pk=user.pk)
+    if others.exists():
+        return None
+    return "A merchant needs at least one active owner."
+
+
+class StaffCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "merchant", "role", "email")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "merchant" in self.fields and not cleaned.get("merchant") and "merchant" not in self.errors:
+            self.add_error("merchant", "A member of staff belongs to a merchant (platform admins: createsuperuser).")
+        return cleaned
+
+
+class StaffChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        user = self.instance
+        merchant = cleaned.get("merchant", user.merchant) if "merchant" in self.fields else user.merchant
+        is_superuser = cleaned.get("is_superuser", user.is_superuser)
+        if not is_superuser and merchant is None:
+            self.add_error(
+                "is_superuser" if "is_superuser" in self.fields else None,
+                "Only a platform admin belongs to no merchant.",
+            )
+        if user.pk and user.merchant_id:
+            problem = _last_owner_error(
+                user, role=cleaned.get("role", user.role), is_active=cleaned.get("is_active", user.is_active)
+            )
+            if problem:
+                self.add_error("role" if "role" in self.fields else None, problem)
+        return cleaned
+
+
+@admin.register(User)
+class TaqsitUserAdmin(PlatformAdminMixin, UserAdmin):
+    form = StaffChangeForm
+    add_form = StaffCreationForm
+    list_display = ("username", "email", "first_name", "last_name", "merchant", "role", "is_active", "is_superuser")
+    list_filter = (MerchantFilter, "role", "is_active", "is_superuser")
+    list_select_related = ("merchant",)
+    search_fields = ("username", "first_name", "last_name", "email", "merchant__name")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Merchant"), {"fields": ("merchant", "role")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email", "language")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "usable_password", "password1", "password2")}),
+        (_("Merchant"), {"fields": ("merchant", "role", "email")}),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # Staff belong to one merchant; moving one would carry their history into another tenant.
+            readonly += ("merchant",)
+        return readonly

@@ -1,0 +1,22 @@
+"""The admin site is for platform admins only (active superusers).
+
+Merchant staff work in the pages and the API, which scope every row to their merchant; the admin's lists,
+filters and lookups span every merchant, so even a staff user with ``is_staff`` set is kept out.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+
+
+class TaqsitAdminSite(admin.AdminSite):
+    site_header = "Taqsit"
+    site_title = "Taqsit admin"
+    index_title = "Platform administration"
+
+    def has_permission(self, request) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_superuser)
+
+
+class TaqsitAdminConfig(AdminConfig):
+    default_site = "taqsit.admin_site.TaqsitAdminSite"
