@@ -1,10 +1,32 @@
 """Shared fixtures: a merchant with one user per role, and a second merchant to prove tenancy."""
 
-import pytest
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
+import pytest
+import time_machine
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from customers.models import Customer
 from customers.tests.factories import CustomerFactory
-from taqsit.models import Role
+from installments.models import Installment, InstallmentPlan, LateFee, PlanItem
+from payments.models import Payment, PaymentAllocation
+from taqsit.models import Merchant, Role, User
+from taqsit.money import sum_of
 from taqsit.tests.factories import MerchantFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    """The test client speaks plain HTTP; production's HTTPS redirect is tested where it matters."""
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 is deliberately slow; tests hash with MD5 (as cookiecutter-django's test settings do)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -50,3 +72,71 @@ def other_owner(other_merchant):
 @pytest.fixture
 def superuser(db):
     return UserFactory(merchant=None, role=Role.OWNER, username="platform", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def today():
+    """Freeze the clock at noon UTC on 1 March 2026 (the merchants' today); plans from ``plan_make`` start
+    2026-01-15, so their first installment (due 2026-02-15) is overdue and the others are not yet due."""
+    with time_machine.travel(datetime(2026, 3, 1, 12, 0, tzinfo=UTC), tick=False):
+        yield date(2026, 3, 1)
+
+
+@pytest.fixture
+def row_counts():
+    """A function returning how many rows each model holds, to prove a refused write left nothing behind."""
+    models = (Merchant, User, Customer, InstallmentPlan, PlanItem, Installment, LateFee, Payment, PaymentAllocation)
+
+    def counts() -> dict[str, int]:
+        return {model.__name__: model.objects.count() for model in models}
+
+    return counts
+
+
+def _ledger_assert(plan: InstallmentPlan) -> None:
+    plan.refresh_from_db()
+    payments = Payment.objects.filter(plan=plan)
+    allocations = PaymentAllocation.objects.filter(payment__plan=plan)
+    allocated = allocations.aggregate(total=sum_of("amount"))["total"]
+    completed = payments.filter(status=Payment.Status.COMPLETED).aggregate(total=sum_of("amount"))["total"]
+    assert allocated == completed == plan.amount_paid
+    # Every payment that is not completed nets to zero: reversed, or never allocated.
+    for payment in payments.exclude(status=Payment.Status.COMPLETED):
+        assert payment.allocations.aggregate(total=sum_of("amount"))["total"] == Decimal("0")
+    rows = list(Installment.objects.filter(plan=plan))
+    for row in rows:
+        assert Decimal("0") <= row.amount_paid <= row.amount_due
+        assert Decimal("0") <= row.late_fee_paid <= row.late_fee
+        assert row.amount_paid == row.principal_paid + row.interest_paid
+        lines = allocations.filter(installment=row)
+        assert lines.filter(kind="interest").aggregate(total=sum_of("amount"))["total"] == row.interest_paid
+        assert lines.filter(kind="principal").aggregate(total=sum_of("amount"))["total"] == row.principal_paid
+        assert lines.filter(kind="late_fee").aggregate(total=sum_of("amount"))["total"] == row.late_fee_paid
+    down = allocations.filter(kind="down_payment").aggregate(total=sum_of("amount"))["total"]
+    installments_paid = sum((row.amount_paid for row in rows), Decimal("0"))
+    fees_paid = sum((row.late_fee_paid for row in rows), Decimal("0"))
+    assert installments_paid + down == plan.amount_paid - fees_paid
+    assert plan.late_fees == sum((row.late_fee for row in rows), Decimal("0"))
+    assert Decimal("0") <= plan.amount_paid <= plan.total_payable + plan.late_fees
+    if plan.status == InstallmentPlan.Status.COMPLETED:
+        assert plan.remaining_balance == 0
+    if plan.is_open:
+        assert plan.remaining_balance > 0
+    numbers = sorted(payments.values_list("payment_number", flat=True))
+    assert numbers == list(range(1, plan.last_payment_number + 1))
+    assert not allocations.filter(reversal_of__isnull=False, amount__gte=0).exists()
+
+
+@pytest.fixture
+def ledger_assert():
+    """The ledger's invariants for one plan: allocations = completed payments = amount paid; no row over-paid;
+    installments + down payment = amount paid - late fees paid; payment numbers 1..N without gaps."""
+    return _ledger_assert
+
+
+@pytest.fixture
+def api_client(db):
+    """A DRF test client with the throttle counters (kept in the cache) reset, so limits never leak between
+    tests; sign in with ``api_client.force_authenticate(user)`` or a JWT ``Authorization`` header."""
+    cache.clear()
+    return APIClient()

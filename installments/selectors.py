@@ -136,7 +136,10 @@ def plan_summary(*, plan: InstallmentPlan, today: date | None = None) -> PlanSum
     cutoff = overdue_cutoff(plan.merchant, today=today)
     unpaid = [row for row in rows if row.amount_paid < row.amount_due]
     next_row = unpaid[0] if unpaid and plan.is_open else None
-    overdue = sum((row.amount_due - row.amount_paid for row in unpaid if row.due_date < cutoff), Decimal("0"))
+    # Only a plan being collected has anything overdue (as in ``installments_overdue``).
+    overdue = sum(
+        (row.amount_due - row.amount_paid for row in unpaid if row.due_date < cutoff and plan.is_open), Decimal("0")
+    )
     fees_open = sum(
         (
             row.late_fee - row.late_fee_paid

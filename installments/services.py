@@ -22,7 +22,7 @@ from installments.schedule import Schedule, ScheduleRow, schedule_build, schedul
 from installments.signals import plan_activated
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant, User
-from taqsit.money import ZERO, as_decimal, is_exact, minor_unit
+from taqsit.money import ZERO, as_decimal, is_exact, minor_unit, to_money
 from taqsit.permissions import Action, permission_require
 
 Status = InstallmentPlan.Status
@@ -162,6 +162,8 @@ def _items_parse(merchant: Merchant, items: list[dict] | None) -> tuple[list[Ite
         if field_errors:
             problems.append(f"Item {index}: unit price: {field_errors['unit_price'][0]}")
             continue
+        # A product's price comes back from the database with three places: show it in the currency's unit.
+        price = to_money(price, merchant.currency)
         parsed.append(ItemInput(product=product, description=description, quantity=quantity, unit_price=price))
     return parsed, ({"items": problems} if problems else {})
 

@@ -22,7 +22,7 @@ from installments.services import installment_status_for
 from payments.models import Payment, PaymentAllocation
 from taqsit.dates import merchant_today
 from taqsit.models import User
-from taqsit.money import as_decimal, is_exact, minor_unit, to_money
+from taqsit.money import ZERO, as_decimal, is_exact, minor_unit, to_money
 from taqsit.permissions import Action, permission_require
 
 PlanStatus = InstallmentPlan.Status
@@ -167,11 +167,13 @@ def _replay(merchant_id, key: str, *, plan_id, amount: Decimal) -> Payment | Non
 
 def _balance_check(plan: InstallmentPlan, amount: Decimal) -> None:
     if amount > plan.remaining_balance:
+        # A pending payment's amount comes back from the database with three places: show both in the unit.
+        currency = plan.merchant.currency
         raise ValidationError(
             {
                 "amount": ValidationError(
-                    f"{amount} exceeds the remaining balance "
-                    f"{to_money(plan.remaining_balance, plan.merchant.currency)} of plan {plan.reference}.",
+                    f"{to_money(amount, currency)} exceeds the remaining balance "
+                    f"{to_money(plan.remaining_balance, currency)} of plan {plan.reference}.",
                     code="overpayment",
                 )
             }
@@ -326,6 +328,18 @@ def payment_fail(*, actor: User, payment: Payment, reason: str = "") -> Payment:
     return payment
 
 
+def _carry_onto_schedule(plan: InstallmentPlan, rows: dict, *, principal: Decimal, interest: Decimal) -> None:
+    """Money a reversal makes owed again on a row no longer in force (a superseded row, the down payment) is
+    added to the schedule in force: the first unpaid installment, or the last one when all are paid, so whatever
+    the plan owes stays collectable and the schedule still adds up to the total payable."""
+    current = list(Installment.objects.select_for_update().current().filter(plan=plan).order_by("number"))
+    target = next((row for row in current if row.amount_paid < row.amount_due), current[-1])
+    target = rows.setdefault(target.pk, target)
+    target.principal += principal
+    target.interest += interest
+    target.amount_due = target.principal + target.interest
+
+
 def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: str, status: str) -> Payment:
     reason = (reason or "").strip()
     if not reason:
@@ -351,16 +365,23 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
             )
         }
         today = merchant_today(plan.merchant)
+        carried = {Kind.PRINCIPAL: ZERO, Kind.INTEREST: ZERO}
         for line in lines:
             row = rows.get(line.installment_id)
             if row is None:
+                carried[Kind.PRINCIPAL] += line.amount  # the down payment is owed again
                 continue
             if line.kind == Kind.LATE_FEE:
                 row.late_fee_paid -= line.amount
-            elif line.kind == Kind.INTEREST:
+                continue
+            if line.kind == Kind.INTEREST:
                 row.interest_paid -= line.amount
             else:
                 row.principal_paid -= line.amount
+            if row.superseded_at is not None:
+                carried[line.kind] += line.amount
+        if carried[Kind.PRINCIPAL] or carried[Kind.INTEREST]:
+            _carry_onto_schedule(plan, rows, principal=carried[Kind.PRINCIPAL], interest=carried[Kind.INTEREST])
         for row in rows.values():
             row.amount_paid = row.principal_paid + row.interest_paid
             row.status = installment_status_for(row, today=today, grace_days=plan.merchant.grace_days)
@@ -368,7 +389,18 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
                 row.paid_on = None
         Installment.objects.bulk_update(
             list(rows.values()),
-            ["late_fee_paid", "interest_paid", "principal_paid", "amount_paid", "status", "paid_on", "updated_at"],
+            [
+                "late_fee_paid",
+                "interest_paid",
+                "principal_paid",
+                "amount_paid",
+                "principal",
+                "interest",
+                "amount_due",
+                "status",
+                "paid_on",
+                "updated_at",
+            ],
         )
         PaymentAllocation.objects.bulk_create(
             [

@@ -69,9 +69,11 @@ def as_decimal(value: Decimal | int | str) -> Decimal:
             raise ValidationError(f"{value!r} is not a number.", code="invalid") from exc
     if not result.is_finite():
         raise ValidationError(f"{value!r} is not a finite number.", code="invalid")
-    if result.adjusted() > MAX_DIGITS:
-        # Far beyond what any amount column stores: refuse before quantize() overflows.
-        raise ValidationError(f"{value!r} is too large an amount.", code="max_value")
+    if result.adjusted() > 20:
+        # Far beyond what any amount column stores: refuse before quantize() overflows the decimal context.
+        raise ValidationError(
+            f"{result} is more than the largest amount that can be recorded ({MONEY_MAX}).", code="max_value"
+        )
     return result
 
 
