@@ -15,10 +15,11 @@ SECRET_KEY_FILE := var/secret_key
 # Put in front of every command that loads the settings.
 DJANGO_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat $(SECRET_KEY_FILE))}"
 
-# The Celery worker with beat is added by a later change: set WORKER_CMD to its command then, and `make run`
-# starts it in the background beside the web server (stopped with it); `make worker` runs it alone.
-# Empty for now: nothing is started.
-WORKER_CMD ?=
+# The Celery worker with beat embedded (schedule from the database: django-celery-beat). `make run` starts it in
+# the background beside the web server (stopped with it); `make worker` runs it alone. With no REDIS_URL the
+# broker is kombu's filesystem transport under var/celery (taqsit/settings.py, "Celery"): no server needed.
+# Gossip and mingle are off: one worker has no peers to talk to.
+WORKER_CMD ?= $(BIN)/celery -A taqsit worker --beat --loglevel INFO --concurrency 2 --without-gossip --without-mingle
 
 .PHONY: venv install run worker test lint format db-stop clean
 
@@ -48,8 +49,9 @@ run: install $(SECRET_KEY_FILE)
 
 worker: install $(SECRET_KEY_FILE)
 ifeq ($(strip $(WORKER_CMD)),)
-	@echo "No Celery worker yet: WORKER_CMD is empty (a later change adds the worker with beat)."
+	@echo "No Celery worker: WORKER_CMD is empty."
 else
+	$(DJANGO_ENV) DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	$(DJANGO_ENV) DEBUG=1 $(WORKER_CMD)
 endif
 

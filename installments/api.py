@@ -43,7 +43,7 @@ from installments.services import (
 from payments.selectors import payment_list
 from payments.serializers import PaymentSerializer
 from taqsit.api import TenantViewSetMixin
-from taqsit.idempotency import idempotent
+from taqsit.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from taqsit.permissions import Action
 from taqsit.serializers import ReasonSerializer
 
@@ -93,7 +93,15 @@ def _terms_from(data: dict) -> dict:
 @extend_schema_view(
     list=extend_schema(responses=PlanSerializer(many=True)),
     retrieve=extend_schema(responses={200: PlanSerializer, 404: ERRORS[404]}),
-    create=extend_schema(request=PlanCreateSerializer, responses={201: PlanSerializer, **ERRORS}),
+    create=extend_schema(
+        request=PlanCreateSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            201: PlanSerializer,
+            422: OpenApiResponse(description="The Idempotency-Key was used with another body."),
+            **ERRORS,
+        },
+    ),
     update=extend_schema(request=PlanUpdateSerializer, responses={200: PlanSerializer, **ERRORS}),
     partial_update=extend_schema(request=PlanUpdateSerializer, responses={200: PlanSerializer, **ERRORS}),
     destroy=extend_schema(

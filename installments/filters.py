@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import F
 
 from installments.models import Installment, InstallmentPlan, Product
 from installments.selectors import installments_unpaid, overdue_cutoff
@@ -41,11 +42,13 @@ class InstallmentFilter(django_filters.FilterSet):
         fields = ["status", "plan", "customer", "due_before", "due_after"]
 
     def filter_status(self, queryset, name, value):
-        """``overdue`` is computed from dates (due date + grace before the merchant's today), the rest stored."""
+        """``overdue`` is computed from dates (due date + grace before the merchant's today), the rest stored;
+        a row past due and unpaid shows as overdue before the daily job marks it, so no other status finds it."""
         merchant = getattr(self.request.user, "merchant", None)
-        if value == Installment.Status.OVERDUE and merchant is not None:
-            unpaid = installments_unpaid(merchant=merchant).filter(due_date__lt=overdue_cutoff(merchant))
-            return queryset.filter(pk__in=unpaid.values("pk"))
-        if value == Installment.Status.OVERDUE:
+        if merchant is None:
             return queryset.filter(status=value)
-        return queryset.filter(status=value)
+        cutoff = overdue_cutoff(merchant)
+        if value == Installment.Status.OVERDUE:
+            unpaid = installments_unpaid(merchant=merchant).filter(due_date__lt=cutoff)
+            return queryset.filter(pk__in=unpaid.values("pk"))
+        return queryset.filter(status=value).exclude(amount_paid__lt=F("amount_due"), due_date__lt=cutoff)

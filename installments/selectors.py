@@ -17,6 +17,14 @@ from taqsit.dates import merchant_today
 from taqsit.models import Merchant
 from taqsit.money import to_money
 
+# Days overdue: (label, first day, last day or None for open-ended), for the dashboard and the collections list.
+AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("1-30", 1, 30),
+    ("31-60", 31, 60),
+    ("61-90", 61, 90),
+    ("90+", 91, None),
+)
+
 
 def product_list(*, merchant: Merchant, search: str = "", active_only: bool = False) -> QuerySet[Product]:
     """The merchant's products, by name."""

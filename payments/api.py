@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -15,7 +14,7 @@ from payments.selectors import payment_list
 from payments.serializers import PaymentCreateSerializer, PaymentSerializer, PaymentUpdateSerializer
 from payments.services import payment_delete, payment_post, payment_refund, payment_update, payment_void
 from taqsit.api import TenantViewSetMixin
-from taqsit.idempotency import HEADER, idempotent
+from taqsit.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from taqsit.permissions import Action
 from taqsit.serializers import ReasonSerializer
 
@@ -24,13 +23,6 @@ ERRORS = {
     403: OpenApiResponse(description="Your role does not allow this."),
     404: OpenApiResponse(description="No such object for your merchant."),
 }
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="Repeat a request safely: the same key and body replay the first answer (header "
-    "Idempotent-Replayed: true); the same key with another body is a 422.",
-)
 
 
 @extend_schema_view(

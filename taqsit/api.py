@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
+
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, permissions, status, throttling, viewsets
+from rest_framework import exceptions, mixins, permissions, status, throttling, viewsets
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -12,7 +18,14 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from taqsit.models import User
 from taqsit.permissions import Action, user_can
-from taqsit.serializers import LogoutSerializer, MeSerializer, RegisterSerializer, UserSerializer, UserUpdateSerializer
+from taqsit.serializers import (
+    LogoutSerializer,
+    MeSerializer,
+    RegisterResponseSerializer,
+    RegisterSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+)
 from taqsit.services import merchant_register, user_create, user_update
 from taqsit.tenancy import MerchantScopedMixin
 
@@ -26,6 +39,10 @@ class RolePermission(permissions.BasePermission):
         user = request.user
         if not user or not user.is_authenticated:
             return False
+        method = request.method.lower()
+        if method not in view.http_method_names or not hasattr(view, method):
+            # No handler for this method on this route: dispatch answers 405, whatever the role.
+            return True
         required = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
         if required is None:
             if request.method in permissions.SAFE_METHODS:
@@ -53,7 +70,16 @@ class TenantViewSetMixin(MerchantScopedMixin):
         return context
 
 
-class AuthIPThrottle(throttling.SimpleRateThrottle):
+class SettingsRateThrottle(throttling.SimpleRateThrottle):
+    """Reads its rate from the settings when a request comes (DRF binds the rates at import), so a changed
+    ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (``override_settings`` in tests) applies at once."""
+
+    @property
+    def THROTTLE_RATES(self) -> dict:  # noqa: N802 (DRF's attribute name)
+        return api_settings.DEFAULT_THROTTLE_RATES
+
+
+class AuthIPThrottle(SettingsRateThrottle):
     """Login and registration attempts per client address."""
 
     scope = "auth_ip"
@@ -62,16 +88,20 @@ class AuthIPThrottle(throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class AuthUserThrottle(throttling.SimpleRateThrottle):
+class AuthUserThrottle(SettingsRateThrottle):
     """Login attempts per username, whatever address they come from."""
 
     scope = "auth_user"
 
     def get_cache_key(self, request, view) -> str | None:
-        username = str(request.data.get("username", "")).strip().lower() if hasattr(request, "data") else ""
+        data = getattr(request, "data", None)
+        # A body that is not an object (a JSON list) names no username; the view answers it with a 400.
+        username = str(data.get("username", "")).strip().lower() if isinstance(data, Mapping) else ""
         if not username:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": username}
+        # Hashed: a username may hold spaces or control characters no cache backend takes in a key.
+        ident = hashlib.sha256(username.encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 def tokens_for(user: User) -> dict:
@@ -87,7 +117,8 @@ class RegisterView(APIView):
     throttle_classes = [AuthIPThrottle]
 
     @extend_schema(
-        request=RegisterSerializer, responses={201: MeSerializer, 400: OpenApiResponse(description="Invalid")}
+        request=RegisterSerializer,
+        responses={201: RegisterResponseSerializer, 400: OpenApiResponse(description="Invalid")},
     )
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
@@ -164,3 +195,9 @@ class UserViewSet(
         serializer.instance = user_update(
             actor=self.request.user, user=serializer.instance, **serializer.validated_data
         )
+
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Any /api/ address no route matches, whatever the method: the API's JSON 404."""
+    return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=404)

@@ -76,4 +76,8 @@ def translate(exc: Exception) -> Exception:
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
-    return exception_handler(translate(exc), context)
+    exc = translate(exc)
+    if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, list):
+        # A 400 body is always an object: errors that name no field go under DRF's non-field key.
+        exc.detail = {api_settings.NON_FIELD_ERRORS_KEY: exc.detail}
+    return exception_handler(exc, context)

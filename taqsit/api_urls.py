@@ -1,13 +1,22 @@
 """The REST API under /api/ (DESIGN.md, "The REST API")."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from customers.api import CustomerViewSet
 from installments.api import InstallmentViewSet, PlanViewSet, ProductViewSet
+from notifications.api import NotificationViewSet
 from payments.api import PaymentViewSet
-from taqsit.api import LogoutView, MeView, RegisterView, TokenRefreshRotateView, TokenView, UserViewSet
+from taqsit.api import (
+    LogoutView,
+    MeView,
+    RegisterView,
+    TokenRefreshRotateView,
+    TokenView,
+    UserViewSet,
+    api_not_found,
+)
 
 router = DefaultRouter()
 router.register("users", UserViewSet, basename="user")
@@ -16,6 +25,7 @@ router.register("products", ProductViewSet, basename="product")
 router.register("installments/plans", PlanViewSet, basename="plan")
 router.register("installments/installments", InstallmentViewSet, basename="installment")
 router.register("installments/payments", PaymentViewSet, basename="payment")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 app_name = "api"
 urlpatterns = [
@@ -28,3 +38,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),
 ]
+
+# Keep last: an /api/ address no route matches (an id with a dot, an unknown status) is DRF's JSON 404, not the
+# HTML page; addresses without the trailing slash still get Django's redirect to the slashed one.
+urlpatterns.append(re_path(r"^.*/$", api_not_found, name="not-found"))

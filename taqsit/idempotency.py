@@ -14,6 +14,8 @@ from collections.abc import Callable
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,6 +24,14 @@ from taqsit.models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+# The header as the OpenAPI schema documents it, on every operation that honours it.
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Repeat a request safely: the same key and body replay the first answer (header "
+    "Idempotent-Replayed: true); the same key with another body is a 422.",
+)
 
 
 def request_fingerprint(request: Request) -> str:

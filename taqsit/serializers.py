@@ -59,7 +59,12 @@ class UserSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "username", "email", "password", "role", "first_name", "last_name", "is_active", "date_joined"]
         read_only_fields = ["id", "date_joined"]
-        extra_kwargs = {"username": {"validators": []}}
+        # DESIGN.md: staff are created with a username, an e-mail, a password and a role (the model has defaults).
+        extra_kwargs = {
+            "username": {"validators": []},
+            "email": {"required": True, "allow_blank": False},
+            "role": {"required": True},
+        }
 
 
 class UserUpdateSerializer(UserSerializer):
@@ -87,6 +92,14 @@ class RegisterSerializer(serializers.Serializer):
     timezone = serializers.CharField(max_length=64, required=False, default="UTC")
     language = serializers.ChoiceField(choices=Language.choices, required=False, default="en")
     country = serializers.CharField(max_length=2, required=False, default="US")
+
+
+class RegisterResponseSerializer(serializers.Serializer):
+    """What register answers: the new owner (with the merchant) and a token pair."""
+
+    user = MeSerializer()
+    access = serializers.CharField()
+    refresh = serializers.CharField()
 
 
 class LogoutSerializer(serializers.Serializer):

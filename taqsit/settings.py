@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "django_celery_beat",
     "taqsit",
     "customers",
     "installments",
@@ -76,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "taqsit.context_processors.merchant_context",
             ],
         },
     },
@@ -124,6 +126,63 @@ TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
+# Celery ---------------------------------------------------------------------------------------------------
+# The daily jobs and notification delivery run as Celery tasks (notifications/tasks.py). Beat keeps its schedule
+# in the database (django-celery-beat's DatabaseScheduler): the default entries come from a migration and are
+# edited in the admin.
+#
+# Broker: Redis at REDIS_URL (production, CI). Without REDIS_URL (`make run`), kombu's filesystem transport: a
+# message is a file under var/celery/, so a real worker and beat run with no broker server at all. Chosen over
+# kombu's SQLAlchemy transport (sqla+postgresql://) because it needs no extra package and no connection URL to
+# the embedded PostgreSQL (a unix socket whose directory is known only once the server has started), and it
+# adds no polling load on the database. It serves one machine, which is all `make run` is.
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"  # the host only keeps kombu from warning
+if REDIS_URL:
+    # Longer than the longest retry countdown, so a delayed retry is never handed to a second worker.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+else:
+    _celery_dir = VAR_DIR / "celery"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_celery_dir / "broker"),
+        "data_folder_out": str(_celery_dir / "broker"),
+        "control_folder": str(_celery_dir / "control"),
+    }
+    # Remote control (celery inspect/control) broadcasts to every queue ever bound to its exchange: on files,
+    # the messages for workers long gone would pile up. Nothing here needs it.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+# One queue per deployment; tests give their worker a queue of its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="taqsit")
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# Nothing reads task results: the outcome is in the database (Notification, DailyJobRun).
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_ENABLE_UTC = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A task is acknowledged after it ran, and given back when its worker dies: every task is idempotent.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = 360
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Delivery of one notification: attempts in all, and the first retry's delay in seconds (doubling, capped).
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+NOTIFICATION_RETRY_BACKOFF = env.int("NOTIFICATION_RETRY_BACKOFF", default=60)
+NOTIFICATION_RETRY_BACKOFF_MAX = 1800
+
+# SMS: SMS_BACKEND "logging" (the default: messages are written to the log, nothing is sent), "http" (a
+# Twilio-style REST API: POST To/From/Body with HTTP basic auth to SMS_API_URL), or a backend's dotted path.
+SMS_BACKEND = env.str("SMS_BACKEND", default="logging")
+SMS_API_URL = env.str("SMS_API_URL", default="")
+SMS_API_USER = env.str("SMS_API_USER", default="")
+SMS_API_TOKEN = env.str("SMS_API_TOKEN", default="")
+SMS_FROM = env.str("SMS_FROM", default="")
+SMS_TIMEOUT = env.int("SMS_TIMEOUT", default=10)
+# End of Celery ---------------------------------------------------------------------------------------------
+
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -132,7 +191,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-LOGIN_URL = "admin:login"
+# The staff pages (issue 4): every page needs a login; the dashboard is home.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "taqsit:dashboard"
+LOGOUT_REDIRECT_URL = "login"
 
 # The REST API (DESIGN.md, "The REST API").
 REST_FRAMEWORK = {
@@ -145,10 +207,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "taqsit.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "taqsit.schema.AutoSchema",
     "EXCEPTION_HANDLER": "taqsit.api_errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {

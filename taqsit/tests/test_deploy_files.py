@@ -58,10 +58,12 @@ def test_settings_variables_are_found():
 def test_compose_services(compose):
     services = compose["services"]
 
-    assert set(services) == {"db", "redis", "web"}
+    assert set(services) == {"db", "redis", "web", "worker", "beat"}
     assert services["db"]["image"] == "postgres:15"
     assert services["redis"]["image"] == "redis:7"
     assert services["web"]["build"] == "."
+    assert services["worker"]["build"] == "."
+    assert services["beat"]["build"] == "."
 
 
 @pytest.mark.parametrize(("service", "probe"), [("db", "pg_isready"), ("redis", "redis-cli ping")])
@@ -164,3 +166,53 @@ def test_dockerfile_serves_taqsit_with_gunicorn_on_port_8000(dockerfile):
     assert "taqsit.wsgi" in cmd
     assert "0.0.0.0:8000" in cmd
     assert ("EXPOSE", "8000") in dockerfile
+
+
+@pytest.mark.parametrize(
+    ("service", "program"), [("worker", "celery -A taqsit worker"), ("beat", "celery -A taqsit beat")]
+)
+def test_worker_and_beat_wait_for_migrations_then_start_celery(compose, service, program):
+    command = command_of(compose["services"][service])
+
+    assert program in command
+    assert "manage.py migrate --check" in command
+    assert command.index("migrate --check") < command.index(program)
+    assert "exec celery" in command, "celery must be the container's main process to get its signals"
+
+
+@pytest.mark.parametrize("service", ["worker", "beat"])
+def test_worker_and_beat_wait_for_healthy_db_and_redis(compose, service):
+    assert compose["services"][service]["depends_on"] == {
+        "db": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+    }
+    assert compose["services"][service]["restart"] == "unless-stopped"
+
+
+@pytest.mark.parametrize("service", ["worker", "beat"])
+def test_worker_and_beat_get_the_same_settings_as_web(compose, service):
+    assert environment_of(compose["services"][service]) == environment_of(compose["services"]["web"])
+    assert environment_of(compose["services"][service])["REDIS_URL"].startswith("redis://redis:6379/")
+
+
+def test_one_beat_and_no_published_ports_for_the_workers(compose):
+    beat = compose["services"]["beat"]
+
+    assert "deploy" not in beat and "scale" not in beat, "two beats would send every entry twice"
+    assert "ports" not in compose["services"]["worker"]
+    assert "ports" not in beat
+
+
+def test_sms_settings_reach_the_containers(compose):
+    environment = environment_of(compose["services"]["worker"])
+
+    assert {"SMS_BACKEND", "SMS_API_URL", "SMS_API_USER", "SMS_API_TOKEN", "SMS_FROM", "EMAIL_URL"} <= set(environment)
+    assert environment["SMS_API_TOKEN"] is None, "no secret in the compose file: passed through from the shell"
+
+
+def test_make_run_starts_a_worker_with_beat():
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    (line,) = [line for line in makefile.splitlines() if line.startswith("WORKER_CMD ?=")]
+
+    assert "celery -A taqsit worker" in line
+    assert "--beat" in line

@@ -1,0 +1,169 @@
+"""Plan pages' forms: the new plan (terms, items), reschedule, a reason, and the collections filters.
+
+They parse what was typed; ``plan_terms_build`` / ``plan_create`` / the lifecycle services decide whether it
+holds. Amounts stay text so the service reports a bad amount in its own words (with the currency's digits).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from installments.models import InstallmentPlan, Product
+from installments.schedule import FinanceChargeMethod, Frequency
+from installments.selectors import AGING_BUCKETS
+from taqsit.forms import TokenField
+from taqsit.models import Merchant
+
+ISO_DATE = ["%Y-%m-%d"]
+
+
+def _money_input(label, **kwargs) -> forms.CharField:
+    attrs = {"inputmode": "decimal", "autocomplete": "off"}
+    return forms.CharField(label=label, required=False, max_length=32, widget=forms.TextInput(attrs=attrs), **kwargs)
+
+
+def _date_input(label, **kwargs) -> forms.DateField:
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    return forms.DateField(label=label, input_formats=ISO_DATE, widget=widget, **kwargs)
+
+
+def _blank_none(value):
+    return None if value in (None, "") else value
+
+
+class PlanTermsForm(forms.Form):
+    """A plan's terms as typed; ``terms()`` gives ``plan_terms_build``'s keyword arguments."""
+
+    total_amount = _money_input(_("Cash price"), help_text=_("Leave empty to use the items' total."))
+    down_payment = _money_input(_("Down payment"), initial="0")
+    installment_frequency = forms.ChoiceField(
+        label=_("Frequency"), choices=Frequency.choices, initial=Frequency.MONTHLY
+    )
+    number_of_installments = forms.IntegerField(
+        label=_("Number of installments"), required=False, min_value=1, max_value=600
+    )
+    installment_amount = _money_input(
+        _("Installment amount"), help_text=_("Give the number of installments, the installment amount, or both.")
+    )
+    start_date = _date_input(_("Start date"))
+    first_due_date = _date_input(_("First due date"), required=False, help_text=_("Default: one period after start."))
+    finance_charge_method = forms.ChoiceField(
+        label=_("Finance charge"), choices=FinanceChargeMethod.choices, initial=FinanceChargeMethod.NONE
+    )
+    interest_rate = _money_input(_("Annual interest rate (%)"))
+
+    TERM_FIELDS = (
+        "total_amount",
+        "down_payment",
+        "installment_frequency",
+        "number_of_installments",
+        "installment_amount",
+        "start_date",
+        "first_due_date",
+        "finance_charge_method",
+        "interest_rate",
+    )
+
+    def terms(self, items: list[dict]) -> dict:
+        data = self.cleaned_data
+        terms = {name: _blank_none(data.get(name)) for name in self.TERM_FIELDS}
+        terms["down_payment"] = terms["down_payment"] or "0"
+        terms["finance_charge_method"] = terms["finance_charge_method"] or FinanceChargeMethod.NONE
+        terms["items"] = items
+        return terms
+
+
+class PlanForm(PlanTermsForm):
+    token = TokenField()
+    customer = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ItemForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
+    description = forms.CharField(label=_("Description"), max_length=255, required=False)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1, required=False)
+    unit_price = _money_input(_("Unit price"))
+
+    def __init__(self, *args, merchant: Merchant, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = Product.objects.for_merchant(merchant).filter(is_active=True)
+        self.fields["product"].empty_label = _("Free text")
+        self.fields["unit_price"].widget.attrs["placeholder"] = _("The product's price")
+
+    def item(self) -> dict | None:
+        """The line for ``plan_terms_build``, or None for a row left empty."""
+        data = self.cleaned_data
+        if not data or not (data.get("product") or data.get("description") or data.get("unit_price")):
+            return None
+        return {
+            "product": data.get("product"),
+            "description": data.get("description") or "",
+            "quantity": data.get("quantity") or 1,
+            "unit_price": _blank_none(data.get("unit_price")),
+        }
+
+
+ItemFormSet = forms.formset_factory(ItemForm, extra=1, max_num=50, validate_max=True)
+
+
+def items_of(formset) -> list[dict]:
+    return [item for form in formset.forms if (item := form.item()) is not None]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+
+
+class RescheduleForm(forms.Form):
+    number_of_installments = forms.IntegerField(label=_("Number of installments"), min_value=1, max_value=600)
+    installment_frequency = forms.ChoiceField(label=_("Frequency"), choices=Frequency.choices)
+    start_date = _date_input(_("Start date"))
+    first_due_date = _date_input(_("First due date"), required=False)
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PlanFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("All")), *InstallmentPlan.Status.choices], required=False
+    )
+
+
+class CollectionsFilterForm(forms.Form):
+    """Filters of the collections list (and its CSV export): who, how late, how much."""
+
+    q = forms.CharField(
+        label=_("Customer"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name or phone")}),
+    )
+    aging = forms.ChoiceField(
+        label=_("Days overdue"),
+        required=False,
+        choices=[("", _("All")), *((key, key) for key, _first, _last in AGING_BUCKETS)],
+    )
+    min_amount = forms.DecimalField(label=_("At least"), required=False, min_value=0, max_digits=14)
+
+    def apply(self, queryset: QuerySet, *, today: date) -> QuerySet:
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        term = (data.get("q") or "").strip()
+        if term:
+            digits = "".join(ch for ch in term if ch.isdigit())
+            condition = Q(plan__customer__name__icontains=term)
+            if digits:
+                condition |= Q(plan__customer__phone__contains=digits)
+            queryset = queryset.filter(condition)
+        for key, first, last in AGING_BUCKETS:
+            if data.get("aging") == key:
+                queryset = queryset.filter(due_date__lte=today - timedelta(days=first))
+                if last is not None:
+                    queryset = queryset.filter(due_date__gte=today - timedelta(days=last))
+        if data.get("min_amount") is not None:
+            queryset = queryset.filter(remaining__gte=data["min_amount"])
+        return queryset

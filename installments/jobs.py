@@ -1,0 +1,243 @@
+"""The daily jobs on schedules, set-based: mark overdue, charge late fees, default and restore plans.
+
+Each runs for one merchant as of one of its days (``today`` is the merchant's today, or a missed day being
+caught up), in bounded chunks of one short transaction each, so memory and lock times stay flat however many
+installments there are. Each is idempotent: running it again for the same day changes nothing.
+
+Where a job changes a plan's money or status it takes the plan rows' locks first, in id order, exactly as the
+ledger services do (plan, then its installments), then re-reads under those locks in a new statement: a payment
+committed meanwhile is seen, and the two can neither deadlock nor lose money.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Case, DateField, Exists, ExpressionWrapper, F, OuterRef, Value, When
+from django.utils import timezone
+
+from installments.models import Installment, InstallmentPlan, LateFee
+from installments.selectors import overdue_cutoff
+from taqsit.models import Merchant
+from taqsit.money import minor_unit, to_money
+
+CHUNK_SIZE = 500
+
+OPEN = tuple(str(status) for status in InstallmentPlan.OPEN_STATUSES)
+DEFAULTED_REASON = "Overdue past the merchant's limit."
+RESTORED_REASON = "Brought up to date."
+
+
+def _unpaid_rows(merchant: Merchant):
+    return Installment.objects.filter(
+        merchant=merchant,
+        superseded_at__isnull=True,
+        amount_paid__lt=F("amount_due"),
+        plan__status__in=OPEN,
+    )
+
+
+def installments_mark_overdue(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_SIZE) -> int:
+    """Set ``overdue`` on unpaid current rows of open plans past due date plus grace; a row marked overdue that
+    is no longer (the grace days grew) goes back to pending or partially paid. Returns the rows changed."""
+    cutoff = overdue_cutoff(merchant, today=today)
+    now = timezone.now()
+    changed = 0
+    to_mark = _unpaid_rows(merchant).filter(due_date__lt=cutoff).exclude(status=Installment.Status.OVERDUE)
+    to_unmark = Installment.objects.filter(
+        merchant=merchant,
+        superseded_at__isnull=True,
+        amount_paid__lt=F("amount_due"),
+        status=Installment.Status.OVERDUE,
+        due_date__gte=cutoff,
+    )
+    not_overdue = Case(
+        When(amount_paid__gt=0, then=Value(Installment.Status.PARTIALLY_PAID)),
+        default=Value(Installment.Status.PENDING),
+    )
+    for queryset, status in ((to_mark, Value(Installment.Status.OVERDUE)), (to_unmark, not_overdue)):
+        last_pk = 0
+        while True:
+            with transaction.atomic():
+                ids = list(queryset.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:chunk_size])
+                if not ids:
+                    break
+                # The conditions are repeated in the UPDATE: a row paid since the SELECT is re-checked and left.
+                changed += queryset.filter(pk__in=ids).update(status=status, updated_at=now)
+                last_pk = ids[-1]
+    return changed
+
+
+def _plans_lock(queryset, *, after, chunk_size: int) -> list:
+    """Lock the next ``chunk_size`` plans of ``queryset`` after ``after``, in id order so two jobs never deadlock
+    on each other; returns their ids."""
+    if after is not None:
+        queryset = queryset.filter(pk__gt=after)
+    return list(queryset.order_by("pk").select_for_update(of=("self",)).values_list("pk", flat=True)[:chunk_size])
+
+
+_LATE_FEE_SQL = """
+WITH candidates AS (
+    SELECT i.id AS installment_id, i.plan_id, i.merchant_id,
+           i.due_date + %(period_offset)s::integer AS period,
+           {amount} AS amount
+      FROM {installment} i
+      JOIN {plan} p ON p.id = i.plan_id
+     WHERE p.id = ANY(%(plan_ids)s)
+       AND p.status = ANY(%(open)s)
+       AND i.superseded_at IS NULL
+       AND i.amount_paid < i.amount_due
+       AND i.due_date < %(cutoff)s
+),
+inserted AS (
+    INSERT INTO {late_fee} (merchant_id, plan_id, installment_id, period, amount, charged_by_id, created_at, updated_at)
+    SELECT merchant_id, plan_id, installment_id, period, amount, NULL, %(now)s, %(now)s
+      FROM candidates
+     WHERE amount > 0
+    ON CONFLICT (installment_id, period) DO NOTHING
+    RETURNING installment_id, plan_id, amount
+),
+rows AS (
+    UPDATE {installment} i
+       SET late_fee = i.late_fee + inserted.amount, updated_at = %(now)s
+      FROM inserted
+     WHERE i.id = inserted.installment_id
+    RETURNING i.id
+),
+plans AS (
+    UPDATE {plan} p
+       SET late_fees = p.late_fees + totals.amount, updated_at = %(now)s
+      FROM (SELECT plan_id, SUM(amount) AS amount FROM inserted GROUP BY plan_id) totals
+     WHERE p.id = totals.plan_id
+    RETURNING p.id
+)
+SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM inserted
+"""
+
+
+def _late_fee_amount_sql(merchant: Merchant) -> tuple[str, dict]:
+    """The fee of one row, in SQL: the fixed amount, or the percent of what is left unpaid on the row, rounded
+    half-up to the currency's unit (PostgreSQL's ROUND on numeric) and capped."""
+    if merchant.late_fee_method == Merchant.LateFeeMethod.FIXED:
+        return "%(fixed)s::numeric", {"fixed": merchant.late_fee_amount}
+    return (
+        "LEAST(ROUND((i.amount_due - i.amount_paid) * %(percent)s::numeric / 100, %(places)s::integer),"
+        " %(cap)s::numeric)",
+        {
+            "percent": merchant.late_fee_percent,
+            "places": minor_unit(merchant.currency),
+            "cap": merchant.late_fee_cap,  # NULL: no cap (LEAST ignores NULLs)
+        },
+    )
+
+
+def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_SIZE) -> tuple[int, Decimal]:
+    """Charge the merchant's late fee once on every overdue row of an open plan, for the period that starts on
+    the row's first overdue day. "Once" is the database's unique key (installment, period), not a Python check:
+    the job run twice, in parallel or after a missed day charges nothing more. The fee, the row's ``late_fee``
+    and the plan's ``late_fees`` change in one statement under the plan's lock. Returns (fees, total)."""
+    if merchant.late_fee_method == Merchant.LateFeeMethod.NONE:
+        return 0, to_money(Decimal("0"), merchant.currency)
+    cutoff = overdue_cutoff(merchant, today=today)
+    amount_sql, params = _late_fee_amount_sql(merchant)
+    sql = _LATE_FEE_SQL.format(
+        amount=amount_sql,
+        installment=connection.ops.quote_name(Installment._meta.db_table),
+        plan=connection.ops.quote_name(InstallmentPlan._meta.db_table),
+        late_fee=connection.ops.quote_name(LateFee._meta.db_table),
+    )
+    # Plans with a row still to charge; rows already charged for their period are left out, so plans whose
+    # fees are all charged are not even locked.
+    period = ExpressionWrapper(F("due_date") + timedelta(days=merchant.grace_days + 1), output_field=DateField())
+    already_charged = LateFee.objects.filter(installment=OuterRef("pk"), period=OuterRef("period"))
+    to_charge = (
+        Installment.objects.filter(
+            plan=OuterRef("pk"), superseded_at__isnull=True, amount_paid__lt=F("amount_due"), due_date__lt=cutoff
+        )
+        .annotate(period=period)
+        .filter(~Exists(already_charged))
+    )
+    candidates = InstallmentPlan.objects.filter(merchant=merchant, status__in=OPEN).filter(Exists(to_charge))
+    count, total = 0, Decimal("0")
+    last_pk = None
+    while True:
+        with transaction.atomic():
+            plan_ids = _plans_lock(candidates, after=last_pk, chunk_size=chunk_size)
+            if not plan_ids:
+                break
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    sql,
+                    {
+                        **params,
+                        "plan_ids": plan_ids,
+                        "open": list(OPEN),
+                        "cutoff": cutoff,
+                        "period_offset": merchant.grace_days + 1,
+                        "now": timezone.now(),
+                    },
+                )
+                inserted, amount = cursor.fetchone()
+            count += inserted
+            total += amount
+            last_pk = plan_ids[-1]
+    return count, to_money(total, merchant.currency)
+
+
+def _overdue_since(cutoff: date):
+    """An unpaid current row due before ``cutoff``, of the plan in the outer query."""
+    return Installment.objects.filter(
+        plan=OuterRef("pk"), superseded_at__isnull=True, amount_paid__lt=F("amount_due"), due_date__lt=cutoff
+    )
+
+
+def _plans_update_locked(candidates, *, chunk_size: int, **changes) -> int:
+    """Lock the candidates chunk by chunk, then update those that still qualify under the lock."""
+    changed = 0
+    last_pk = None
+    while True:
+        with transaction.atomic():
+            plan_ids = _plans_lock(candidates, after=last_pk, chunk_size=chunk_size)
+            if not plan_ids:
+                break
+            # A new statement, so a payment that committed while we waited for the lock is seen.
+            changed += candidates.filter(pk__in=plan_ids).update(**changes)
+            last_pk = plan_ids[-1]
+    return changed
+
+
+def plans_mark_defaulted(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_SIZE) -> int:
+    """Default the active plans with a row overdue for ``default_after_days`` days or more (day 1 being its
+    first overdue day). Returns the plans defaulted."""
+    # Overdue for N days on ``today`` means first overdue day <= today - N + 1, i.e. due before cutoff - N + 1.
+    limit = overdue_cutoff(merchant, today=today) - timedelta(days=merchant.default_after_days - 1)
+    candidates = InstallmentPlan.objects.filter(merchant=merchant, status=InstallmentPlan.Status.ACTIVE).filter(
+        Exists(_overdue_since(limit))
+    )
+    return _plans_update_locked(
+        candidates,
+        chunk_size=chunk_size,
+        status=InstallmentPlan.Status.DEFAULTED,
+        status_reason=DEFAULTED_REASON,
+        status_changed_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
+def plans_restore_active(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_SIZE) -> int:
+    """Return defaulted plans with nothing overdue to active (the rule a payment applies, here for plans brought
+    up to date another way, such as longer grace days). Returns the plans restored."""
+    cutoff = overdue_cutoff(merchant, today=today)
+    candidates = InstallmentPlan.objects.filter(merchant=merchant, status=InstallmentPlan.Status.DEFAULTED).exclude(
+        Exists(_overdue_since(cutoff))
+    )
+    return _plans_update_locked(
+        candidates,
+        chunk_size=chunk_size,
+        status=InstallmentPlan.Status.ACTIVE,
+        status_reason=RESTORED_REASON,
+        status_changed_at=timezone.now(),
+        updated_at=timezone.now(),
+    )

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from installments import views
+
+app_name = "installments"
+urlpatterns = [
+    path("", views.plan_list_view, name="plan-list"),
+    path("new/", views.plan_create_view, name="plan-create"),
+    path("preview/", views.plan_preview, name="plan-preview"),
+    path("pending/", views.plan_pending, name="plan-pending"),
+    path("collections/", views.collections, name="collections"),
+    path("collections/export.csv", views.collections_csv, name="collections-csv"),
+    path("<uuid:pk>/", views.plan_detail, name="plan-detail"),
+    path("<uuid:pk>/approve/", views.plan_approve_view, name="plan-approve"),
+    path("<uuid:pk>/reject/", views.plan_reject_view, name="plan-reject"),
+    path("<uuid:pk>/cancel/", views.plan_cancel_view, name="plan-cancel"),
+    path("<uuid:pk>/reschedule/", views.plan_reschedule_view, name="plan-reschedule"),
+]

@@ -1,0 +1,421 @@
+"""Plan pages: list, pending applications, new plan with its live preview, detail, lifecycle actions, and the
+collections list with its CSV export. Every rule is in the services and selectors these call."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from customers.forms import CustomerInlineForm
+from customers.models import Customer
+from customers.services import customer_create
+from installments.forms import (
+    CollectionsFilterForm,
+    ItemFormSet,
+    PlanFilterForm,
+    PlanForm,
+    PlanTermsForm,
+    ReasonForm,
+    RescheduleForm,
+    items_of,
+)
+from installments.models import Installment, InstallmentPlan
+from installments.selectors import installments_overdue, plan_list, plan_summary
+from installments.services import (
+    installment_status_for,
+    plan_approve,
+    plan_cancel,
+    plan_create,
+    plan_reject,
+    plan_reschedule,
+    plan_terms_build,
+)
+from payments.selectors import payment_list
+from taqsit.dates import merchant_today
+from taqsit.forms import form_errors_add, form_token
+from taqsit.money import to_money
+from taqsit.permissions import Action, user_can
+from taqsit.tenancy import queryset_for_user
+from taqsit.views import staff_page
+
+Status = InstallmentPlan.Status
+PAGE_SIZE = 25
+COLLECTIONS_PAGE_SIZE = 50
+CSV_CHUNK = 500
+
+
+def _plan_for(request, pk) -> InstallmentPlan:
+    plans = queryset_for_user(InstallmentPlan.objects.select_related("customer", "merchant"), request.user)
+    return get_object_or_404(plans, pk=pk)
+
+
+# Lists ----------------------------------------------------------------------------------------------------
+
+
+@staff_page()
+def plan_list_view(request):
+    form = PlanFilterForm(request.GET or None)
+    status = form.cleaned_data["status"] if form.is_valid() else ""
+    plans = plan_list(merchant=request.user.merchant, status=status or None)
+    page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = urlencode({"status": status}) if status else ""
+    return render(request, "installments/plan_list.html", {"form": form, "page": page, "query": query})
+
+
+@staff_page(Action.PLAN_DECIDE)
+def plan_pending(request):
+    """Applications waiting for a manager, oldest first."""
+    plans = plan_list(merchant=request.user.merchant, status=Status.PENDING).order_by("created_at", "number")
+    page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "installments/plan_pending.html", {"page": page})
+
+
+# New plan -------------------------------------------------------------------------------------------------
+
+
+def _plan_forms(request):
+    merchant = request.user.merchant
+    data = request.POST if request.method == "POST" else None
+    initial = {"token": form_token(), "start_date": merchant_today(merchant), "customer": request.GET.get("customer")}
+    form = PlanForm(data, initial=initial)
+    items = ItemFormSet(data, prefix="items", form_kwargs={"merchant": merchant})
+    new_customer = CustomerInlineForm(data, prefix="new_customer", initial={"language": merchant.language})
+    return form, items, new_customer
+
+
+def _chosen_customer(request, form: PlanForm) -> Customer | None:
+    """The customer picked on the form (or named in ?customer= when the page opens), if it is the merchant's."""
+    if hasattr(form, "cleaned_data"):
+        value = form.cleaned_data.get("customer")
+    else:
+        try:
+            value = uuid.UUID(request.GET.get("customer") or "")
+        except ValueError:
+            value = None
+    if not value:
+        return None
+    return queryset_for_user(Customer.objects.all(), request.user).filter(pk=value).first()
+
+
+def _replayed_plan(request, token: str) -> InstallmentPlan | None:
+    """The plan this form already created (a double click or a retried POST)."""
+    if not token:
+        return None
+    return plan_list(merchant=request.user.merchant).filter(idempotency_key=token).first()
+
+
+@staff_page(Action.PLAN_CREATE)
+def plan_create_view(request):
+    form, items, new_customer = _plan_forms(request)
+    if request.method == "POST":
+        valid = form.is_valid() & items.is_valid()
+        customer = _chosen_customer(request, form) if valid else None
+        replay = _replayed_plan(request, form.cleaned_data.get("token", "")) if valid else None
+        if replay is not None:
+            return redirect("installments:plan-detail", pk=replay.pk)
+        if valid and customer is None and not new_customer.has_input():
+            form.add_error(None, _("Choose a customer or enter a new one."))
+            valid = False
+        if valid and customer is None:
+            valid = new_customer.is_valid()
+        if valid:
+            creating_customer = customer is None
+            try:
+                # The new customer and the plan are saved together or not at all.
+                with transaction.atomic():
+                    if customer is None:
+                        customer = customer_create(actor=request.user, **new_customer.cleaned_data)
+                    plan = plan_create(
+                        actor=request.user,
+                        customer=customer,
+                        notes=form.cleaned_data["notes"],
+                        idempotency_key=form.cleaned_data["token"],
+                        **form.terms(items_of(items)),
+                    )
+            except ValidationError as exc:
+                replay = _replayed_plan(request, form.cleaned_data["token"])
+                if replay is not None:  # the twin request won the race
+                    return redirect("installments:plan-detail", pk=replay.pk)
+                _plan_errors(form, new_customer, exc, customer_first=creating_customer)
+            else:
+                if plan.status == Status.PENDING:
+                    messages.success(request, _("Plan %(ref)s was sent for approval.") % {"ref": plan.reference})
+                else:
+                    messages.success(request, _("Plan %(ref)s was created.") % {"ref": plan.reference})
+                return redirect("installments:plan-detail", pk=plan.pk)
+    customer = _chosen_customer(request, form)
+    context = {"form": form, "items": items, "new_customer": new_customer, "customer": customer}
+    return render(request, "installments/plan_form.html", context)
+
+
+def _plan_errors(form, new_customer, exc: ValidationError, *, customer_first: bool) -> None:
+    """Each message next to what it is about: the new customer's fields, the items, or the terms."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for field, errors in exc.error_dict.items():
+        messages_ = [message for error in errors for message in error.messages]
+        if field == "items":
+            form.add_error(None, messages_)
+        elif customer_first and field in new_customer.fields:
+            new_customer.add_error(field, messages_)
+        elif field == "customer":
+            form.add_error(None, messages_)
+        else:
+            form.add_error(field if field in form.fields else None, messages_)
+
+
+@staff_page(Action.PLAN_CREATE)
+def plan_preview(request):
+    """The schedule the terms typed so far would give (htmx); nothing is saved."""
+    merchant = request.user.merchant
+    form = PlanTermsForm(request.POST)
+    items = ItemFormSet(request.POST, prefix="items", form_kwargs={"merchant": merchant})
+    schedule, errors = None, []
+    if form.is_valid() & items.is_valid():
+        terms = form.terms(items_of(items))
+        started = (terms["total_amount"] or terms["items"]) and (
+            terms["number_of_installments"] or terms["installment_amount"]
+        )
+        try:
+            # Until a price and a number (or amount) of installments are typed there is nothing to preview.
+            schedule = plan_terms_build(merchant=merchant, **terms).schedule if started else None
+        except ValidationError as exc:
+            errors = _labelled(form, exc)
+    else:
+        errors = [
+            f"{form.fields[name].label}: {message}" if name in form.fields else message
+            for name, field_errors in form.errors.items()
+            for message in field_errors
+        ] + [message for item_errors in items.errors for messages_ in item_errors.values() for message in messages_]
+    return render(request, "installments/_preview.html", {"schedule": schedule, "errors": errors})
+
+
+def _labelled(form, exc: ValidationError) -> list[str]:
+    if not hasattr(exc, "error_dict"):
+        return list(exc.messages)
+    return [
+        f"{form.fields[field].label}: {message}" if field in form.fields else message
+        for field, errors in exc.error_dict.items()
+        for error in errors
+        for message in error.messages
+    ]
+
+
+# Detail and lifecycle -------------------------------------------------------------------------------------
+
+
+@staff_page()
+def plan_detail(request, pk):
+    plan = _plan_for(request, pk)
+    user = request.user
+    today = merchant_today(plan.merchant)
+    rows = list(Installment.objects.filter(plan=plan).order_by("superseded_at", "number", "created_at"))
+    for row in rows:
+        row.display_status = installment_status_for(row, today=today, grace_days=plan.merchant.grace_days)
+        row.display_status_label = Installment.Status(row.display_status).label
+    decide = user_can(user, Action.PLAN_DECIDE)
+    context = {
+        "plan": plan,
+        "items": plan.items.select_related("product"),
+        "installments": [row for row in rows if row.superseded_at is None],
+        "superseded": [row for row in rows if row.superseded_at is not None],
+        "payments": payment_list(merchant=plan.merchant, plan=plan),
+        "summary": plan_summary(plan=plan, today=today),
+        "actions": {
+            "approve": decide and plan.status == Status.PENDING,
+            "reject": decide and plan.status == Status.PENDING,
+            "cancel": decide and plan.status in (Status.PENDING, Status.ACTIVE, Status.DEFAULTED),
+            "reschedule": decide and plan.is_open,
+            "pay": user_can(user, Action.PAYMENT_RECORD) and plan.is_open,
+            "reverse": user_can(user, Action.PAYMENT_REVERSE),
+        },
+    }
+    return render(request, "installments/plan_detail.html", context)
+
+
+def _confirm(request, plan, *, action: str, title: str, question: str, form=None, button: str, danger=False):
+    context = {
+        "plan": plan,
+        "title": title,
+        "question": question,
+        "form": form,
+        "button": button,
+        "danger": danger,
+        "action_url": reverse(f"installments:plan-{action}", kwargs={"pk": plan.pk}),
+        "cancel_url": reverse("installments:plan-detail", kwargs={"pk": plan.pk}),
+    }
+    return render(request, "confirm.html", context)
+
+
+def _lifecycle(request, pk, *, action: str, service, form_class, done: str, title: str, question: str, **labels):
+    """GET: the confirmation page; POST: call the service, then back to the plan with a message."""
+    plan = _plan_for(request, pk)
+    form = form_class(request.POST or None) if form_class else None
+    if request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            plan = service(actor=request.user, plan=plan, **(form.cleaned_data if form else {}))
+        except ValidationError as exc:
+            if form is None or not any(field in form.fields for field in getattr(exc, "error_dict", {})):
+                messages.error(request, " ".join(exc.messages))
+                return redirect("installments:plan-detail", pk=plan.pk)
+            form_errors_add(form, exc)
+        else:
+            messages.success(request, done % {"ref": plan.reference})
+            return redirect("installments:plan-detail", pk=plan.pk)
+    title = title % {"ref": plan.reference}
+    question = question % {"ref": plan.reference, "customer": plan.customer.name}
+    return _confirm(request, plan, action=action, title=title, question=question, form=form, **labels)
+
+
+@staff_page(Action.PLAN_DECIDE)
+def plan_approve_view(request, pk):
+    return _lifecycle(
+        request,
+        pk,
+        action="approve",
+        service=plan_approve,
+        form_class=None,
+        done=_("Plan %(ref)s was approved."),
+        title=_("Approve plan %(ref)s"),
+        question=_("Approve plan %(ref)s for %(customer)s? It becomes active and its down payment is recorded."),
+        button=_("Approve"),
+    )
+
+
+@staff_page(Action.PLAN_DECIDE)
+def plan_reject_view(request, pk):
+    return _lifecycle(
+        request,
+        pk,
+        action="reject",
+        service=plan_reject,
+        form_class=ReasonForm,
+        done=_("Plan %(ref)s was rejected."),
+        title=_("Reject plan %(ref)s"),
+        question=_("Reject the application %(ref)s of %(customer)s?"),
+        button=_("Reject"),
+        danger=True,
+    )
+
+
+@staff_page(Action.PLAN_DECIDE)
+def plan_cancel_view(request, pk):
+    return _lifecycle(
+        request,
+        pk,
+        action="cancel",
+        service=plan_cancel,
+        form_class=ReasonForm,
+        done=_("Plan %(ref)s was cancelled."),
+        title=_("Cancel plan %(ref)s"),
+        question=_("Stop collecting plan %(ref)s of %(customer)s? Its payments stay in the ledger."),
+        button=_("Cancel the plan"),
+        danger=True,
+    )
+
+
+@staff_page(Action.PLAN_DECIDE)
+def plan_reschedule_view(request, pk):
+    return _lifecycle(
+        request,
+        pk,
+        action="reschedule",
+        service=plan_reschedule,
+        form_class=RescheduleForm,
+        done=_("Plan %(ref)s was rescheduled."),
+        title=_("Reschedule plan %(ref)s"),
+        question=_("Spread what %(customer)s still owes on plan %(ref)s over a new schedule."),
+        button=_("Reschedule"),
+    )
+
+
+# Collections ----------------------------------------------------------------------------------------------
+
+
+def _collections(request):
+    merchant = request.user.merchant
+    today = merchant_today(merchant)
+    form = CollectionsFilterForm(request.GET or None)
+    rows = form.apply(installments_overdue(merchant=merchant, today=today), today=today)
+    return form, rows, today
+
+
+@staff_page()
+def collections(request):
+    """Overdue installments across plans, longest overdue first, then largest."""
+    form, rows, today = _collections(request)
+    page = Paginator(rows, COLLECTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    for row in page.object_list:
+        row.days_overdue = (today - row.due_date).days
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "installments/collections.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def _csv_text(value: str) -> str:
+    """A name a spreadsheet would run as a formula (=, +, -, @) is written as text."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back, for csv.writer inside a streamed response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@staff_page()
+def collections_csv(request):
+    """The collections list with the same filters, streamed row by row (memory stays flat)."""
+    _form, rows, today = _collections(request)
+    currency = request.user.merchant.currency
+
+    def lines() -> Iterator[str]:
+        writer = csv.writer(_Echo())
+        yield writer.writerow(
+            [
+                "plan",
+                "customer",
+                "phone",
+                "installment",
+                "due_date",
+                "days_overdue",
+                "amount_due",
+                "amount_paid",
+                "remaining",
+                "late_fee_due",
+                "currency",
+            ]
+        )
+        for row in rows.iterator(chunk_size=CSV_CHUNK):
+            yield writer.writerow(
+                [
+                    row.plan.reference,
+                    _csv_text(row.plan.customer.name),
+                    row.plan.customer.phone,
+                    row.number,
+                    row.due_date.isoformat(),
+                    (today - row.due_date).days,
+                    to_money(row.amount_due, currency),
+                    to_money(row.amount_paid, currency),
+                    to_money(row.remaining, currency),
+                    to_money(row.late_fee - row.late_fee_paid, currency),
+                    currency,
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="collections-{today.isoformat()}.csv"'
+    return response

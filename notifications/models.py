@@ -1,0 +1,181 @@
+"""Notifications to customers (SMS, e-mail) and staff (in-app), each merchant's notification policy, and the
+record of which days the daily jobs have run for each merchant (so a missed day is caught up, not skipped)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import time
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from taqsit.models import Merchant
+from taqsit.tenancy import TenantModel, TenantQuerySet
+
+
+def default_overdue_alert_days() -> list[int]:
+    return [1, 7, 30]
+
+
+class NotificationSettings(models.Model):
+    """A merchant's notification policy; a merchant without a row gets the defaults below."""
+
+    merchant = models.OneToOneField(
+        Merchant, on_delete=models.CASCADE, related_name="notification_settings", verbose_name=_("merchant")
+    )
+    sms_enabled = models.BooleanField(_("send SMS to customers"), default=True)
+    email_enabled = models.BooleanField(_("send e-mail to customers"), default=True)
+    staff_digest_enabled = models.BooleanField(_("daily in-app digest for staff"), default=True)
+    quiet_hours_start = models.TimeField(
+        _("quiet hours start"),
+        null=True,
+        blank=True,
+        default=time(21, 0),
+        help_text=_("In the merchant's time zone. No SMS or e-mail leaves between start and end."),
+    )
+    quiet_hours_end = models.TimeField(_("quiet hours end"), null=True, blank=True, default=time(8, 0))
+    overdue_alert_days = ArrayField(
+        models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)]),
+        verbose_name=_("overdue alert days"),
+        default=default_overdue_alert_days,
+        blank=True,
+        size=10,
+        help_text=_("Days overdue on which the customer is alerted, e.g. 1,7,30."),
+    )
+
+    class Meta:
+        verbose_name = _("notification settings")
+        verbose_name_plural = _("notification settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(quiet_hours_start__isnull=True) & Q(quiet_hours_end__isnull=True))
+                | (Q(quiet_hours_start__isnull=False) & Q(quiet_hours_end__isnull=False)),
+                name="notification_settings_quiet_hours_both_or_none",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.merchant)
+
+
+class Notification(TenantModel):
+    """One message to one recipient on one channel, about one installment (or a staff digest) for one day.
+
+    Unique on (installment, kind, channel, day), and on (user, kind, channel, day) for staff digests, so a job
+    that runs twice, or two beats, never queues (and so never sends) the same message twice.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("E-mail")
+        IN_APP = "in_app", _("In-app")
+
+    class Kind(models.TextChoices):
+        REMINDER_UPCOMING = "reminder_upcoming", _("Upcoming due date")
+        REMINDER_DUE_TODAY = "reminder_due_today", _("Due today")
+        OVERDUE_ALERT = "overdue_alert", _("Overdue")
+        STAFF_DIGEST = "staff_digest", _("Daily digest")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        # Not sent on purpose: the customer opted out, or the message stopped being true (paid, or its day passed).
+        SKIPPED = "skipped", _("Skipped")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("customer"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("staff user"),
+    )
+    # CASCADE: a plan deleted as a mistake (nothing ever paid) takes its reminders with it.
+    installment = models.ForeignKey(
+        "installments.Installment",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("installment"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    day = models.DateField(_("day"), help_text=_("The merchant's day the message is for."))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    send_after = models.DateTimeField(_("not before"), help_text=_("Quiet hours hold a message until then."))
+    dispatched_at = models.DateTimeField(_("handed to a worker at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    provider_id = models.CharField(_("provider's message id"), max_length=255, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["installment", "kind", "channel", "day"], name="notification_once_per_installment_day"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "kind", "channel", "day"],
+                condition=Q(installment__isnull=True),
+                name="notification_once_per_user_day",
+            ),
+            models.CheckConstraint(
+                condition=(Q(customer__isnull=False) & Q(user__isnull=True))
+                | (Q(customer__isnull=True) & Q(user__isnull=False)),
+                name="notification_one_recipient",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="notification_sent_has_sent_at"
+            ),
+        ]
+        indexes = [
+            # The dispatcher: queued messages whose quiet hours are over.
+            models.Index(fields=["send_after"], condition=Q(status="queued"), name="notification_queued"),
+            # A staff user's in-app inbox.
+            models.Index(fields=["user", "channel", "-created_at"], name="notification_inbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_channel_display()}) {self.day}"
+
+
+class DailyJobRun(models.Model):
+    """The daily jobs ran for ``merchant`` as of ``day``; the next run catches up every day after the last one."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("merchant"))
+    day = models.DateField(_("day"))
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    results = models.JSONField(_("results"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("daily job run")
+        verbose_name_plural = _("daily job runs")
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["merchant", "day"], name="daily_job_run_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} {self.day}"

@@ -1,0 +1,87 @@
+"""Reads for notifications: a merchant's policy, a staff user's inbox, the days the daily jobs still owe, and
+the figures of the staff digest."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Max, QuerySet
+
+from installments.models import InstallmentPlan
+from installments.selectors import installments_unpaid, overdue_cutoff
+from notifications.models import DailyJobRun, Notification, NotificationSettings
+from taqsit.models import Merchant, User
+from taqsit.money import sum_of
+
+logger = logging.getLogger(__name__)
+
+# The daily jobs catch up at most this many days (a month of downtime); older missed days are logged.
+CATCH_UP_MAX_DAYS = 31
+
+
+def notification_settings_get(*, merchant: Merchant) -> NotificationSettings:
+    """The merchant's notification policy: its saved row, or the defaults (unsaved) when it has none."""
+    return NotificationSettings.objects.filter(merchant=merchant).first() or NotificationSettings(merchant=merchant)
+
+
+def notification_list(*, user: User, unread: bool | None = None) -> QuerySet[Notification]:
+    """The user's in-app notifications, newest first (a user sees only their own)."""
+    queryset = Notification.objects.filter(user=user, channel=Notification.Channel.IN_APP)
+    if unread is True:
+        queryset = queryset.filter(read_at__isnull=True)
+    elif unread is False:
+        queryset = queryset.filter(read_at__isnull=False)
+    return queryset.order_by("-created_at", "-pk")
+
+
+def daily_days_due(*, merchant: Merchant, today: date, max_days: int = CATCH_UP_MAX_DAYS) -> list[date]:
+    """The days the daily jobs still owe the merchant, oldest first: every day after the last finished run up
+    to ``today``; just ``today`` the first time."""
+    last = DailyJobRun.objects.filter(merchant=merchant, finished_at__isnull=False).aggregate(last=Max("day"))["last"]
+    if last is None:
+        return [today]
+    first = last + timedelta(days=1)
+    oldest_kept = today - timedelta(days=max_days - 1)
+    if first < oldest_kept:
+        logger.warning(
+            "Daily jobs for %s: %s to %s are more than %s days ago and are not caught up.",
+            merchant,
+            first,
+            oldest_kept - timedelta(days=1),
+            max_days,
+        )
+        first = oldest_kept
+    return [first + timedelta(days=offset) for offset in range((today - first).days + 1)]
+
+
+@dataclass(frozen=True)
+class DigestFigures:
+    new_overdue: int
+    new_overdue_amount: Decimal
+    overdue: int
+    pending_approvals: int
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.new_overdue or self.pending_approvals)
+
+
+def staff_digest_figures(*, merchant: Merchant, day: date) -> DigestFigures:
+    """What staff learn each morning: rows that became overdue on ``day`` (and what is left on them), all
+    overdue rows, and plans waiting for approval."""
+    cutoff = overdue_cutoff(merchant, today=day)
+    unpaid = installments_unpaid(merchant=merchant)
+    new = unpaid.filter(due_date=cutoff - timedelta(days=1)).aggregate(
+        count=Count("pk"), amount=sum_of("amount_due") - sum_of("amount_paid")
+    )
+    return DigestFigures(
+        new_overdue=new["count"],
+        new_overdue_amount=new["amount"],
+        overdue=unpaid.filter(due_date__lt=cutoff).count(),
+        pending_approvals=InstallmentPlan.objects.filter(
+            merchant=merchant, status=InstallmentPlan.Status.PENDING
+        ).count(),
+    )

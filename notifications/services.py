@@ -1,0 +1,398 @@
+"""Notifications: queue reminders and alerts set-based, write the staff digest, hand queued messages to workers,
+deliver one message (quiet hours, opt-outs, retries), and mark in-app notifications read.
+
+Exactly once: a message is a row unique on (installment, kind, channel, day), inserted with ``ON CONFLICT DO
+NOTHING``, so a job that runs twice, two beats, or a caught-up day never queue it twice; delivery locks the row
+and sends only a queued one, so a task handed out twice sends once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from customers.models import Customer
+from installments.models import Installment, InstallmentPlan
+from installments.selectors import overdue_cutoff
+from notifications.channels.email import email_send
+from notifications.channels.sms import sms_backend
+from notifications.messages import Message, date_text, language_for, message_render, money_text
+from notifications.models import Notification, NotificationSettings
+from notifications.selectors import notification_settings_get, staff_digest_figures
+from taqsit.dates import merchant_today
+from taqsit.models import Merchant, User
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1000
+# A queued message handed to a worker that has not been sent or retried for this long is handed out again
+# (its task was lost with a broker or a worker); delivery sends a message once whatever.
+REDISPATCH_AFTER = timedelta(hours=1)
+
+Kind = Notification.Kind
+Channel = Notification.Channel
+Status = Notification.Status
+OPEN = tuple(str(status) for status in InstallmentPlan.OPEN_STATUSES)
+
+
+# Quiet hours ----------------------------------------------------------------------------------------------
+
+
+def quiet_hours_end(*, policy: NotificationSettings, tz: ZoneInfo, now: datetime) -> datetime | None:
+    """When the quiet hours around ``now`` end (in the merchant's time zone), or None outside them.
+
+    A window may run over midnight (21:00-08:00); start == end, or none set, means no quiet hours.
+    """
+    start, end = policy.quiet_hours_start, policy.quiet_hours_end
+    if start is None or end is None or start == end:
+        return None
+    local = now.astimezone(tz)
+    moment = local.time().replace(tzinfo=None)
+    if start < end:
+        if not start <= moment < end:
+            return None
+        end_day = local.date()
+    elif moment >= start:
+        end_day = local.date() + timedelta(days=1)
+    elif moment < end:
+        end_day = local.date()
+    else:
+        return None
+    return datetime.combine(end_day, end, tzinfo=tz)
+
+
+def _send_after(merchant: Merchant, policy: NotificationSettings, now: datetime) -> datetime:
+    return quiet_hours_end(policy=policy, tz=merchant.tzinfo, now=now) or now
+
+
+# Queueing -------------------------------------------------------------------------------------------------
+
+_REMINDERS_SQL = """
+INSERT INTO {notification} (
+    id, merchant_id, customer_id, user_id, installment_id, channel, kind, day, status, subject, body,
+    send_after, dispatched_at, attempts, last_error, provider_id, sent_at, read_at, created_at, updated_at
+)
+SELECT gen_random_uuid(), i.merchant_id, p.customer_id, NULL, i.id, ch.channel,
+       CASE WHEN i.due_date = %(upcoming)s THEN 'reminder_upcoming'
+            WHEN i.due_date = %(day)s THEN 'reminder_due_today'
+            ELSE 'overdue_alert' END,
+       %(day)s, 'queued', '', '', %(send_after)s, NULL, 0, '', '', NULL, NULL, %(now)s, %(now)s
+  FROM {installment} i
+  JOIN {plan} p ON p.id = i.plan_id
+  JOIN {customer} c ON c.id = p.customer_id
+ CROSS JOIN unnest(%(channels)s::text[]) AS ch(channel)
+ WHERE i.id = ANY(%(ids)s)
+   AND ((ch.channel = 'sms' AND NOT c.sms_opt_out)
+        OR (ch.channel = 'email' AND NOT c.email_opt_out AND c.email <> ''))
+ON CONFLICT DO NOTHING
+"""
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def reminder_due_dates(*, merchant: Merchant, policy: NotificationSettings, day: date) -> dict[str, list[date]]:
+    """The due dates each customer message is about on ``day``: N days ahead (the merchant's reminder days),
+    today, and the overdue alert days (day 1 being the first overdue day, after the grace days)."""
+    dates: dict[str, list[date]] = {Kind.REMINDER_DUE_TODAY: [day], Kind.OVERDUE_ALERT: []}
+    if merchant.reminder_days_before > 0:
+        dates[Kind.REMINDER_UPCOMING] = [day + timedelta(days=merchant.reminder_days_before)]
+    for days_overdue in sorted(set(policy.overdue_alert_days or [])):
+        dates[Kind.OVERDUE_ALERT].append(day - timedelta(days=merchant.grace_days + days_overdue))
+    return dates
+
+
+def reminders_queue(*, merchant: Merchant, day: date, now: datetime | None = None, chunk_size: int = CHUNK_SIZE) -> int:
+    """Queue the merchant's customer messages for ``day``: upcoming-due reminders, due-today reminders and
+    overdue alerts, on each channel the merchant uses and the customer has not opted out of, for unpaid rows of
+    open plans. Set-based, in chunks; held until the quiet hours end. Returns the messages queued."""
+    now = now or timezone.now()
+    policy = notification_settings_get(merchant=merchant)
+    channels = [
+        channel
+        for channel, enabled in ((Channel.SMS, policy.sms_enabled), (Channel.EMAIL, policy.email_enabled))
+        if enabled
+    ]
+    if not channels:
+        return 0
+    dates = reminder_due_dates(merchant=merchant, policy=policy, day=day)
+    all_dates = [due for due_dates in dates.values() for due in due_dates]
+    rows = Installment.objects.filter(
+        merchant=merchant,
+        superseded_at__isnull=True,
+        amount_paid__lt=F("amount_due"),
+        plan__status__in=OPEN,
+        due_date__in=all_dates,
+    )
+    sql = _REMINDERS_SQL.format(
+        notification=_table(Notification),
+        installment=_table(Installment),
+        plan=_table(InstallmentPlan),
+        customer=_table(Customer),
+    )
+    params = {
+        "upcoming": (dates.get(Kind.REMINDER_UPCOMING) or [None])[0],
+        "day": day,
+        "channels": [str(channel) for channel in channels],
+        "send_after": _send_after(merchant, policy, now),
+        "now": now,
+    }
+    queued = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            ids = list(rows.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:chunk_size])
+            if not ids:
+                break
+            with connection.cursor() as cursor:
+                cursor.execute(sql, {**params, "ids": ids})
+                queued += cursor.rowcount
+            last_pk = ids[-1]
+    return queued
+
+
+def staff_digest_create(*, merchant: Merchant, day: date, now: datetime | None = None) -> int:
+    """One in-app digest per active staff user of the merchant for ``day`` (new overdue rows, all overdue,
+    plans waiting for approval), in the user's language; nothing on a day with nothing new. Once per user and
+    day (a unique key). Returns the digests written."""
+    policy = notification_settings_get(merchant=merchant)
+    if not policy.staff_digest_enabled:
+        return 0
+    figures = staff_digest_figures(merchant=merchant, day=day)
+    if figures.is_empty:
+        return 0
+    now = now or timezone.now()
+    digests = []
+    done = Notification.objects.filter(merchant=merchant, kind=Kind.STAFF_DIGEST, day=day).values("user_id")
+    for user in User.objects.filter(merchant=merchant, is_active=True).exclude(pk__in=done).order_by("pk"):
+        language = language_for(user.language or merchant.language)
+        message = message_render(
+            kind=Kind.STAFF_DIGEST,
+            channel=Channel.IN_APP,
+            language=language,
+            fields={
+                "merchant": merchant.name,
+                "day": date_text(day, language),
+                "new_overdue": str(figures.new_overdue),
+                "new_overdue_amount": money_text(figures.new_overdue_amount, merchant.currency, language),
+                "overdue": str(figures.overdue),
+                "pending_approvals": str(figures.pending_approvals),
+            },
+        )
+        digests.append(
+            Notification(
+                merchant=merchant,
+                user=user,
+                channel=Channel.IN_APP,
+                kind=Kind.STAFF_DIGEST,
+                day=day,
+                status=Status.SENT,
+                subject=message.subject[:255],
+                body=message.body,
+                send_after=now,
+                sent_at=now,
+            )
+        )
+    # A twin run writing the same digests meanwhile meets the unique key: nothing twice.
+    Notification.objects.bulk_create(digests, ignore_conflicts=True)
+    return len(digests)
+
+
+# Dispatch and delivery ------------------------------------------------------------------------------------
+
+
+def _deliveries_enqueue(ids: list) -> None:
+    from notifications.tasks import notification_deliver_task  # tasks import services, not the reverse
+
+    for notification_id in ids:
+        notification_deliver_task.delay(str(notification_id))
+
+
+def notifications_dispatch(
+    *, merchant: Merchant | None = None, now: datetime | None = None, chunk_size: int = CHUNK_SIZE
+) -> int:
+    """Hand every queued SMS and e-mail whose quiet hours are over to a worker (one task each, after commit),
+    once; one handed out over an hour ago and still queued is handed out again. Returns the messages handed."""
+    now = now or timezone.now()
+    queryset = Notification.objects.filter(
+        status=Status.QUEUED, channel__in=[Channel.SMS, Channel.EMAIL], send_after__lte=now
+    ).filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER))
+    if merchant is not None:
+        queryset = queryset.filter(merchant=merchant)
+    handed = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                queryset.order_by("send_after", "pk")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:chunk_size]
+            )
+            if not ids:
+                break
+            Notification.objects.filter(pk__in=ids).update(dispatched_at=now, updated_at=now)
+            transaction.on_commit(lambda ids=ids: _deliveries_enqueue(ids))
+            handed += len(ids)
+    return handed
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What one delivery attempt came to; ``retry_in`` (seconds) when the task should try again."""
+
+    status: str
+    retry_in: int | None = None
+    error: str = ""
+
+
+def retry_delay(attempts: int) -> int:
+    """Exponential backoff: the first retry after NOTIFICATION_RETRY_BACKOFF seconds, doubling, capped."""
+    return min(settings.NOTIFICATION_RETRY_BACKOFF * 2 ** max(attempts - 1, 0), settings.NOTIFICATION_RETRY_BACKOFF_MAX)
+
+
+def _skip_reason(notification: Notification, policy: NotificationSettings, today: date) -> str:
+    """Why a queued customer message must not go out now, or "" when it may."""
+    customer = notification.customer
+    if notification.channel == Channel.SMS and (customer.sms_opt_out or not policy.sms_enabled):
+        return "The customer opted out of SMS." if customer.sms_opt_out else "SMS is turned off for the merchant."
+    if notification.channel == Channel.EMAIL:
+        if customer.email_opt_out:
+            return "The customer opted out of e-mail."
+        if not policy.email_enabled:
+            return "E-mail is turned off for the merchant."
+        if not customer.email:
+            return "The customer has no e-mail address."
+    row = notification.installment
+    plan = row.plan
+    if plan.status not in OPEN:
+        return f"Plan {plan.reference} is {plan.status}."
+    if row.superseded_at is not None:
+        return f"Installment {row.number} was rescheduled."
+    if row.amount_paid >= row.amount_due:
+        return f"Installment {row.number} is paid."
+    if notification.kind == Kind.REMINDER_DUE_TODAY and row.due_date != today:
+        return f"Due on {row.due_date}, not today ({today})."
+    if notification.kind == Kind.REMINDER_UPCOMING and row.due_date < today:
+        return f"The due date {row.due_date} has passed."
+    if notification.kind == Kind.OVERDUE_ALERT and row.due_date >= overdue_cutoff(plan.merchant, today=today):
+        return f"Installment {row.number} is not overdue on {today}."
+    return ""
+
+
+def notification_message(notification: Notification) -> Message:
+    """The customer message in the customer's language: what is left on the installment (with its fees) in the
+    merchant's currency, the due date, the plan's reference and the merchant's name."""
+    row = notification.installment
+    plan = row.plan
+    merchant = plan.merchant
+    language = language_for(notification.customer.language)
+    outstanding = row.amount_due - row.amount_paid + row.late_fee - row.late_fee_paid
+    return message_render(
+        kind=notification.kind,
+        channel=notification.channel,
+        language=language,
+        fields={
+            "customer": notification.customer.name,
+            "merchant": merchant.name,
+            "plan": plan.reference,
+            "number": str(row.number),
+            "amount": money_text(outstanding, merchant.currency, language),
+            "due_date": date_text(row.due_date, language),
+        },
+    )
+
+
+def _channel_send(notification: Notification, message: Message) -> str:
+    if notification.channel == Channel.EMAIL:
+        return email_send(
+            to=notification.customer.email,
+            subject=message.subject,
+            body=message.body,
+            notification_id=str(notification.pk),
+        )
+    return sms_backend().send(to=notification.customer.phone, body=message.body)
+
+
+def notification_deliver(*, notification_id, now: datetime | None = None) -> DeliveryResult:
+    """Send one queued customer message, at most once: under its row lock, only while queued. Held again in
+    quiet hours; skipped (with the reason) when the customer opted out or the message stopped being true; a
+    provider error counts an attempt and keeps the error, and after NOTIFICATION_MAX_ATTEMPTS the message is
+    failed. A row another worker holds is left to it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("merchant", "customer", "installment__plan__merchant")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None:
+            return DeliveryResult(status="missing")
+        if notification.status != Status.QUEUED or notification.channel == Channel.IN_APP:
+            return DeliveryResult(status=notification.status)
+        merchant = notification.merchant
+        policy = notification_settings_get(merchant=merchant)
+        held_until = quiet_hours_end(policy=policy, tz=merchant.tzinfo, now=now)
+        if held_until is not None:
+            notification.send_after = held_until
+            notification.dispatched_at = None
+            notification.save(update_fields=["send_after", "dispatched_at", "updated_at"])
+            return DeliveryResult(status="held")
+        reason = _skip_reason(notification, policy, merchant_today(merchant, now=now))
+        if reason:
+            notification.status = Status.SKIPPED
+            notification.last_error = reason
+            notification.save(update_fields=["status", "last_error", "updated_at"])
+            return DeliveryResult(status=Status.SKIPPED, error=reason)
+        message = notification_message(notification)
+        notification.subject = message.subject[:255]
+        notification.body = message.body
+        notification.attempts += 1
+        try:
+            notification.provider_id = _channel_send(notification, message)[:255]
+        except Exception as exc:  # whatever the provider raised is kept on the row, and retried
+            error = f"{type(exc).__name__}: {exc}"
+            logger.warning("Notification %s, attempt %s: %s", notification.pk, notification.attempts, error)
+            notification.last_error = error
+            final = notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
+            notification.status = Status.FAILED if final else Status.QUEUED
+            notification.dispatched_at = now
+            notification.save()
+            if final:
+                return DeliveryResult(status=Status.FAILED, error=error)
+            return DeliveryResult(status=Status.QUEUED, retry_in=retry_delay(notification.attempts), error=error)
+        notification.status = Status.SENT
+        notification.sent_at = now
+        notification.save()
+        return DeliveryResult(status=Status.SENT)
+
+
+@transaction.atomic
+def notifications_requeue(*, notifications: QuerySet[Notification], now: datetime | None = None) -> int:
+    """Give failed customer messages a fresh set of attempts (an admin action, once the provider is fixed);
+    the last error stays until the next attempt replaces it. Returns the messages requeued."""
+    now = now or timezone.now()
+    return notifications.filter(status=Status.FAILED).update(
+        status=Status.QUEUED, attempts=0, dispatched_at=None, send_after=now, updated_at=now
+    )
+
+
+# In-app ---------------------------------------------------------------------------------------------------
+
+
+def notification_mark_read(*, user: User, notification: Notification, now: datetime | None = None) -> Notification:
+    """Mark one of the user's own in-app notifications read; the first read time stays."""
+    if notification.user_id != user.pk:
+        raise Notification.DoesNotExist("No Notification matches the given query.")
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+        read_at=now or timezone.now(), updated_at=now or timezone.now()
+    )
+    notification.refresh_from_db()
+    return notification

@@ -1,0 +1,36 @@
+"""Celery tasks: thin, each calls one service with ids (never objects). Beat's entries (in the database, see
+migration 0002) fire ``daily_runs_dispatch_task`` and ``notifications_dispatch_task``."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from notifications.jobs import daily_jobs_catch_up, daily_runs_dispatch
+from notifications.services import notification_deliver, notifications_dispatch
+from taqsit.models import Merchant
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
+def daily_runs_dispatch_task() -> int:
+    return daily_runs_dispatch()
+
+
+@shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
+def daily_jobs_catch_up_task(merchant_id: str) -> list[str]:
+    merchant = Merchant.objects.get(pk=merchant_id)
+    return [day.isoformat() for day in daily_jobs_catch_up(merchant=merchant)]
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
+def notifications_dispatch_task() -> int:
+    return notifications_dispatch()
+
+
+@shared_task(bind=True, acks_late=True, soft_time_limit=60, time_limit=90, max_retries=None)
+def notification_deliver_task(self, notification_id: str) -> str:
+    """Deliver one message; the service counts attempts and says when to retry (exponential backoff) and when
+    to give up (the message is then ``failed`` with its last error)."""
+    result = notification_deliver(notification_id=notification_id)
+    if result.retry_in is not None:
+        raise self.retry(countdown=result.retry_in)
+    return result.status

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from payments import views
+
+app_name = "payments"
+urlpatterns = [
+    path("new/<uuid:plan_pk>/", views.payment_create, name="payment-create"),
+    path("<uuid:pk>/", views.payment_receipt, name="payment-receipt"),
+    path("<uuid:pk>/refund/", views.payment_refund_view, name="payment-refund"),
+    path("<uuid:pk>/void/", views.payment_void_view, name="payment-void"),
+]

@@ -1,0 +1,15 @@
+"""The core pages: dashboard, staff and merchant settings (log-in and password pages are in taqsit/urls.py)."""
+
+from django.urls import path
+
+from payments.views import DashboardView
+from taqsit import views
+
+app_name = "taqsit"
+urlpatterns = [
+    path("", DashboardView.as_view(), name="dashboard"),
+    path("staff/", views.staff_list, name="staff-list"),
+    path("staff/new/", views.staff_create, name="staff-create"),
+    path("staff/<uuid:pk>/", views.staff_update, name="staff-update"),
+    path("settings/", views.merchant_settings, name="merchant-settings"),
+]

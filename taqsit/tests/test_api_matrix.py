@@ -1,0 +1,440 @@
+"""Every endpoint and method of the API against DESIGN.md's role table ("Tenancy and roles").
+
+One row per endpoint and method: which roles may use it and the status they get. Each case builds the
+objects it needs (a pending plan to approve, a pending payment to delete...) in a fresh database, then:
+
+- the roles the table allows get the success status, the others a 403 and nothing changes;
+- another merchant's owner gets a 404 on every object of this merchant, whatever the method, and nothing changes;
+- an anonymous client gets a 401 everywhere but the public endpoints (register, token, refresh, schema, docs).
+
+``test_every_endpoint_and_method_is_in_the_table`` walks the URL patterns so a new endpoint cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import URLPattern, URLResolver, reverse
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from customers.models import Customer
+from installments.models import Installment, InstallmentPlan, PlanItem, Product
+from installments.tests.factories import ProductFactory, plan_make
+from notifications.models import Notification
+from payments.models import Payment, PaymentAllocation
+from payments.services import payment_post
+from taqsit import api_urls
+from taqsit.models import Merchant, Role, User
+from taqsit.tests.factories import TEST_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+OWNER = frozenset({Role.OWNER})
+MANAGERS = frozenset({Role.OWNER, Role.MANAGER})
+WRITERS = frozenset({Role.OWNER, Role.MANAGER, Role.CLERK})
+EVERYONE = frozenset(Role)
+ROLES = (Role.OWNER, Role.MANAGER, Role.CLERK, Role.VIEWER)
+
+FORBIDDEN = {"detail": "Your role does not allow this."}
+NOT_FOUND = {"detail": "Not found."}
+UNAUTHENTICATED = {"detail": "Authentication credentials were not provided."}
+
+
+@dataclass
+class World:
+    """This merchant's objects; each case asks for the ones it needs, freshly made."""
+
+    merchant: Merchant
+    owner: User
+    customer: Customer
+    actor: User | None
+
+    def plan(self, **overrides) -> InstallmentPlan:
+        return plan_make(actor=self.owner, customer=self.customer, **overrides)
+
+    def pending_plan(self) -> InstallmentPlan:
+        self.merchant.requires_approval = True
+        self.merchant.save(update_fields=["requires_approval"])
+        plan = self.plan()
+        self.merchant.requires_approval = False
+        self.merchant.save(update_fields=["requires_approval"])
+        assert plan.status == InstallmentPlan.Status.PENDING
+        return plan
+
+    def payment(self, status: str = Payment.Status.COMPLETED) -> Payment:
+        return payment_post(
+            actor=self.owner,
+            plan=self.plan(),
+            amount=Decimal("100.00"),
+            payment_date=date(2026, 2, 15),
+            status=status,
+        )
+
+    def staff(self) -> User:
+        return UserFactory(merchant=self.merchant, role=Role.CLERK, username="target-clerk")
+
+    def notification(self) -> Notification:
+        """An in-app notification of the acting user (of this merchant's owner when the actor is a stranger)."""
+        user = self.actor if self.actor is not None and self.actor.merchant_id == self.merchant.pk else self.owner
+        now = timezone.now()
+        return Notification.objects.create(
+            merchant=self.merchant,
+            user=user,
+            channel=Notification.Channel.IN_APP,
+            kind=Notification.Kind.STAFF_DIGEST,
+            day=date(2026, 3, 1),
+            status=Notification.Status.SENT,
+            subject="Today",
+            body="1 plan overdue.",
+            send_after=now,
+            sent_at=now,
+        )
+
+    def refresh_token(self) -> str:
+        user = self.actor or self.owner
+        return str(RefreshToken.for_user(user))
+
+
+Prepare = Callable[[World], tuple[dict, dict | None]]
+
+
+@dataclass(frozen=True)
+class Row:
+    url_name: str
+    method: str
+    allowed: frozenset[str]
+    status: int
+    prepare: Prepare
+    public: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.url_name}"
+
+
+def nothing(world: World) -> tuple[dict, dict | None]:
+    return {}, None
+
+
+def pk(obj) -> dict:
+    return {"pk": obj.pk}
+
+
+PLAN_TERMS = {
+    "total_amount": "1000.00",
+    "down_payment": "200.00",
+    "number_of_installments": 4,
+    "installment_frequency": "monthly",
+    "start_date": "2026-01-15",
+}
+
+TABLE: tuple[Row, ...] = (
+    # staff: the owner only
+    Row("user-list", "get", OWNER, 200, nothing),
+    Row(
+        "user-list",
+        "post",
+        OWNER,
+        201,
+        lambda w: (
+            {},
+            {"username": "new-clerk", "email": "new@example.com", "password": TEST_PASSWORD, "role": "clerk"},
+        ),
+    ),
+    Row("user-detail", "get", OWNER, 200, lambda w: (pk(w.staff()), None)),
+    Row(
+        "user-detail",
+        "put",
+        OWNER,
+        200,
+        lambda w: (
+            pk(w.staff()),
+            {"email": "t@example.com", "role": "manager", "first_name": "T", "last_name": "C", "is_active": True},
+        ),
+    ),
+    Row("user-detail", "patch", OWNER, 200, lambda w: (pk(w.staff()), {"first_name": "Sam"})),
+    # customers
+    Row("customer-list", "get", EVERYONE, 200, nothing),
+    Row("customer-list", "post", WRITERS, 201, lambda w: ({}, {"name": "Omar Saleh", "phone": "+14155550199"})),
+    Row("customer-detail", "get", EVERYONE, 200, lambda w: (pk(w.customer), None)),
+    Row(
+        "customer-detail",
+        "put",
+        WRITERS,
+        200,
+        lambda w: (pk(w.customer), {"name": "Amina H. Haddad", "phone": "+14155550198"}),
+    ),
+    Row("customer-detail", "patch", WRITERS, 200, lambda w: (pk(w.customer), {"notes": "Pays on Fridays."})),
+    Row("customer-plans", "get", EVERYONE, 200, lambda w: (pk(w.customer), None)),
+    Row("customer-payments", "get", EVERYONE, 200, lambda w: (pk(w.customer), None)),
+    # products
+    Row("product-list", "get", EVERYONE, 200, nothing),
+    Row("product-list", "post", WRITERS, 201, lambda w: ({}, {"name": "Fridge", "sku": "FR-1", "price": "800.00"})),
+    Row("product-detail", "get", EVERYONE, 200, lambda w: (pk(ProductFactory(merchant=w.merchant)), None)),
+    Row(
+        "product-detail",
+        "put",
+        WRITERS,
+        200,
+        lambda w: (pk(ProductFactory(merchant=w.merchant)), {"name": "TV", "sku": "TV-2", "price": "450.00"}),
+    ),
+    Row(
+        "product-detail",
+        "patch",
+        WRITERS,
+        200,
+        lambda w: (pk(ProductFactory(merchant=w.merchant)), {"price": "450.00"}),
+    ),
+    # plans
+    Row("plan-list", "get", EVERYONE, 200, nothing),
+    Row("plan-list", "post", WRITERS, 201, lambda w: ({}, {"customer": str(w.customer.pk), **PLAN_TERMS})),
+    Row("plan-detail", "get", EVERYONE, 200, lambda w: (pk(w.plan()), None)),
+    Row("plan-detail", "put", WRITERS, 200, lambda w: (pk(w.plan()), {"notes": "Delivered."})),
+    Row("plan-detail", "patch", WRITERS, 200, lambda w: (pk(w.plan()), {"notes": "Delivered."})),
+    Row("plan-detail", "delete", MANAGERS, 204, lambda w: (pk(w.plan(down_payment=Decimal("0"))), None)),
+    Row("plan-preview", "post", EVERYONE, 200, lambda w: ({}, dict(PLAN_TERMS))),
+    Row("plan-summary", "get", EVERYONE, 200, lambda w: (pk(w.plan()), None)),
+    Row("plan-payments", "get", EVERYONE, 200, lambda w: (pk(w.plan()), None)),
+    Row("plan-overdue", "get", EVERYONE, 200, lambda w: (w.plan() and {}, None)),
+    Row("plan-by-status", "get", EVERYONE, 200, lambda w: ({"plan_status": "active"}, None)),
+    Row("plan-approve", "post", MANAGERS, 200, lambda w: (pk(w.pending_plan()), None)),
+    Row("plan-reject", "post", MANAGERS, 200, lambda w: (pk(w.pending_plan()), {"reason": "No guarantor."})),
+    Row("plan-cancel", "post", MANAGERS, 200, lambda w: (pk(w.plan()), {"reason": "Goods returned."})),
+    Row(
+        "plan-reschedule",
+        "post",
+        MANAGERS,
+        200,
+        lambda w: (
+            pk(w.plan()),
+            {"number_of_installments": 6, "installment_frequency": "monthly", "start_date": "2026-03-01"},
+        ),
+    ),
+    # installments (read only)
+    Row("installment-list", "get", EVERYONE, 200, nothing),
+    Row("installment-detail", "get", EVERYONE, 200, lambda w: (pk(w.plan().installments.get(number=1)), None)),
+    # payments
+    Row("payment-list", "get", EVERYONE, 200, nothing),
+    Row(
+        "payment-list",
+        "post",
+        WRITERS,
+        201,
+        lambda w: ({}, {"plan": str(w.plan().pk), "amount": "100.00", "payment_date": "2026-02-15"}),
+    ),
+    Row("payment-detail", "get", EVERYONE, 200, lambda w: (pk(w.payment()), None)),
+    Row("payment-detail", "patch", WRITERS, 200, lambda w: (pk(w.payment()), {"notes": "Paid by the son."})),
+    Row("payment-detail", "delete", WRITERS, 204, lambda w: (pk(w.payment(status=Payment.Status.PENDING)), None)),
+    Row("payment-refund", "post", MANAGERS, 200, lambda w: (pk(w.payment()), {"reason": "Goods returned."})),
+    Row("payment-void", "post", MANAGERS, 200, lambda w: (pk(w.payment()), {"reason": "Typed twice."})),
+    # the user's own in-app notifications
+    Row("notification-list", "get", EVERYONE, 200, nothing),
+    Row("notification-detail", "get", EVERYONE, 200, lambda w: (pk(w.notification()), None)),
+    Row("notification-read", "post", EVERYONE, 200, lambda w: (pk(w.notification()), None)),
+    # the session
+    Row("me", "get", EVERYONE, 200, nothing),
+    Row("logout", "post", EVERYONE, 204, lambda w: ({}, {"refresh": w.refresh_token()})),
+    Row("api-root", "get", EVERYONE, 200, nothing),
+    # public: no token needed
+    Row(
+        "register",
+        "post",
+        EVERYONE,
+        201,
+        lambda w: (
+            {},
+            {"merchant_name": "New Shop", "username": "newowner", "email": "n@example.com", "password": TEST_PASSWORD},
+        ),
+        public=True,
+    ),
+    Row("token", "post", EVERYONE, 200, lambda w: ({}, {"username": "owner", "password": TEST_PASSWORD}), public=True),
+    Row("token-refresh", "post", EVERYONE, 200, lambda w: ({}, {"refresh": w.refresh_token()}), public=True),
+    Row("schema", "get", EVERYONE, 200, nothing, public=True),
+    Row("docs", "get", EVERYONE, 200, nothing, public=True),
+)
+
+
+def _patterns(patterns=None):
+    """The API's URL patterns, without the ``.json`` format-suffix twins of the router's routes."""
+    for pattern in api_urls.urlpatterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _patterns(pattern.url_patterns)
+        elif (
+            isinstance(pattern, URLPattern)
+            and "format" not in pattern.pattern.regex.groupindex
+            and pattern.name != "not-found"  # the JSON 404 for any address no route matches
+        ):
+            yield pattern
+
+
+def _methods(pattern: URLPattern) -> set[str]:
+    """The methods a route answers, but HEAD and OPTIONS (DRF adds HEAD to a viewset's ``actions`` once served)."""
+    actions = getattr(pattern.callback, "actions", None)
+    if actions is not None:
+        names = set(actions)
+    else:
+        view_class = pattern.callback.view_class
+        names = {name for name in view_class.http_method_names if hasattr(view_class, name)}
+    return names - {"head", "options"}
+
+
+DETAIL_NAMES = frozenset(pattern.name for pattern in _patterns() if "pk" in pattern.pattern.regex.groupindex)
+PRIVATE = [row for row in TABLE if not row.public]
+DETAIL = [row for row in PRIVATE if row.url_name in DETAIL_NAMES]
+COLLECTIONS = [row for row in PRIVATE if row.url_name not in DETAIL_NAMES]
+
+
+def snapshot() -> dict:
+    """Every row that a request could change, with what would show the change (``updated_at`` moves on save)."""
+    stamped = (Merchant, Customer, Product, InstallmentPlan, Installment, Payment, PaymentAllocation, Notification)
+    state = {model.__name__: sorted(model.objects.values_list("pk", "updated_at")) for model in stamped}
+    state["PlanItem"] = sorted(PlanItem.objects.values_list("pk", flat=True))
+    state["User"] = sorted(
+        User.objects.values_list("pk", "first_name", "email", "role", "is_active", "password", "merchant_id")
+    )
+    return state
+
+
+@pytest.fixture
+def world(merchant, owner, customer, today):
+    return World(merchant=merchant, owner=owner, customer=customer, actor=None)
+
+
+def _request(client, row: Row, world: World):
+    kwargs, body = row.prepare(world)
+    url = reverse(f"api:{row.url_name}", kwargs=kwargs)
+    before = snapshot()
+    response = getattr(client, row.method)(url, body, format="json")
+    return response, before
+
+
+def test_every_endpoint_and_method_is_in_the_table():
+    tabled = {(row.url_name, row.method) for row in TABLE}
+
+    assert len(tabled) == len(TABLE), "a row is listed twice"
+    assert ROUTED - tabled == set(), "endpoints missing from the role table"
+    assert tabled - ROUTED == set(), "rows for endpoints that no longer exist"
+
+
+def test_the_table_covers_every_detail_endpoint_and_collection():
+    assert sorted(DETAIL_NAMES) == [
+        "customer-detail",
+        "customer-payments",
+        "customer-plans",
+        "installment-detail",
+        "notification-detail",
+        "notification-read",
+        "payment-detail",
+        "payment-refund",
+        "payment-void",
+        "plan-approve",
+        "plan-cancel",
+        "plan-detail",
+        "plan-payments",
+        "plan-reject",
+        "plan-reschedule",
+        "plan-summary",
+        "product-detail",
+        "user-detail",
+    ]
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (52, 47, 29, 18)
+
+
+ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}
+UNROUTED = sorted(
+    {(pattern.name, method) for pattern in _patterns() for method in ("get", "post", "put", "patch", "delete")} - ROUTED
+)
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.VIEWER])
+@pytest.mark.parametrize(("url_name", "method"), UNROUTED, ids=[f"{method} {name}" for name, method in UNROUTED])
+def test_a_method_a_route_does_not_have_is_a_405_whatever_the_role(api_client, world, url_name, method, role):
+    user = world.owner if role == Role.OWNER else UserFactory(merchant=world.merchant, role=role, username=role)
+    api_client.force_authenticate(user)
+    pattern = next(pattern for pattern in _patterns() if pattern.name == url_name)
+    kwargs = {
+        name: {"pk": str(world.customer.pk), "plan_status": "active"}[name] for name in pattern.pattern.regex.groupindex
+    }
+    before = snapshot()
+
+    response = getattr(api_client, method)(reverse(f"api:{url_name}", kwargs=kwargs), {}, format="json")
+
+    assert response.status_code == 405
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("row", PRIVATE, ids=lambda row: row.id)
+def test_each_role_gets_what_the_role_table_says(api_client, world, row, role):
+    user = world.owner if role == Role.OWNER else UserFactory(merchant=world.merchant, role=role, username=role)
+    world.actor = user
+    api_client.force_authenticate(user)
+
+    response, before = _request(api_client, row, world)
+
+    if role in row.allowed:
+        assert response.status_code == row.status, response.content
+    else:
+        assert (response.status_code, response.json()) == (403, FORBIDDEN)
+        assert snapshot() == before
+
+
+@pytest.mark.parametrize("row", DETAIL, ids=lambda row: row.id)
+def test_another_merchants_owner_gets_a_404_for_every_object_of_this_merchant(api_client, world, other_owner, row):
+    world.actor = other_owner
+    api_client.force_authenticate(other_owner)
+
+    response, before = _request(api_client, row, world)
+
+    assert (response.status_code, response.json()) == (404, NOT_FOUND)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("url_name", "kwargs", "count"),
+    [
+        ("user-list", {}, 1),
+        ("customer-list", {}, 0),
+        ("product-list", {}, 0),
+        ("plan-list", {}, 0),
+        ("plan-overdue", {}, 0),
+        ("plan-by-status", {"plan_status": "active"}, 0),
+        ("installment-list", {}, 0),
+        ("payment-list", {}, 0),
+    ],
+)
+def test_another_merchants_owner_lists_none_of_this_merchants_rows(
+    api_client, world, other_owner, url_name, kwargs, count
+):
+    world.plan()
+    world.payment()
+    ProductFactory(merchant=world.merchant)
+    api_client.force_authenticate(other_owner)
+
+    response = api_client.get(reverse(f"api:{url_name}", kwargs=kwargs))
+
+    assert response.status_code == 200
+    assert response.json()["count"] == count
+    if url_name == "user-list":
+        assert [user["username"] for user in response.json()["results"]] == ["other-owner"]
+
+
+@pytest.mark.parametrize("row", PRIVATE, ids=lambda row: row.id)
+def test_anonymous_gets_a_401_everywhere_but_the_public_endpoints(api_client, world, row):
+    response, before = _request(api_client, row, world)
+
+    assert (response.status_code, response.json()) == (401, UNAUTHENTICATED)
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("row", [row for row in TABLE if row.public], ids=lambda row: row.id)
+def test_anonymous_may_use_the_public_endpoints(api_client, world, row):
+    response, _before = _request(api_client, row, world)
+
+    assert response.status_code == row.status, response.content

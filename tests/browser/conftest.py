@@ -1,0 +1,70 @@
+"""Playwright (Python) driving Debian's Chromium against pytest-django's live server.
+
+`playwright install` cannot download browsers here: the tests launch /usr/bin/chromium (`apt-get install
+chromium`, done by .ci/run). Every test gets a fresh browser context (no cookies), the live server runs the
+production settings over plain HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from django.test.utils import override_settings
+from playwright.sync_api import Browser, Page, sync_playwright
+from pytest_django import live_server_helper
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (as .ci/run does).")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between browser
+    # steps are still plain synchronous code, so Django's async-safety check is lifted for these tests only.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session")
+def live_server(request) -> Iterator[live_server_helper.LiveServer]:
+    """pytest-django's live server, started without the redirect to HTTPS: SecurityMiddleware reads that
+    setting once, when the server thread builds its handler, so it must be off while the server starts."""
+    addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        server = live_server_helper.LiveServer(addr)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def site(live_server, settings) -> str:
+    """The live server's address, serving the production settings over plain HTTP."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    return live_server.url
+
+
+@pytest.fixture
+def page(browser: Browser, site: str) -> Iterator[Page]:
+    """A tablet-sized page (768 x 1024, as at the counter) in a fresh context."""
+    context = browser.new_context(base_url=site, viewport={"width": 768, "height": 1024}, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
