@@ -58,10 +58,11 @@ def installments_mark_overdue(*, merchant: Merchant, today: date, chunk_size: in
         default=Value(Installment.Status.PENDING),
     )
     for queryset, status in ((to_mark, Value(Installment.Status.OVERDUE)), (to_unmark, not_overdue)):
-        last_pk = 0
+        last_pk = None
         while True:
             with transaction.atomic():
-                ids = list(queryset.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:chunk_size])
+                page = queryset if last_pk is None else queryset.filter(pk__gt=last_pk)
+                ids = list(page.order_by("pk").values_list("pk", flat=True)[:chunk_size])
                 if not ids:
                     break
                 # The conditions are repeated in the UPDATE: a row paid since the SELECT is re-checked and left.
@@ -92,8 +93,9 @@ WITH candidates AS (
        AND i.due_date < %(cutoff)s
 ),
 inserted AS (
-    INSERT INTO {late_fee} (merchant_id, plan_id, installment_id, period, amount, charged_by_id, created_at, updated_at)
-    SELECT merchant_id, plan_id, installment_id, period, amount, NULL, %(now)s, %(now)s
+    INSERT INTO {late_fee} (id, merchant_id, plan_id, installment_id, period, amount, charged_by_id, created_at,
+                            updated_at)
+    SELECT gen_random_uuid(), merchant_id, plan_id, installment_id, period, amount, NULL, %(now)s, %(now)s
       FROM candidates
      WHERE amount > 0
     ON CONFLICT (installment_id, period) DO NOTHING

@@ -194,6 +194,7 @@ class Installment(TenantModel):
         PAID = "paid", _("Paid")
         OVERDUE = "overdue", _("Overdue")
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     plan = models.ForeignKey(InstallmentPlan, on_delete=models.CASCADE, related_name="installments")
     number = models.PositiveSmallIntegerField(_("number"))
     due_date = models.DateField(_("due date"))
@@ -272,6 +273,7 @@ class Installment(TenantModel):
 class LateFee(TenantModel):
     """A late fee charged on an installment for one period; the unique key makes a fee impossible to charge twice."""
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     plan = models.ForeignKey(InstallmentPlan, on_delete=models.PROTECT, related_name="late_fee_charges")
     installment = models.ForeignKey(Installment, on_delete=models.PROTECT, related_name="late_fee_charges")
     period = models.DateField(_("period"), help_text=_("The day the fee is charged for."))

@@ -146,10 +146,11 @@ def reminders_queue(*, merchant: Merchant, day: date, now: datetime | None = Non
         "now": now,
     }
     queued = 0
-    last_pk = 0
+    last_pk = None
     while True:
         with transaction.atomic():
-            ids = list(rows.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:chunk_size])
+            page = rows if last_pk is None else rows.filter(pk__gt=last_pk)
+            ids = list(page.order_by("pk").values_list("pk", flat=True)[:chunk_size])
             if not ids:
                 break
             with connection.cursor() as cursor:
