@@ -42,7 +42,7 @@ run: install $(SECRET_KEY_FILE)
 	$(DJANGO_ENV) DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	$(DJANGO_ENV) DEBUG=1 $(BIN)/python manage.py demo_load
 	@echo
-	@echo "Taqsit: http://127.0.0.1:$(PORT)/  -  log in at http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops it)"
+	@echo "Taqsit: staff pages http://127.0.0.1:$(PORT)/  -  admin http://127.0.0.1:$(PORT)/admin/  -  API docs http://127.0.0.1:$(PORT)/api/docs/  (Ctrl-C stops it)"
 	@echo
 	$(if $(strip $(WORKER_CMD)),$(DJANGO_ENV) DEBUG=1 $(WORKER_CMD) & trap 'kill $$! 2>/dev/null' EXIT;) \
 	$(DJANGO_ENV) DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

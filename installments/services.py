@@ -22,7 +22,7 @@ from installments.schedule import Schedule, ScheduleRow, schedule_build, schedul
 from installments.signals import plan_activated
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant, User
-from taqsit.money import ZERO, as_decimal, is_exact, minor_unit, to_money
+from taqsit.money import ZERO, amount_text, as_decimal, is_exact, minor_unit, to_money
 from taqsit.permissions import Action, permission_require
 
 Status = InstallmentPlan.Status
@@ -55,7 +55,7 @@ def _money_check(errors: dict, field: str, value: Any, currency: str, *, allow_z
         errors[field] = [f"{value!r} is not an amount."]
         return None
     if amount < 0 or (amount == 0 and not allow_zero):
-        errors[field] = [f"{amount} must be greater than zero."]
+        errors[field] = [f"{amount_text(amount, currency)} must be greater than zero."]
     elif not is_exact(amount, currency):
         errors[field] = [f"{amount} has more decimal places than {currency} allows ({minor_unit(currency)})."]
     return amount
@@ -209,7 +209,10 @@ def plan_terms_build(
         except (ValidationError, TypeError):
             given = None
         if given is not None and given != items_total:
-            errors["total_amount"] = [f"The total {given} does not match the items, which add up to {items_total}."]
+            errors["total_amount"] = [
+                f"The total {amount_text(given, merchant.currency)} does not match the items, which add up to "
+                f"{amount_text(items_total, merchant.currency)}."
+            ]
     if start_date is None:
         errors["start_date"] = ["This field is required."]
     if errors:

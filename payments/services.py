@@ -22,7 +22,7 @@ from installments.services import installment_status_for
 from payments.models import Payment, PaymentAllocation
 from taqsit.dates import merchant_today
 from taqsit.models import User
-from taqsit.money import ZERO, as_decimal, is_exact, minor_unit, to_money
+from taqsit.money import ZERO, amount_text, as_decimal, is_exact, minor_unit, to_money
 from taqsit.permissions import Action, permission_require
 
 PlanStatus = InstallmentPlan.Status
@@ -44,7 +44,7 @@ def _amount_parse(amount: Any, currency: str) -> Decimal:
     except (ValidationError, TypeError) as exc:
         raise ValidationError({"amount": f"{amount!r} is not an amount."}) from exc
     if value <= 0:
-        raise ValidationError({"amount": f"The amount must be greater than zero, not {value}."})
+        raise ValidationError({"amount": f"The amount must be greater than zero, not {amount_text(value, currency)}."})
     if not is_exact(value, currency):
         raise ValidationError(
             {"amount": f"{value} has more decimal places than {currency} allows ({minor_unit(currency)})."}

@@ -20,13 +20,14 @@ from taqsit.models import User
 from taqsit.permissions import Action, user_can
 from taqsit.serializers import (
     LogoutSerializer,
+    MerchantSerializer,
     MeSerializer,
     RegisterResponseSerializer,
     RegisterSerializer,
     UserSerializer,
     UserUpdateSerializer,
 )
-from taqsit.services import merchant_register, user_create, user_update
+from taqsit.services import merchant_register, merchant_update, user_create, user_update
 from taqsit.tenancy import MerchantScopedMixin
 
 
@@ -163,6 +164,31 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request):
         return Response(MeSerializer(request.user).data)
+
+
+class MerchantView(APIView):
+    """The signed-in user's merchant: everyone reads it; the owner changes its profile and collection policy."""
+
+    permission_classes = [permissions.IsAuthenticated, RolePermission]
+    read_permission = Action.READ
+    write_permission = Action.STAFF_MANAGE
+
+    def _merchant(self, request):
+        if request.user.merchant is None:
+            raise exceptions.NotFound("Platform admins manage merchants in the admin.")
+        return request.user.merchant
+
+    @extend_schema(responses=MerchantSerializer)
+    def get(self, request):
+        return Response(MerchantSerializer(self._merchant(request)).data)
+
+    @extend_schema(request=MerchantSerializer, responses=MerchantSerializer)
+    def patch(self, request):
+        merchant = self._merchant(request)
+        serializer = MerchantSerializer(merchant, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        merchant = merchant_update(actor=request.user, merchant=merchant, **serializer.validated_data)
+        return Response(MerchantSerializer(merchant).data)
 
 
 class UserViewSet(

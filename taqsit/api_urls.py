@@ -10,6 +10,7 @@ from notifications.api import NotificationViewSet
 from payments.api import PaymentViewSet
 from taqsit.api import (
     LogoutView,
+    MerchantView,
     MeView,
     RegisterView,
     TokenRefreshRotateView,
@@ -34,6 +35,7 @@ urlpatterns = [
     path("auth/token/refresh/", TokenRefreshRotateView.as_view(), name="token-refresh"),
     path("auth/logout/", LogoutView.as_view(), name="logout"),
     path("auth/me/", MeView.as_view(), name="me"),
+    path("merchant/", MerchantView.as_view(), name="merchant"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),

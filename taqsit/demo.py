@@ -91,6 +91,7 @@ def demo_login_lines(*, port: str | int | None = None) -> list[str]:
     port = port or os.environ.get("PORT") or "8000"
     return [
         f"Log in at http://127.0.0.1:{port}/admin/ as {ADMIN_USERNAME} / {ADMIN_PASSWORD} (platform admin)",
+        f"Staff pages at http://127.0.0.1:{port}/ (and the API at /api/) as:",
         f"Merchant staff ({DEMO_MERCHANT}): {', '.join(DEMO_STAFF)} / {DEMO_PASSWORD}",
         f"Merchant staff ({KW_MERCHANT}): {', '.join(KW_STAFF)} / {DEMO_PASSWORD}",
     ]

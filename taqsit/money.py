@@ -109,3 +109,8 @@ def sum_of(field: str, **filter_kwargs) -> Coalesce:
     if filter_kwargs:
         return Coalesce(Sum(field, filter=models.Q(**filter_kwargs)), ZERO, output_field=output)
     return Coalesce(Sum(field), ZERO, output_field=output)
+
+
+def amount_text(value: Decimal, currency: str) -> str:
+    """``value`` for a message: in the currency's unit when it fits ("1000.00", not "1000.000"), else as given."""
+    return str(to_money(value, currency)) if is_exact(value, currency) else str(value)

@@ -49,7 +49,14 @@ class MerchantSerializer(serializers.ModelSerializer):
             "default_after_days",
             "requires_approval",
         ]
-        read_only_fields = fields
+        read_only_fields = ["id"]
+
+    def to_representation(self, instance: Merchant) -> dict:
+        data = super().to_representation(instance)
+        for name in ("late_fee_amount", "late_fee_cap"):
+            value = getattr(instance, name)
+            data[name] = None if value is None else str(to_money(value, instance.currency))
+        return data
 
 
 class UserSerializer(serializers.ModelSerializer):

@@ -1,6 +1,7 @@
 """Register, tokens, me, logout, the staff endpoints, and the login throttles."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -356,3 +357,29 @@ def test_register_is_throttled_per_address(api_client, settings):
 
     assert codes == [201, 201, 429]
     assert other_address.status_code == 201
+
+
+def test_the_owner_changes_the_collection_policy_through_the_api(owner, api_client):
+    api_client.force_authenticate(owner)
+
+    response = api_client.patch(
+        "/api/merchant/", {"late_fee_method": "fixed", "late_fee_amount": "5.00", "grace_days": 3}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert (response.data["late_fee_method"], response.data["late_fee_amount"], response.data["grace_days"]) == (
+        "fixed",
+        "5.00",
+        3,
+    )
+    owner.merchant.refresh_from_db()
+    assert (owner.merchant.late_fee_amount, owner.merchant.grace_days) == (Decimal("5.00"), 3)
+
+
+def test_a_fixed_late_fee_without_an_amount_is_refused_on_its_field(owner, api_client):
+    api_client.force_authenticate(owner)
+
+    response = api_client.patch("/api/merchant/", {"late_fee_method": "fixed"}, format="json")
+
+    assert response.status_code == 400
+    assert response.data == {"late_fee_amount": ["A fixed late fee needs an amount greater than zero."]}

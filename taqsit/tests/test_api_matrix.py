@@ -238,6 +238,9 @@ TABLE: tuple[Row, ...] = (
     Row("notification-read", "post", EVERYONE, 200, lambda w: (pk(w.notification()), None)),
     # the session
     Row("me", "get", EVERYONE, 200, nothing),
+    # the merchant: everyone reads it, the owner changes its settings (collection policy)
+    Row("merchant", "get", EVERYONE, 200, nothing),
+    Row("merchant", "patch", OWNER, 200, lambda w: ({}, {"grace_days": 5, "requires_approval": True})),
     Row("logout", "post", EVERYONE, 204, lambda w: ({}, {"refresh": w.refresh_token()})),
     Row("api-root", "get", EVERYONE, 200, nothing),
     # public: no token needed
@@ -342,7 +345,7 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "product-detail",
         "user-detail",
     ]
-    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (52, 47, 29, 18)
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (54, 49, 29, 20)
 
 
 ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}
