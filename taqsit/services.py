@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import phonenumbers
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from taqsit.models import Merchant, Role, User
+from taqsit.money import MONEY_MAX, currency_codes, is_exact
 from taqsit.permissions import Action, permission_require
 
 POLICY_FIELDS = (
@@ -40,6 +42,7 @@ def merchant_register(
     merchant = Merchant(
         name=(merchant_name or "").strip(), currency=currency, timezone=timezone, language=language, country=country
     )
+    merchant_policy_validate(merchant)
     merchant.full_clean()
     merchant.save()
     owner = _user_build(merchant=merchant, username=username, email=email, password=password, role=Role.OWNER)
@@ -161,5 +164,15 @@ def merchant_policy_validate(merchant: Merchant) -> None:
         errors["late_fee_cap"] = "The cap must be greater than zero, or left empty for no cap."
     if merchant.late_fee_amount is not None and merchant.late_fee_amount < 0:
         errors["late_fee_amount"] = "The late fee cannot be negative."
+    for name in ("late_fee_amount", "late_fee_cap"):
+        value = getattr(merchant, name)
+        if name in errors or value is None or merchant.currency not in currency_codes():
+            continue
+        if not is_exact(value, merchant.currency):
+            errors[name] = f"{value} has more decimal places than {merchant.currency} allows."
+        elif value > MONEY_MAX:
+            errors[name] = f"{value} is more than the largest amount that can be recorded ({MONEY_MAX})."
+    if merchant.country not in phonenumbers.SUPPORTED_REGIONS:
+        errors["country"] = f"{merchant.country!r} is not an ISO 3166 country code (for example US, SA, KW)."
     if errors:
         raise ValidationError(errors)

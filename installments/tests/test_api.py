@@ -96,8 +96,8 @@ def test_product_price_in_kuwaiti_dinars_has_three_places(api_client, today):
         ({"sku": "FR-1", "price": "800.00"}, {"name": ["This field is required."]}),
         ({"name": "Fridge", "sku": "FR-1"}, {"price": ["This field is required."]}),
         ({"name": "Fridge", "price": "1.234"}, {"price": ["1.234 has more decimal places than USD allows (2)."]}),
-        ({"name": "Fridge", "price": "-5"}, {"price": ["-5.000 must be greater than zero."]}),
-        ({"name": "Fridge", "price": "0"}, {"price": ["0.000 must be greater than zero."]}),
+        ({"name": "Fridge", "price": "-5"}, {"price": ["-5.00 must be greater than zero."]}),
+        ({"name": "Fridge", "price": "0"}, {"price": ["0.00 must be greater than zero."]}),
         ({"name": "Fridge", "price": "cheap"}, {"price": ["A valid number is required."]}),
         ({"name": "Fridge", "sku": "TV-1", "price": "800.00"}, {"sku": ["The SKU TV-1 is already used by TV."]}),
     ],
@@ -834,7 +834,7 @@ def test_installment_list_rows_carry_the_plan_and_customer(client, owner, custom
         "previous": None,
         "results": [
             {
-                "id": installment.pk,
+                "id": str(installment.pk),
                 "plan": str(plan.pk),
                 "plan_reference": "P-000001",
                 "customer": str(customer.pk),

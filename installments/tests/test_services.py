@@ -92,7 +92,7 @@ def test_product_create(clerk, merchant):
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"price": Decimal("0")}, "price", "0 must be greater than zero."),
+        ({"price": Decimal("0")}, "price", "0.00 must be greater than zero."),
         ({"price": Decimal("-1.00")}, "price", "-1.00 must be greater than zero."),
         ({"price": "abc"}, "price", "'abc' is not an amount."),
         ({"price": None}, "price", "This field is required."),
@@ -1032,7 +1032,7 @@ def test_a_second_late_fee_for_the_same_period_is_refused(owner, customer):
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        (Decimal("0"), "0 must be greater than zero."),
+        (Decimal("0"), "0.00 must be greater than zero."),
         (Decimal("-5.00"), "-5.00 must be greater than zero."),
         (Decimal("1.001"), "1.001 has more decimal places than USD allows (2)."),
         (None, "This field is required."),

@@ -138,7 +138,7 @@ def test_amounts_in_kuwaiti_dinars_have_three_places(api_client, today):
         ),
         ({"amount": "900.00"}, 400, {"amount": ["900.00 exceeds the remaining balance 800.00 of plan P-000001."]}),
         ({"amount": "10.005"}, 400, {"amount": ["10.005 has more decimal places than USD allows (2)."]}),
-        ({"amount": "-1"}, 400, {"amount": ["The amount must be greater than zero, not -1.000."]}),
+        ({"amount": "-1"}, 400, {"amount": ["The amount must be greater than zero, not -1.00."]}),
         ({"amount": "lots"}, 400, {"amount": ["A valid number is required."]}),
         ({"payment_date": "2026-03-02"}, 400, {"payment_date": ["The payment date 2026-03-02 is in the future."]}),
         (

@@ -884,7 +884,7 @@ def test_payment_list_and_payment_get_stay_within_the_merchant(owner, merchant, 
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"amount": Decimal("0")}, "amount", "The amount must be greater than zero, not 0."),
+        ({"amount": Decimal("0")}, "amount", "The amount must be greater than zero, not 0.00."),
         ({"amount": Decimal("-5.00")}, "amount", "The amount must be greater than zero, not -5.00."),
         ({"amount": "abc"}, "amount", "'abc' is not an amount."),
         ({"amount": ""}, "amount", "'' is not an amount."),
