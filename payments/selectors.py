@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 
+from installments.models import LateFee
 from payments.models import Payment, PaymentAllocation
 from taqsit.models import Merchant
+from taqsit.money import sum_of, to_money
 
 
 def payment_list(
@@ -43,3 +46,21 @@ def payment_list(
 def payment_get(*, merchant: Merchant, pk) -> Payment:
     """One payment of the merchant; another merchant's is ``Payment.DoesNotExist``."""
     return payment_list(merchant=merchant).get(pk=pk)
+
+
+def payment_standing_after(*, payment: Payment) -> tuple[Decimal, Decimal]:
+    """What the plan had received and still owed right after ``payment`` (for its receipt, whenever printed).
+
+    Ledger lines are numbered in the order they were written, one plan at a time under its lock, so "after" is
+    every line up to this payment's last one; late fees count when charged before the payment was recorded.
+    """
+    plan = payment.plan
+    own = payment.allocations.filter(reversal_of__isnull=True).aggregate(last=Max("pk"))["last"]
+    lines = PaymentAllocation.objects.filter(payment__plan_id=plan.pk)
+    lines = lines.filter(pk__lte=own) if own is not None else lines.filter(created_at__lte=payment.created_at)
+    paid = lines.aggregate(total=sum_of("amount"))["total"]
+    fees = LateFee.objects.filter(plan_id=plan.pk, created_at__lte=payment.created_at).aggregate(
+        total=sum_of("amount")
+    )["total"]
+    currency = plan.merchant.currency
+    return to_money(paid, currency), to_money(plan.total_payable + fees - paid, currency)

@@ -19,7 +19,7 @@ from installments.models import InstallmentPlan
 from installments.selectors import plan_summary
 from payments.forms import PaymentForm, ReversalForm
 from payments.models import Payment
-from payments.selectors import payment_list
+from payments.selectors import payment_list, payment_standing_after
 from payments.services import payment_post, payment_refund, payment_void
 from payments.stats import dashboard_stats
 from taqsit.dates import merchant_today
@@ -69,12 +69,15 @@ def payment_receipt(request, pk):
     """A printable receipt: merchant, customer, amount, allocation, payment number and the balance left."""
     payment = _payment_for(request, pk)
     plan = payment.plan
+    paid_after, remaining_after = payment_standing_after(payment=payment)
     context = {
         "payment": payment,
         "plan": plan,
         "customer": plan.customer,
         "summary": plan_summary(plan=plan),
         "allocations": payment.allocations.all(),
+        "paid_after": paid_after,
+        "remaining_after": remaining_after,
     }
     return render(request, "payments/receipt.html", context)
 

@@ -176,3 +176,15 @@ def test_the_receipt_of_a_completed_plan_shows_no_balance_left(client, settings,
     body = html(signed_in(client, settings, viewer).get(reverse("payments:payment-receipt", args=[payment.pk])))
     assert 'data-receipt="remaining">$0.00<' in body
     assert 'data-receipt="amount">$800.00<' in body
+
+
+def test_a_receipt_printed_later_shows_the_balance_as_it_stood_after_that_payment(client, settings, owner, plan):
+    first = payment_post(actor=owner, plan=plan, amount=Decimal("150.00"), payment_date=date(2026, 3, 1))
+    payment_post(actor=owner, plan=plan, amount=Decimal("300.00"), payment_date=date(2026, 3, 1))
+
+    body = html(signed_in(client, settings, owner).get(reverse("payments:payment-receipt", args=[first.pk])))
+
+    # 1000.00 payable: 200.00 down + 150.00 paid leaves 650.00, whatever was paid since.
+    assert 'data-receipt="amount">$150.00<' in body
+    assert 'data-receipt="remaining">$650.00<' in body
+    assert ">$350.00<" in body  # total paid on the plan by then
