@@ -3,15 +3,21 @@
 # (README.md, "Configuration"); docker-compose.yml runs it with PostgreSQL and Redis.
 FROM python:3.11-slim
 
+# PROMETHEUS_MULTIPROC_DIR: gunicorn's workers (and Celery's pool) count into files there, /metrics adds them
+# up (taqsit/metrics.py); docker-compose.yml mounts a tmpfs on it, so every container start begins at zero.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    STATIC_ROOT=/app/staticfiles
+    STATIC_ROOT=/app/staticfiles \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
+    AUDIT_ARCHIVE_DIR=/var/lib/taqsit/audit-archive
 
-# gunicorn keeps its control socket under the user's home: give it one it can write.
+# gunicorn keeps its control socket under the user's home: give it one it can write; the metrics folder and
+# the audit-log archive (a volume in docker-compose.yml, which takes this folder's owner) too.
 RUN groupadd --system taqsit \
-    && useradd --system --gid taqsit --create-home --home-dir /home/taqsit --shell /usr/sbin/nologin taqsit
+    && useradd --system --gid taqsit --create-home --home-dir /home/taqsit --shell /usr/sbin/nologin taqsit \
+    && install -d -o taqsit -g taqsit "$PROMETHEUS_MULTIPROC_DIR" "$AUDIT_ARCHIVE_DIR"
 
 WORKDIR /app
 
@@ -30,5 +36,11 @@ RUN SECRET_KEY=collectstatic-build-only DATABASE_URL=postgres://build@localhost/
 USER taqsit
 
 EXPOSE 8000
+
+# The process answers (no database: an outage must not get the container restarted). urllib raises on any
+# answer but 2xx, or none within the timeout; the probe sends Host: localhost, which ALLOWED_HOSTS must allow
+# (docker-compose.yml adds it). The worker and beat services replace this check with their own.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8000/healthz', timeout=5)"]
 
 CMD ["gunicorn", "taqsit.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

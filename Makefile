@@ -21,7 +21,7 @@ DJANGO_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat $(SECRET_KEY_FILE))}"
 # Gossip and mingle are off: one worker has no peers to talk to.
 WORKER_CMD ?= $(BIN)/celery -A taqsit worker --beat --loglevel INFO --concurrency 2 --without-gossip --without-mingle
 
-.PHONY: venv install run worker test lint format db-stop clean
+.PHONY: venv install run worker test lint format db-stop clean bench
 
 venv install: $(INSTALL_STAMP)
 
@@ -66,6 +66,25 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The benchmarks (bench/, docs/performance.md); not part of `make test` nor CI. Generates the bench database
+# (taqsit_bench, on the same server, never the dev database) when it is missing, of another scale, or with
+# BENCH_REGENERATE=1, then runs every benchmark against its baseline. BENCH_SCALE=0.01 for a quick run: into a
+# database of its own (taqsit_bench_scale_0_01) with its results under var/, so the full-size ones stay. Locust
+# comes from requirements-bench.txt; the other settings are read by bench/run.py (BENCH_ONLY, BENCH_RUNS...).
+BENCH_SCALE ?= 1
+BENCH_DATABASE ?= $(if $(filter 1 1.0,$(BENCH_SCALE)),taqsit_bench,taqsit_bench_scale_$(subst .,_,$(BENCH_SCALE)))
+BENCH_RESULTS_DIR ?= $(if $(filter 1 1.0,$(BENCH_SCALE)),bench/results,var/bench/results-scale-$(BENCH_SCALE))
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): requirements-bench.txt $(INSTALL_STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements-bench.txt
+	touch $@
+
+bench: $(BENCH_STAMP) $(SECRET_KEY_FILE)
+	$(DJANGO_ENV) BENCH_DATABASE=$(BENCH_DATABASE) BENCH_RESULTS_DIR=$(BENCH_RESULTS_DIR) \
+		$(BIN)/python -m bench.generate --scale $(BENCH_SCALE) $(if $(filter 1,$(BENCH_REGENERATE)),,--if-missing)
+	$(DJANGO_ENV) BENCH_DATABASE=$(BENCH_DATABASE) BENCH_RESULTS_DIR=$(BENCH_RESULTS_DIR) $(BIN)/python -m bench.run
 
 # Stops the embedded PostgreSQL under var/postgres (prints True when one was running).
 db-stop:

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from customers.models import Customer
+from taqsit import audit
+from taqsit.cache import merchant_stats_invalidate
 from taqsit.models import User
 from taqsit.permissions import Action, permission_require
 from taqsit.phone import phone_normalize
@@ -59,6 +61,7 @@ def _customer_save(customer: Customer) -> Customer:
     return customer
 
 
+@audit.action("customer.create")
 @transaction.atomic
 def customer_create(*, actor: User, merchant=None, **fields: Any) -> Customer:
     """Register a customer of the actor's merchant (platform admins name the merchant)."""
@@ -73,6 +76,7 @@ def customer_create(*, actor: User, merchant=None, **fields: Any) -> Customer:
     return _customer_save(customer)
 
 
+@audit.action("customer.update")
 @transaction.atomic
 def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Customer:
     """Edit a customer; the phone stays unique within the merchant."""
@@ -85,4 +89,6 @@ def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Custom
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     for name, value in fields.items():
         setattr(customer, name, value)
+    # The statistics name the customers with the most overdue.
+    merchant_stats_invalidate(customer.merchant_id)
     return _customer_save(customer)

@@ -14,6 +14,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from customers.models import Customer
+from installments.exports import installments_csv, plans_csv
 from installments.filters import InstallmentFilter, PlanFilter, ProductFilter
 from installments.models import Installment, InstallmentPlan, Product
 from installments.selectors import overdue_cutoff, plan_summary, plans_overdue
@@ -43,6 +44,8 @@ from installments.services import (
 from payments.selectors import payment_list
 from payments.serializers import PaymentSerializer
 from taqsit.api import TenantViewSetMixin
+from taqsit.dates import merchant_today
+from taqsit.exports import EXPORT_ACTION, export_merchant, export_schema
 from taqsit.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from taqsit.permissions import Action
 from taqsit.serializers import ReasonSerializer
@@ -206,6 +209,14 @@ class PlanViewSet(
             PaymentSerializer(page, many=True, context=self.get_serializer_context()).data
         )
 
+    @export_schema("The plans")
+    @action(**EXPORT_ACTION)
+    def export(self, request):
+        """The plan list as CSV: same filters, search and ordering as the list, every row (no pages), streamed."""
+        merchant = export_merchant(request)
+        plans = self.filter_queryset(self.get_queryset())
+        return plans_csv(plans, merchant=merchant, today=merchant_today(merchant))
+
     @extend_schema(responses=PlanSerializer(many=True))
     @action(detail=False, methods=["get"])
     def overdue(self, request):
@@ -282,3 +293,12 @@ class InstallmentViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.Retri
         if merchant is not None:
             context["overdue_cutoff"] = overdue_cutoff(merchant)
         return context
+
+    @export_schema("The installments")
+    @action(**EXPORT_ACTION)
+    def export(self, request):
+        """The installment list as CSV (``?status=overdue`` is the collections list): same filters, search and
+        ordering as the list, every row (no pages), streamed."""
+        merchant = export_merchant(request)
+        rows = self.filter_queryset(self.get_queryset())
+        return installments_csv(rows, merchant=merchant, today=merchant_today(merchant))

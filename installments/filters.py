@@ -3,9 +3,10 @@ from django.db.models import F
 
 from installments.models import Installment, InstallmentPlan, Product
 from installments.selectors import installments_unpaid, overdue_cutoff
+from taqsit.filters import FilterSet
 
 
-class ProductFilter(django_filters.FilterSet):
+class ProductFilter(FilterSet):
     price_min = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
     price_max = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
 
@@ -14,7 +15,7 @@ class ProductFilter(django_filters.FilterSet):
         fields = ["is_active", "sku"]
 
 
-class PlanFilter(django_filters.FilterSet):
+class PlanFilter(FilterSet):
     start_after = django_filters.DateFilter(field_name="start_date", lookup_expr="gte")
     start_before = django_filters.DateFilter(field_name="start_date", lookup_expr="lte")
     created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
@@ -28,7 +29,7 @@ class PlanFilter(django_filters.FilterSet):
         fields = ["status", "customer", "installment_frequency", "finance_charge_method"]
 
 
-class InstallmentFilter(django_filters.FilterSet):
+class InstallmentFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=Installment.Status.choices, method="filter_status")
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lt")
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")

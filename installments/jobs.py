@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from installments.models import Installment, InstallmentPlan, LateFee
 from installments.selectors import overdue_cutoff
+from taqsit import audit
+from taqsit.cache import merchant_stats_invalidate
 from taqsit.models import Merchant
 from taqsit.money import minor_unit, to_money
 
@@ -39,6 +41,7 @@ def _unpaid_rows(merchant: Merchant):
     )
 
 
+@audit.action("installments.mark_overdue")
 def installments_mark_overdue(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_SIZE) -> int:
     """Set ``overdue`` on unpaid current rows of open plans past due date plus grace; a row marked overdue that
     is no longer (the grace days grew) goes back to pending or partially paid. Returns the rows changed."""
@@ -68,6 +71,8 @@ def installments_mark_overdue(*, merchant: Merchant, today: date, chunk_size: in
                 # The conditions are repeated in the UPDATE: a row paid since the SELECT is re-checked and left.
                 changed += queryset.filter(pk__in=ids).update(status=status, updated_at=now)
                 last_pk = ids[-1]
+    if changed:
+        merchant_stats_invalidate(merchant.pk)
     return changed
 
 
@@ -135,6 +140,7 @@ def _late_fee_amount_sql(merchant: Merchant) -> tuple[str, dict]:
     )
 
 
+@audit.action("late_fees.apply")
 def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_SIZE) -> tuple[int, Decimal]:
     """Charge the merchant's late fee once on every overdue row of an open plan, for the period that starts on
     the row's first overdue day. "Once" is the database's unique key (installment, period), not a Python check:
@@ -185,6 +191,8 @@ def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_
             count += inserted
             total += amount
             last_pk = plan_ids[-1]
+    if count:
+        merchant_stats_invalidate(merchant.pk)
     return count, to_money(total, merchant.currency)
 
 
@@ -195,8 +203,9 @@ def _overdue_since(cutoff: date):
     )
 
 
-def _plans_update_locked(candidates, *, chunk_size: int, **changes) -> int:
-    """Lock the candidates chunk by chunk, then update those that still qualify under the lock."""
+def _plans_update_locked(merchant: Merchant, candidates, *, chunk_size: int, **changes) -> int:
+    """Lock the candidates chunk by chunk, then update those that still qualify under the lock; a plan whose
+    status changed moves it in or out of the statistics' open plans."""
     changed = 0
     last_pk = None
     while True:
@@ -207,9 +216,12 @@ def _plans_update_locked(candidates, *, chunk_size: int, **changes) -> int:
             # A new statement, so a payment that committed while we waited for the lock is seen.
             changed += candidates.filter(pk__in=plan_ids).update(**changes)
             last_pk = plan_ids[-1]
+    if changed:
+        merchant_stats_invalidate(merchant.pk)
     return changed
 
 
+@audit.action("plans.mark_defaulted")
 def plans_mark_defaulted(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_SIZE) -> int:
     """Default the active plans with a row overdue for ``default_after_days`` days or more (day 1 being its
     first overdue day). Returns the plans defaulted."""
@@ -219,6 +231,7 @@ def plans_mark_defaulted(*, merchant: Merchant, today: date, chunk_size: int = C
         Exists(_overdue_since(limit))
     )
     return _plans_update_locked(
+        merchant,
         candidates,
         chunk_size=chunk_size,
         status=InstallmentPlan.Status.DEFAULTED,
@@ -228,6 +241,7 @@ def plans_mark_defaulted(*, merchant: Merchant, today: date, chunk_size: int = C
     )
 
 
+@audit.action("plans.restore_active")
 def plans_restore_active(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_SIZE) -> int:
     """Return defaulted plans with nothing overdue to active (the rule a payment applies, here for plans brought
     up to date another way, such as longer grace days). Returns the plans restored."""
@@ -236,6 +250,7 @@ def plans_restore_active(*, merchant: Merchant, today: date, chunk_size: int = C
         Exists(_overdue_since(cutoff))
     )
     return _plans_update_locked(
+        merchant,
         candidates,
         chunk_size=chunk_size,
         status=InstallmentPlan.Status.ACTIVE,

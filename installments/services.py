@@ -20,6 +20,8 @@ from customers.models import Customer
 from installments.models import Installment, InstallmentPlan, LateFee, PlanItem, Product
 from installments.schedule import Schedule, ScheduleRow, schedule_build, schedule_split
 from installments.signals import plan_activated
+from taqsit import audit
+from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant, User
 from taqsit.money import ZERO, amount_text, as_decimal, is_exact, minor_unit, to_money
@@ -90,6 +92,7 @@ def _product_save(product: Product) -> Product:
     return product
 
 
+@audit.action("product.create")
 @transaction.atomic
 def product_create(*, actor: User, merchant: Merchant | None = None, **fields: Any) -> Product:
     """Register a product sold on installment."""
@@ -100,6 +103,7 @@ def product_create(*, actor: User, merchant: Merchant | None = None, **fields: A
     return _product_save(Product(merchant=_merchant_for(actor, merchant), **fields))
 
 
+@audit.action("product.update")
 @transaction.atomic
 def product_update(*, actor: User, product: Product, **fields: Any) -> Product:
     """Edit a product; plans already sold keep their own item prices."""
@@ -265,6 +269,7 @@ def _plan_activate(plan: InstallmentPlan, actor: User | None) -> None:
     plan_activated.send(sender=InstallmentPlan, plan=plan, actor=actor)
 
 
+@audit.action("plan.create")
 @transaction.atomic
 def plan_create(
     *,
@@ -337,6 +342,7 @@ def plan_create(
     if not merchant.requires_approval:
         _plan_activate(plan, actor)
         plan.refresh_from_db()
+    merchant_stats_invalidate(merchant.pk)
     return plan
 
 
@@ -366,6 +372,7 @@ def _decide(plan: InstallmentPlan, actor: User, status: str, reason: str) -> Non
     plan.save(update_fields=["status", "status_reason", "status_changed_at", "decided_by", "decided_at", "updated_at"])
 
 
+@audit.action("plan.approve")
 @transaction.atomic
 def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
     """A manager approves a pending application: it becomes active and its down payment is recorded."""
@@ -378,9 +385,11 @@ def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
     plan.save(update_fields=["decided_by", "decided_at", "updated_at"])
     _plan_activate(plan, actor)
     plan.refresh_from_db()
+    merchant_stats_invalidate(plan.merchant_id)
     return plan
 
 
+@audit.action("plan.reject")
 @transaction.atomic
 def plan_reject(*, actor: User, plan: InstallmentPlan, reason: str) -> InstallmentPlan:
     """A manager rejects a pending application, with the reason kept."""
@@ -391,9 +400,11 @@ def plan_reject(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
     plan = _plan_lock(plan)
     _status_require(plan, (Status.PENDING,), "rejected")
     _decide(plan, actor, Status.REJECTED, reason.strip())
+    merchant_stats_invalidate(plan.merchant_id)
     return plan
 
 
+@audit.action("plan.cancel")
 @transaction.atomic
 def plan_cancel(*, actor: User, plan: InstallmentPlan, reason: str) -> InstallmentPlan:
     """Stop collecting a plan (goods returned, agreement ended); its payments stay in the ledger."""
@@ -407,9 +418,11 @@ def plan_cancel(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
     plan.status_reason = reason.strip()
     plan.status_changed_at = timezone.now()
     plan.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
+    merchant_stats_invalidate(plan.merchant_id)
     return plan
 
 
+@audit.action("plan.mark_defaulted")
 @transaction.atomic
 def plan_mark_defaulted(*, actor: User | None, plan: InstallmentPlan, reason: str = "") -> InstallmentPlan:
     """Mark an active plan defaulted (overdue past the merchant's limit); a payment that brings it up to date
@@ -423,9 +436,11 @@ def plan_mark_defaulted(*, actor: User | None, plan: InstallmentPlan, reason: st
     plan.status_reason = (reason or "").strip() or "Overdue past the merchant's limit."
     plan.status_changed_at = timezone.now()
     plan.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
+    merchant_stats_invalidate(plan.merchant_id)
     return plan
 
 
+@audit.action("plan.reschedule")
 @transaction.atomic
 def plan_reschedule(
     *,
@@ -498,9 +513,11 @@ def plan_reschedule(
     plan.status_reason = (reason or "").strip() or "Rescheduled."
     plan.status_changed_at = now
     plan.save()
+    merchant_stats_invalidate(plan.merchant_id)
     return plan
 
 
+@audit.action("plan.update")
 @transaction.atomic
 def plan_update(*, actor: User, plan: InstallmentPlan, notes: str) -> InstallmentPlan:
     """Only the notes of a plan change in place; its terms change through reschedule."""
@@ -512,6 +529,7 @@ def plan_update(*, actor: User, plan: InstallmentPlan, notes: str) -> Installmen
     return plan
 
 
+@audit.action("plan.delete")
 @transaction.atomic
 def plan_delete(*, actor: User, plan: InstallmentPlan) -> None:
     """Delete a plan nothing was ever paid on (a mistake); a plan that moved money is cancelled instead."""
@@ -529,8 +547,10 @@ def plan_delete(*, actor: User, plan: InstallmentPlan) -> None:
         )
     plan.installments.all().delete()
     plan.delete()
+    merchant_stats_invalidate(plan.merchant_id)
 
 
+@audit.action("late_fee.charge")
 @transaction.atomic
 def late_fee_charge(*, installment: Installment, period: date, amount: Decimal, actor: User | None = None) -> LateFee:
     """Charge one late fee on an overdue installment for ``period``; the same period twice is refused by the
@@ -566,6 +586,7 @@ def late_fee_charge(*, installment: Installment, period: date, amount: Decimal, 
         ) from exc
     Installment.objects.filter(pk=installment.pk).update(late_fee=F("late_fee") + amount)
     InstallmentPlan.objects.filter(pk=plan.pk).update(late_fees=F("late_fees") + amount)
+    merchant_stats_invalidate(plan.merchant_id)
     return fee
 
 

@@ -5,6 +5,7 @@ from installments import views
 app_name = "installments"
 urlpatterns = [
     path("", views.plan_list_view, name="plan-list"),
+    path("export.csv", views.plan_list_csv, name="plan-list-csv"),
     path("new/", views.plan_create_view, name="plan-create"),
     path("preview/", views.plan_preview, name="plan-preview"),
     path("pending/", views.plan_pending, name="plan-pending"),

@@ -1,18 +1,15 @@
-"""Plan pages: list, pending applications, new plan with its live preview, detail, lifecycle actions, and the
-collections list with its CSV export. Every rule is in the services and selectors these call."""
+"""Plan pages: list (and its CSV export), pending applications, new plan with its live preview, detail, lifecycle
+actions, and the collections list with its CSV export. Every rule is in the services and selectors these call."""
 
 from __future__ import annotations
 
-import csv
 import uuid
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,6 +17,7 @@ from django.utils.translation import gettext as _
 from customers.forms import CustomerInlineForm
 from customers.models import Customer
 from customers.services import customer_create
+from installments.exports import installments_csv, plans_csv
 from installments.forms import (
     CollectionsFilterForm,
     ItemFormSet,
@@ -44,7 +42,6 @@ from installments.services import (
 from payments.selectors import payment_list
 from taqsit.dates import merchant_today
 from taqsit.forms import form_errors_add, form_token
-from taqsit.money import to_money
 from taqsit.permissions import Action, user_can
 from taqsit.tenancy import queryset_for_user
 from taqsit.views import staff_page
@@ -52,7 +49,6 @@ from taqsit.views import staff_page
 Status = InstallmentPlan.Status
 PAGE_SIZE = 25
 COLLECTIONS_PAGE_SIZE = 50
-CSV_CHUNK = 500
 
 
 def _plan_for(request, pk) -> InstallmentPlan:
@@ -63,14 +59,26 @@ def _plan_for(request, pk) -> InstallmentPlan:
 # Lists ----------------------------------------------------------------------------------------------------
 
 
-@staff_page()
-def plan_list_view(request):
+def _plans(request):
     form = PlanFilterForm(request.GET or None)
     status = form.cleaned_data["status"] if form.is_valid() else ""
-    plans = plan_list(merchant=request.user.merchant, status=status or None)
+    return form, status, plan_list(merchant=request.user.merchant, status=status or None)
+
+
+@staff_page()
+def plan_list_view(request):
+    form, status, plans = _plans(request)
     page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
     query = urlencode({"status": status}) if status else ""
     return render(request, "installments/plan_list.html", {"form": form, "page": page, "query": query})
+
+
+@staff_page()
+def plan_list_csv(request):
+    """The plan list with the same filter, streamed."""
+    _form, _status, plans = _plans(request)
+    merchant = request.user.merchant
+    return plans_csv(plans, merchant=merchant, today=merchant_today(merchant))
 
 
 @staff_page(Action.PLAN_DECIDE)
@@ -364,58 +372,8 @@ def collections(request):
     return render(request, "installments/collections.html", {"form": form, "page": page, "query": query.urlencode()})
 
 
-def _csv_text(value: str) -> str:
-    """A name a spreadsheet would run as a formula (=, +, -, @) is written as text."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-class _Echo:
-    """A file-like object whose write() hands the line back, for csv.writer inside a streamed response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 @staff_page()
 def collections_csv(request):
     """The collections list with the same filters, streamed row by row (memory stays flat)."""
     _form, rows, today = _collections(request)
-    currency = request.user.merchant.currency
-
-    def lines() -> Iterator[str]:
-        writer = csv.writer(_Echo())
-        yield writer.writerow(
-            [
-                "plan",
-                "customer",
-                "phone",
-                "installment",
-                "due_date",
-                "days_overdue",
-                "amount_due",
-                "amount_paid",
-                "remaining",
-                "late_fee_due",
-                "currency",
-            ]
-        )
-        for row in rows.iterator(chunk_size=CSV_CHUNK):
-            yield writer.writerow(
-                [
-                    row.plan.reference,
-                    _csv_text(row.plan.customer.name),
-                    row.plan.customer.phone,
-                    row.number,
-                    row.due_date.isoformat(),
-                    (today - row.due_date).days,
-                    to_money(row.amount_due, currency),
-                    to_money(row.amount_paid, currency),
-                    to_money(row.remaining, currency),
-                    to_money(row.late_fee - row.late_fee_paid, currency),
-                    currency,
-                ]
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="collections-{today.isoformat()}.csv"'
-    return response
+    return installments_csv(rows, merchant=request.user.merchant, today=today, name="collections")

@@ -5,7 +5,7 @@ skipped), then hands the queued messages to workers. Every step is idempotent, s
 beats at once, changes nothing more; a per-merchant advisory lock only saves the second run the work.
 
 A step is ``(name, function(merchant, day, now) -> result)`` with a JSON-able result kept in DailyJobRun.
-Audit-log archival (the audit-log issue) joins as one more step at the end of DAILY_STEPS.
+The last step archives the merchant's audit entries older than the retention (auditlog/archive.py).
 """
 
 from __future__ import annotations
@@ -19,11 +19,14 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from auditlog.archive import audit_archive_daily
 from installments.jobs import installments_mark_overdue, late_fees_apply, plans_mark_defaulted, plans_restore_active
 from notifications.models import DailyJobRun
 from notifications.selectors import daily_days_due
 from notifications.services import notifications_dispatch, reminders_queue, staff_digest_create
+from taqsit import audit
 from taqsit.dates import merchant_today
+from taqsit.metrics import job_observe
 from taqsit.models import Merchant
 
 logger = logging.getLogger(__name__)
@@ -44,9 +47,11 @@ DAILY_STEPS: tuple[tuple[str, Callable[[Merchant, date, datetime], Any]], ...] =
     ("plans_restore_active", lambda merchant, day, now: plans_restore_active(merchant=merchant, today=day)),
     ("reminders_queue", lambda merchant, day, now: reminders_queue(merchant=merchant, day=day, now=now)),
     ("staff_digest_create", lambda merchant, day, now: staff_digest_create(merchant=merchant, day=day, now=now)),
+    ("audit_archive", lambda merchant, day, now: audit_archive_daily(merchant=merchant, now=now)),
 )
 
 
+@audit.context(source=audit.Source.JOB, job="daily_jobs_run")  # its writes are a job's, whoever started it
 def daily_jobs_run(*, merchant: Merchant, day: date, now: datetime | None = None) -> dict[str, Any]:
     """Run every daily step for ``merchant`` as of ``day`` and record the run; running a day again is safe."""
     now = now or timezone.now()
@@ -55,7 +60,8 @@ def daily_jobs_run(*, merchant: Merchant, day: date, now: datetime | None = None
     )
     results = {}
     for name, step in DAILY_STEPS:
-        results[name] = step(merchant, day, now)
+        with job_observe(name):  # taqsit_job_runs_total, taqsit_job_duration_seconds
+            results[name] = step(merchant, day, now)
     run.finished_at = timezone.now()
     run.results = results
     run.save(update_fields=["finished_at", "results"])

@@ -26,7 +26,9 @@ from notifications.channels.sms import sms_backend
 from notifications.messages import Message, date_text, language_for, message_render, money_text
 from notifications.models import Notification, NotificationSettings
 from notifications.selectors import notification_settings_get, staff_digest_figures
+from taqsit import audit
 from taqsit.dates import merchant_today
+from taqsit.metrics import notification_failed, notification_sent
 from taqsit.models import Merchant, User
 
 logger = logging.getLogger(__name__)
@@ -110,6 +112,7 @@ def reminder_due_dates(*, merchant: Merchant, policy: NotificationSettings, day:
     return dates
 
 
+@audit.action("reminders.queue")
 def reminders_queue(*, merchant: Merchant, day: date, now: datetime | None = None, chunk_size: int = CHUNK_SIZE) -> int:
     """Queue the merchant's customer messages for ``day``: upcoming-due reminders, due-today reminders and
     overdue alerts, on each channel the merchant uses and the customer has not opted out of, for unpaid rows of
@@ -160,6 +163,7 @@ def reminders_queue(*, merchant: Merchant, day: date, now: datetime | None = Non
     return queued
 
 
+@audit.action("staff_digest.create")
 def staff_digest_create(*, merchant: Merchant, day: date, now: datetime | None = None) -> int:
     """One in-app digest per active staff user of the merchant for ``day`` (new overdue rows, all overdue,
     plans waiting for approval), in the user's language; nothing on a day with nothing new. Once per user and
@@ -210,18 +214,37 @@ def staff_digest_create(*, merchant: Merchant, day: date, now: datetime | None =
 # Dispatch and delivery ------------------------------------------------------------------------------------
 
 
-def _deliveries_enqueue(ids: list) -> None:
+def _deliveries_enqueue(ids: list, *, not_handed: list) -> None:
+    """Send one delivery task per message. When the broker cannot take one (Redis down), the messages not yet
+    handed out lose their dispatch time, so they stay queued for the next dispatch (beat's, every 5 minutes), and
+    are added to ``not_handed``: a broker outage never fails the caller (a daily run, a request)."""
     from notifications.tasks import notification_deliver_task  # tasks import services, not the reverse
 
-    for notification_id in ids:
-        notification_deliver_task.delay(str(notification_id))
+    for index, notification_id in enumerate(ids):
+        try:
+            notification_deliver_task.delay(str(notification_id))
+        except Exception as exc:  # kombu's OperationalError, or whatever else the transport raises
+            left = ids[index:]
+            logger.warning(
+                "The broker took no delivery task (%s: %s): %s messages stay queued for the next dispatch.",
+                type(exc).__name__,
+                exc,
+                len(left),
+            )
+            Notification.objects.filter(pk__in=left, status=Status.QUEUED).update(
+                dispatched_at=None, updated_at=timezone.now()
+            )
+            not_handed.extend(left)
+            return
 
 
+@audit.action("notifications.dispatch")
 def notifications_dispatch(
     *, merchant: Merchant | None = None, now: datetime | None = None, chunk_size: int = CHUNK_SIZE
 ) -> int:
     """Hand every queued SMS and e-mail whose quiet hours are over to a worker (one task each, after commit),
-    once; one handed out over an hour ago and still queued is handed out again. Returns the messages handed."""
+    once; one handed out over an hour ago and still queued is handed out again. With the broker down, what could
+    not be handed stays queued, undispatched, for the next call. Returns the messages handed."""
     now = now or timezone.now()
     queryset = Notification.objects.filter(
         status=Status.QUEUED, channel__in=[Channel.SMS, Channel.EMAIL], send_after__lte=now
@@ -229,7 +252,9 @@ def notifications_dispatch(
     if merchant is not None:
         queryset = queryset.filter(merchant=merchant)
     handed = 0
-    while True:
+    not_handed: list = []
+    # Stops at the first chunk the broker refused: the next chunk would only wait for the same outage.
+    while not not_handed:
         with transaction.atomic():
             ids = list(
                 queryset.order_by("send_after", "pk")
@@ -239,9 +264,9 @@ def notifications_dispatch(
             if not ids:
                 break
             Notification.objects.filter(pk__in=ids).update(dispatched_at=now, updated_at=now)
-            transaction.on_commit(lambda ids=ids: _deliveries_enqueue(ids))
+            transaction.on_commit(lambda ids=ids: _deliveries_enqueue(ids, not_handed=not_handed))
             handed += len(ids)
-    return handed
+    return handed - len(not_handed)
 
 
 @dataclass(frozen=True)
@@ -321,6 +346,7 @@ def _channel_send(notification: Notification, message: Message) -> str:
     return sms_backend().send(to=notification.customer.phone, body=message.body)
 
 
+@audit.action("notification.deliver")
 def notification_deliver(*, notification_id, now: datetime | None = None) -> DeliveryResult:
     """Send one queued customer message, at most once: under its row lock, only while queued. Held again in
     quiet hours; skipped (with the reason) when the customer opted out or the message stopped being true; a
@@ -366,15 +392,20 @@ def notification_deliver(*, notification_id, now: datetime | None = None) -> Del
             notification.status = Status.FAILED if final else Status.QUEUED
             notification.dispatched_at = now
             notification.save()
+            channel = notification.channel
+            transaction.on_commit(lambda: notification_failed(channel=channel, final=final))
             if final:
                 return DeliveryResult(status=Status.FAILED, error=error)
             return DeliveryResult(status=Status.QUEUED, retry_in=retry_delay(notification.attempts), error=error)
         notification.status = Status.SENT
         notification.sent_at = now
         notification.save()
+        channel = notification.channel
+        transaction.on_commit(lambda: notification_sent(channel=channel))
         return DeliveryResult(status=Status.SENT)
 
 
+@audit.action("notifications.requeue")
 @transaction.atomic
 def notifications_requeue(*, notifications: QuerySet[Notification], now: datetime | None = None) -> int:
     """Give failed customer messages a fresh set of attempts (an admin action, once the provider is fixed);
@@ -388,6 +419,7 @@ def notifications_requeue(*, notifications: QuerySet[Notification], now: datetim
 # In-app ---------------------------------------------------------------------------------------------------
 
 
+@audit.action("notification.mark_read")
 def notification_mark_read(*, user: User, notification: Notification, now: datetime | None = None) -> Notification:
     """Mark one of the user's own in-app notifications read; the first read time stays."""
     if notification.user_id != user.pk:

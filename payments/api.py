@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from installments.models import InstallmentPlan
+from payments.exports import payments_csv
 from payments.filters import PaymentFilter
 from payments.models import Payment
 from payments.selectors import payment_list
-from payments.serializers import PaymentCreateSerializer, PaymentSerializer, PaymentUpdateSerializer
+from payments.serializers import PaymentCreateSerializer, PaymentSerializer, PaymentUpdateSerializer, StatsSerializer
 from payments.services import payment_delete, payment_post, payment_refund, payment_update, payment_void
-from taqsit.api import TenantViewSetMixin
+from payments.stats import merchant_stats
+from taqsit.api import RolePermission, TenantViewSetMixin
+from taqsit.dates import merchant_today
+from taqsit.exports import EXPORT_ACTION, export_merchant, export_schema
 from taqsit.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from taqsit.permissions import Action
 from taqsit.serializers import ReasonSerializer
@@ -101,6 +106,15 @@ class PaymentViewSet(
     def perform_destroy(self, instance: Payment) -> None:
         payment_delete(actor=self.request.user, payment=instance)
 
+    @export_schema("The payments")
+    @action(**EXPORT_ACTION)
+    def export(self, request):
+        """The payment list as CSV: same filters, search and ordering as the list, every row (no pages),
+        streamed; refunded and voided payments keep their line."""
+        merchant = export_merchant(request)
+        payments = self.filter_queryset(self.get_queryset())
+        return payments_csv(payments, merchant=merchant, today=merchant_today(merchant))
+
     @extend_schema(
         request=ReasonSerializer,
         responses={200: PaymentSerializer, 409: OpenApiResponse(description="Not completed."), **ERRORS},
@@ -128,3 +142,20 @@ class PaymentViewSet(
             actor=request.user, payment=self.get_object(), reason=serializer.validated_data["reason"]
         )
         return self._payment_response(payment)
+
+
+class StatsView(APIView):
+    """Where the merchant's money stands: the book's totals, overdue and its aging, collection rate, what falls
+    due in the weeks and months ahead, the customers with the most overdue (the dashboard's figures)."""
+
+    permission_classes = [permissions.IsAuthenticated, RolePermission]
+
+    @extend_schema(
+        responses={200: StatsSerializer, 404: OpenApiResponse(description="A platform admin has no merchant.")}
+    )
+    def get(self, request):
+        merchant = request.user.merchant
+        if merchant is None:
+            raise exceptions.NotFound("Platform admins have no merchant: statistics are per merchant.")
+        stats = merchant_stats(merchant=merchant)
+        return Response(StatsSerializer(stats, context={"currency": merchant.currency}).data)

@@ -1,9 +1,10 @@
 import django_filters
 
 from payments.models import Payment
+from taqsit.filters import FilterSet
 
 
-class PaymentFilter(django_filters.FilterSet):
+class PaymentFilter(FilterSet):
     date_from = django_filters.DateFilter(field_name="payment_date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="payment_date", lookup_expr="lte")
     amount_min = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")

@@ -63,3 +63,88 @@ class PaymentCreateSerializer(serializers.Serializer):
 class PaymentUpdateSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+# Statistics (GET /api/stats/): read-only views of payments.stats.MerchantStats -----------------------------
+
+
+class StatsFigureSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Installments.")
+    amount = MoneyField(help_text="What is left to pay on them.")
+
+
+class StatsOverdueSerializer(serializers.Serializer):
+    count = serializers.IntegerField(source="overdue.count", help_text="Overdue installments.")
+    amount = MoneyField(source="overdue.amount", help_text="What is left to pay on them.")
+    plans = serializers.IntegerField(source="overdue_plans", help_text="Plans with an overdue installment.")
+
+
+class StatsPlansSerializer(serializers.Serializer):
+    active = serializers.IntegerField(source="plans_active")
+    defaulted = serializers.IntegerField(source="plans_defaulted")
+    completed = serializers.IntegerField(source="plans_completed")
+    pending = serializers.IntegerField(source="pending_applications", help_text="Applications waiting for approval.")
+
+
+class StatsAgingSerializer(serializers.Serializer):
+    days = serializers.CharField(source="key", help_text="Days past the due date: 1-30, 31-60, 61-90 or 90+.")
+    count = serializers.IntegerField()
+    amount = MoneyField()
+
+
+class StatsWeekExpectedSerializer(serializers.Serializer):
+    week_start = serializers.DateField(source="start", help_text="The Monday of the week.")
+    count = serializers.IntegerField()
+    amount = MoneyField()
+
+
+class StatsMonthExpectedSerializer(serializers.Serializer):
+    month = serializers.DateField(source="start", help_text="The first day of the month.")
+    count = serializers.IntegerField()
+    amount = MoneyField()
+
+
+class StatsWeekCollectedSerializer(serializers.Serializer):
+    week_start = serializers.DateField(help_text="The Monday of the week.")
+    amount = MoneyField()
+
+
+class StatsCustomerSerializer(serializers.Serializer):
+    customer = serializers.UUIDField(source="customer_id")
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    plans = serializers.IntegerField(help_text="Plans with an overdue installment.")
+    installments = serializers.IntegerField(help_text="Overdue installments.")
+    amount = MoneyField(help_text="What is left to pay on them.")
+    oldest_due_date = serializers.DateField()
+    days_overdue = serializers.IntegerField(help_text="Days past the oldest due date.")
+
+
+class StatsSerializer(serializers.Serializer):
+    """Where the merchant's money stands; the definitions are in payments/stats.py and docs/api.md."""
+
+    today = serializers.DateField(help_text="The merchant's today, in its time zone.")
+    currency = serializers.CharField(help_text="ISO 4217; every amount is a decimal string in its minor unit.")
+    total_payable = MoneyField(help_text="Active, defaulted and completed plans: cash price + finance charge.")
+    late_fees_charged = MoneyField(help_text="Late fees charged on those plans.")
+    collected = MoneyField(help_text="Received on those plans, net of refunds and voids (down payments included).")
+    outstanding = MoneyField(help_text="Still owed on active and defaulted plans, late fees included.")
+    plans = StatsPlansSerializer(source="*")
+    overdue = StatsOverdueSerializer(source="*")
+    late_fees_due = MoneyField(help_text="Late fees charged on open plans and not yet paid.")
+    aging = StatsAgingSerializer(many=True)
+    collection_rate = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        help_text="fallen_due_paid ÷ fallen_due in percent, rounded half-up; null when nothing has fallen due.",
+    )
+    fallen_due = MoneyField(help_text="Installments in force due on or before today.")
+    fallen_due_paid = MoneyField(help_text="What is paid on them.")
+    due_today = StatsFigureSerializer()
+    due_next_7_days = StatsFigureSerializer(source="due_this_week")
+    expected_by_week = StatsWeekExpectedSerializer(many=True, help_text="This week and the 7 after.")
+    expected_by_month = StatsMonthExpectedSerializer(many=True, help_text="This month and the 5 after.")
+    top_overdue_customers = StatsCustomerSerializer(many=True, help_text="Up to 10, most overdue first.")
+    collected_this_month = MoneyField(help_text="Completed payments dated this month.")
+    collections_by_week = StatsWeekCollectedSerializer(many=True, help_text="Completed payments, last 12 weeks.")

@@ -20,7 +20,10 @@ from installments.models import Installment, InstallmentPlan
 from installments.selectors import overdue_cutoff
 from installments.services import installment_status_for
 from payments.models import Payment, PaymentAllocation
+from taqsit import audit
+from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import merchant_today
+from taqsit.metrics import payment_posted
 from taqsit.models import User
 from taqsit.money import ZERO, amount_text, as_decimal, is_exact, minor_unit, to_money
 from taqsit.permissions import Action, permission_require
@@ -109,7 +112,9 @@ def _allocate(payment: Payment, plan: InstallmentPlan) -> list[PaymentAllocation
 
 
 def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
-    """Apply ``delta`` to the plan's amount paid and move it between active, defaulted and completed."""
+    """Apply ``delta`` to the plan's amount paid and move it between active, defaulted and completed; every
+    movement of money (post, complete, refund, void, down payment) passes here, so the statistics are dropped."""
+    merchant_stats_invalidate(plan.merchant_id)
     plan.amount_paid += delta
     if plan.is_open and plan.remaining_balance == 0:
         plan.status = PlanStatus.COMPLETED
@@ -180,6 +185,7 @@ def _balance_check(plan: InstallmentPlan, amount: Decimal) -> None:
         )
 
 
+@audit.action("payment.post")
 @transaction.atomic
 def payment_post(
     *,
@@ -257,6 +263,8 @@ def payment_post(
     if status == Payment.Status.COMPLETED:
         _allocate(payment, plan)
         _plan_after_money(plan, value)
+    # Counted once the payment is committed (taqsit_payments_posted_total); a replay returned above is not.
+    transaction.on_commit(lambda: payment_posted(method=payment_method, status=status))
     return payment
 
 
@@ -297,6 +305,7 @@ def _payment_lock(payment: Payment, actor: User) -> tuple[Payment, InstallmentPl
     return payment, plan
 
 
+@audit.action("payment.complete")
 @transaction.atomic
 def payment_complete(*, actor: User, payment: Payment) -> Payment:
     """A pending payment (a cheque, a transfer) cleared: allocate it now."""
@@ -314,6 +323,7 @@ def payment_complete(*, actor: User, payment: Payment) -> Payment:
     return payment
 
 
+@audit.action("payment.fail")
 @transaction.atomic
 def payment_fail(*, actor: User, payment: Payment, reason: str = "") -> Payment:
     """A pending payment did not clear (a bounced cheque); nothing was allocated, so nothing moves."""
@@ -425,6 +435,7 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
     return payment
 
 
+@audit.action("payment.refund")
 @transaction.atomic
 def payment_refund(*, actor: User, payment: Payment, reason: str) -> Payment:
     """Give a completed payment back: its allocations are reversed and the plan re-opened if it was completed."""
@@ -433,6 +444,7 @@ def payment_refund(*, actor: User, payment: Payment, reason: str) -> Payment:
     return _reverse(payment, plan, actor=actor, reason=reason, status=Payment.Status.REFUNDED)
 
 
+@audit.action("payment.void")
 @transaction.atomic
 def payment_void(*, actor: User, payment: Payment, reason: str) -> Payment:
     """Cancel a payment recorded in error (completed or pending): reversed like a refund, marked voided."""
@@ -441,6 +453,7 @@ def payment_void(*, actor: User, payment: Payment, reason: str) -> Payment:
     return _reverse(payment, plan, actor=actor, reason=reason, status=Payment.Status.VOIDED)
 
 
+@audit.action("payment.update")
 @transaction.atomic
 def payment_update(*, actor: User, payment: Payment, notes: str | None = None, reference: str | None = None) -> Payment:
     """Only a payment's notes and reference change in place; its amount and date are history."""
@@ -454,6 +467,7 @@ def payment_update(*, actor: User, payment: Payment, notes: str | None = None, r
     return payment
 
 
+@audit.action("payment.delete")
 @transaction.atomic
 def payment_delete(*, actor: User, payment: Payment, reason: str = "Deleted") -> Payment:
     """Withdraw a payment that never moved money (pending or failed). The row stays, voided, so payment

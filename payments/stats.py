@@ -1,14 +1,30 @@
-"""Dashboard statistics for one merchant, each figure an SQL aggregate (no Python loop over rows).
+"""The statistics of one merchant: the one module the dashboard and ``GET /api/stats/`` read.
 
-Cross-app reads (installments and payments) live here, in the project package, like the URLConf that joins the
-apps. Definitions, all in the merchant's time zone ("today" is the merchant's today):
+Every figure is an SQL aggregate (four queries whatever the number of plans, no Python loop over rows), rounded
+to the currency's minor unit, and cached per merchant and day until money moves (``taqsit.cache``). All dates are
+the merchant's ("today" is the merchant's today). Definitions:
 
-- due today / this week: current, unpaid installments of open plans due today / today through today + 6 days,
-  counted and summed by what is left to pay on them;
-- overdue: the same rows past due date plus grace days (the collections list), and their aging buckets by days
-  past the due date: 1-30, 31-60, 61-90, 90+;
-- collected: completed payments (down payments included; refunded and voided ones excluded) by payment date;
-- outstanding: what open (active or defaulted) plans still owe, late fees included.
+- the book: plans granted and not cancelled, i.e. active, defaulted or completed (pending applications,
+  rejected and cancelled plans owe nothing; a cancelled plan's payments stay in the ledger but out of the book);
+- total payable: the book's cash prices plus finance charges (down payments included), late fees apart;
+- collected: what the book's plans have received, net of refunds and voids: their completed payments, down
+  payments and late fees included (equal, by the ledger's invariant, to their ``amount_paid``);
+- outstanding: what open (active or defaulted) plans still owe: total payable + late fees charged - collected;
+- overdue: unpaid current installments of open plans past due date plus grace days (the collections list),
+  counted and summed by what is left to pay on them; their aging buckets by days past the due date: 1-30,
+  31-60, 61-90, 90+; late fees due are the fees charged on open plans and not yet paid;
+- collection rate: of the book's current installments whose due date has come (due on or before today), the
+  amount paid ÷ the amount due, as a percent rounded half-up to two places (None when nothing has fallen due).
+  Down payments, late fees and installments paid ahead of their due date are left out of both sides, so the
+  rate is at most 100 and says how much of what customers should have paid by today they did pay;
+- due today / in the next 7 days: unpaid current installments of open plans due today / today through
+  today + 6 days, by what is left to pay on them;
+- expected by week / month: what is left to pay on unpaid current installments of open plans not yet overdue,
+  by the week (Monday to Sunday) or calendar month of their due date, for this week and the 7 after and this
+  month and the 5 after; rows already due but still within grace count in the current week and month;
+- top overdue customers: the 10 customers with the most overdue (as above), largest first;
+- cash flow (collected this month, collections by week over the last 12 weeks): completed payments by payment
+  date, whatever became of their plan.
 """
 
 from __future__ import annotations
@@ -16,19 +32,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, DecimalField, F, Q, Sum
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models import Count, DecimalField, F, Min, Q, Sum
+from django.db.models.functions import Coalesce
 
-from installments.models import InstallmentPlan
+from installments.models import Installment, InstallmentPlan
+from installments.schedule import Frequency, due_date_for
 from installments.selectors import AGING_BUCKETS, installments_unpaid, overdue_cutoff
 from payments.models import Payment
+from taqsit.cache import merchant_cached
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
-from taqsit.money import ZERO, to_money
+from taqsit.money import ZERO, percent_of, to_money
 
-WEEKS = 12
-# (key, first day overdue, last day overdue or None for open-ended)
+PlanStatus = InstallmentPlan.Status
+
+WEEKS = 12  # collections by week, looking back
+WEEKS_AHEAD = 8
+MONTHS_AHEAD = 6
+TOP_CUSTOMERS = 10
+BOOK = (PlanStatus.ACTIVE, PlanStatus.DEFAULTED, PlanStatus.COMPLETED)
+OPEN = InstallmentPlan.OPEN_STATUSES
 
 _MONEY = DecimalField(max_digits=20, decimal_places=3)
 
@@ -57,17 +82,57 @@ class WeekTotal:
 
 
 @dataclass(frozen=True)
-class DashboardStats:
+class PeriodTotal:
+    """Installments expected in one week (``start`` a Monday) or one month (``start`` its first day)."""
+
+    start: date
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class OverdueCustomer:
+    customer_id: Any
+    name: str
+    phone: str
+    plans: int
+    installments: int
+    amount: Decimal
+    oldest_due_date: date
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class MerchantStats:
     today: date
     currency: str
+    # the book
+    total_payable: Decimal
+    late_fees_charged: Decimal
+    collected: Decimal
+    outstanding: Decimal
+    plans_active: int
+    plans_defaulted: int
+    plans_completed: int
+    pending_applications: int
+    # what is late
+    overdue: Figure
+    overdue_plans: int
+    late_fees_due: Decimal
+    aging: tuple[AgingBucket, ...]
+    top_overdue_customers: tuple[OverdueCustomer, ...]
+    # how well it is collected
+    fallen_due: Decimal
+    fallen_due_paid: Decimal
+    collection_rate: Decimal | None
+    # what comes next
     due_today: Figure
     due_this_week: Figure
-    overdue: Figure
-    aging: tuple[AgingBucket, ...]
+    expected_by_week: tuple[PeriodTotal, ...]
+    expected_by_month: tuple[PeriodTotal, ...]
+    # cash flow
     collected_this_month: Decimal
     collections_by_week: tuple[WeekTotal, ...]
-    outstanding: Decimal
-    pending_applications: int
 
 
 def week_start(day: date) -> date:
@@ -75,20 +140,62 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def dashboard_stats(*, merchant: Merchant, today: date | None = None) -> DashboardStats:
-    """Every dashboard figure of one merchant in five queries, whatever the number of plans."""
+def _months_on(first: date, months: int) -> date:
+    return due_date_for(first, Frequency.MONTHLY, months)
+
+
+def _periods(today: date, cutoff: date) -> tuple[list[tuple[date, date, date]], list[tuple[date, date, date]]]:
+    """(label, from, before) of each week and month ahead; the first of each starts at the overdue cutoff, so
+    rows still within grace count there and no row is both overdue and expected."""
+    monday, first = week_start(today), today.replace(day=1)
+    weeks = [(monday + timedelta(weeks=k), monday + timedelta(weeks=k + 1)) for k in range(WEEKS_AHEAD)]
+    months = [(_months_on(first, k), _months_on(first, k + 1)) for k in range(MONTHS_AHEAD)]
+    return (
+        [(start, cutoff if k == 0 else start, end) for k, (start, end) in enumerate(weeks)],
+        [(start, cutoff if k == 0 else start, end) for k, (start, end) in enumerate(months)],
+    )
+
+
+def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> MerchantStats:
+    """Every statistic of one merchant, computed now in four queries whatever the number of plans."""
     today = today or merchant_today(merchant)
     currency = merchant.currency
+
+    def money(value: Decimal) -> Decimal:
+        return to_money(value, currency)
+
+    # 1. The plans: the book's totals and the count of each status.
+    book, open_ = Q(status__in=BOOK), Q(status__in=OPEN)
+    plans = InstallmentPlan.objects.for_merchant(merchant).aggregate(
+        book_payable=_sum("total_payable", book),
+        book_fees=_sum("late_fees", book),
+        book_collected=_sum("amount_paid", book),
+        open_outstanding=_sum(F("total_payable") + F("late_fees") - F("amount_paid"), open_),
+        active=Count("pk", filter=Q(status=PlanStatus.ACTIVE)),
+        defaulted=Count("pk", filter=Q(status=PlanStatus.DEFAULTED)),
+        completed=Count("pk", filter=Q(status=PlanStatus.COMPLETED)),
+        pending=Count("pk", filter=Q(status=PlanStatus.PENDING)),
+    )
+
+    # 2. The installments of the book: what is due, late, expected, and the collection rate.
     cutoff = overdue_cutoff(merchant, today=today)
+    current = Q(superseded_at__isnull=True)
+    unpaid = current & Q(plan__status__in=OPEN, amount_paid__lt=F("amount_due"))
     remaining = F("amount_due") - F("amount_paid")
-    overdue = Q(due_date__lt=cutoff)
+    overdue = unpaid & Q(due_date__lt=cutoff)
+    week_end = today + timedelta(days=6)
+    fallen_due = current & Q(due_date__lte=today)
     aggregates = {
-        "today_count": Count("pk", filter=Q(due_date=today)),
-        "today_amount": _sum(remaining, Q(due_date=today)),
-        "week_count": Count("pk", filter=Q(due_date__gte=today, due_date__lte=today + timedelta(days=6))),
-        "week_amount": _sum(remaining, Q(due_date__gte=today, due_date__lte=today + timedelta(days=6))),
+        "today_count": Count("pk", filter=unpaid & Q(due_date=today)),
+        "today_amount": _sum(remaining, unpaid & Q(due_date=today)),
+        "week_count": Count("pk", filter=unpaid & Q(due_date__gte=today, due_date__lte=week_end)),
+        "week_amount": _sum(remaining, unpaid & Q(due_date__gte=today, due_date__lte=week_end)),
         "overdue_count": Count("pk", filter=overdue),
         "overdue_amount": _sum(remaining, overdue),
+        "overdue_plans": Count("plan", filter=overdue, distinct=True),
+        "fees_due": _sum(F("late_fee") - F("late_fee_paid"), Q(plan__status__in=OPEN)),
+        "fallen_due": _sum("amount_due", fallen_due),
+        "fallen_due_paid": _sum("amount_paid", fallen_due),
     }
     for key, first, last in AGING_BUCKETS:
         bucket = overdue & Q(due_date__lte=today - timedelta(days=first))
@@ -96,45 +203,100 @@ def dashboard_stats(*, merchant: Merchant, today: date | None = None) -> Dashboa
             bucket &= Q(due_date__gte=today - timedelta(days=last))
         aggregates[f"aging_{key}_count"] = Count("pk", filter=bucket)
         aggregates[f"aging_{key}_amount"] = _sum(remaining, bucket)
-    rows = installments_unpaid(merchant=merchant).aggregate(**aggregates)
+    weeks, months = _periods(today, cutoff)
+    for prefix, periods in (("week", weeks), ("month", months)):
+        for index, (_label, start, end) in enumerate(periods):
+            expected = unpaid & Q(due_date__gte=start, due_date__lt=end)
+            aggregates[f"{prefix}_{index}_count"] = Count("pk", filter=expected)
+            aggregates[f"{prefix}_{index}_amount"] = _sum(remaining, expected)
+    rows = Installment.objects.for_merchant(merchant).filter(plan__status__in=BOOK).aggregate(**aggregates)
 
-    plans = InstallmentPlan.objects.for_merchant(merchant)
-    outstanding = plans.filter(status__in=InstallmentPlan.OPEN_STATUSES).aggregate(
-        total=_sum(F("total_payable") + F("late_fees") - F("amount_paid"))
-    )["total"]
-    pending = plans.filter(status=InstallmentPlan.Status.PENDING).count()
-
+    # 3. The cash flow: completed payments by payment date.
     first_week = week_start(today) - timedelta(weeks=WEEKS - 1)
     month_start = today.replace(day=1)
-    payments = Payment.objects.for_merchant(merchant).filter(
-        status=Payment.Status.COMPLETED, payment_date__lte=today, payment_date__gte=min(first_week, month_start)
+    week_starts = [first_week + timedelta(weeks=index) for index in range(WEEKS)]
+    flow = {
+        f"week_{index}": _sum("amount", Q(payment_date__gte=start, payment_date__lt=start + timedelta(weeks=1)))
+        for index, start in enumerate(week_starts)
+    }
+    flow["month"] = _sum("amount", Q(payment_date__gte=month_start))
+    payments = (
+        Payment.objects.for_merchant(merchant)
+        .filter(status=Payment.Status.COMPLETED, payment_date__lte=today)
+        .filter(payment_date__gte=min(first_week, month_start))
+        .aggregate(**flow)
     )
-    # TruncWeek of a DateField is a date: the Monday of the payment's week.
-    weekly = dict(
-        payments.filter(payment_date__gte=first_week)
-        .annotate(week=TruncWeek("payment_date"))
-        .values("week")
-        .annotate(total=_sum("amount"))
-        .values_list("week", "total")
+
+    # 4. The customers with the most overdue.
+    top = (
+        installments_unpaid(merchant=merchant)
+        .filter(due_date__lt=cutoff)
+        .values("plan__customer_id", "plan__customer__name", "plan__customer__phone")
+        .annotate(
+            amount=_sum(remaining),
+            installments=Count("pk"),
+            plans=Count("plan", distinct=True),
+            oldest=Min("due_date"),
+        )
+        .order_by("-amount", "oldest", "plan__customer__name", "plan__customer_id")[:TOP_CUSTOMERS]
     )
-    collected_month = payments.filter(payment_date__gte=month_start).aggregate(total=_sum("amount"))["total"]
 
-    def money(value: Decimal) -> Decimal:
-        return to_money(value, currency)
-
-    weeks = tuple(first_week + timedelta(weeks=index) for index in range(WEEKS))
-    return DashboardStats(
+    fallen, fallen_paid = money(rows["fallen_due"]), money(rows["fallen_due_paid"])
+    return MerchantStats(
         today=today,
         currency=currency,
-        due_today=Figure(rows["today_count"], money(rows["today_amount"])),
-        due_this_week=Figure(rows["week_count"], money(rows["week_amount"])),
+        total_payable=money(plans["book_payable"]),
+        late_fees_charged=money(plans["book_fees"]),
+        collected=money(plans["book_collected"]),
+        outstanding=money(plans["open_outstanding"]),
+        plans_active=plans["active"],
+        plans_defaulted=plans["defaulted"],
+        plans_completed=plans["completed"],
+        pending_applications=plans["pending"],
         overdue=Figure(rows["overdue_count"], money(rows["overdue_amount"])),
+        overdue_plans=rows["overdue_plans"],
+        late_fees_due=money(rows["fees_due"]),
         aging=tuple(
             AgingBucket(key, rows[f"aging_{key}_count"], money(rows[f"aging_{key}_amount"]))
             for key, _first, _last in AGING_BUCKETS
         ),
-        collected_this_month=money(collected_month),
-        collections_by_week=tuple(WeekTotal(week, money(weekly.get(week, ZERO))) for week in weeks),
-        outstanding=money(outstanding),
-        pending_applications=pending,
+        top_overdue_customers=tuple(
+            OverdueCustomer(
+                customer_id=row["plan__customer_id"],
+                name=row["plan__customer__name"],
+                phone=row["plan__customer__phone"],
+                plans=row["plans"],
+                installments=row["installments"],
+                amount=money(row["amount"]),
+                oldest_due_date=row["oldest"],
+                days_overdue=(today - row["oldest"]).days,
+            )
+            for row in top
+        ),
+        fallen_due=fallen,
+        fallen_due_paid=fallen_paid,
+        collection_rate=percent_of(fallen_paid, fallen),
+        due_today=Figure(rows["today_count"], money(rows["today_amount"])),
+        due_this_week=Figure(rows["week_count"], money(rows["week_amount"])),
+        expected_by_week=tuple(
+            PeriodTotal(label, rows[f"week_{index}_count"], money(rows[f"week_{index}_amount"]))
+            for index, (label, _start, _end) in enumerate(weeks)
+        ),
+        expected_by_month=tuple(
+            PeriodTotal(label, rows[f"month_{index}_count"], money(rows[f"month_{index}_amount"]))
+            for index, (label, _start, _end) in enumerate(months)
+        ),
+        collected_this_month=money(payments["month"]),
+        collections_by_week=tuple(
+            WeekTotal(start, money(payments[f"week_{index}"])) for index, start in enumerate(week_starts)
+        ),
+    )
+
+
+def merchant_stats(*, merchant: Merchant, today: date | None = None) -> MerchantStats:
+    """The merchant's statistics as of ``today`` (its today by default), from the cache when nothing that moves
+    money has happened since they were computed; no query at all on a cache hit."""
+    today = today or merchant_today(merchant)
+    return merchant_cached(
+        merchant.pk, f"stats:{today.isoformat()}", lambda: merchant_stats_compute(merchant=merchant, today=today)
     )

@@ -21,7 +21,7 @@ from payments.forms import PaymentForm, ReversalForm
 from payments.models import Payment
 from payments.selectors import payment_list, payment_standing_after
 from payments.services import payment_post, payment_refund, payment_void
-from payments.stats import dashboard_stats
+from payments.stats import merchant_stats
 from taqsit.dates import merchant_today
 from taqsit.forms import form_errors_add, form_token
 from taqsit.permissions import Action
@@ -144,7 +144,7 @@ class DashboardView(StaffPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
-        stats = dashboard_stats(merchant=self.merchant)
+        stats = merchant_stats(merchant=self.merchant)
         context["stats"] = stats
         context["chart_data"] = {
             "currency": stats.currency,
@@ -159,6 +159,11 @@ class DashboardView(StaffPageMixin, TemplateView):
                 "labels": [date_format(week.week_start, "SHORT_DATE_FORMAT") for week in stats.collections_by_week],
                 "amounts": [str(week.amount) for week in stats.collections_by_week],
                 "label": _("Collected"),
+            },
+            "expected": {
+                "labels": [date_format(week.start, "SHORT_DATE_FORMAT") for week in stats.expected_by_week],
+                "amounts": [str(week.amount) for week in stats.expected_by_week],
+                "label": _("Expected"),
             },
         }
         return context

@@ -29,6 +29,7 @@ from taqsit.serializers import (
 )
 from taqsit.services import merchant_register, merchant_update, user_create, user_update
 from taqsit.tenancy import MerchantScopedMixin
+from taqsit.throttling import FailOpenThrottleMixin
 
 
 class RolePermission(permissions.BasePermission):
@@ -71,7 +72,7 @@ class TenantViewSetMixin(MerchantScopedMixin):
         return context
 
 
-class SettingsRateThrottle(throttling.SimpleRateThrottle):
+class SettingsRateThrottle(FailOpenThrottleMixin, throttling.SimpleRateThrottle):
     """Reads its rate from the settings when a request comes (DRF binds the rates at import), so a changed
     ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (``override_settings`` in tests) applies at once."""
 

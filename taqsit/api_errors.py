@@ -2,7 +2,8 @@
 
 A service's Django ``ValidationError`` becomes a 400 naming each bad field (a 422 for a reused idempotency
 key, a 409 when the object's state forbids the request); ``PermissionDenied`` a 403; another merchant's
-object (``DoesNotExist``) a 404; a constraint the database enforced last a 409. Never a 500 for input.
+object (``DoesNotExist``) a 404; a constraint the database enforced last a 409. Never a 500 for input. A
+database out of reach is a 503 with Retry-After (taqsit/errors.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
+from taqsit.errors import DATABASE_ERRORS, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE
+
 logger = logging.getLogger(__name__)
 
 CONFLICT_CODES = frozenset({"has_payments", "has_money", "invalid_status", "overpayment_conflict"})
@@ -28,6 +31,13 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the object."
     default_code = "conflict"
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = UNAVAILABLE_MESSAGE
+    default_code = "database_unavailable"
+    wait = RETRY_AFTER_SECONDS  # DRF's handler sends it as Retry-After
 
 
 class Unprocessable(exceptions.APIException):
@@ -67,6 +77,9 @@ def translate(exc: Exception) -> Exception:
         return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, ObjectDoesNotExist | Http404):
         return exceptions.NotFound()
+    if isinstance(exc, DATABASE_ERRORS):
+        logger.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+        return DatabaseUnavailable()
     if isinstance(exc, IntegrityError):
         logger.warning("integrity error surfaced to the API: %s", exc)
         return Conflict(

@@ -4,10 +4,11 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from auditlog.api import AuditEntryViewSet
 from customers.api import CustomerViewSet
 from installments.api import InstallmentViewSet, PlanViewSet, ProductViewSet
 from notifications.api import NotificationViewSet
-from payments.api import PaymentViewSet
+from payments.api import PaymentViewSet, StatsView
 from taqsit.api import (
     LogoutView,
     MerchantView,
@@ -27,6 +28,7 @@ router.register("installments/plans", PlanViewSet, basename="plan")
 router.register("installments/installments", InstallmentViewSet, basename="installment")
 router.register("installments/payments", PaymentViewSet, basename="payment")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("audit-log", AuditEntryViewSet, basename="audit-entry")
 
 app_name = "api"
 urlpatterns = [
@@ -36,6 +38,7 @@ urlpatterns = [
     path("auth/logout/", LogoutView.as_view(), name="logout"),
     path("auth/me/", MeView.as_view(), name="me"),
     path("merchant/", MerchantView.as_view(), name="merchant"),
+    path("stats/", StatsView.as_view(), name="stats"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),

@@ -13,6 +13,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.permissions import AllowAny
 
+from taqsit.exports import ExportNegotiation
+
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input: {field: [messages]} naming each bad field or filter.",
     "401": "No valid token (or, for token endpoints, bad credentials).",
@@ -39,6 +41,14 @@ class AutoSchema(SpectacularAutoSchema):
         if self.method in BODY_METHODS:
             codes.append("415")
         return codes
+
+    def _get_filter_parameters(self):
+        parameters = super()._get_filter_parameters()
+        if getattr(self.view, "content_negotiation_class", None) is not ExportNegotiation:
+            return parameters
+        # An export (taqsit.exports) reads an empty value (``?plan=``, as a link or a spreadsheet sends it) as
+        # no filter, as django-filter does: say so.
+        return [{**parameter, "allowEmptyValue": True} for parameter in parameters]
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

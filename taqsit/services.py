@@ -9,6 +9,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from taqsit import audit
+from taqsit.cache import merchant_stats_invalidate
 from taqsit.models import Merchant, Role, User
 from taqsit.money import MONEY_MAX, currency_codes, is_exact
 from taqsit.permissions import Action, permission_require
@@ -26,6 +28,7 @@ POLICY_FIELDS = (
 PROFILE_FIELDS = ("name", "currency", "timezone", "language", "country")
 
 
+@audit.action("merchant.register")
 @transaction.atomic
 def merchant_register(
     *,
@@ -71,6 +74,7 @@ def _user_build(*, merchant: Merchant, username: str, email: str, password: str,
     return user
 
 
+@audit.action("user.create")
 @transaction.atomic
 def user_create(
     *,
@@ -99,6 +103,7 @@ def user_create(
     )
 
 
+@audit.action("user.update")
 @transaction.atomic
 def user_update(*, actor: User, user: User, **fields: Any) -> User:
     """Change a member of staff's role, names, e-mail, active flag or password; the last owner stays an owner."""
@@ -132,6 +137,7 @@ def user_update(*, actor: User, user: User, **fields: Any) -> User:
     return user
 
 
+@audit.action("merchant.update")
 @transaction.atomic
 def merchant_update(*, actor: User, merchant: Merchant, **fields: Any) -> Merchant:
     """The owner changes the merchant's profile or collection policy; the currency is fixed once plans exist."""
@@ -149,6 +155,8 @@ def merchant_update(*, actor: User, merchant: Merchant, **fields: Any) -> Mercha
     merchant_policy_validate(merchant)
     merchant.full_clean()
     merchant.save()
+    # Grace days and the time zone move the overdue line: the statistics are recomputed.
+    merchant_stats_invalidate(merchant.pk)
     return merchant
 
 

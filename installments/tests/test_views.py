@@ -372,11 +372,50 @@ def test_collections_csv_is_streamed_with_the_same_filters(client, settings, cle
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="collections-2026-03-01.csv"'
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0][:6] == ["plan", "customer", "phone", "installment", "due_date", "days_overdue"]
+    assert rows[0] == [
+        "plan",
+        "customer",
+        "phone",
+        "installment",
+        "due_date",
+        "status",
+        "days_overdue",
+        "amount_due",
+        "amount_paid",
+        "remaining",
+        "late_fee_due",
+        "currency",
+    ]
     badr = overdue_book[1]
     assert rows[1:] == [
-        [badr.reference, "Badr", "+14155550122", "1", "2026-01-01", "59", "100.00", "0.00", "100.00", "0.00", "USD"],
-        [badr.reference, "Badr", "+14155550122", "2", "2026-02-01", "28", "100.00", "0.00", "100.00", "0.00", "USD"],
+        [
+            badr.reference,
+            "Badr",
+            "+14155550122",
+            "1",
+            "2026-01-01",
+            "overdue",
+            "59",
+            "100.00",
+            "0.00",
+            "100.00",
+            "0.00",
+            "USD",
+        ],
+        [
+            badr.reference,
+            "Badr",
+            "+14155550122",
+            "2",
+            "2026-02-01",
+            "overdue",
+            "28",
+            "100.00",
+            "0.00",
+            "100.00",
+            "0.00",
+            "USD",
+        ],
     ]
 
 

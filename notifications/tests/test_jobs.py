@@ -73,6 +73,7 @@ def test_the_steps_run_in_order():
         "plans_restore_active",
         "reminders_queue",
         "staff_digest_create",
+        "audit_archive",
     ]
 
 
@@ -156,6 +157,7 @@ def test_a_day_run_three_times_does_everything_once(owner, merchant, amina):
         "plans_restore_active": 0,
         "reminders_queue": 2,
         "staff_digest_create": 1,
+        "audit_archive": 0,
     }
     assert (
         results[1]
@@ -167,6 +169,7 @@ def test_a_day_run_three_times_does_everything_once(owner, merchant, amina):
             "plans_restore_active": 0,
             "reminders_queue": 0,
             "staff_digest_create": 0,
+            "audit_archive": 0,
         }
     )
     assert DailyJobRun.objects.get().results == results[2]

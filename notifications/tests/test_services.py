@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core import mail
+from kombu.exceptions import OperationalError
 
 from customers.tests.factories import CustomerFactory
 from installments.tests.factories import plan_make
@@ -28,6 +29,7 @@ from notifications.services import (
     retry_delay,
     staff_digest_create,
 )
+from notifications.tasks import notification_deliver_task
 from payments.services import payment_post
 from taqsit.models import Merchant
 from taqsit.tests.factories import UserFactory
@@ -226,6 +228,37 @@ def test_a_message_lost_by_its_worker_is_handed_out_again_after_an_hour(owner, a
     assert notifications_dispatch(now=NOON) == 2
     assert notifications_dispatch(now=datetime(2026, 3, 1, 12, 59, tzinfo=UTC)) == 0
     assert notifications_dispatch(now=datetime(2026, 3, 1, 13, 1, tzinfo=UTC)) == 2
+
+
+def test_a_broker_outage_leaves_the_messages_queued_for_the_next_dispatch(
+    owner, amina, monkeypatch, django_capture_on_commit_callbacks
+):
+    _plan(owner, amina, date(2026, 3, 4))
+    reminders_queue(merchant=owner.merchant, day=DAY)  # an SMS and an e-mail
+    broker = {"up": True, "taken": []}
+
+    def delay(notification_id: str) -> None:
+        if not broker["up"]:
+            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        broker["taken"].append(notification_id)
+        broker["up"] = False  # it takes one task, then goes down
+
+    monkeypatch.setattr(notification_deliver_task, "delay", delay)
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications_dispatch(now=NOON)  # no exception: the daily run that called it goes on
+
+    (taken,) = broker["taken"]
+    left = Notification.objects.exclude(pk=taken).get()
+    assert Notification.objects.get(pk=taken).dispatched_at == NOON
+    assert (left.status, left.dispatched_at) == (Status.QUEUED, None)
+    # The broker is back: the next dispatch (beat's, five minutes later) hands out the one left, only.
+    broker["up"] = True
+    later = datetime(2026, 3, 1, 12, 5, tzinfo=UTC)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications_dispatch(now=later) == 1
+    assert broker["taken"] == [taken, str(left.pk)]
+    left.refresh_from_db()
+    assert left.dispatched_at == later
 
 
 # Delivery -------------------------------------------------------------------------------------------------

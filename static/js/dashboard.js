@@ -1,4 +1,4 @@
-/* The dashboard's two charts, drawn with Chart.js from the figures the page embeds as JSON. */
+/* The dashboard's three charts, drawn with Chart.js from the figures the page embeds as JSON. */
 (function () {
   "use strict";
   var source = document.getElementById("chart-data");
@@ -39,20 +39,14 @@
       }
     };
   };
-  new Chart(document.getElementById("aging-chart"), {
-    type: "bar",
-    data: {
-      labels: data.aging.labels,
-      datasets: [{ label: data.aging.label, data: numbers(data.aging.amounts), backgroundColor: ["#ffc107", "#fd7e14", "#dc3545", "#842029"] }]
-    },
-    options: options()
-  });
-  new Chart(document.getElementById("weekly-chart"), {
-    type: "bar",
-    data: {
-      labels: data.weekly.labels,
-      datasets: [{ label: data.weekly.label, data: numbers(data.weekly.amounts), backgroundColor: "#198754" }]
-    },
-    options: options()
-  });
+  var bars = function (id, series, colors) {
+    new Chart(document.getElementById(id), {
+      type: "bar",
+      data: { labels: series.labels, datasets: [{ label: series.label, data: numbers(series.amounts), backgroundColor: colors }] },
+      options: options()
+    });
+  };
+  bars("aging-chart", data.aging, ["#ffc107", "#fd7e14", "#dc3545", "#842029"]);
+  bars("weekly-chart", data.weekly, "#198754");
+  bars("expected-chart", data.expected, "#0d6efd");
 })();

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from babel.numbers import format_currency, get_currency_symbol
+from babel.numbers import format_currency, format_percent, get_currency_symbol
 from django import template
 from django.utils.translation import get_language, get_language_bidi, to_locale
 
@@ -28,6 +28,15 @@ def money(value: Decimal | int | str | None, currency: str) -> str:
         symbol = get_currency_symbol(currency, locale=locale)
         text = text.replace(symbol, f"\u2068{symbol}\u2069", 1)
     return text
+
+
+@register.filter
+def percent(value: Decimal | int | str | None) -> str:
+    """``{{ rate|percent }}``: a percentage (87.35 for 87.35 %) written the way the active language writes one."""
+    if value is None or value == "":
+        return ""
+    locale = to_locale(get_language() or "en")
+    return format_percent(as_decimal(value) / 100, format="#,##0.##%", locale=locale)
 
 
 _WIDGET_CLASSES = {"checkbox": "form-check-input", "select": "form-select", "radioselect": "form-check-input"}

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from rest_framework import throttling
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from taqsit.models import Merchant, Role, User
@@ -357,6 +358,31 @@ def test_register_is_throttled_per_address(api_client, settings):
 
     assert codes == [201, 201, 429]
     assert other_address.status_code == 201
+
+
+class _CacheDown:
+    """A cache whose server is down, as Django's Redis backend behaves then."""
+
+    def get(self, *args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    set = add = get
+
+
+def test_a_cache_outage_lets_requests_through_instead_of_failing_them(api_client, owner, rates, monkeypatch, caplog):
+    monkeypatch.setattr(throttling.SimpleRateThrottle, "cache", _CacheDown())
+
+    with time_machine.travel(datetime(2026, 3, 1, 12, tzinfo=UTC), tick=False):
+        # More attempts than the limits allow (3 per username, see ``rates``): none is refused, none fails.
+        logins = [
+            api_client.post(TOKEN, {"username": "owner", "password": TEST_PASSWORD}, format="json") for _ in range(5)
+        ]
+        bearer(api_client, logins[-1].json()["access"])
+        me = api_client.get(ME)
+
+    assert [response.status_code for response in logins] == [200] * 5
+    assert me.status_code == 200
+    assert "Rate limit user not applied, the cache is unavailable: ConnectionError" in caplog.text
 
 
 def test_the_owner_changes_the_collection_policy_through_the_api(owner, api_client):

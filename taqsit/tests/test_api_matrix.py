@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, reverse
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from auditlog.models import Entry
 from customers.models import Customer
 from installments.models import Installment, InstallmentPlan, PlanItem, Product
 from installments.tests.factories import ProductFactory, plan_make
@@ -94,6 +95,10 @@ class World:
             send_after=now,
             sent_at=now,
         )
+
+    def audit_entry(self) -> Entry:
+        """The latest entry of this merchant's trail (its customer's creation, at least)."""
+        return Entry.objects.filter(merchant=self.merchant).latest("id")
 
     def refresh_token(self) -> str:
         user = self.actor or self.owner
@@ -192,6 +197,7 @@ TABLE: tuple[Row, ...] = (
     ),
     # plans
     Row("plan-list", "get", EVERYONE, 200, nothing),
+    Row("plan-export", "get", EVERYONE, 200, lambda w: (w.plan() and {}, None)),
     Row("plan-list", "post", WRITERS, 201, lambda w: ({}, {"customer": str(w.customer.pk), **PLAN_TERMS})),
     Row("plan-detail", "get", EVERYONE, 200, lambda w: (pk(w.plan()), None)),
     Row("plan-detail", "put", WRITERS, 200, lambda w: (pk(w.plan()), {"notes": "Delivered."})),
@@ -217,9 +223,11 @@ TABLE: tuple[Row, ...] = (
     ),
     # installments (read only)
     Row("installment-list", "get", EVERYONE, 200, nothing),
+    Row("installment-export", "get", EVERYONE, 200, lambda w: (w.plan() and {}, None)),
     Row("installment-detail", "get", EVERYONE, 200, lambda w: (pk(w.plan().installments.get(number=1)), None)),
     # payments
     Row("payment-list", "get", EVERYONE, 200, nothing),
+    Row("payment-export", "get", EVERYONE, 200, lambda w: (w.payment() and {}, None)),
     Row(
         "payment-list",
         "post",
@@ -241,6 +249,11 @@ TABLE: tuple[Row, ...] = (
     # the merchant: everyone reads it, the owner changes its settings (collection policy)
     Row("merchant", "get", EVERYONE, 200, nothing),
     Row("merchant", "patch", OWNER, 200, lambda w: ({}, {"grace_days": 5, "requires_approval": True})),
+    # statistics: everyone reads them
+    Row("stats", "get", EVERYONE, 200, lambda w: (w.payment() and {}, None)),
+    # the audit trail: owners and managers read it, nobody writes it
+    Row("audit-entry-list", "get", MANAGERS, 200, nothing),
+    Row("audit-entry-detail", "get", MANAGERS, 200, lambda w: (pk(w.audit_entry()), None)),
     Row("logout", "post", EVERYONE, 204, lambda w: ({}, {"refresh": w.refresh_token()})),
     Row("api-root", "get", EVERYONE, 200, nothing),
     # public: no token needed
@@ -326,6 +339,7 @@ def test_every_endpoint_and_method_is_in_the_table():
 
 def test_the_table_covers_every_detail_endpoint_and_collection():
     assert sorted(DETAIL_NAMES) == [
+        "audit-entry-detail",
         "customer-detail",
         "customer-payments",
         "customer-plans",
@@ -345,7 +359,7 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "product-detail",
         "user-detail",
     ]
-    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (54, 49, 29, 20)
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (60, 55, 30, 25)
 
 
 ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 import yaml
+from django.core.handlers.wsgi import WSGIHandler
+from django.test import override_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -216,3 +225,151 @@ def test_make_run_starts_a_worker_with_beat():
 
     assert "celery -A taqsit worker" in line
     assert "--beat" in line
+
+
+# Operations: health checks, restart policies, volumes, metrics --------------------------------------------
+
+APP_SERVICES = ("web", "worker", "beat")
+WEB_PROBE = "import urllib.request; urllib.request.urlopen('http://localhost:8000/healthz', timeout=5)"
+
+
+def healthcheck_of(dockerfile: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """The Dockerfile's HEALTHCHECK as (its --options, its CMD in exec form)."""
+    (arguments,) = [arguments for keyword, arguments in dockerfile if keyword == "HEALTHCHECK"]
+    options, _, command = arguments.partition(" CMD ")
+    flags = dict(option.lstrip("-").split("=", 1) for option in options.split())
+    return flags, json.loads(command)
+
+
+def dockerfile_env(dockerfile: list[tuple[str, str]]) -> dict[str, str]:
+    pairs = " ".join(arguments for keyword, arguments in dockerfile if keyword == "ENV").split()
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+def test_every_service_has_a_health_check_and_restarts(compose):
+    for name, service in compose["services"].items():
+        assert service["healthcheck"]["test"], name
+        assert service["restart"] == "unless-stopped", name
+
+
+def test_web_health_check_asks_healthz_over_plain_http(compose):
+    check = compose["services"]["web"]["healthcheck"]
+
+    assert check["test"] == ["CMD", "python", "-c", WEB_PROBE]
+    assert (check["interval"], check["timeout"], check["retries"], check["start_period"]) == ("30s", "10s", 3, "120s")
+
+
+@pytest.mark.parametrize(("service", "node"), [("worker", "celery"), ("beat", "celerybeat")])
+def test_worker_and_beat_answer_a_celery_ping_on_their_own_node(compose, service, node):
+    """Both replace the image's HTTP check (they serve no HTTP): `celery inspect ping` to this container's node
+    exits non-zero when it does not answer. Beat answers only with --enable-remote-control, and only while its
+    scheduler ticks."""
+    check = compose["services"][service]["healthcheck"]
+
+    assert check["test"] == [
+        "CMD-SHELL",
+        f"celery -A taqsit inspect ping --destination {node}@$$HOSTNAME --timeout 10 >/dev/null",
+    ]
+    assert check["start_period"] == "180s"
+    assert "--timeout 10" in check["test"][1] and check["timeout"] == "30s"
+
+
+def test_beat_answers_remote_control(compose):
+    assert "exec celery -A taqsit beat --loglevel INFO --enable-remote-control" in command_of(
+        compose["services"]["beat"]
+    )
+
+
+def test_data_volumes_are_named_and_metrics_live_on_a_tmpfs(compose, dockerfile):
+    services = compose["services"]
+
+    assert services["db"]["volumes"] == ["postgres-data:/var/lib/postgresql/data"]
+    assert services["redis"]["volumes"] == ["redis-data:/data"]
+    assert set(compose["volumes"]) == {"postgres-data", "redis-data", "audit-archive"}
+    # The worker writes the audit-log archive in the daily jobs: a named volume, at the image's folder.
+    archive = dockerfile_env(dockerfile)["AUDIT_ARCHIVE_DIR"]
+    assert services["worker"]["volumes"] == [f"audit-archive:{archive}"]
+    assert compose["x-app-environment"]["AUDIT_ARCHIVE_DIR"] == archive
+    directory = dockerfile_env(dockerfile)["PROMETHEUS_MULTIPROC_DIR"]
+    assert directory == "/tmp/prometheus"  # noqa: S108 - the container's folder, a tmpfs of its own
+    for name in APP_SERVICES:
+        assert services[name]["tmpfs"] == [directory], name
+        assert environment_of(services[name])["PROMETHEUS_MULTIPROC_DIR"] == directory
+
+
+def test_metrics_settings_reach_the_containers(compose):
+    environment = environment_of(compose["services"]["web"])
+
+    assert environment["METRICS_TOKEN"] is None, "no token in the compose file: passed through from the shell"
+    assert environment["WORKER_METRICS_PORT"] == "9808"
+    assert compose["services"]["worker"]["expose"] == ["9808"]
+    assert "LOG_FORMAT" in environment
+
+
+def test_allowed_hosts_let_the_probes_and_the_scrape_in(compose):
+    """The health check sends Host: localhost, a Prometheus on the compose network Host: web."""
+    allowed = environment_of(compose["services"]["web"])["ALLOWED_HOSTS"]
+
+    assert allowed == "localhost,web,${ALLOWED_HOSTS:-127.0.0.1}"
+
+
+def test_dockerfile_health_check_probes_healthz_like_compose(dockerfile, compose):
+    flags, command = healthcheck_of(dockerfile)
+    instructions = [keyword for keyword, _ in dockerfile]
+
+    assert command == compose["services"]["web"]["healthcheck"]["test"][1:]
+    assert flags == {"interval": "30s", "timeout": "10s", "start-period": "60s", "retries": "3"}
+    assert instructions.index("USER") < instructions.index("HEALTHCHECK") < instructions.index("CMD")
+
+
+def test_dockerfile_gives_the_app_user_its_metrics_folder(dockerfile):
+    runs = [arguments for keyword, arguments in dockerfile if keyword == "RUN"]
+
+    assert any('install -d -o taqsit -g taqsit "$PROMETHEUS_MULTIPROC_DIR"' in run for run in runs)
+
+
+def test_requirements_pin_the_operations_packages():
+    requirements = (PROJECT_ROOT / "requirements.txt").read_text().splitlines()
+
+    assert {"prometheus-client==0.26.0", "python-json-logger==4.2.0", "django-csp==4.0"} <= set(requirements)
+    assert "drf-spectacular-sidecar==2026.10.1" in requirements
+
+
+@contextmanager
+def django_served(**overrides) -> Iterator[int]:
+    """This project's WSGI app (production middleware, with ``overrides``) on a loopback port."""
+    with override_settings(**overrides):
+        server = make_server("127.0.0.1", 0, WSGIHandler(), handler_class=_QuietRequestHandler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield server.server_port
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("allowed_hosts", "exit_code"),
+    [(["localhost", "web", "taqsit.example.com"], 0), (["taqsit.example.com"], 1)],
+    ids=["compose-hosts", "localhost-not-allowed"],
+)
+def test_the_image_health_check_command_passes_against_the_app(dockerfile, allowed_hosts, exit_code):
+    """The HEALTHCHECK's own command, run as Docker would, against the app with the HTTPS redirect on: it
+    passes when ALLOWED_HOSTS allows localhost (as docker-compose.yml does), and fails when it does not."""
+    _, command = healthcheck_of(dockerfile)
+    with django_served(ALLOWED_HOSTS=allowed_hosts, SECURE_SSL_REDIRECT=True) as port:
+        probe = [part.replace("localhost:8000", f"localhost:{port}") for part in command]
+        result = subprocess.run(  # noqa: S603 - the Dockerfile's own probe, on loopback
+            [sys.executable if part == "python" else part for part in probe],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert result.returncode == exit_code, result.stderr

@@ -117,3 +117,53 @@ def test_production_settings_pass_check_deploy():
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "System check identified no issues" in result.stdout, output
+
+
+LOG_FORMATTER = """
+import logging
+
+import django
+
+django.setup()
+(handler,) = logging.getLogger().handlers
+print(type(handler.formatter).__name__)
+"""
+
+
+@pytest.mark.parametrize(
+    ("variables", "formatter"),
+    [
+        ({}, "JsonFormatter"),
+        ({"DEBUG": "1"}, "Formatter"),
+        ({"LOG_FORMAT": "text"}, "Formatter"),
+        ({"DEBUG": "1", "LOG_FORMAT": "json"}, "JsonFormatter"),
+    ],
+    ids=["production", "debug", "text", "debug-json"],
+)
+def test_logs_are_json_in_production_and_text_for_developers(variables, formatter):
+    env = clean_env(
+        DJANGO_SETTINGS_MODULE="taqsit.settings",
+        SECRET_KEY=random_secret_key(),
+        DATABASE_URL=database_url(settings.DATABASES["default"]),
+        **variables,
+    )
+
+    result = run_python(["-c", LOG_FORMATTER], env)
+
+    assert (result.returncode, result.stdout.strip()) == (0, formatter), result.stderr
+
+
+def test_an_unknown_log_format_stops_start_up():
+    env = clean_env(
+        DJANGO_SETTINGS_MODULE="taqsit.settings",
+        SECRET_KEY=random_secret_key(),
+        DATABASE_URL=database_url(settings.DATABASES["default"]),
+        LOG_FORMAT="xml",
+    )
+
+    result = run_python(["-c", SETUP_DJANGO], env)
+
+    assert (result.returncode, result.stdout.strip()) == (
+        3,
+        "ImproperlyConfigured: LOG_FORMAT must be json or text, not 'xml'.",
+    )

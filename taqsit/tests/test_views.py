@@ -15,7 +15,7 @@ from django.utils import translation
 from customers.tests.factories import CustomerFactory
 from installments.tests.factories import plan_make
 from payments.services import payment_post
-from payments.stats import dashboard_stats
+from payments.stats import merchant_stats
 from taqsit.models import Merchant, Role, User
 from taqsit.tests.factories import TEST_PASSWORD, UserFactory
 from taqsit.tests.pages import html, signed_in
@@ -56,7 +56,7 @@ def book(merchant, owner, customer, today):
 
 
 def test_dashboard_statistics_are_exact(book, today):
-    stats = dashboard_stats(merchant=book)
+    stats = merchant_stats(merchant=book)
     assert stats.today == today
     assert (stats.due_today.count, stats.due_today.amount) == (1, Decimal("100.00"))
     assert (stats.due_this_week.count, stats.due_this_week.amount) == (1, Decimal("100.00"))
@@ -83,7 +83,7 @@ def test_dashboard_statistics_are_exact(book, today):
 def test_grace_days_move_the_overdue_line(book):
     book.grace_days = 20
     book.save(update_fields=["grace_days"])
-    stats = dashboard_stats(merchant=book, today=date(2026, 3, 1))
+    stats = merchant_stats(merchant=book, today=date(2026, 3, 1))
     # A#1 (14 days) and B#3 (28 days)... only rows more than 20 days past due are overdue.
     assert (stats.overdue.count, stats.overdue.amount) == (4, Decimal("250.00"))
 
@@ -98,9 +98,14 @@ def test_the_dashboard_page_shows_the_figures(client, settings, book, clerk):
         "collected-month": "$150.00",
         "outstanding": "$1,150.00",
         "pending": "1",
+        "collection-rate": "21.43%",
+        "collected": "$500.00",
+        "late-fees-due": "$0.00",
     }
+    assert "$150.00 paid of $700.00 fallen due" in body
     assert '<canvas id="aging-chart"' in body
     assert '<canvas id="weekly-chart"' in body
+    assert '<canvas id="expected-chart"' in body
     assert 'id="chart-data"' in body
     assert "vendor/chartjs/chart.umd.min.js" in body
 

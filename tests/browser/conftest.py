@@ -61,10 +61,25 @@ def site(live_server, settings) -> str:
 
 
 @pytest.fixture
-def page(browser: Browser, site: str) -> Iterator[Page]:
-    """A tablet-sized page (768 x 1024, as at the counter) in a fresh context."""
+def csp_violations() -> list[str]:
+    """What the browser refused under the Content-Security-Policy while a test ran (Chromium says it on the
+    console: "Refused to execute inline script ... violates the following Content Security Policy ...")."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, site: str, csp_violations: list[str]) -> Iterator[Page]:
+    """A tablet-sized page (768 x 1024, as at the counter) in a fresh context. Every test also checks that the
+    pages it went through broke none of the Content-Security-Policy (settings.py): nothing refused."""
     context = browser.new_context(base_url=site, viewport={"width": 768, "height": 1024}, locale="en-US")
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append(f"{page.url}: {message.text}") if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert csp_violations == [], "the Content-Security-Policy refused something"

@@ -1,0 +1,26 @@
+"""``GET /api/audit-log/`` and ``GET /api/audit-log/{id}/``: the merchant's audit trail, for owners and managers.
+
+Read only, whatever the role: the trail is written by the database and never changed (auditlog/models.py).
+"""
+
+from __future__ import annotations
+
+from rest_framework import mixins, viewsets
+
+from auditlog.filters import EntryFilter
+from auditlog.models import Entry
+from auditlog.serializers import EntrySerializer
+from taqsit.api import TenantViewSetMixin
+from taqsit.permissions import Action
+
+
+class AuditEntryViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Every write to the merchant's data, newest first: filter by ``actor``, ``object_type`` and ``object_id``,
+    ``action``, ``source``, ``operation``, ``plan``, ``customer``, ``created_after`` and ``created_before``."""
+
+    queryset = Entry.objects.select_related("actor")
+    serializer_class = EntrySerializer
+    read_permission = Action.AUDIT_READ
+    filterset_class = EntryFilter
+    ordering_fields = ["id", "created_at"]
+    ordering = ["-id"]

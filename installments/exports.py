@@ -1,0 +1,113 @@
+"""CSV exports of plans and installments (the collections list), for the pages and the API alike.
+
+The caller passes the queryset its list shows (same merchant scoping, same filters); rows are written in that
+order, with the related customer read in the same query.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+from installments.models import Installment, InstallmentPlan
+from installments.selectors import overdue_cutoff
+from taqsit.exports import csv_money, csv_stream, csv_text
+from taqsit.models import Merchant
+
+PLAN_HEADER = (
+    "plan",
+    "customer",
+    "phone",
+    "status",
+    "created_on",
+    "start_date",
+    "last_due_date",
+    "frequency",
+    "installments",
+    "total_amount",
+    "down_payment",
+    "finance_charge",
+    "total_payable",
+    "late_fees",
+    "amount_paid",
+    "remaining_balance",
+    "currency",
+)
+
+INSTALLMENT_HEADER = (
+    "plan",
+    "customer",
+    "phone",
+    "installment",
+    "due_date",
+    "status",
+    "days_overdue",
+    "amount_due",
+    "amount_paid",
+    "remaining",
+    "late_fee_due",
+    "currency",
+)
+
+
+def plans_csv(plans: QuerySet[InstallmentPlan], *, merchant: Merchant, today: date) -> StreamingHttpResponse:
+    """The plans of ``plans`` (already scoped and filtered), one line each, money in the currency's unit."""
+    currency = merchant.currency
+
+    def row(plan: InstallmentPlan) -> list:
+        return [
+            plan.reference,
+            csv_text(plan.customer.name),
+            plan.customer.phone,
+            plan.status,
+            timezone.localtime(plan.created_at, merchant.tzinfo).date().isoformat(),
+            plan.start_date.isoformat(),
+            plan.due_date.isoformat(),
+            plan.installment_frequency,
+            plan.number_of_installments,
+            csv_money(plan.total_amount, currency),
+            csv_money(plan.down_payment, currency),
+            csv_money(plan.finance_charge, currency),
+            csv_money(plan.total_payable, currency),
+            csv_money(plan.late_fees, currency),
+            csv_money(plan.amount_paid, currency),
+            csv_money(plan.remaining_balance, currency),
+            currency,
+        ]
+
+    queryset = plans.select_related("customer").prefetch_related(None)
+    return csv_stream(queryset, header=PLAN_HEADER, row=row, filename=f"plans-{today.isoformat()}.csv")
+
+
+def installments_csv(
+    rows: QuerySet[Installment], *, merchant: Merchant, today: date, name: str = "installments"
+) -> StreamingHttpResponse:
+    """The installments of ``rows`` (already scoped and filtered), one line each. ``status`` is overdue as
+    computed from dates (as in the API) and ``days_overdue`` counts from the due date for overdue rows, else 0."""
+    currency = merchant.currency
+    cutoff = overdue_cutoff(merchant, today=today)
+
+    def row(installment: Installment) -> list:
+        plan = installment.plan
+        remaining = installment.amount_due - installment.amount_paid
+        overdue = remaining > 0 and installment.due_date < cutoff
+        return [
+            plan.reference,
+            csv_text(plan.customer.name),
+            plan.customer.phone,
+            installment.number,
+            installment.due_date.isoformat(),
+            Installment.Status.OVERDUE if overdue else installment.status,
+            (today - installment.due_date).days if overdue else 0,
+            csv_money(installment.amount_due, currency),
+            csv_money(installment.amount_paid, currency),
+            csv_money(remaining, currency),
+            csv_money(installment.late_fee - installment.late_fee_paid, currency),
+            currency,
+        ]
+
+    queryset = rows.select_related("plan", "plan__customer").prefetch_related(None)
+    return csv_stream(queryset, header=INSTALLMENT_HEADER, row=row, filename=f"{name}-{today.isoformat()}.csv")
