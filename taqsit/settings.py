@@ -120,6 +120,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Cache: Redis in production (CACHE_URL=redis://...), process memory otherwise.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if "redis" in CACHES["default"]["BACKEND"].lower():
+    # A Redis host that stops answering must not hold a request for minutes: fail fast (the statistics are
+    # then computed afresh and the throttles let requests through; see taqsit/throttling.py).
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})
 REDIS_URL = env.str("REDIS_URL", default="")
 
 # E-mail: EMAIL_URL (smtp://user:pass@host:587, consolemail://, filemail:///path), console by default.
@@ -148,7 +152,9 @@ USE_TZ = True
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"  # the host only keeps kombu from warning
 if REDIS_URL:
     # Longer than the longest retry countdown, so a delayed retry is never handed to a second worker.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Short socket timeouts: a broker that stops answering fails a publish quickly (the notification stays
+    # queued in the database and the next sweep sends it) instead of hanging the caller.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 5, "socket_connect_timeout": 3}
 else:
     _celery_dir = VAR_DIR / "celery"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
