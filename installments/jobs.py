@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Case, DateField, Exists, ExpressionWrapper, F, OuterRef, Value, When
+from django.db.models import Case, DateField, Exists, ExpressionWrapper, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from installments.models import Installment, InstallmentPlan, LateFee
@@ -61,16 +61,20 @@ def installments_mark_overdue(*, merchant: Merchant, today: date, chunk_size: in
         default=Value(Installment.Status.PENDING),
     )
     for queryset, status in ((to_mark, Value(Installment.Status.OVERDUE)), (to_unmark, not_overdue)):
-        last_pk = None
+        # Pages in (due_date, id) order, which the unpaid-by-due-date index serves: ordering by the random UUID
+        # alone made PostgreSQL walk the whole primary key for every chunk (docs/performance.md).
+        last: tuple | None = None
         while True:
             with transaction.atomic():
-                page = queryset if last_pk is None else queryset.filter(pk__gt=last_pk)
-                ids = list(page.order_by("pk").values_list("pk", flat=True)[:chunk_size])
-                if not ids:
+                page = queryset
+                if last is not None:
+                    page = queryset.filter(Q(due_date__gt=last[0]) | Q(due_date=last[0], pk__gt=last[1]))
+                rows = list(page.order_by("due_date", "pk").values_list("due_date", "pk")[:chunk_size])
+                if not rows:
                     break
                 # The conditions are repeated in the UPDATE: a row paid since the SELECT is re-checked and left.
-                changed += queryset.filter(pk__in=ids).update(status=status, updated_at=now)
-                last_pk = ids[-1]
+                changed += queryset.filter(pk__in=[pk for _, pk in rows]).update(status=status, updated_at=now)
+                last = rows[-1]
     if changed:
         merchant_stats_invalidate(merchant.pk)
     return changed
