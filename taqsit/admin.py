@@ -216,7 +216,8 @@ class ServiceSaveMixin:
     """
 
     def service_save(self, request: HttpRequest, obj: models.Model, form: forms.ModelForm, change: bool) -> Any:
-        raise NotImplementedError
+        """Each admin using the mixin says which service saves its model (customers: customer_create/update)."""
+        raise NotImplementedError(f"{type(self).__name__} must define service_save().")
 
     def save_model(self, request: HttpRequest, obj: models.Model, form: forms.ModelForm, change: bool) -> None:
         try:

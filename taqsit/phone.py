@@ -1,4 +1,4 @@
-"""Phone numbers are stored in E.164 (+9665XXXXXXXX); local numbers are read with the merchant's country."""
+"""Phone numbers are stored in E.164 (+966501234567); local numbers are read with the merchant's country."""
 
 from __future__ import annotations
 
