@@ -4,8 +4,9 @@ Each runs for one merchant as of one of its days (``today`` is the merchant's to
 caught up), in bounded chunks of one short transaction each, so memory and lock times stay flat however many
 installments there are. Each is idempotent: running it again for the same day changes nothing.
 
-Where a job changes a plan's money or status it takes the plan rows' locks first, in id order, exactly as the
-ledger services do (plan, then its installments), then re-reads under those locks in a new statement: a payment
+Where a job changes a plan's money or status it first lists the candidate plans from the rows' side (one read
+on the unpaid-by-due-date index, no locks), then takes their rows' locks chunk by chunk, in id order, exactly as
+the ledger services do (plan, then its installments), then re-reads under those locks in a new statement: a payment
 committed meanwhile is seen, and the two can neither deadlock nor lose money.
 """
 
@@ -32,13 +33,16 @@ DEFAULTED_REASON = "Overdue past the merchant's limit."
 RESTORED_REASON = "Brought up to date."
 
 
-def _unpaid_rows(merchant: Merchant):
+def _unpaid_rows(merchant: Merchant, *, plan_status=OPEN):
+    """Unpaid current rows of the merchant's plans in ``plan_status``. ``status <> 'paid'`` follows from
+    ``amount_paid < amount_due`` (a CHECK constraint) but is spelled out: it is the predicate of the
+    unpaid-by-due-date partial index, which PostgreSQL uses only when the query states it."""
     return Installment.objects.filter(
         merchant=merchant,
         superseded_at__isnull=True,
         amount_paid__lt=F("amount_due"),
-        plan__status__in=OPEN,
-    )
+        plan__status__in=plan_status,
+    ).exclude(status=Installment.Status.PAID)
 
 
 @audit.action("installments.mark_overdue")
@@ -80,12 +84,22 @@ def installments_mark_overdue(*, merchant: Merchant, today: date, chunk_size: in
     return changed
 
 
-def _plans_lock(queryset, *, after, chunk_size: int) -> list:
-    """Lock the next ``chunk_size`` plans of ``queryset`` after ``after``, in id order so two jobs never deadlock
-    on each other; returns their ids."""
-    if after is not None:
-        queryset = queryset.filter(pk__gt=after)
-    return list(queryset.order_by("pk").select_for_update(of=("self",)).values_list("pk", flat=True)[:chunk_size])
+def _plan_ids(installments) -> list:
+    """The distinct plans of ``installments``, in id order, read without locks: the candidates a job then locks
+    chunk by chunk. Found from the rows' side so the unpaid-by-due-date index does the searching, instead of
+    walking every plan of the merchant under locks (docs/performance.md)."""
+    return list(installments.order_by("plan_id").values_list("plan_id", flat=True).distinct())
+
+
+def _chunks(ids: list, size: int):
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _plans_lock(plans, ids: list) -> list:
+    """Lock the plans of ``ids`` that ``plans`` still selects, in id order so two jobs never deadlock on each
+    other; returns their ids."""
+    return list(plans.filter(pk__in=ids).order_by("pk").select_for_update(of=("self",)).values_list("pk", flat=True))
 
 
 _LATE_FEE_SQL = """
@@ -165,21 +179,17 @@ def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_
     period = ExpressionWrapper(F("due_date") + timedelta(days=merchant.grace_days + 1), output_field=DateField())
     already_charged = LateFee.objects.filter(installment=OuterRef("pk"), period=OuterRef("period"))
     to_charge = (
-        Installment.objects.filter(
-            plan=OuterRef("pk"), superseded_at__isnull=True, amount_paid__lt=F("amount_due"), due_date__lt=cutoff
-        )
-        .annotate(period=period)
-        .filter(~Exists(already_charged))
+        _unpaid_rows(merchant).filter(due_date__lt=cutoff).annotate(period=period).filter(~Exists(already_charged))
     )
-    candidates = InstallmentPlan.objects.filter(merchant=merchant, status__in=OPEN).filter(Exists(to_charge))
+    open_plans = InstallmentPlan.objects.filter(merchant=merchant, status__in=OPEN)
     count, total = 0, Decimal("0")
-    last_pk = None
-    while True:
+    for chunk in _chunks(_plan_ids(to_charge), chunk_size):
         with transaction.atomic():
-            plan_ids = _plans_lock(candidates, after=last_pk, chunk_size=chunk_size)
+            plan_ids = _plans_lock(open_plans, chunk)
             if not plan_ids:
-                break
+                continue
             with connection.cursor() as cursor:
+                # The statement re-reads the rows under the locks: a payment committed meanwhile is seen.
                 cursor.execute(
                     sql,
                     {
@@ -194,7 +204,6 @@ def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_
                 inserted, amount = cursor.fetchone()
             count += inserted
             total += amount
-            last_pk = plan_ids[-1]
     if count:
         merchant_stats_invalidate(merchant.pk)
     return count, to_money(total, merchant.currency)
@@ -207,19 +216,16 @@ def _overdue_since(cutoff: date):
     )
 
 
-def _plans_update_locked(merchant: Merchant, candidates, *, chunk_size: int, **changes) -> int:
-    """Lock the candidates chunk by chunk, then update those that still qualify under the lock; a plan whose
-    status changed moves it in or out of the statistics' open plans."""
+def _plans_update_locked(merchant: Merchant, candidates, plan_ids: list, *, chunk_size: int, **changes) -> int:
+    """Lock ``plan_ids`` chunk by chunk, then update those that ``candidates`` still selects under the lock; a
+    plan whose status changed moves it in or out of the statistics' open plans."""
     changed = 0
-    last_pk = None
-    while True:
+    for chunk in _chunks(plan_ids, chunk_size):
         with transaction.atomic():
-            plan_ids = _plans_lock(candidates, after=last_pk, chunk_size=chunk_size)
-            if not plan_ids:
-                break
-            # A new statement, so a payment that committed while we waited for the lock is seen.
-            changed += candidates.filter(pk__in=plan_ids).update(**changes)
-            last_pk = plan_ids[-1]
+            locked = _plans_lock(candidates, chunk)
+            if locked:
+                # A new statement, so a payment that committed while we waited for the lock is seen.
+                changed += candidates.filter(pk__in=locked).update(**changes)
     if changed:
         merchant_stats_invalidate(merchant.pk)
     return changed
@@ -231,12 +237,14 @@ def plans_mark_defaulted(*, merchant: Merchant, today: date, chunk_size: int = C
     first overdue day). Returns the plans defaulted."""
     # Overdue for N days on ``today`` means first overdue day <= today - N + 1, i.e. due before cutoff - N + 1.
     limit = overdue_cutoff(merchant, today=today) - timedelta(days=merchant.default_after_days - 1)
-    candidates = InstallmentPlan.objects.filter(merchant=merchant, status=InstallmentPlan.Status.ACTIVE).filter(
+    active = (InstallmentPlan.Status.ACTIVE,)
+    candidates = InstallmentPlan.objects.filter(merchant=merchant, status__in=active).filter(
         Exists(_overdue_since(limit))
     )
     return _plans_update_locked(
         merchant,
         candidates,
+        _plan_ids(_unpaid_rows(merchant, plan_status=active).filter(due_date__lt=limit)),
         chunk_size=chunk_size,
         status=InstallmentPlan.Status.DEFAULTED,
         status_reason=DEFAULTED_REASON,
@@ -256,6 +264,7 @@ def plans_restore_active(*, merchant: Merchant, today: date, chunk_size: int = C
     return _plans_update_locked(
         merchant,
         candidates,
+        list(candidates.order_by("pk").values_list("pk", flat=True)),
         chunk_size=chunk_size,
         status=InstallmentPlan.Status.ACTIVE,
         status_reason=RESTORED_REASON,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -67,7 +68,7 @@ class PaymentViewSet(
         return payment_list(merchant=merchant)
 
     def _payment_response(self, payment: Payment, code: int = status.HTTP_200_OK) -> Response:
-        payment = payment_list(merchant=payment.merchant).get(pk=payment.pk)
+        payment = payment_list(merchant=self.request.user.merchant).get(pk=payment.pk)
         return Response(PaymentSerializer(payment, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(
@@ -85,9 +86,11 @@ class PaymentViewSet(
         serializer = PaymentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        plan = InstallmentPlan.objects.for_merchant(request.user.merchant).filter(pk=data.pop("plan")).first()
+        merchant = request.user.merchant
+        plan = InstallmentPlan.objects.for_merchant(merchant).filter(pk=data.pop("plan")).first()
         if plan is None:
-            return Response({"plan": ["No such plan."]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"plan": [_("No such plan.")]}, status=status.HTTP_400_BAD_REQUEST)
+        plan.merchant = merchant  # the same row: the service reads its currency and day without a query
 
         def handler(key):
             payment = payment_post(actor=request.user, plan=plan, idempotency_key=key, **data)

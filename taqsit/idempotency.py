@@ -13,7 +13,9 @@ from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
@@ -44,8 +46,38 @@ def idempotency_key_from(request: Request) -> str | None:
     if not key:
         return None
     if len(key) > MAX_KEY_LENGTH:
-        raise ValidationError({"idempotency_key": f"The {HEADER} header is longer than {MAX_KEY_LENGTH} characters."})
+        message = _("The %(header)s header is longer than %(limit)s characters.") % {
+            "header": HEADER,
+            "limit": MAX_KEY_LENGTH,
+        }
+        raise ValidationError({"idempotency_key": message})
     return key
+
+
+_CLAIM_SQL = """
+INSERT INTO {table} (merchant_id, scope, key, fingerprint, user_id, created_at)
+VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT (merchant_id, scope, key) DO NOTHING
+RETURNING id
+"""
+
+
+def _claim(request: Request, *, merchant, scope: str, key: str, fingerprint: str) -> IdempotencyRecord | None:
+    """Insert the key's record and return it; None when the key is already recorded. One statement: a concurrent
+    twin's INSERT waits on the unique index until the first transaction ends, then finds the key taken (or, if
+    the first rolled back, takes it)."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM_SQL.format(table=connection.ops.quote_name(IdempotencyRecord._meta.db_table)),
+            [merchant.pk, scope, key, fingerprint, request.user.pk, now],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return IdempotencyRecord(
+        id=row[0], merchant=merchant, scope=scope, key=key, fingerprint=fingerprint, user=request.user, created_at=now
+    )
 
 
 def idempotent(request: Request, *, scope: str, handler: Callable[[str | None], Response]) -> Response:
@@ -56,14 +88,16 @@ def idempotent(request: Request, *, scope: str, handler: Callable[[str | None], 
         return handler(key)
     fingerprint = request_fingerprint(request)
     with transaction.atomic():
-        record, created = IdempotencyRecord.objects.get_or_create(
-            merchant=merchant, scope=scope, key=key, defaults={"fingerprint": fingerprint, "user": request.user}
-        )
-        if not created:
-            if record.fingerprint != fingerprint:
-                message = f"The {HEADER} {key!r} was already used with a different request."
+        record = _claim(request, merchant=merchant, scope=scope, key=key, fingerprint=fingerprint)
+        if record is None:
+            first = IdempotencyRecord.objects.get(merchant=merchant, scope=scope, key=key)
+            if first.fingerprint != fingerprint:
+                message = _("The %(header)s %(key)s was already used with a different request.") % {
+                    "header": HEADER,
+                    "key": repr(key),
+                }
                 raise ValidationError({"idempotency_key": ValidationError(message, code="idempotency_mismatch")})
-            response = Response(record.response_body, status=record.status_code)
+            response = Response(first.response_body, status=first.status_code)
             response[REPLAY_HEADER] = "true"
             return response
         response = handler(key)

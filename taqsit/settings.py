@@ -225,7 +225,7 @@ LOGOUT_REDIRECT_URL = "login"
 # The REST API (DESIGN.md, "The REST API").
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "taqsit.authentication.MerchantJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -238,10 +238,10 @@ def test_late_fees_in_chunks_take_a_fixed_number_of_queries(owner, customer, dja
     merchant = _policy(owner.merchant, late_fee_method="fixed", late_fee_amount=Decimal("15.00"))
     plans = [plan_make(actor=owner, customer=customer) for _ in range(6)]
 
-    # Three chunks of two plans: each locks its plans and runs one INSERT ... SELECT with the totals (plus its
-    # savepoint), and a last empty lock ends the loop. Six plans or six thousand: the same per chunk. (And 1: the
-    # job's audit context cleared as it ends inside this test's transaction, taqsit/audit.py.)
-    with django_assert_num_queries(4 * 3 + 3 + 1):
+    # One read lists the plans with a row to charge; then three chunks of two plans: each locks its plans and
+    # runs one INSERT ... SELECT with the totals (plus its savepoint). Six plans or six thousand: the same per
+    # chunk. (And 1: the job's audit context cleared as it ends inside this test's transaction, taqsit/audit.py.)
+    with django_assert_num_queries(1 + 4 * 3 + 1):
         assert late_fees_apply(merchant=merchant, today=date(2026, 3, 16), chunk_size=2) == (12, Decimal("180.00"))
 
     for plan in plans:

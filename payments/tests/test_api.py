@@ -1,9 +1,13 @@
 """The payments API: record (idempotent), read, notes, delete only what never moved money, refund, void."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from customers.tests.factories import CustomerFactory
 from installments.models import InstallmentPlan
@@ -209,6 +213,49 @@ def test_the_same_idempotency_key_replays_the_first_answer_and_records_nothing_n
     assert IdempotencyRecord.objects.count() == 1
     plan.refresh_from_db()
     assert (plan.amount_paid, plan.last_payment_number) == (Decimal("450.00"), 2)
+
+
+def test_recording_a_payment_over_a_jwt_sends_a_fixed_list_of_statements(api_client, plan, manager):
+    token = RefreshToken.for_user(manager).access_token
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    with CaptureQueriesContext(connection) as captured:
+        response = api_client.post(URL, body(plan), format="json", headers={"Idempotency-Key": "till-3-0043"})
+
+    assert response.status_code == 201, response.content
+    # Outside a test's own transaction the first SAVEPOINT and its RELEASE are BEGIN and COMMIT, and the audit
+    # context is not cleared (the last statement here).
+    assert [_statement_shape(query["sql"]) for query in captured.captured_queries] == [
+        ("SELECT", "taqsit_user"),  # the token's user, with its merchant
+        ("SELECT", "installments_installmentplan"),  # the plan, the merchant's
+        ("SAVEPOINT", ""),  # the request's transaction
+        ("INSERT", "taqsit_idempotencyrecord"),  # the key, claimed in one statement
+        ("SAVEPOINT", ""),  # payment_post
+        ("SELECT", "installments_installmentplan"),  # the plan's lock
+        ("SELECT", "payments_payment"),  # the key, under the lock
+        ("INSERT", "payments_payment"),
+        ("SELECT", "installments_installment"),  # the rows to allocate to, locked
+        ("UPDATE", "installments_installment"),
+        ("INSERT", "payments_paymentallocation"),
+        ("UPDATE", "installments_installmentplan"),  # amount paid, status and payment number in one UPDATE
+        ("RELEASE", ""),
+        ("SELECT", "payments_payment"),  # the answer
+        ("SELECT", "payments_paymentallocation"),
+        ("UPDATE", "taqsit_idempotencyrecord"),  # the answer, kept for a replay
+        ("RELEASE", ""),
+        ("SELECT", "set_config"),
+    ]
+
+
+def _statement_shape(sql: str) -> tuple[str, str]:
+    """(verb, table) of one statement, after pghistory's context prefix: ("UPDATE", "installments_installment")."""
+    sql = re.sub(r"^SELECT set_config\('pghistory\.context_id'.*?true\);\s*", "", sql, flags=re.DOTALL)
+    verb = sql.split()[0]
+    if verb in ("SAVEPOINT", "RELEASE"):
+        return verb, ""
+    if sql.startswith("SELECT set_config"):
+        return verb, "set_config"
+    return verb, re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql).group(1)
 
 
 def test_an_idempotency_key_reused_with_another_body_is_a_422(client, plan):
