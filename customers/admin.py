@@ -11,7 +11,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
-from customers.services import EDITABLE_FIELDS, customer_create, customer_update
+from customers.services import (
+    EDITABLE_FIELDS,
+    customer_create,
+    customer_update,
+    national_id_taken_message,
+    phone_taken_message,
+)
 from taqsit.admin import MerchantFilter, PlatformModelAdmin, ServiceSaveMixin
 from taqsit.phone import phone_normalize
 
@@ -47,12 +53,12 @@ class CustomerAdminForm(forms.ModelForm):
                 cleaned["phone"] = phone
                 twin = others.filter(phone=phone).first()
                 if twin is not None:
-                    self.add_error("phone", f"{twin.name} already has the phone {phone}.")
+                    self.add_error("phone", phone_taken_message(twin, phone))
         national_id = (cleaned.get("national_id") or "").strip()
         if national_id:
             twin = others.filter(national_id__iexact=national_id).first()
             if twin is not None:
-                self.add_error("national_id", f"{twin.name} already has the national id {national_id}.")
+                self.add_error("national_id", national_id_taken_message(twin, national_id))
         return cleaned
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from taqsit import audit
@@ -27,6 +28,16 @@ EDITABLE_FIELDS = (
 )
 
 
+def phone_taken_message(twin: Customer, phone: str) -> str:
+    """The refusal of a phone another customer of the merchant has (the admin's form says it too)."""
+    return _("%(name)s already has the phone %(phone)s.") % {"name": twin.name, "phone": phone}
+
+
+def national_id_taken_message(twin: Customer, national_id: str) -> str:
+    """The refusal of a national id another customer of the merchant has."""
+    return _("%(name)s already has the national id %(national_id)s.") % {"name": twin.name, "national_id": national_id}
+
+
 def _customer_save(customer: Customer) -> Customer:
     errors: dict[str, list[str]] = {}
     try:
@@ -39,11 +50,11 @@ def _customer_save(customer: Customer) -> Customer:
     if "phone" not in errors:
         twin = others.filter(phone=customer.phone).first()
         if twin is not None:
-            errors["phone"] = [f"{twin.name} already has the phone {customer.phone}."]
+            errors["phone"] = [phone_taken_message(twin, customer.phone)]
     if customer.national_id:
         twin = others.filter(national_id__iexact=customer.national_id).first()
         if twin is not None:
-            errors["national_id"] = [f"{twin.name} already has the national id {customer.national_id}."]
+            errors["national_id"] = [national_id_taken_message(twin, customer.national_id)]
     try:
         # Uniqueness is reported above with the field's name; the database constraints still back it up.
         customer.full_clean(exclude=["phone"] if "phone" in errors else None, validate_constraints=False)
@@ -57,7 +68,9 @@ def _customer_save(customer: Customer) -> Customer:
             customer.save()
     except IntegrityError as exc:
         # Two clerks registering the same phone at the same moment: the unique constraint decides.
-        raise ValidationError({"phone": f"A customer with the phone {customer.phone} already exists."}) from exc
+        raise ValidationError(
+            {"phone": _("A customer with the phone %(phone)s already exists.") % {"phone": customer.phone}}
+        ) from exc
     return customer
 
 
@@ -68,10 +81,10 @@ def customer_create(*, actor: User, merchant=None, **fields: Any) -> Customer:
     permission_require(actor, Action.CUSTOMER_WRITE)
     merchant = merchant if actor.is_superuser and merchant is not None else actor.merchant
     if merchant is None:
-        raise ValidationError({"merchant": "Choose the merchant this customer belongs to."})
+        raise ValidationError({"merchant": _("Choose the merchant this customer belongs to.")})
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+        raise ValidationError(dict.fromkeys(sorted(unknown), _("Unknown field.")))
     customer = Customer(merchant=merchant, created_by=actor, **fields)
     return _customer_save(customer)
 
@@ -85,7 +98,7 @@ def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Custom
         raise Customer.DoesNotExist
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+        raise ValidationError(dict.fromkeys(sorted(unknown), _("Unknown field.")))
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     for name, value in fields.items():
         setattr(customer, name, value)

@@ -14,6 +14,7 @@ from django.contrib import admin
 from django.db.models import Case, DateField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Value, When
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from installments.models import Installment, InstallmentPlan, LateFee, PlanItem, Product
@@ -27,6 +28,7 @@ from installments.services import (
     plan_update,
     product_create,
     product_update,
+    sku_taken_message,
 )
 from taqsit.admin import (
     LedgerModelAdmin,
@@ -39,7 +41,7 @@ from taqsit.admin import (
     money_text,
     service_action_run,
 )
-from taqsit.money import MoneyField, is_exact, minor_unit
+from taqsit.money import MoneyField, decimal_places_message, is_exact
 
 _PLAN_NUMBER = re.compile(r"(?:P-?)?0*(\d{1,9})", re.IGNORECASE)
 
@@ -84,18 +86,14 @@ class ProductAdminForm(forms.ModelForm):
         price = cleaned.get("price")
         if price is not None:
             if price <= 0:
-                self.add_error("price", f"{price} must be greater than zero.")
+                self.add_error("price", gettext("%(amount)s must be greater than zero.") % {"amount": price})
             elif not is_exact(price, merchant.currency):
-                self.add_error(
-                    "price",
-                    f"{price} has more decimal places than {merchant.currency} allows "
-                    f"({minor_unit(merchant.currency)}).",
-                )
+                self.add_error("price", decimal_places_message(price, merchant.currency))
         sku = (cleaned.get("sku") or "").strip()
         if sku:
             twin = Product.objects.filter(merchant=merchant, sku=sku).exclude(pk=self.instance.pk).first()
             if twin is not None:
-                self.add_error("sku", f"The SKU {sku} is already used by {twin.name}.")
+                self.add_error("sku", sku_taken_message(sku, twin))
         return cleaned
 
 

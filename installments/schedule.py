@@ -15,6 +15,7 @@ from decimal import ROUND_DOWN, Decimal, Inexact, localcontext
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from taqsit.money import (
@@ -22,12 +23,13 @@ from taqsit.money import (
     ZERO,
     as_decimal,
     currency_validate,
+    decimal_places_message,
     is_exact,
-    minor_unit,
     money_floor,
     quantum,
     split_equal,
     to_money,
+    too_large_message,
 )
 
 
@@ -102,7 +104,7 @@ def due_date_for(anchor: date, frequency: str, periods: int) -> date:
         if not 1 <= year <= 9999:
             raise ValueError(f"year {year} is out of range")
         return date(year, month, min(anchor.day, calendar.monthrange(year, month)[1]))
-    raise ValidationError({FREQUENCY_FIELD: [_unknown_choice("frequency", frequency, Frequency)]})
+    raise ValidationError({FREQUENCY_FIELD: [_unknown_frequency(frequency)]})
 
 
 def schedule_build(
@@ -134,25 +136,41 @@ def schedule_build(
         amount = _money_input(errors, "installment_amount", installment_amount, unit_currency)
 
     if total is not None and total <= 0:
-        _add(errors, "total_amount", f"The total amount must be more than zero, not {total}.")
+        _add(
+            errors,
+            "total_amount",
+            gettext("The total amount must be more than zero, not %(amount)s.") % {"amount": total},
+        )
     if down is not None:
         if down < 0:
-            _add(errors, "down_payment", f"The down payment cannot be negative ({down}).")
+            _add(
+                errors, "down_payment", gettext("The down payment cannot be negative (%(amount)s).") % {"amount": down}
+            )
         elif total is not None and total > 0:
             if down == total:
                 _add(
                     errors,
                     "down_payment",
-                    f"The down payment {down} is the whole total {total}: nothing is left to finance.",
+                    gettext("The down payment %(down)s is the whole total %(total)s: nothing is left to finance.")
+                    % {"down": down, "total": total},
                 )
             elif down > total:
-                _add(errors, "down_payment", f"The down payment {down} is more than the total {total}.")
+                _add(
+                    errors,
+                    "down_payment",
+                    gettext("The down payment %(down)s is more than the total %(total)s.")
+                    % {"down": down, "total": total},
+                )
     if amount is not None and amount <= 0:
-        _add(errors, "installment_amount", f"The installment amount must be more than zero, not {amount}.")
+        _add(
+            errors,
+            "installment_amount",
+            gettext("The installment amount must be more than zero, not %(amount)s.") % {"amount": amount},
+        )
 
     _installments_check(errors, number_of_installments)
     if number_of_installments is None and installment_amount is None:
-        _add(errors, "number_of_installments", "Give the number of installments or the installment amount.")
+        _add(errors, "number_of_installments", gettext("Give the number of installments or the installment amount."))
     _frequency_check(errors, frequency)
     rate = _rate_check(errors, finance_charge_method, interest_rate)
     _dates_check(errors, start_date, first_due_date, due_date)
@@ -183,17 +201,21 @@ def schedule_build(
         try:
             due_dates = _due_dates(start_date, first_due_date, frequency, n)
         except (ValueError, OverflowError):
-            _add(
-                errors,
-                "start_date",
-                f"{n} {frequency} installments from {start_date} run past the year 9999.",
-            )
+            _add(errors, "start_date", _past_9999(n, frequency, start_date))
     if due_dates is not None and due_date is not None and due_date != due_dates[-1]:
         _add(
             errors,
             "due_date",
-            f"The due date {due_date} is not the last installment's due date: with {n} {frequency} "
-            f"installments it is {due_dates[-1]}.",
+            gettext(
+                "The due date %(due_date)s is not the last installment's due date: with %(count)s %(frequency)s "
+                "installments it is %(last_due_date)s."
+            )
+            % {
+                "due_date": due_date,
+                "count": n,
+                "frequency": _frequency_text(frequency),
+                "last_due_date": due_dates[-1],
+            },
         )
 
     finance_charge = sum(columns[2], ZERO) if columns is not None else ZERO
@@ -201,8 +223,11 @@ def schedule_build(
         _add(
             errors,
             "interest_rate",
-            f"The finance charge {finance_charge} makes the total payable {total + finance_charge}, "
-            f"more than the largest amount that can be recorded ({MONEY_MAX}).",
+            gettext(
+                "The finance charge %(charge)s makes the total payable %(payable)s, more than the largest amount "
+                "that can be recorded (%(max)s)."
+            )
+            % {"charge": finance_charge, "payable": total + finance_charge, "max": MONEY_MAX},
         )
     if errors:
         raise ValidationError(errors)
@@ -237,14 +262,22 @@ def schedule_split(
     principal = _money_input(errors, "principal", principal, unit_currency)
     interest = _money_input(errors, "interest", interest, unit_currency)
     if principal is not None and principal < 0:
-        _add(errors, "principal", f"The principal to reschedule cannot be negative ({principal}).")
+        _add(
+            errors,
+            "principal",
+            gettext("The principal to reschedule cannot be negative (%(amount)s).") % {"amount": principal},
+        )
     if interest is not None and interest < 0:
-        _add(errors, "interest", f"The interest to reschedule cannot be negative ({interest}).")
+        _add(
+            errors,
+            "interest",
+            gettext("The interest to reschedule cannot be negative (%(amount)s).") % {"amount": interest},
+        )
     if principal == 0 and interest == 0:
         _add(
             errors,
             "principal",
-            "Nothing is left to reschedule: the principal and the interest are both zero.",
+            gettext("Nothing is left to reschedule: the principal and the interest are both zero."),
         )
     _installments_check(errors, number_of_installments)
     _frequency_check(errors, frequency)
@@ -258,23 +291,30 @@ def schedule_split(
     interests = split_equal(interest, n, currency)
     principals = [a - i for a, i in zip(amounts, interests, strict=True)]
     if amounts[0] < quantum(currency):
-        _add(
-            errors,
-            "number_of_installments",
-            _too_small(owed, n, currency, what="The amount to reschedule", fixed=True),
+        message = gettext(
+            "The amount to reschedule %(owed)s is too small for %(count)s installments of at least %(unit)s each: "
+            "use at most %(most)s."
         )
+        _add(errors, "number_of_installments", _too_small(message, owed, n, currency))
     elif min(principals) < 0:
         _add(
             errors,
             "number_of_installments",
-            f"The principal {principal} is too small to carry the interest {interest} over {n} installments "
-            f"(installment {principals.index(min(principals)) + 1} would have a negative principal): "
-            f"use fewer installments.",
+            gettext(
+                "The principal %(principal)s is too small to carry the interest %(interest)s over %(count)s "
+                "installments (installment %(number)s would have a negative principal): use fewer installments."
+            )
+            % {
+                "principal": principal,
+                "interest": interest,
+                "count": n,
+                "number": principals.index(min(principals)) + 1,
+            },
         )
     try:
         due_dates = _due_dates(start_date, first_due_date, frequency, n)
     except (ValueError, OverflowError):
-        _add(errors, "start_date", f"{n} {frequency} installments from {start_date} run past the year 9999.")
+        _add(errors, "start_date", _past_9999(n, frequency, start_date))
     if errors:
         raise ValidationError(errors)
     return _rows((amounts, principals, interests), due_dates)
@@ -299,8 +339,9 @@ class _Terms:
     def unit(self) -> Decimal:
         return quantum(self.currency)
 
-    def describe(self) -> str:
-        return f"{self.financed} financed at {self.rate}% a year"
+    @property
+    def frequency_text(self) -> str:
+        return _frequency_text(self.frequency)
 
 
 def _product(*factors: Decimal | int) -> Decimal:
@@ -375,18 +416,35 @@ def _columns(terms: _Terms, n: int) -> tuple[list[Decimal], list[Decimal], list[
     interests = split_equal(charge, n, currency)
     principals = [a - i for a, i in zip(amounts, interests, strict=True)]
     if amounts[0] < terms.unit:
-        flat = terms.method == FinanceChargeMethod.FLAT
-        what = "The amount owed" if flat else "The financed amount"
-        raise ValidationError({"number_of_installments": [_too_small(owed, n, currency, what=what, fixed=not flat)]})
+        if terms.method == FinanceChargeMethod.FLAT:
+            # The flat charge grows with n: fewer installments, not a count, is the advice.
+            message = gettext(
+                "The amount owed %(owed)s is too small for %(count)s installments of at least %(unit)s each: "
+                "use fewer installments."
+            )
+        else:
+            message = gettext(
+                "The financed amount %(owed)s is too small for %(count)s installments of at least %(unit)s each: "
+                "use at most %(most)s."
+            )
+        raise ValidationError({"number_of_installments": [_too_small(message, owed, n, currency)]})
     if min(principals) < 0:
         # The equal splits of the amount and of the charge round down separately; when the principal per row
         # is only a few units, the last row's principal can come out negative. Allocation could not pay it.
         raise ValidationError(
             {
                 "number_of_installments": [
-                    f"{terms.financed} financed is too little to spread over {n} installments with a finance "
-                    f"charge of {charge}: installment {principals.index(min(principals)) + 1} would have a "
-                    f"negative principal. Use fewer installments."
+                    gettext(
+                        "%(financed)s financed is too little to spread over %(count)s installments with a finance "
+                        "charge of %(charge)s: installment %(number)s would have a negative principal. Use fewer "
+                        "installments."
+                    )
+                    % {
+                        "financed": terms.financed,
+                        "count": n,
+                        "charge": charge,
+                        "number": principals.index(min(principals)) + 1,
+                    }
                 ]
             }
         )
@@ -398,13 +456,11 @@ def _declining_columns(terms: _Terms, n: int) -> tuple[list[Decimal], list[Decim
     currency, d = terms.currency, 100 * terms.periods_per_year
     payment = _annuity_payment(terms, n)
     if payment < terms.unit:
-        raise ValidationError(
-            {
-                "number_of_installments": [
-                    _too_small(terms.financed, n, currency, what="The financed amount", fixed=False)
-                ]
-            }
+        message = gettext(
+            "The financed amount %(owed)s is too small for %(count)s installments of at least %(unit)s each: "
+            "use fewer installments."
         )
+        raise ValidationError({"number_of_installments": [_too_small(message, terms.financed, n, currency)]})
     amounts, principals, interests = [], [], []
     balance = terms.financed
     for number in range(1, n):
@@ -414,9 +470,20 @@ def _declining_columns(terms: _Terms, n: int) -> tuple[list[Decimal], list[Decim
             raise ValidationError(
                 {
                     "interest_rate": [
-                        f"At {terms.rate}% a year over {n} {terms.frequency} installments, installment "
-                        f"{number}'s interest {interest} takes the whole payment {payment} and repays "
-                        f"nothing of the {balance} owed: lower the rate or the number of installments."
+                        gettext(
+                            "At %(rate)s%% a year over %(count)s %(frequency)s installments, installment "
+                            "%(number)s's interest %(interest)s takes the whole payment %(payment)s and repays "
+                            "nothing of the %(balance)s owed: lower the rate or the number of installments."
+                        )
+                        % {
+                            "rate": terms.rate,
+                            "count": n,
+                            "frequency": terms.frequency_text,
+                            "number": number,
+                            "interest": interest,
+                            "payment": payment,
+                            "balance": balance,
+                        }
                     ]
                 }
             )
@@ -424,9 +491,18 @@ def _declining_columns(terms: _Terms, n: int) -> tuple[list[Decimal], list[Decim
             raise ValidationError(
                 {
                     "number_of_installments": [
-                        f"{terms.describe()} is paid off by installment {number} when every installment is "
-                        f"rounded to {payment}, leaving nothing for the last {n - number}: use fewer "
-                        f"installments."
+                        gettext(
+                            "%(financed)s financed at %(rate)s%% a year is paid off by installment %(number)s when "
+                            "every installment is rounded to %(payment)s, leaving nothing for the last %(left)s: use "
+                            "fewer installments."
+                        )
+                        % {
+                            "financed": terms.financed,
+                            "rate": terms.rate,
+                            "number": number,
+                            "payment": payment,
+                            "left": n - number,
+                        }
                     ]
                 }
             )
@@ -458,26 +534,53 @@ def _amount_agrees(
             _add(
                 errors,
                 "installment_amount",
-                f"The installment {amount} does not match the payment {amounts[0]} for {terms.describe()} "
-                f"over {n} {terms.frequency} installments.",
+                gettext(
+                    "The installment %(amount)s does not match the payment %(payment)s for %(financed)s financed at "
+                    "%(rate)s%% a year over %(count)s %(frequency)s installments."
+                )
+                % {
+                    "amount": amount,
+                    "payment": amounts[0],
+                    "financed": terms.financed,
+                    "rate": terms.rate,
+                    "count": n,
+                    "frequency": terms.frequency_text,
+                },
             )
         return
     owed = sum(amounts, ZERO)
     if amount * n == owed:
         return
     charge = owed - terms.financed
-    owed_text = f"the total {total}"
+    values = {
+        "down": down,
+        "count": n,
+        "amount": amount,
+        "sum": down + amount * n,
+        "total": total,
+        "charge": charge,
+        "payable": total + charge,
+    }
     if charge:
-        owed_text += f" plus the finance charge {charge} ({total + charge})"
-    if amounts[0] == amounts[-1]:
-        hint = f"{n} installments of {amounts[0]} would."
+        problem = gettext(
+            "Down payment %(down)s + %(count)s × %(amount)s = %(sum)s does not equal the total %(total)s plus the "
+            "finance charge %(charge)s (%(payable)s)."
+        )
     else:
-        hint = f"For {n} installments leave the installment amount empty: {_describe_split(amounts)}." if n > 1 else ""
-    _add(
-        errors,
-        "installment_amount",
-        f"Down payment {down} + {n} × {amount} = {down + amount * n} does not equal {owed_text}. {hint}".strip(),
-    )
+        problem = gettext(
+            "Down payment %(down)s + %(count)s × %(amount)s = %(sum)s does not equal the total %(total)s."
+        )
+    if amounts[0] == amounts[-1]:
+        hint = gettext("%(count)s installments of %(amount)s would.") % {"count": n, "amount": amounts[0]}
+    elif n > 1:
+        hint = gettext("For %(count)s installments leave the installment amount empty: %(split)s.") % {
+            "count": n,
+            "split": _describe_split(amounts),
+        }
+    else:
+        hint = ""
+    # Two sentences, each translated whole.
+    _add(errors, "installment_amount", f"{problem % values} {hint}".strip())
 
 
 def _installments_for_amount(
@@ -518,24 +621,37 @@ def _installments_for_amount(
 
 def _no_whole_number_message(terms: _Terms, amount: Decimal, first_below: int) -> str:
     """Explain that no n fits the amount, and suggest the nearest n on either side."""
-    if terms.method == FinanceChargeMethod.DECLINING_BALANCE:
-        problem = (
-            f"{amount} is not the installment for {terms.describe()} for any number of {terms.frequency} "
-            f"installments from 1 to {MAX_INSTALLMENTS}"
+    values = {
+        "amount": amount,
+        "financed": terms.financed,
+        "rate": terms.rate,
+        "frequency": terms.frequency_text,
+        "most": MAX_INSTALLMENTS,
+    }
+    if first_below > MAX_INSTALLMENTS:
+        if terms.method == FinanceChargeMethod.NONE:
+            problem = gettext(
+                "Installments of %(amount)s do not pay off %(financed)s financed within %(most)s installments, the "
+                "most allowed"
+            )
+        else:
+            problem = gettext(
+                "Installments of %(amount)s do not pay off %(financed)s financed with its finance charge within "
+                "%(most)s installments, the most allowed"
+            )
+    elif terms.method == FinanceChargeMethod.DECLINING_BALANCE:
+        problem = gettext(
+            "%(amount)s is not the installment for %(financed)s financed at %(rate)s%% a year for any number of "
+            "%(frequency)s installments from 1 to %(most)s"
         )
     elif terms.method == FinanceChargeMethod.FLAT:
-        problem = (
-            f"No number of installments of {amount} adds up to {terms.financed} financed plus its flat "
-            f"finance charge at {terms.rate}% a year"
+        problem = gettext(
+            "No number of installments of %(amount)s adds up to %(financed)s financed plus its flat finance charge "
+            "at %(rate)s%% a year"
         )
     else:
-        problem = f"{terms.financed} is not a whole number of installments of {amount}"
-    if first_below > MAX_INSTALLMENTS:
-        problem = (
-            f"Installments of {amount} do not pay off {terms.financed} financed"
-            f"{'' if terms.method == FinanceChargeMethod.NONE else ' with its finance charge'} within "
-            f"{MAX_INSTALLMENTS} installments, the most allowed"
-        )
+        problem = gettext("%(financed)s is not a whole number of installments of %(amount)s")
+    problem %= values
     choices = []
     for n in (first_below - 1, first_below):
         if not 1 <= n <= MAX_INSTALLMENTS:
@@ -544,17 +660,29 @@ def _no_whole_number_message(terms: _Terms, amount: Decimal, first_below: int) -
             amounts = _columns(terms, n)[0]
         except ValidationError:
             continue
-        if terms.method == FinanceChargeMethod.DECLINING_BALANCE or amounts[0] == amounts[-1]:
-            choices.append((n, f"of {amounts[0]}"))
-        else:
-            choices.append((n, f"({_describe_split(amounts)})"))
+        choices.append((n, amounts))
     if not choices:
-        return f"{problem}: give the number of installments instead."
-    suggestion = " or ".join(
-        f"{n} installment{'s' if n > 1 else ''} {text}" if index == 0 else f"{n} {text}"
-        for index, (n, text) in enumerate(choices)
-    )
-    return f"{problem}: try {suggestion}."
+        return gettext("%(problem)s: give the number of installments instead.") % {"problem": problem}
+    texts = [_choice_text(terms, n, amounts, first=index == 0) for index, (n, amounts) in enumerate(choices)]
+    if len(texts) == 1:
+        suggestion = texts[0]
+    else:
+        suggestion = gettext("%(first)s or %(second)s") % {"first": texts[0], "second": texts[1]}
+    return gettext("%(problem)s: try %(suggestion)s.") % {"problem": problem, "suggestion": suggestion}
+
+
+def _choice_text(terms: _Terms, n: int, amounts: list[Decimal], *, first: bool) -> str:
+    """One suggested count: "5 installments of 210.00"; the second of two is shorter: "6 of 175.00"."""
+    if terms.method == FinanceChargeMethod.DECLINING_BALANCE or amounts[0] == amounts[-1]:
+        if first:
+            return ngettext("%(count)s installment of %(amount)s", "%(count)s installments of %(amount)s", n) % {
+                "count": n,
+                "amount": amounts[0],
+            }
+        return gettext("%(count)s of %(amount)s") % {"count": n, "amount": amounts[0]}
+    if first:
+        return gettext("%(count)s installments (%(split)s)") % {"count": n, "split": _describe_split(amounts)}
+    return f"{n} ({_describe_split(amounts)})"
 
 
 # Small helpers ----------------------------------------------------------------------------------------------
@@ -580,14 +708,31 @@ def _due_dates(start_date: date, first_due_date: date | None, frequency: str, n:
 
 
 def _describe_split(amounts: list[Decimal]) -> str:
-    return f"{len(amounts) - 1} of {amounts[0]} and a last one of {amounts[-1]}"
+    return gettext("%(count)s of %(amount)s and a last one of %(last)s") % {
+        "count": len(amounts) - 1,
+        "amount": amounts[0],
+        "last": amounts[-1],
+    }
 
 
-def _too_small(owed: Decimal, n: int, currency: str, *, what: str, fixed: bool) -> str:
-    """A row would be zero; when what is owed does not depend on n (``fixed``), say how many rows fit."""
+def _too_small(message: str, owed: Decimal, n: int, currency: str) -> str:
+    """A row would be zero. ``message`` names ``%(owed)s``, ``%(count)s`` and ``%(unit)s``; when what is owed does
+    not depend on n it also says how many rows fit (``%(most)s``)."""
     unit = quantum(currency)
-    advice = f"use at most {int(owed / unit)}" if fixed else "use fewer installments"
-    return f"{what} {owed} is too small for {n} installments of at least {unit} each: {advice}."
+    return message % {"owed": owed, "count": n, "unit": unit, "most": int(owed / unit)}
+
+
+def _past_9999(n: int, frequency: str, start_date: date) -> str:
+    return gettext("%(count)s %(frequency)s installments from %(start_date)s run past the year 9999.") % {
+        "count": n,
+        "frequency": _frequency_text(frequency),
+        "start_date": start_date,
+    }
+
+
+def _frequency_text(frequency: str) -> str:
+    """The frequency's name in the active language, lower case as inside a sentence ("monthly")."""
+    return Frequency(frequency).label.lower() if frequency in Frequency.values else str(frequency)
 
 
 def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
@@ -599,8 +744,11 @@ def _merge(errors: dict[str, list[str]], exc: ValidationError) -> None:
         errors.setdefault(field, []).extend(messages)
 
 
-def _unknown_choice(what: str, value: object, choices: type[models.TextChoices]) -> str:
-    return f"{value!r} is not a {what}: choose one of {', '.join(choices.values)}."
+def _unknown_frequency(value: object) -> str:
+    return gettext("%(value)s is not a frequency: choose one of %(choices)s.") % {
+        "value": repr(value),
+        "choices": ", ".join(Frequency.values),
+    }
 
 
 def _currency_check(currency: str, errors: dict[str, list[str]]) -> bool:
@@ -622,16 +770,12 @@ def _money_input(
         errors.setdefault(field, []).extend(exc.messages)
         return None
     if abs(amount) > MONEY_MAX:
-        _add(errors, field, f"{amount} is more than the largest amount that can be recorded ({MONEY_MAX}).")
+        _add(errors, field, too_large_message(amount))
         return None
     if currency is None:
         return amount
     if not is_exact(amount, currency):
-        _add(
-            errors,
-            field,
-            f"{amount} has more decimal places than {currency} allows ({minor_unit(currency)}).",
-        )
+        _add(errors, field, decimal_places_message(amount, currency))
         return None
     return to_money(amount, currency)
 
@@ -640,18 +784,23 @@ def _installments_check(errors: dict[str, list[str]], n: object) -> None:
     if n is None:
         return
     if isinstance(n, bool) or not isinstance(n, int):
-        _add(errors, "number_of_installments", f"The number of installments must be a whole number, not {n!r}.")
+        _add(
+            errors,
+            "number_of_installments",
+            gettext("The number of installments must be a whole number, not %(value)s.") % {"value": repr(n)},
+        )
     elif not 1 <= n <= MAX_INSTALLMENTS:
         _add(
             errors,
             "number_of_installments",
-            f"The number of installments must be from 1 to {MAX_INSTALLMENTS}, not {n}.",
+            gettext("The number of installments must be from 1 to %(most)s, not %(value)s.")
+            % {"most": MAX_INSTALLMENTS, "value": n},
         )
 
 
 def _frequency_check(errors: dict[str, list[str]], frequency: str) -> None:
     if frequency not in Frequency.values:
-        _add(errors, FREQUENCY_FIELD, _unknown_choice("frequency", frequency, Frequency))
+        _add(errors, FREQUENCY_FIELD, _unknown_frequency(frequency))
 
 
 def _rate_check(errors: dict[str, list[str]], method: str, interest_rate: object) -> Decimal | None:
@@ -660,7 +809,8 @@ def _rate_check(errors: dict[str, list[str]], method: str, interest_rate: object
         _add(
             errors,
             "finance_charge_method",
-            _unknown_choice("finance charge method", method, FinanceChargeMethod),
+            gettext("%(value)s is not a finance charge method: choose one of %(choices)s.")
+            % {"value": repr(method), "choices": ", ".join(FinanceChargeMethod.values)},
         )
     if interest_rate is None:
         rate = None
@@ -675,24 +825,39 @@ def _rate_check(errors: dict[str, list[str]], method: str, interest_rate: object
             _add(
                 errors,
                 "interest_rate",
-                f"An interest rate of {rate}% needs a finance charge method (flat or declining balance); "
-                f"with no finance charge leave the rate empty.",
+                gettext(
+                    "An interest rate of %(rate)s%% needs a finance charge method (flat or declining balance); with "
+                    "no finance charge leave the rate empty."
+                )
+                % {"rate": rate},
             )
         return None
     if method not in FinanceChargeMethod.values:
         return None
     label = FinanceChargeMethod(method).label.lower()
     if rate is None:
-        _add(errors, "interest_rate", f"A {label} finance charge needs an annual interest rate.")
+        _add(
+            errors,
+            "interest_rate",
+            gettext("A %(method)s finance charge needs an annual interest rate.") % {"method": label},
+        )
     elif not ZERO < rate <= MAX_INTEREST_RATE:
         _add(
             errors,
             "interest_rate",
-            f"The interest rate for a {label} finance charge must be more than 0% and at most "
-            f"{MAX_INTEREST_RATE}%, not {rate}%.",
+            gettext(
+                "The interest rate for a %(method)s finance charge must be more than 0%% and at most %(most)s%%, "
+                "not %(rate)s%%."
+            )
+            % {"method": label, "most": MAX_INTEREST_RATE, "rate": rate},
         )
     elif rate != rate.quantize(Decimal(1).scaleb(-RATE_DECIMAL_PLACES), rounding=ROUND_DOWN):
-        _add(errors, "interest_rate", f"{rate}% has more than {RATE_DECIMAL_PLACES} decimal places.")
+        _add(
+            errors,
+            "interest_rate",
+            gettext("%(rate)s%% has more than %(places)s decimal places.")
+            % {"rate": rate, "places": RATE_DECIMAL_PLACES},
+        )
     else:
         return rate
     return None
@@ -705,9 +870,9 @@ def _dates_check(errors: dict[str, list[str]], start_date: object, first_due_dat
         ("due_date", due_date),
     ):
         if value is not None and (isinstance(value, datetime) or not isinstance(value, date)):
-            _add(errors, field, f"{value!r} is not a date.")
+            _add(errors, field, gettext("%(value)s is not a date.") % {"value": repr(value)})
     if start_date is None:
-        _add(errors, "start_date", "The start date is required.")
+        _add(errors, "start_date", gettext("The start date is required."))
     if (
         first_due_date is not None
         and "start_date" not in errors
@@ -717,5 +882,6 @@ def _dates_check(errors: dict[str, list[str]], start_date: object, first_due_dat
         _add(
             errors,
             "first_due_date",
-            f"The first due date {first_due_date} must be after the start date {start_date}.",
+            gettext("The first due date %(first_due_date)s must be after the start date %(start_date)s.")
+            % {"first_due_date": first_due_date, "start_date": start_date},
         )

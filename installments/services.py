@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from installments.models import Installment, InstallmentPlan, LateFee, PlanItem, Product
@@ -24,7 +25,7 @@ from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant, User
-from taqsit.money import ZERO, amount_text, as_decimal, is_exact, minor_unit, to_money
+from taqsit.money import ZERO, amount_text, as_decimal, decimal_places_message, is_exact, to_money
 from taqsit.permissions import Action, permission_require
 
 Status = InstallmentPlan.Status
@@ -36,7 +37,7 @@ def _merchant_for(actor: User, merchant: Merchant | None) -> Merchant:
     if actor.is_superuser and merchant is not None:
         return merchant
     if actor.merchant is None:
-        raise ValidationError({"merchant": "Choose the merchant."})
+        raise ValidationError({"merchant": _("Choose the merchant.")})
     return actor.merchant
 
 
@@ -49,21 +50,26 @@ def _same_merchant(actor: User, obj: Any) -> None:
 def _money_check(errors: dict, field: str, value: Any, currency: str, *, allow_zero: bool = False) -> Decimal | None:
     """Parse a money input; a problem is added to ``errors`` under ``field``."""
     if value is None or value == "":
-        errors[field] = ["This field is required."]
+        errors[field] = [_("This field is required.")]
         return None
     try:
         amount = as_decimal(value)
     except (ValidationError, TypeError):
-        errors[field] = [f"{value!r} is not an amount."]
+        errors[field] = [_("%(value)s is not an amount.") % {"value": repr(value)}]
         return None
     if amount < 0 or (amount == 0 and not allow_zero):
-        errors[field] = [f"{amount_text(amount, currency)} must be greater than zero."]
+        errors[field] = [_("%(amount)s must be greater than zero.") % {"amount": amount_text(amount, currency)}]
     elif not is_exact(amount, currency):
-        errors[field] = [f"{amount} has more decimal places than {currency} allows ({minor_unit(currency)})."]
+        errors[field] = [decimal_places_message(amount, currency)]
     return amount
 
 
 # Products ------------------------------------------------------------------------------------------------
+
+
+def sku_taken_message(sku: str, twin: Product) -> str:
+    """The refusal of a SKU another product of the merchant has (the admin's form says it too)."""
+    return _("The SKU %(sku)s is already used by %(product)s.") % {"sku": sku, "product": twin.name}
 
 
 def _product_save(product: Product) -> Product:
@@ -76,7 +82,7 @@ def _product_save(product: Product) -> Product:
     if product.sku:
         twin = Product.objects.filter(merchant_id=product.merchant_id, sku=product.sku).exclude(pk=product.pk).first()
         if twin is not None:
-            errors["sku"] = [f"The SKU {product.sku} is already used by {twin.name}."]
+            errors["sku"] = [sku_taken_message(product.sku, twin)]
     try:
         product.full_clean(exclude=list(errors), validate_constraints=False)
     except ValidationError as exc:
@@ -88,7 +94,7 @@ def _product_save(product: Product) -> Product:
         with transaction.atomic():
             product.save()
     except IntegrityError as exc:
-        raise ValidationError({"sku": f"The SKU {product.sku} is already used."}) from exc
+        raise ValidationError({"sku": _("The SKU %(sku)s is already used.") % {"sku": product.sku}}) from exc
     return product
 
 
@@ -99,7 +105,7 @@ def product_create(*, actor: User, merchant: Merchant | None = None, **fields: A
     permission_require(actor, Action.PRODUCT_WRITE)
     unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+        raise ValidationError(dict.fromkeys(sorted(unknown), _("Unknown field.")))
     return _product_save(Product(merchant=_merchant_for(actor, merchant), **fields))
 
 
@@ -111,7 +117,7 @@ def product_update(*, actor: User, product: Product, **fields: Any) -> Product:
     _same_merchant(actor, product)
     unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+        raise ValidationError(dict.fromkeys(sorted(unknown), _("Unknown field.")))
     product = Product.objects.select_for_update().get(pk=product.pk)
     for name, value in fields.items():
         setattr(product, name, value)
@@ -142,29 +148,35 @@ def _items_parse(merchant: Merchant, items: list[dict] | None) -> tuple[list[Ite
         if product is not None and not isinstance(product, Product):
             product = Product.objects.for_merchant(merchant).filter(pk=product).first()
             if product is None:
-                problems.append(f"Item {index}: no such product.")
+                problems.append(_("Item %(number)s: no such product.") % {"number": index})
                 continue
         if isinstance(product, Product) and product.merchant_id != merchant.pk:
-            problems.append(f"Item {index}: no such product.")
+            problems.append(_("Item %(number)s: no such product.") % {"number": index})
             continue
         description = (raw.get("description") or (product.name if product else "")).strip()
         if not description:
-            problems.append(f"Item {index}: describe the item or choose a product.")
+            problems.append(_("Item %(number)s: describe the item or choose a product.") % {"number": index})
         quantity = raw.get("quantity", 1)
         try:
             quantity = int(quantity)
         except (TypeError, ValueError):
-            problems.append(f"Item {index}: quantity {quantity!r} is not a whole number.")
+            problems.append(
+                _("Item %(number)s: quantity %(quantity)s is not a whole number.")
+                % {"number": index, "quantity": repr(quantity)}
+            )
             continue
         if quantity < 1:
-            problems.append(f"Item {index}: quantity must be at least 1.")
+            problems.append(_("Item %(number)s: quantity must be at least 1.") % {"number": index})
         unit_price = raw.get("unit_price")
         if unit_price in (None, "") and product is not None:
             unit_price = product.price
         field_errors: dict = {}
         price = _money_check(field_errors, "unit_price", unit_price, merchant.currency)
         if field_errors:
-            problems.append(f"Item {index}: unit price: {field_errors['unit_price'][0]}")
+            problems.append(
+                _("Item %(number)s: unit price: %(problem)s")
+                % {"number": index, "problem": field_errors["unit_price"][0]}
+            )
             continue
         # A product's price comes back from the database with three places: show it in the currency's unit.
         price = to_money(price, merchant.currency)
@@ -206,7 +218,7 @@ def plan_terms_build(
         if parsed_items and not errors:
             total_amount = items_total
         elif not errors:
-            errors["total_amount"] = ["Give the total amount or the items sold."]
+            errors["total_amount"] = [_("Give the total amount or the items sold.")]
     elif parsed_items and not errors:
         try:
             given = as_decimal(total_amount)
@@ -214,11 +226,14 @@ def plan_terms_build(
             given = None
         if given is not None and given != items_total:
             errors["total_amount"] = [
-                f"The total {amount_text(given, merchant.currency)} does not match the items, which add up to "
-                f"{amount_text(items_total, merchant.currency)}."
+                _("The total %(total)s does not match the items, which add up to %(items_total)s.")
+                % {
+                    "total": amount_text(given, merchant.currency),
+                    "items_total": amount_text(items_total, merchant.currency),
+                }
             ]
     if start_date is None:
-        errors["start_date"] = ["This field is required."]
+        errors["start_date"] = [_("This field is required.")]
     if errors:
         raise ValidationError(errors)
     schedule = schedule_build(
@@ -287,7 +302,7 @@ def plan_create(
     # Read the merchant afresh: its policy (approval, currency) may have changed since ``customer`` was loaded.
     merchant = Merchant.objects.get(pk=customer.merchant_id)
     if not actor.is_superuser and customer.merchant_id != actor.merchant_id:
-        raise ValidationError({"customer": "No such customer."})
+        raise ValidationError({"customer": _("No such customer.")})
     if idempotency_key:
         existing = InstallmentPlan.objects.filter(merchant=merchant, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -350,12 +365,14 @@ def _plan_lock(plan: InstallmentPlan) -> InstallmentPlan:
     return InstallmentPlan.objects.select_for_update().select_related("merchant", "customer").get(pk=plan.pk)
 
 
-def _status_require(plan: InstallmentPlan, allowed: tuple[str, ...], verb: str) -> None:
+def _status_require(plan: InstallmentPlan, allowed: tuple[str, ...], message: str) -> None:
+    """``message`` names the plan (``%(plan)s``) and its status (``%(status)s``); one whole sentence per
+    transition, so each language can word it."""
     if plan.status not in allowed:
         raise ValidationError(
             {
                 "status": ValidationError(
-                    f"Plan {plan.reference} is {plan.get_status_display().lower()}: it cannot be {verb}.",
+                    message % {"plan": plan.reference, "status": plan.get_status_display().lower()},
                     code="invalid_status",
                 )
             }
@@ -379,7 +396,7 @@ def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
     permission_require(actor, Action.PLAN_DECIDE)
     _same_merchant(actor, plan)
     plan = _plan_lock(plan)
-    _status_require(plan, (Status.PENDING,), "approved")
+    _status_require(plan, (Status.PENDING,), _("Plan %(plan)s is %(status)s: it cannot be approved."))
     plan.decided_by = actor
     plan.decided_at = timezone.now()
     plan.save(update_fields=["decided_by", "decided_at", "updated_at"])
@@ -396,9 +413,9 @@ def plan_reject(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
     permission_require(actor, Action.PLAN_DECIDE)
     _same_merchant(actor, plan)
     if not (reason or "").strip():
-        raise ValidationError({"reason": "Say why the application is rejected."})
+        raise ValidationError({"reason": _("Say why the application is rejected.")})
     plan = _plan_lock(plan)
-    _status_require(plan, (Status.PENDING,), "rejected")
+    _status_require(plan, (Status.PENDING,), _("Plan %(plan)s is %(status)s: it cannot be rejected."))
     _decide(plan, actor, Status.REJECTED, reason.strip())
     merchant_stats_invalidate(plan.merchant_id)
     return plan
@@ -411,9 +428,13 @@ def plan_cancel(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
     permission_require(actor, Action.PLAN_DECIDE)
     _same_merchant(actor, plan)
     if not (reason or "").strip():
-        raise ValidationError({"reason": "Say why the plan is cancelled."})
+        raise ValidationError({"reason": _("Say why the plan is cancelled.")})
     plan = _plan_lock(plan)
-    _status_require(plan, (Status.PENDING, Status.ACTIVE, Status.DEFAULTED), "cancelled")
+    _status_require(
+        plan,
+        (Status.PENDING, Status.ACTIVE, Status.DEFAULTED),
+        _("Plan %(plan)s is %(status)s: it cannot be cancelled."),
+    )
     plan.status = Status.CANCELLED
     plan.status_reason = reason.strip()
     plan.status_changed_at = timezone.now()
@@ -431,7 +452,7 @@ def plan_mark_defaulted(*, actor: User | None, plan: InstallmentPlan, reason: st
         permission_require(actor, Action.PLAN_DECIDE)
         _same_merchant(actor, plan)
     plan = _plan_lock(plan)
-    _status_require(plan, (Status.ACTIVE,), "marked defaulted")
+    _status_require(plan, (Status.ACTIVE,), _("Plan %(plan)s is %(status)s: it cannot be marked defaulted."))
     plan.status = Status.DEFAULTED
     plan.status_reason = (reason or "").strip() or "Overdue past the merchant's limit."
     plan.status_changed_at = timezone.now()
@@ -459,7 +480,9 @@ def plan_reschedule(
     permission_require(actor, Action.PLAN_DECIDE)
     _same_merchant(actor, plan)
     plan = _plan_lock(plan)
-    _status_require(plan, (Status.ACTIVE, Status.DEFAULTED), "rescheduled")
+    _status_require(
+        plan, (Status.ACTIVE, Status.DEFAULTED), _("Plan %(plan)s is %(status)s: it cannot be rescheduled.")
+    )
     rows = list(
         Installment.objects.select_for_update()
         .current()
@@ -467,16 +490,18 @@ def plan_reschedule(
         .order_by("number")
     )
     if not rows:
-        raise ValidationError({"plan": f"Plan {plan.reference} has nothing left to reschedule."})
+        raise ValidationError({"plan": _("Plan %(plan)s has nothing left to reschedule.") % {"plan": plan.reference}})
     principal = sum((row.principal - row.principal_paid for row in rows), ZERO)
     interest = sum((row.interest - row.interest_paid for row in rows), ZERO)
     errors: dict[str, list[str]] = {}
     if start_date is None:
-        errors["start_date"] = ["This field is required."]
+        errors["start_date"] = [_("This field is required.")]
     try:
         count = int(number_of_installments)
     except (TypeError, ValueError):
-        errors["number_of_installments"] = [f"{number_of_installments!r} is not a whole number."]
+        errors["number_of_installments"] = [
+            _("%(value)s is not a whole number.") % {"value": repr(number_of_installments)}
+        ]
         count = 0
     if errors:
         raise ValidationError(errors)
@@ -540,7 +565,8 @@ def plan_delete(*, actor: User, plan: InstallmentPlan) -> None:
         raise ValidationError(
             {
                 "plan": ValidationError(
-                    f"Plan {plan.reference} has payments or fees: cancel it instead of deleting it.",
+                    _("Plan %(plan)s has payments or fees: cancel it instead of deleting it.")
+                    % {"plan": plan.reference},
                     code="has_payments",
                 )
             }
@@ -563,9 +589,16 @@ def late_fee_charge(*, installment: Installment, period: date, amount: Decimal, 
     if errors:
         raise ValidationError(errors)
     if not plan.is_open:
-        raise ValidationError({"status": f"Plan {plan.reference} is {plan.status}: no late fee is charged."})
+        raise ValidationError(
+            {
+                "status": _("Plan %(plan)s is %(status)s: no late fee is charged.")
+                % {"plan": plan.reference, "status": plan.get_status_display().lower()}
+            }
+        )
     if installment.amount_paid >= installment.amount_due or installment.superseded_at is not None:
-        raise ValidationError({"installment": f"Installment {installment.number} is not overdue."})
+        raise ValidationError(
+            {"installment": _("Installment %(number)s is not overdue.") % {"number": installment.number}}
+        )
     try:
         with transaction.atomic():
             fee = LateFee.objects.create(
@@ -580,7 +613,9 @@ def late_fee_charge(*, installment: Installment, period: date, amount: Decimal, 
         raise ValidationError(
             {
                 "period": ValidationError(
-                    f"A late fee for {period} is already charged on installment {installment.number}.", code="duplicate"
+                    _("A late fee for %(period)s is already charged on installment %(number)s.")
+                    % {"period": period, "number": installment.number},
+                    code="duplicate",
                 )
             }
         ) from exc

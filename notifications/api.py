@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, viewsets
@@ -30,7 +31,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         unread = self.request.query_params.get("unread", "").strip().lower()
         choice = {"true": True, "1": True, "false": False, "0": False}.get(unread)
         if unread and choice is None:
-            raise ValidationError({"unread": ["Must be true or false."]})
+            raise ValidationError({"unread": [_("Must be true or false.")]})
         return notification_list(user=self.request.user, unread=choice)
 
     @extend_schema(parameters=[UNREAD_PARAMETER])

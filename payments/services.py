@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from installments.models import Installment, InstallmentPlan
 from installments.selectors import overdue_cutoff
@@ -25,7 +26,7 @@ from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import merchant_today
 from taqsit.metrics import payment_posted
 from taqsit.models import User
-from taqsit.money import ZERO, amount_text, as_decimal, is_exact, minor_unit, to_money
+from taqsit.money import ZERO, amount_text, as_decimal, decimal_places_message, is_exact, to_money
 from taqsit.permissions import Action, permission_require
 
 PlanStatus = InstallmentPlan.Status
@@ -45,13 +46,16 @@ def _amount_parse(amount: Any, currency: str) -> Decimal:
     try:
         value = as_decimal(amount)
     except (ValidationError, TypeError) as exc:
-        raise ValidationError({"amount": f"{amount!r} is not an amount."}) from exc
+        raise ValidationError({"amount": _("%(value)s is not an amount.") % {"value": repr(amount)}}) from exc
     if value <= 0:
-        raise ValidationError({"amount": f"The amount must be greater than zero, not {amount_text(value, currency)}."})
-    if not is_exact(value, currency):
         raise ValidationError(
-            {"amount": f"{value} has more decimal places than {currency} allows ({minor_unit(currency)})."}
+            {
+                "amount": _("The amount must be greater than zero, not %(amount)s.")
+                % {"amount": amount_text(value, currency)}
+            }
         )
+    if not is_exact(value, currency):
+        raise ValidationError({"amount": decimal_places_message(value, currency)})
     return to_money(value, currency)
 
 
@@ -96,7 +100,12 @@ def _allocate(payment: Payment, plan: InstallmentPlan) -> list[PaymentAllocation
     if remaining != 0:
         # The balance check happens under the same lock, so this means the totals drifted: refuse loudly.
         raise ValidationError(
-            {"amount": ValidationError(f"{remaining} of the payment could not be allocated.", code="unallocated")}
+            {
+                "amount": ValidationError(
+                    _("%(amount)s of the payment could not be allocated.") % {"amount": remaining},
+                    code="unallocated",
+                )
+            }
         )
     for row in touched.values():
         row.amount_paid = row.principal_paid + row.interest_paid
@@ -113,8 +122,7 @@ def _allocate(payment: Payment, plan: InstallmentPlan) -> list[PaymentAllocation
 
 def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
     """Apply ``delta`` to the plan's amount paid and move it between active, defaulted and completed; every
-    movement of money (post, complete, refund, void, down payment) passes here, so the statistics are dropped.
-    Saves the plan in one UPDATE, with the payment number ``_payment_number`` took (under the plan's lock)."""
+    movement of money (post, complete, refund, void, down payment) passes here, so the statistics are dropped."""
     merchant_stats_invalidate(plan.merchant_id)
     plan.amount_paid += delta
     if plan.is_open and plan.remaining_balance == 0:
@@ -129,16 +137,7 @@ def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
         plan.status = PlanStatus.ACTIVE
         plan.status_changed_at = timezone.now()
         plan.status_reason = "Brought up to date."
-    plan.save(
-        update_fields=[
-            "amount_paid",
-            "status",
-            "status_changed_at",
-            "status_reason",
-            "last_payment_number",
-            "updated_at",
-        ]
-    )
+    plan.save(update_fields=["amount_paid", "status", "status_changed_at", "status_reason", "updated_at"])
 
 
 def _has_overdue(plan: InstallmentPlan) -> bool:
@@ -149,24 +148,24 @@ def _has_overdue(plan: InstallmentPlan) -> bool:
 
 
 def _payment_number(plan: InstallmentPlan, requested: int | None) -> int:
-    """The plan's next payment number, taken on the locked plan; the caller saves the plan (``_plan_after_money``
-    or, for a payment that moves no money yet, ``_plan_number_save``)."""
     expected = plan.last_payment_number + 1
     if requested not in (None, ""):
         try:
             requested = int(requested)
         except (TypeError, ValueError) as exc:
-            raise ValidationError({"payment_number": f"{requested!r} is not a whole number."}) from exc
+            raise ValidationError(
+                {"payment_number": _("%(value)s is not a whole number.") % {"value": repr(requested)}}
+            ) from exc
         if requested != expected:
             raise ValidationError(
-                {"payment_number": f"Payment number {requested} is not the next one; the next is {expected}."}
+                {
+                    "payment_number": _("Payment number %(number)s is not the next one; the next is %(next)s.")
+                    % {"number": requested, "next": expected}
+                }
             )
     plan.last_payment_number = expected
-    return expected
-
-
-def _plan_number_save(plan: InstallmentPlan) -> None:
     plan.save(update_fields=["last_payment_number", "updated_at"])
+    return expected
 
 
 def _replay(merchant_id, key: str, *, plan_id, amount: Decimal) -> Payment | None:
@@ -178,11 +177,25 @@ def _replay(merchant_id, key: str, *, plan_id, amount: Decimal) -> Payment | Non
         raise ValidationError(
             {
                 "idempotency_key": ValidationError(
-                    "This idempotency key was already used for a different payment.", code="idempotency_mismatch"
+                    _("This idempotency key was already used for a different payment."), code="idempotency_mismatch"
                 )
             }
         )
     return existing
+
+
+def _closed_plan_message(plan: InstallmentPlan) -> str:
+    return _("Plan %(plan)s is %(status)s: it takes no payments.") % {
+        "plan": plan.reference,
+        "status": plan.get_status_display().lower(),
+    }
+
+
+def _not_pending_message(payment: Payment) -> str:
+    return _("Payment %(number)s is %(status)s, not pending.") % {
+        "number": payment.payment_number,
+        "status": payment.get_status_display().lower(),
+    }
 
 
 def _balance_check(plan: InstallmentPlan, amount: Decimal) -> None:
@@ -192,8 +205,12 @@ def _balance_check(plan: InstallmentPlan, amount: Decimal) -> None:
         raise ValidationError(
             {
                 "amount": ValidationError(
-                    f"{to_money(amount, currency)} exceeds the remaining balance "
-                    f"{to_money(plan.remaining_balance, currency)} of plan {plan.reference}.",
+                    _("%(amount)s exceeds the remaining balance %(remaining)s of plan %(plan)s.")
+                    % {
+                        "amount": to_money(amount, currency),
+                        "remaining": to_money(plan.remaining_balance, currency),
+                        "plan": plan.reference,
+                    },
                     code="overpayment",
                 )
             }
@@ -225,35 +242,37 @@ def payment_post(
     currency = plan.merchant.currency
     value = _amount_parse(amount, currency)
     key = (idempotency_key or "").strip() or None
+    if key:
+        existing = _replay(plan.merchant_id, key, plan_id=plan.pk, amount=value)
+        if existing is not None:
+            return existing
     errors: dict[str, list[str]] = {}
     if payment_method not in Payment.Method.values:
-        errors["payment_method"] = [f"{payment_method!r} is not a payment method."]
+        errors["payment_method"] = [_("%(value)s is not a payment method.") % {"value": repr(payment_method)}]
     if status not in (Payment.Status.COMPLETED, Payment.Status.PENDING):
-        errors["status"] = [f"A payment is recorded as completed or pending, not {status!r}."]
+        errors["status"] = [
+            _("A payment is recorded as completed or pending, not %(value)s.") % {"value": repr(status)}
+        ]
     today = merchant_today(plan.merchant)
     payment_date = payment_date or today
     if payment_date > today:
-        errors["payment_date"] = [f"The payment date {payment_date} is in the future."]
+        errors["payment_date"] = [_("The payment date %(date)s is in the future.") % {"date": payment_date}]
     if errors:
         raise ValidationError(errors)
     plan = _plan_lock(plan.pk)
     if key:
-        # Checked under the plan's lock: a twin request that committed while we waited for it is seen.
+        # A twin request may have committed while we waited for the lock.
         existing = _replay(plan.merchant_id, key, plan_id=plan.pk, amount=value)
         if existing is not None:
             return existing
     if not plan.is_open:
-        raise ValidationError(
-            {
-                "plan": ValidationError(
-                    f"Plan {plan.reference} is {plan.get_status_display().lower()}: it takes no payments.",
-                    code="invalid_status",
-                )
-            }
-        )
+        raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code="invalid_status")})
     if payment_date < plan.start_date:
         raise ValidationError(
-            {"payment_date": f"The payment date {payment_date} is before the plan started ({plan.start_date})."}
+            {
+                "payment_date": _("The payment date %(date)s is before the plan started (%(start)s).")
+                % {"date": payment_date, "start": plan.start_date}
+            }
         )
     if status == Payment.Status.COMPLETED:
         _balance_check(plan, value)
@@ -274,8 +293,6 @@ def payment_post(
     if status == Payment.Status.COMPLETED:
         _allocate(payment, plan)
         _plan_after_money(plan, value)
-    else:
-        _plan_number_save(plan)
     # Counted once the payment is committed (taqsit_payments_posted_total); a replay returned above is not.
     transaction.on_commit(lambda: payment_posted(method=payment_method, status=status))
     return payment
@@ -325,9 +342,9 @@ def payment_complete(*, actor: User, payment: Payment) -> Payment:
     permission_require(actor, Action.PAYMENT_RECORD)
     payment, plan = _payment_lock(payment, actor)
     if payment.status != Payment.Status.PENDING:
-        raise ValidationError({"status": f"Payment {payment.payment_number} is {payment.status}, not pending."})
+        raise ValidationError({"status": _not_pending_message(payment)})
     if not plan.is_open:
-        raise ValidationError({"plan": f"Plan {plan.reference} is {plan.status}: it takes no payments."})
+        raise ValidationError({"plan": _closed_plan_message(plan)})
     _balance_check(plan, payment.amount)
     payment.status = Payment.Status.COMPLETED
     payment.save(update_fields=["status", "updated_at"])
@@ -343,7 +360,7 @@ def payment_fail(*, actor: User, payment: Payment, reason: str = "") -> Payment:
     permission_require(actor, Action.PAYMENT_RECORD)
     payment, _plan = _payment_lock(payment, actor)
     if payment.status != Payment.Status.PENDING:
-        raise ValidationError({"status": f"Payment {payment.payment_number} is {payment.status}, not pending."})
+        raise ValidationError({"status": _not_pending_message(payment)})
     payment.status = Payment.Status.FAILED
     if reason:
         payment.notes = f"{payment.notes}\n{reason}".strip()
@@ -366,7 +383,7 @@ def _carry_onto_schedule(plan: InstallmentPlan, rows: dict, *, principal: Decima
 def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: str, status: str) -> Payment:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Give the reason."})
+        raise ValidationError({"reason": _("Give the reason.")})
     was_completed = payment.status == Payment.Status.COMPLETED
     if payment.status not in (Payment.Status.COMPLETED, Payment.Status.PENDING) or (
         status == Payment.Status.REFUNDED and not was_completed
@@ -374,7 +391,8 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
         raise ValidationError(
             {
                 "status": ValidationError(
-                    f"Payment {payment.payment_number} is {payment.get_status_display().lower()}.",
+                    _("Payment %(number)s is %(status)s.")
+                    % {"number": payment.payment_number, "status": payment.get_status_display().lower()},
                     code="invalid_status",
                 )
             }
@@ -491,7 +509,9 @@ def payment_delete(*, actor: User, payment: Payment, reason: str = "Deleted") ->
         raise ValidationError(
             {
                 "status": ValidationError(
-                    f"Payment {payment.payment_number} moved money: refund or void it instead.", code="has_money"
+                    _("Payment %(number)s moved money: refund or void it instead.")
+                    % {"number": payment.payment_number},
+                    code="has_money",
                 )
             }
         )

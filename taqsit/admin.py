@@ -20,6 +20,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponseRedirect
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from taqsit.models import Merchant, Role, User
@@ -331,7 +332,7 @@ def _last_owner_error(user: User, *, role: str, is_active: bool) -> str | None:
     others = User.objects.filter(merchant_id=user.merchant_id, role=Role.OWNER, is_active=True).exclude(pk=user.pk)
     if others.exists():
         return None
-    return "A merchant needs at least one active owner."
+    return gettext("A merchant needs at least one active owner.")
 
 
 class StaffCreationForm(AdminUserCreationForm):
@@ -342,7 +343,9 @@ class StaffCreationForm(AdminUserCreationForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if "merchant" in self.fields and not cleaned.get("merchant") and "merchant" not in self.errors:
-            self.add_error("merchant", "A member of staff belongs to a merchant (platform admins: createsuperuser).")
+            self.add_error(
+                "merchant", gettext("A member of staff belongs to a merchant (platform admins: createsuperuser).")
+            )
         return cleaned
 
 
@@ -358,7 +361,7 @@ class StaffChangeForm(UserChangeForm):
         if not is_superuser and merchant is None:
             self.add_error(
                 "is_superuser" if "is_superuser" in self.fields else None,
-                "Only a platform admin belongs to no merchant.",
+                gettext("Only a platform admin belongs to no merchant."),
             )
         if user.pk and user.merchant_id:
             problem = _last_owner_error(

@@ -4,6 +4,7 @@ import django_filters
 import django_filters.rest_framework
 from django import forms
 from django.db import models
+from django.utils.translation import gettext as _
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
@@ -31,7 +32,7 @@ class StrictBooleanField(forms.NullBooleanField):
             return True
         if text in ("false", "0"):
             return False
-        raise forms.ValidationError("Enter true or false.", code="invalid")
+        raise forms.ValidationError(_("Enter true or false."), code="invalid")
 
     def validate(self, value) -> None:
         """Empty means "no filter"; ``to_python`` refused everything else that is not a boolean."""

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 ZERO = Decimal("0")
 MAX_DIGITS = 14
@@ -38,7 +39,9 @@ def currency_codes() -> frozenset[str]:
 def currency_validate(code: str) -> None:
     """Raise ValidationError unless ``code`` is an ISO 4217 currency Babel knows."""
     if code not in currency_codes():
-        raise ValidationError(f"{code!r} is not an ISO 4217 currency code.", code="invalid_currency")
+        raise ValidationError(
+            _("%(code)s is not an ISO 4217 currency code.") % {"code": repr(code)}, code="invalid_currency"
+        )
 
 
 @cache
@@ -62,19 +65,34 @@ def as_decimal(value: Decimal | int | str) -> Decimal:
     else:
         text = str(value).strip()
         if "_" in text:
-            raise ValidationError(f"{value!r} is not a number.", code="invalid")
+            raise ValidationError(_("%(value)s is not a number.") % {"value": repr(value)}, code="invalid")
         try:
             result = Decimal(text)
         except InvalidOperation as exc:
-            raise ValidationError(f"{value!r} is not a number.", code="invalid") from exc
+            raise ValidationError(_("%(value)s is not a number.") % {"value": repr(value)}, code="invalid") from exc
     if not result.is_finite():
-        raise ValidationError(f"{value!r} is not a finite number.", code="invalid")
+        raise ValidationError(_("%(value)s is not a finite number.") % {"value": repr(value)}, code="invalid")
     if result.adjusted() > 20:
         # Far beyond what any amount column stores: refuse before quantize() overflows the decimal context.
-        raise ValidationError(
-            f"{result} is more than the largest amount that can be recorded ({MONEY_MAX}).", code="max_value"
-        )
+        raise ValidationError(too_large_message(result), code="max_value")
     return result
+
+
+def too_large_message(value: Decimal) -> str:
+    """The refusal of an amount beyond what an amount column stores, in the active language."""
+    return _("%(amount)s is more than the largest amount that can be recorded (%(max)s).") % {
+        "amount": value,
+        "max": MONEY_MAX,
+    }
+
+
+def decimal_places_message(value: Decimal, currency: str) -> str:
+    """The refusal of an amount finer than the currency's minor unit, in the active language."""
+    return _("%(amount)s has more decimal places than %(currency)s allows (%(places)s).") % {
+        "amount": value,
+        "currency": currency,
+        "places": minor_unit(currency),
+    }
 
 
 def to_money(value: Decimal | int | str, currency: str) -> Decimal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from taqsit.models import Role, User
 
@@ -55,5 +56,9 @@ def user_can(user: User | None, action: Action) -> bool:
 def permission_require(user: User | None, action: Action) -> None:
     """Raise PermissionDenied unless ``user`` may perform ``action`` (services call this first)."""
     if not user_can(user, action):
-        role = getattr(user, "role", None) or "anonymous"
-        raise PermissionDenied(f"The {role} role may not perform {action.value}.")
+        role = getattr(user, "role", None)
+        # The role's name in the active language; in English it reads as the stored value ("clerk").
+        role_text = Role(role).label.lower() if role in Role.values else _("anonymous")
+        raise PermissionDenied(
+            _("The %(role)s role may not perform %(action)s.") % {"role": role_text, "action": action.value}
+        )

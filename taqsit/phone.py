@@ -5,20 +5,32 @@ from __future__ import annotations
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 E164_REGEX = r"^\+[1-9][0-9]{6,14}$"
-e164_validator = RegexValidator(E164_REGEX, "Enter the phone number in international format, e.g. +14155550123.")
+# Lazy: the validator is built once, at import; its message is shown in the language of each request.
+e164_validator = RegexValidator(
+    E164_REGEX, gettext_lazy("Enter the phone number in international format, e.g. +14155550123.")
+)
 
 
 def phone_normalize(raw: str, *, region: str | None) -> str:
     """Parse ``raw`` (international, or local to ``region``) and return it in E.164, or raise ValidationError."""
     text = (raw or "").strip()
     if not text:
-        raise ValidationError("Enter a phone number.", code="required")
+        raise ValidationError(_("Enter a phone number."), code="required")
     try:
         number = phonenumbers.parse(text, None if text.startswith("+") else (region or None))
     except phonenumbers.NumberParseException as exc:
-        raise ValidationError(f"{text!r} is not a phone number.", code="invalid") from exc
+        raise ValidationError(_("%(phone)s is not a phone number.") % {"phone": repr(text)}, code="invalid") from exc
     if not phonenumbers.is_valid_number(number):
-        raise ValidationError(f"{text!r} is not a valid phone number for {region or 'any country'}.", code="invalid")
+        if region:
+            message = _("%(phone)s is not a valid phone number for %(country)s.") % {
+                "phone": repr(text),
+                "country": region,
+            }
+        else:
+            message = _("%(phone)s is not a valid phone number for any country.") % {"phone": repr(text)}
+        raise ValidationError(message, code="invalid")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

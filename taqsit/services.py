@@ -8,11 +8,12 @@ import phonenumbers
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.models import Merchant, Role, User
-from taqsit.money import MONEY_MAX, currency_codes, is_exact
+from taqsit.money import MONEY_MAX, currency_codes, decimal_places_message, is_exact, too_large_message
 from taqsit.permissions import Action, permission_require
 
 POLICY_FIELDS = (
@@ -70,7 +71,7 @@ def _user_build(*, merchant: Merchant, username: str, email: str, password: str,
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:
-        raise ValidationError({"username": "A user with that username already exists."}) from exc
+        raise ValidationError({"username": _("A user with that username already exists.")}) from exc
     return user
 
 
@@ -90,7 +91,7 @@ def user_create(
     """The owner adds a member of staff to their own merchant."""
     permission_require(actor, Action.STAFF_MANAGE)
     if actor.merchant is None:
-        raise ValidationError({"merchant": "Platform admins add staff from the merchant's admin page."})
+        raise ValidationError({"merchant": _("Platform admins add staff from the merchant's admin page.")})
     return _user_build(
         merchant=actor.merchant,
         username=username,
@@ -114,7 +115,7 @@ def user_update(*, actor: User, user: User, **fields: Any) -> User:
     allowed = {"email", "role", "first_name", "last_name", "is_active", "language"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
+        raise ValidationError(dict.fromkeys(sorted(unknown), _("This field cannot be changed.")))
     user = User.objects.select_for_update().get(pk=user.pk)
     for name, value in fields.items():
         setattr(user, name, value)
@@ -125,7 +126,7 @@ def user_update(*, actor: User, user: User, **fields: Any) -> User:
             .exists()
         )
         if not owners_left:
-            raise ValidationError({"role": "A merchant needs at least one active owner."})
+            raise ValidationError({"role": _("A merchant needs at least one active owner.")})
     user.full_clean(exclude=["password"])
     if password:
         try:
@@ -146,10 +147,10 @@ def merchant_update(*, actor: User, merchant: Merchant, **fields: Any) -> Mercha
         raise Merchant.DoesNotExist
     unknown = set(fields) - set(POLICY_FIELDS) - set(PROFILE_FIELDS)
     if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
+        raise ValidationError(dict.fromkeys(sorted(unknown), _("This field cannot be changed.")))
     merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
     if "currency" in fields and fields["currency"] != merchant.currency and merchant.last_plan_number > 0:
-        raise ValidationError({"currency": "The currency cannot change once the merchant has plans."})
+        raise ValidationError({"currency": _("The currency cannot change once the merchant has plans.")})
     for name, value in fields.items():
         setattr(merchant, name, value)
     merchant_policy_validate(merchant)
@@ -165,22 +166,24 @@ def merchant_policy_validate(merchant: Merchant) -> None:
     errors: dict[str, str] = {}
     method = merchant.late_fee_method
     if method == Merchant.LateFeeMethod.FIXED and not (merchant.late_fee_amount and merchant.late_fee_amount > 0):
-        errors["late_fee_amount"] = "A fixed late fee needs an amount greater than zero."
+        errors["late_fee_amount"] = _("A fixed late fee needs an amount greater than zero.")
     if method == Merchant.LateFeeMethod.PERCENT and not (merchant.late_fee_percent and merchant.late_fee_percent > 0):
-        errors["late_fee_percent"] = "A percent late fee needs a percent greater than zero."
+        errors["late_fee_percent"] = _("A percent late fee needs a percent greater than zero.")
     if merchant.late_fee_cap is not None and merchant.late_fee_cap <= 0:
-        errors["late_fee_cap"] = "The cap must be greater than zero, or left empty for no cap."
+        errors["late_fee_cap"] = _("The cap must be greater than zero, or left empty for no cap.")
     if merchant.late_fee_amount is not None and merchant.late_fee_amount < 0:
-        errors["late_fee_amount"] = "The late fee cannot be negative."
+        errors["late_fee_amount"] = _("The late fee cannot be negative.")
     for name in ("late_fee_amount", "late_fee_cap"):
         value = getattr(merchant, name)
         if name in errors or value is None or merchant.currency not in currency_codes():
             continue
         if not is_exact(value, merchant.currency):
-            errors[name] = f"{value} has more decimal places than {merchant.currency} allows."
+            errors[name] = decimal_places_message(value, merchant.currency)
         elif value > MONEY_MAX:
-            errors[name] = f"{value} is more than the largest amount that can be recorded ({MONEY_MAX})."
+            errors[name] = too_large_message(value)
     if merchant.country not in phonenumbers.SUPPORTED_REGIONS:
-        errors["country"] = f"{merchant.country!r} is not an ISO 3166 country code (for example US, SA, KW)."
+        errors["country"] = _("%(country)s is not an ISO 3166 country code (for example US, SA, KW).") % {
+            "country": repr(merchant.country)
+        }
     if errors:
         raise ValidationError(errors)

@@ -15,6 +15,7 @@ from fractions import Fraction
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -369,6 +370,30 @@ def test_installment_amount_larger_than_the_total_suggests_one_installment():
     assert errors == {
         "installment_amount": ["150.00 is not a whole number of installments of 200.00: try 1 installment of 150.00."]
     }
+
+
+@pytest.mark.parametrize(
+    ("language", "total", "expected"),
+    [
+        (
+            "es",
+            "1050.00",
+            "1050.00 no es un número entero de cuotas de 200.00: pruebe 5 cuotas de 210.00 o 6 de 175.00.",
+        ),
+        ("es", "150.00", "150.00 no es un número entero de cuotas de 200.00: pruebe 1 cuota de 150.00."),
+        (
+            "ar",
+            "1050.00",
+            "1050.00 لا يساوي عددًا صحيحًا من الأقساط بقيمة 200.00: جرّب 5 أقساط بقيمة 210.00 أو 6 بقيمة 175.00.",
+        ),
+        ("ar", "150.00", "150.00 لا يساوي عددًا صحيحًا من الأقساط بقيمة 200.00: جرّب 1 قسط بقيمة 150.00."),
+    ],
+)
+def test_the_suggested_installments_are_worded_in_the_clerks_language(language, total, expected):
+    with translation.override(language):
+        errors = build_errors(total_amount=D(total), installment_amount=D("200.00"))
+
+    assert errors == {"installment_amount": [expected]}
 
 
 def test_installment_amount_needing_more_than_the_maximum():

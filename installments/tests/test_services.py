@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from customers.tests.factories import CustomerFactory
 from installments.models import Installment, InstallmentPlan, LateFee, Product
@@ -1080,7 +1081,9 @@ def test_no_late_fee_on_a_plan_not_being_collected(owner, merchant, customer, st
     with pytest.raises(ValidationError) as excinfo:
         late_fee_charge(installment=row, period=date(2026, 2, 20), amount=Decimal("5.00"))
 
-    assert excinfo.value.message_dict == {"status": [f"Plan P-000001 is {status}: no late fee is charged."]}
+    # The status as the pages name it ("pending approval"), so it reads in the clerk's language.
+    label = Status(status).label.lower()
+    assert excinfo.value.message_dict == {"status": [f"Plan P-000001 is {label}: no late fee is charged."]}
     assert not LateFee.objects.exists()
 
 
@@ -1279,3 +1282,42 @@ def test_plan_summary_of_a_cancelled_plan_shows_nothing_overdue(merchant, book):
         "P-000002",
         "P-000001",
     ]
+
+
+# In the clerk's language ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("es", "El plan P-000001 está en estado «activo»: no se puede aprobar."),
+        ("ar", "حالة الخطة P-000001 «نشطة»: لا يمكن الموافقة عليها."),
+    ],
+)
+def test_approving_an_active_plan_is_refused_in_the_clerks_language(owner, customer, language, expected):
+    plan = plan_make(actor=owner, customer=customer)
+
+    with translation.override(language), pytest.raises(ValidationError) as excinfo:
+        plan_approve(actor=owner, plan=plan)
+
+    assert excinfo.value.message_dict == {"status": [expected]}
+    assert excinfo.value.error_dict["status"][0].code == "invalid_status"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("es", "Ya se cobró un recargo por mora del 2026-02-20 en la cuota 1."),
+        ("ar", "فُرضت بالفعل غرامة تأخير عن 2026-02-20 على القسط 1."),
+    ],
+)
+def test_a_late_fee_charged_twice_is_refused_in_the_clerks_language(owner, customer, language, expected):
+    plan = plan_make(actor=owner, customer=customer)
+    first = plan.installments.get(number=1)
+    late_fee_charge(installment=first, period=date(2026, 2, 20), amount=Decimal("5.00"))
+
+    with translation.override(language), pytest.raises(ValidationError) as excinfo:
+        late_fee_charge(installment=first, period=date(2026, 2, 20), amount=Decimal("5.00"))
+
+    assert excinfo.value.message_dict == {"period": [expected]}
+    assert excinfo.value.error_dict["period"][0].code == "duplicate"

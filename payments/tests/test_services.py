@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from customers.tests.factories import CustomerFactory
 from installments.models import Installment, InstallmentPlan
@@ -933,3 +934,63 @@ def test_refunding_a_payment_made_before_a_reschedule_keeps_the_balance_collecta
     plan.refresh_from_db()
     assert plan.status == PlanStatus.COMPLETED
     ledger_assert(plan)
+
+
+# In the clerk's language ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("es", "600.00 supera el saldo pendiente 550.00 del plan P-000001."),
+        ("ar", "المبلغ 600.00 يتجاوز الرصيد المتبقي 550.00 للخطة P-000001."),
+    ],
+)
+def test_an_overpayment_is_refused_in_the_clerks_language_with_the_amounts_filled_in(
+    owner, plan, row_counts, language, expected
+):
+    payment_post(actor=owner, plan=plan, amount=Decimal("250.00"))
+    before = row_counts()
+
+    with translation.override(language), pytest.raises(ValidationError) as excinfo:
+        payment_post(actor=owner, plan=plan, amount=Decimal("600.00"))
+
+    # Read after the language is switched back: the message was worded when it was raised.
+    assert excinfo.value.message_dict == {"amount": [expected]}
+    assert excinfo.value.error_dict["amount"][0].code == "overpayment"
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("es", "El plan P-000001 está en estado «cancelado»: no admite pagos."),
+        ("ar", "حالة الخطة P-000001 «ملغى»: لا تقبل دفعات."),
+    ],
+)
+def test_a_payment_on_a_cancelled_plan_is_refused_in_the_clerks_language(owner, plan, row_counts, language, expected):
+    plan_cancel(actor=owner, plan=plan, reason="Goods returned")
+    before = row_counts()
+
+    with translation.override(language), pytest.raises(ValidationError) as excinfo:
+        payment_post(actor=owner, plan=plan, amount=Decimal("10.00"))
+
+    assert excinfo.value.message_dict == {"plan": [expected]}
+    assert excinfo.value.error_dict["plan"][0].code == "invalid_status"
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("es", "El pago 2 está en estado «completado», no pendiente."),
+        ("ar", "حالة الدفعة 2 «مكتملة»، وليست قيد الانتظار."),
+    ],
+)
+def test_completing_a_completed_payment_is_refused_in_the_clerks_language(owner, plan, language, expected):
+    payment = payment_post(actor=owner, plan=plan, amount=Decimal("100.00"))
+
+    with translation.override(language), pytest.raises(ValidationError) as excinfo:
+        payment_complete(actor=owner, payment=payment)
+
+    assert excinfo.value.message_dict == {"status": [expected]}

@@ -15,6 +15,7 @@ from installments.services import plan_cancel
 from installments.tests.factories import plan_make
 from payments.models import Payment
 from payments.services import payment_post
+from taqsit.tests.factories import TEST_PASSWORD
 from taqsit.tests.pages import html, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +124,26 @@ def test_an_overpayment_is_refused_and_the_form_keeps_its_input(client, settings
     assert _form_value(body, "amount") == "900.00"
     assert _form_value(body, "reference") == "Cheque 55"
     assert _form_value(body, "token") == "web-pay-1"
+    assert Payment.objects.filter(plan=plan).count() == 1
+
+
+def test_a_clerk_of_a_spanish_shop_reads_the_refusal_in_spanish(client, settings, merchant, clerk, plan):
+    merchant.language = "es"
+    merchant.save(update_fields=["language"])
+    client = signed_in(client, settings, None)
+    client.post(reverse("login"), {"username": "clerk", "password": TEST_PASSWORD})
+
+    response = client.post(reverse("payments:payment-create", args=[plan.pk]), pay(amount="900.00"))
+
+    assert response.status_code == 200
+    body = html(response)
+    assert '<html lang="es" dir="ltr">' in body
+    assert (
+        '<div class="invalid-feedback d-block" id="id_amount_error">'
+        f"900.00 supera el saldo pendiente 800.00 del plan {plan.reference}.</div>"
+    ) in body
+    assert "exceeds the remaining balance" not in body
+    assert _form_value(body, "amount") == "900.00"
     assert Payment.objects.filter(plan=plan).count() == 1
 
 
