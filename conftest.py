@@ -24,6 +24,13 @@ def _plain_http(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_statistics(settings):
+    """Statistics are recomputed in the request, whatever the cache: the background refresh has its own tests
+    (payments/tests/test_stats.py)."""
+    settings.STATS_MAX_STALE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """PBKDF2 is deliberately slow; tests hash with MD5 (as cookiecutter-django's test settings do)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -250,9 +250,11 @@ class Installment(TenantModel):
             ),
         ]
         indexes = [
-            # The collections list and the daily jobs: unpaid current rows by due date.
+            # The collections list, the statistics and the daily jobs: unpaid current rows by due date. The
+            # included columns let the overdue count and the jobs' candidate plans be read from the index alone.
             models.Index(
                 fields=["merchant", "due_date"],
+                include=["plan", "amount_due", "amount_paid"],
                 condition=Q(superseded_at__isnull=True) & ~Q(status="paid"),
                 name="installment_unpaid_by_due",
             ),

@@ -48,11 +48,17 @@ def overdue_cutoff(merchant: Merchant, *, today: date | None = None) -> date:
 
 
 def installments_unpaid(*, merchant: Merchant) -> QuerySet[Installment]:
-    """Current schedule rows not fully paid, on plans still being collected."""
+    """Current schedule rows not fully paid, on plans still being collected.
+
+    ``status <> 'paid'`` follows from ``amount_paid < amount_due`` (a CHECK constraint) but is stated: it is the
+    predicate of the unpaid-by-due-date partial index, which PostgreSQL uses only when the query says it, instead
+    of reading every row the merchant ever had."""
     return (
         Installment.objects.for_merchant(merchant)
         .current()
         .filter(amount_paid__lt=F("amount_due"), plan__status__in=InstallmentPlan.OPEN_STATUSES)
+        .filter(plan__merchant=merchant)
+        .exclude(status=Installment.Status.PAID)
     )
 
 

@@ -30,18 +30,20 @@ the merchant's ("today" is the merchant's today). Definitions:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, DecimalField, F, Min, Q, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from installments.models import Installment, InstallmentPlan
 from installments.schedule import Frequency, due_date_for
 from installments.selectors import AGING_BUCKETS, installments_unpaid, overdue_cutoff
 from payments.models import Payment
-from taqsit.cache import merchant_cached
+from taqsit.cache import merchant_cache_refresh, merchant_cached
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
 from taqsit.money import ZERO, percent_of, to_money
@@ -106,6 +108,7 @@ class OverdueCustomer:
 class MerchantStats:
     today: date
     currency: str
+    computed_at: datetime
     # the book
     total_payable: Decimal
     late_fees_charged: Decimal
@@ -245,6 +248,7 @@ def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> 
     return MerchantStats(
         today=today,
         currency=currency,
+        computed_at=timezone.now(),
         total_payable=money(plans["book_payable"]),
         late_fees_charged=money(plans["book_fees"]),
         collected=money(plans["book_collected"]),
@@ -293,10 +297,33 @@ def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> 
     )
 
 
+def _stats_name(today: date) -> str:
+    return f"stats:{today.isoformat()}"
+
+
 def merchant_stats(*, merchant: Merchant, today: date | None = None) -> MerchantStats:
     """The merchant's statistics as of ``today`` (its today by default), from the cache when nothing that moves
-    money has happened since they were computed; no query at all on a cache hit."""
+    money has happened since they were computed; no query at all on a cache hit. After money moved, the last
+    figures are served while they are under ``STATS_MAX_STALE_SECONDS`` old and a worker recomputes them
+    (``computed_at`` says when they were); older, or with none, they are computed now."""
     today = today or merchant_today(merchant)
+
+    def refresh() -> None:
+        from payments.tasks import stats_refresh
+
+        stats_refresh.delay(str(merchant.pk), today.isoformat())
+
     return merchant_cached(
-        merchant.pk, f"stats:{today.isoformat()}", lambda: merchant_stats_compute(merchant=merchant, today=today)
+        merchant.pk,
+        _stats_name(today),
+        lambda: merchant_stats_compute(merchant=merchant, today=today),
+        max_stale=settings.STATS_MAX_STALE_SECONDS,
+        refresh=refresh,
+    )
+
+
+def merchant_stats_refresh(*, merchant: Merchant, today: date) -> MerchantStats:
+    """Recompute the merchant's statistics for ``today`` and cache them (the background refresh)."""
+    return merchant_cache_refresh(
+        merchant.pk, _stats_name(today), lambda: merchant_stats_compute(merchant=merchant, today=today)
     )

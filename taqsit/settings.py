@@ -125,6 +125,12 @@ if "redis" in CACHES["default"]["BACKEND"].lower():
     # then computed afresh and the throttles let requests through; see taqsit/throttling.py).
     CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})
 REDIS_URL = env.str("REDIS_URL", default="")
+# After money moves, statistics younger than this are still served while a worker recomputes them; older ones
+# are recomputed by the reader (taqsit/cache.py). The worker's result must reach the web processes, so with the
+# per-process cache the default is 0: always recomputed by the reader.
+STATS_MAX_STALE_SECONDS = env.int(
+    "STATS_MAX_STALE_SECONDS", default=60 if "redis" in CACHES["default"]["BACKEND"].lower() else 0
+)
 
 # E-mail: EMAIL_URL (smtp://user:pass@host:587, consolemail://, filemail:///path), console by default.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -92,6 +92,7 @@ def test_the_dashboard_page_shows_the_figures(client, settings, book, clerk):
     body = html(signed_in(client, settings, clerk).get(reverse("taqsit:dashboard")))
     figures = dict(re.findall(r'data-figure="([a-z-]+)">([^<]+)<', body))
     assert figures == {
+        "computed-at": "figures as of noon",  # the clock is frozen at noon
         "overdue-amount": "$450.00",
         "due-today": "$100.00",
         "due-week": "$100.00",
