@@ -122,7 +122,8 @@ def _allocate(payment: Payment, plan: InstallmentPlan) -> list[PaymentAllocation
 
 def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
     """Apply ``delta`` to the plan's amount paid and move it between active, defaulted and completed; every
-    movement of money (post, complete, refund, void, down payment) passes here, so the statistics are dropped."""
+    movement of money (post, complete, refund, void, down payment) passes here, so the statistics are dropped.
+    Saves the plan in one UPDATE, with the payment number ``_payment_number`` took (under the plan's lock)."""
     merchant_stats_invalidate(plan.merchant_id)
     plan.amount_paid += delta
     if plan.is_open and plan.remaining_balance == 0:
@@ -137,7 +138,16 @@ def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
         plan.status = PlanStatus.ACTIVE
         plan.status_changed_at = timezone.now()
         plan.status_reason = "Brought up to date."
-    plan.save(update_fields=["amount_paid", "status", "status_changed_at", "status_reason", "updated_at"])
+    plan.save(
+        update_fields=[
+            "amount_paid",
+            "status",
+            "status_changed_at",
+            "status_reason",
+            "last_payment_number",
+            "updated_at",
+        ]
+    )
 
 
 def _has_overdue(plan: InstallmentPlan) -> bool:
@@ -148,6 +158,8 @@ def _has_overdue(plan: InstallmentPlan) -> bool:
 
 
 def _payment_number(plan: InstallmentPlan, requested: int | None) -> int:
+    """The plan's next payment number, taken on the locked plan; the caller saves the plan (``_plan_after_money``
+    or, for a payment that moves no money yet, ``_plan_number_save``)."""
     expected = plan.last_payment_number + 1
     if requested not in (None, ""):
         try:
@@ -164,8 +176,11 @@ def _payment_number(plan: InstallmentPlan, requested: int | None) -> int:
                 }
             )
     plan.last_payment_number = expected
-    plan.save(update_fields=["last_payment_number", "updated_at"])
     return expected
+
+
+def _plan_number_save(plan: InstallmentPlan) -> None:
+    plan.save(update_fields=["last_payment_number", "updated_at"])
 
 
 def _replay(merchant_id, key: str, *, plan_id, amount: Decimal) -> Payment | None:
@@ -242,10 +257,6 @@ def payment_post(
     currency = plan.merchant.currency
     value = _amount_parse(amount, currency)
     key = (idempotency_key or "").strip() or None
-    if key:
-        existing = _replay(plan.merchant_id, key, plan_id=plan.pk, amount=value)
-        if existing is not None:
-            return existing
     errors: dict[str, list[str]] = {}
     if payment_method not in Payment.Method.values:
         errors["payment_method"] = [_("%(value)s is not a payment method.") % {"value": repr(payment_method)}]
@@ -261,7 +272,7 @@ def payment_post(
         raise ValidationError(errors)
     plan = _plan_lock(plan.pk)
     if key:
-        # A twin request may have committed while we waited for the lock.
+        # Checked under the plan's lock: a twin request that committed while we waited for it is seen.
         existing = _replay(plan.merchant_id, key, plan_id=plan.pk, amount=value)
         if existing is not None:
             return existing
@@ -293,6 +304,8 @@ def payment_post(
     if status == Payment.Status.COMPLETED:
         _allocate(payment, plan)
         _plan_after_money(plan, value)
+    else:
+        _plan_number_save(plan)
     # Counted once the payment is committed (taqsit_payments_posted_total); a replay returned above is not.
     transaction.on_commit(lambda: payment_posted(method=payment_method, status=status))
     return payment
