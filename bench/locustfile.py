@@ -1,6 +1,7 @@
 """Locust users for the payments benchmark (bench/payments.py runs ``locust --headless`` with this file).
 
-Each user, in a closed loop with no think time, takes the next target from ``BENCH_TARGETS`` (a JSON list made by
+Each user, in a closed loop with no think time (or, with ``BENCH_RATE_PER_USER``, paced to that many requests a
+second: locust's ``constant_throughput``), takes the next target from ``BENCH_TARGETS`` (a JSON list made by
 bench/payments.py: a plan, the amount of its oldest unpaid installment, the clerk's JWT) and posts one payment to
 it with a fresh ``Idempotency-Key``: every request pays a different plan. Every response time is kept (locust
 rounds its own percentiles) and written to ``BENCH_LATENCIES`` when the run ends.
@@ -12,10 +13,11 @@ import json
 import os
 import uuid
 
-from locust import FastHttpUser, constant, events, task
+from locust import FastHttpUser, constant, constant_throughput, events, task
 from locust.exception import StopUser
 
 TARGETS = json.loads(open(os.environ["BENCH_TARGETS"]).read())  # noqa: SIM115 - read once at start
+RATE_PER_USER = float(os.environ.get("BENCH_RATE_PER_USER") or 0)
 SAMPLES: list[tuple[float, float, int]] = []  # (start time, response time in ms, status code)
 
 
@@ -32,7 +34,7 @@ def _write(environment, **kwargs):
 
 
 class Clerk(FastHttpUser):
-    wait_time = constant(0)
+    wait_time = constant_throughput(RATE_PER_USER) if RATE_PER_USER else constant(0)
 
     @task
     def pay(self) -> None:

@@ -12,7 +12,10 @@ CaptureQueriesContext, with its parameters) becomes a pgbench script: each trans
 from a table of targets prepared the same way (``nextval``, so no two transactions pay the same plan, as over
 HTTP), substitutes its ids and amounts for the captured ones, and runs the statements in one transaction, with
 the audit trail's ``set_config`` in front of each write as pghistory sends it. 16 clients, on another fresh copy.
-Both copies' ledger invariants are checked afterwards.
+
+Then the HTTP run again, its 16 users paced (locust's ``constant_throughput``) to a quarter of pgbench's
+throughput in all: the p99 a counter sees at that load, which back-to-back clients cannot show (with no think
+time, 16 clients queue on 2 cores and the p99 measures the queue). Every copy's ledger invariants are checked.
 """
 
 from __future__ import annotations
@@ -374,7 +377,9 @@ def _post(port: int, target: dict) -> int:
         return response.status
 
 
-def http_run(*, template: str, users: int, duration: int, workers: int) -> dict:
+def http_run(*, template: str, users: int, duration: int, workers: int, rate: float | None = None) -> dict:
+    """Payments over HTTP from ``users`` locust users: back to back, or, with ``rate``, paced to ``rate`` payments
+    a second in all."""
     from django.conf import settings
     from rest_framework_simplejwt.tokens import AccessToken
 
@@ -407,7 +412,8 @@ def http_run(*, template: str, users: int, duration: int, workers: int) -> dict:
              "--headless", "-u", str(users), "-r", str(users), "-t", f"{duration}s", "--host",
              f"http://127.0.0.1:{port}", "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"],
             env={**os.environ, "BENCH_TARGETS": str(out / "targets.json"),
-                 "BENCH_LATENCIES": str(out / "latencies.json")},
+                 "BENCH_LATENCIES": str(out / "latencies.json"),
+                 "BENCH_RATE_PER_USER": str(rate / users) if rate else ""},
             cwd=out,
             capture_output=True,
             text=True,
@@ -431,10 +437,12 @@ def http_run(*, template: str, users: int, duration: int, workers: int) -> dict:
         ).fetchone()[0]
     db.database_drop(srv, database)
     summary = common.latency_summary([ms / 1000 for ms in ok])
+    pace = f"paced to {rate:.1f} payments/s in all" if rate else "no think time"
     return {
-        "tool": f"locust {_locust_version()} headless, FastHttpUser, {users} users, no think time, {duration} s",
+        "tool": f"locust {_locust_version()} headless, FastHttpUser, {users} users, {pace}, {duration} s",
         "server": f"gunicorn taqsit.wsgi --workers {workers} (sync), 127.0.0.1",
         "users": users,
+        "rate_asked": round(rate, 1) if rate else None,
         "duration_s": duration,
         "requests": len(samples),
         "steady_requests": len(steady),
@@ -476,15 +484,28 @@ def run(*, template: str, users: int, duration: int, workers: int, pgbench_trans
         f"({base['statements_per_payment']} statements per payment)",
         flush=True,
     )
+    # The same 16 clients paced to a quarter of pgbench's throughput: the latency a counter sees at that load.
+    paced = http_run(
+        template=template, users=users, duration=duration, workers=workers, rate=0.25 * base["throughput_tps"]
+    )
+    print(
+        f"  HTTP paced to {paced['rate_asked']}/s: {paced['throughput_rps']} payments/s, p50 {paced['p50_ms']:.1f} ms, "
+        f"p99 {paced['p99_ms']:.1f} ms, {paced['failed']} failed",
+        flush=True,
+    )
     return {
         "http": http,
+        "http_paced": paced,
         "baseline": base,
         "ratio_throughput": common.ratio(http["throughput_rps"], base["throughput_tps"]),
         "ratio_p50": common.ratio(http["p50_ms"], base["p50_ms"]),
         "ratio_p99": common.ratio(http["p99_ms"], base["p99_ms"]),
+        "ratio_paced_throughput": common.ratio(paced["throughput_rps"], base["throughput_tps"]),
         "targets": {"p99_ms_under": 50, "throughput_ratio_at_least": 0.25},
         "met": {
-            "p99": http["p99_ms"] < 50,
+            "p99_back_to_back": http["p99_ms"] < 50,
+            "p99_at_a_quarter_of_pgbench": paced["p99_ms"] < 50
+            and paced["throughput_rps"] >= 0.95 * 0.25 * base["throughput_tps"],
             "throughput": http["throughput_rps"] >= 0.25 * base["throughput_tps"],
         },
     }

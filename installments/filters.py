@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import F
 
 from installments.models import Installment, InstallmentPlan, Product
-from installments.selectors import installments_unpaid, overdue_cutoff
+from installments.selectors import overdue_cutoff, unpaid_only
 from taqsit.filters import FilterSet
 
 
@@ -50,6 +50,6 @@ class InstallmentFilter(FilterSet):
             return queryset.filter(status=value)
         cutoff = overdue_cutoff(merchant)
         if value == Installment.Status.OVERDUE:
-            unpaid = installments_unpaid(merchant=merchant).filter(due_date__lt=cutoff)
-            return queryset.filter(pk__in=unpaid.values("pk"))
+            # In place, not ``pk IN (...)``: the unpaid-by-due-date index then serves the filter and the order.
+            return unpaid_only(queryset.filter(merchant=merchant), merchant=merchant).filter(due_date__lt=cutoff)
         return queryset.filter(status=value).exclude(amount_paid__lt=F("amount_due"), due_date__lt=cutoff)

@@ -47,19 +47,23 @@ def overdue_cutoff(merchant: Merchant, *, today: date | None = None) -> date:
     return today - timedelta(days=merchant.grace_days)
 
 
-def installments_unpaid(*, merchant: Merchant) -> QuerySet[Installment]:
-    """Current schedule rows not fully paid, on plans still being collected.
+def unpaid_only(queryset: QuerySet[Installment], *, merchant: Merchant) -> QuerySet[Installment]:
+    """Narrow ``queryset`` (rows of ``merchant``) to rows not fully paid on plans still being collected.
 
-    ``status <> 'paid'`` follows from ``amount_paid < amount_due`` (a CHECK constraint) but is stated: it is the
-    predicate of the unpaid-by-due-date partial index, which PostgreSQL uses only when the query says it, instead
-    of reading every row the merchant ever had."""
+    ``status <> 'paid'`` follows from ``amount_paid < amount_due`` (a CHECK constraint) and the plan's merchant is
+    the row's, but both are stated: the first is the predicate of the unpaid-by-due-date partial index, which
+    PostgreSQL uses only when the query says it (instead of reading every row the merchant ever had); the second
+    lets it find the open plans by the merchant-and-status index instead of reading every merchant's plans."""
     return (
-        Installment.objects.for_merchant(merchant)
-        .current()
-        .filter(amount_paid__lt=F("amount_due"), plan__status__in=InstallmentPlan.OPEN_STATUSES)
+        queryset.filter(amount_paid__lt=F("amount_due"), plan__status__in=InstallmentPlan.OPEN_STATUSES)
         .filter(plan__merchant=merchant)
         .exclude(status=Installment.Status.PAID)
     )
+
+
+def installments_unpaid(*, merchant: Merchant) -> QuerySet[Installment]:
+    """Current schedule rows not fully paid, on plans still being collected."""
+    return unpaid_only(Installment.objects.for_merchant(merchant).current(), merchant=merchant)
 
 
 def installments_overdue(*, merchant: Merchant, today: date | None = None) -> QuerySet[Installment]:
@@ -85,10 +89,12 @@ def installment_list(
     """Installments across the merchant's plans; ``status='overdue'`` is computed from dates."""
     queryset = Installment.objects.for_merchant(merchant).current().select_related("plan", "plan__customer")
     if status == Installment.Status.OVERDUE:
-        queryset = queryset.filter(
-            pk__in=installments_unpaid(merchant=merchant)
+        # The collections list's rows, filtered in place (not ``pk IN (...)``) so the unpaid-by-due-date index
+        # serves both the filter and the order.
+        queryset = (
+            installments_unpaid(merchant=merchant)
             .filter(due_date__lt=overdue_cutoff(merchant, today=today))
-            .values("pk")
+            .select_related("plan", "plan__customer")
         )
     elif status:
         queryset = queryset.filter(status=status)
