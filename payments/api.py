@@ -159,6 +159,6 @@ class StatsView(APIView):
     def get(self, request):
         merchant = request.user.merchant
         if merchant is None:
-            raise exceptions.NotFound("Platform admins have no merchant: statistics are per merchant.")
+            raise exceptions.NotFound(_("Platform admins have no merchant: statistics are per merchant."))
         stats = merchant_stats(merchant=merchant)
         return Response(StatsSerializer(stats, context={"currency": merchant.currency}).data)

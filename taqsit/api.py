@@ -6,6 +6,8 @@ import hashlib
 from collections.abc import Mapping
 
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, permissions, status, throttling, viewsets
@@ -35,7 +37,7 @@ from taqsit.throttling import FailOpenThrottleMixin
 class RolePermission(permissions.BasePermission):
     """Reads need Action.READ; each viewset maps its actions to an Action in ``action_permissions``."""
 
-    message = "Your role does not allow this."
+    message = _lazy("Your role does not allow this.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user
@@ -152,7 +154,7 @@ class LogoutView(APIView):
         try:
             token = RefreshToken(serializer.validated_data["refresh"])
             if str(token.get("user_id")) != str(request.user.pk):
-                raise TokenError("The token belongs to another user.")
+                raise TokenError(_("The token belongs to another user."))
             token.blacklist()
         except TokenError as exc:
             return Response({"refresh": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
@@ -176,7 +178,7 @@ class MerchantView(APIView):
 
     def _merchant(self, request):
         if request.user.merchant is None:
-            raise exceptions.NotFound("Platform admins manage merchants in the admin.")
+            raise exceptions.NotFound(_("Platform admins manage merchants in the admin."))
         return request.user.merchant
 
     @extend_schema(responses=MerchantSerializer)

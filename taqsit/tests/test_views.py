@@ -122,6 +122,14 @@ def test_the_dashboard_in_arabic_is_right_to_left_with_arabic_money(client, sett
     assert "\u200f1,150.00\xa0\u2068US$\u2069" in body
 
 
+def test_the_dashboard_in_spanish_says_when_its_figures_were_computed(client, settings, book, clerk):
+    client = signed_in(client, settings, clerk)
+    client.cookies["django_language"] = "es"
+    body = html(client.get(reverse("taqsit:dashboard")))
+    figures = dict(re.findall(r'data-figure="([a-z-]+)">([^<]+)<', body))
+    assert figures["computed-at"] == "cifras a las 12:00"  # the clock is frozen at noon
+
+
 # The money filter ----------------------------------------------------------------------------------------
 
 
