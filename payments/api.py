@@ -13,7 +13,7 @@ from installments.models import InstallmentPlan
 from payments.exports import payments_csv
 from payments.filters import PaymentFilter
 from payments.models import Payment
-from payments.selectors import payment_list
+from payments.selectors import payment_list, payment_with_allocations
 from payments.serializers import PaymentCreateSerializer, PaymentSerializer, PaymentUpdateSerializer, StatsSerializer
 from payments.services import payment_delete, payment_post, payment_refund, payment_update, payment_void
 from payments.stats import merchant_stats
@@ -93,8 +93,9 @@ class PaymentViewSet(
         plan.merchant = merchant  # the same row: the service reads its currency and day without a query
 
         def handler(key):
-            payment = payment_post(actor=request.user, plan=plan, idempotency_key=key, **data)
-            return self._payment_response(payment, status.HTTP_201_CREATED)
+            payment = payment_with_allocations(payment_post(actor=request.user, plan=plan, idempotency_key=key, **data))
+            serializer = PaymentSerializer(payment, context=self.get_serializer_context())
+            return Response(serializer.data, status=status.HTTP_201_CREATED)
 
         return idempotent(request, scope="payment.create", handler=handler)
 

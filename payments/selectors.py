@@ -5,12 +5,23 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Max, Prefetch, QuerySet, prefetch_related_objects
 
 from installments.models import LateFee
 from payments.models import Payment, PaymentAllocation
 from taqsit.models import Merchant
 from taqsit.money import sum_of, to_money
+
+
+def _allocations() -> Prefetch:
+    return Prefetch("allocations", queryset=PaymentAllocation.objects.select_related("installment").order_by("id"))
+
+
+def payment_with_allocations(payment: Payment) -> Payment:
+    """``payment`` as the services return it (its plan and receiver already loaded), its allocations fetched in
+    one query: what the API answers after recording it, without reading the payment again."""
+    prefetch_related_objects([payment], _allocations())
+    return payment
 
 
 def payment_list(
@@ -26,9 +37,7 @@ def payment_list(
     queryset = (
         Payment.objects.for_merchant(merchant)
         .select_related("plan", "plan__customer", "received_by")
-        .prefetch_related(
-            Prefetch("allocations", queryset=PaymentAllocation.objects.select_related("installment").order_by("id"))
-        )
+        .prefetch_related(_allocations())
     )
     if plan is not None:
         queryset = queryset.filter(plan=plan)

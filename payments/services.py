@@ -112,10 +112,19 @@ def _allocate(payment: Payment, plan: InstallmentPlan) -> list[PaymentAllocation
         row.status = installment_status_for(row, today=today, grace_days=grace)
         if row.status == Installment.Status.PAID and row.paid_on is None:
             row.paid_on = payment.payment_date
-    Installment.objects.bulk_update(
-        list(touched.values()),
-        ["late_fee_paid", "interest_paid", "principal_paid", "amount_paid", "status", "paid_on", "updated_at"],
-    )
+    # One UPDATE per row (a payment touches one or two as a rule): cheaper to build than bulk_update's CASE.
+    for row in touched.values():
+        row.save(
+            update_fields=[
+                "late_fee_paid",
+                "interest_paid",
+                "principal_paid",
+                "amount_paid",
+                "status",
+                "paid_on",
+                "updated_at",
+            ]
+        )
     PaymentAllocation.objects.bulk_create(lines)
     return lines
 

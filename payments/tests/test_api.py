@@ -235,12 +235,12 @@ def test_recording_a_payment_over_a_jwt_sends_a_fixed_list_of_statements(api_cli
         ("SELECT", "payments_payment"),  # the key, under the lock
         ("INSERT", "payments_payment"),
         ("SELECT", "installments_installment"),  # the rows to allocate to, locked
-        ("UPDATE", "installments_installment"),
+        ("UPDATE", "installments_installment"),  # one UPDATE per row paid: 250.00 pays the overdue 200.00
+        ("UPDATE", "installments_installment"),  # and 50.00 of the next
         ("INSERT", "payments_paymentallocation"),
         ("UPDATE", "installments_installmentplan"),  # amount paid, status and payment number in one UPDATE
         ("RELEASE", ""),
-        ("SELECT", "payments_payment"),  # the answer
-        ("SELECT", "payments_paymentallocation"),
+        ("SELECT", "payments_paymentallocation"),  # the answer: the payment in hand, its allocations read
         ("UPDATE", "taqsit_idempotencyrecord"),  # the answer, kept for a replay
         ("RELEASE", ""),
         ("SELECT", "set_config"),
