@@ -1,19 +1,21 @@
 """Locust users for the payments benchmark (bench/payments.py runs ``locust --headless`` with this file).
 
-Each user, in a closed loop with no think time (or, with ``BENCH_RATE_PER_USER``, paced to that many requests a
-second: locust's ``constant_throughput``), takes the next target from ``BENCH_TARGETS`` (a JSON list made by
-bench/payments.py: a plan, the amount of its oldest unpaid installment, the clerk's JWT) and posts one payment to
-it with a fresh ``Idempotency-Key``: every request pays a different plan. Every response time is kept (locust
-rounds its own percentiles) and written to ``BENCH_LATENCIES`` when the run ends.
+Each user, in a closed loop with no think time (or, with ``BENCH_RATE_PER_USER``, waiting a random time drawn
+from an exponential distribution of mean 1 / that rate between requests, so that the 16 users act independently,
+as clerks at different counters do, instead of firing together), takes the next target from ``BENCH_TARGETS``
+(a JSON list made by bench/payments.py: a plan, the amount of its oldest unpaid installment, the clerk's JWT) and
+posts one payment to it with a fresh ``Idempotency-Key``: every request pays a different plan. Every response
+time is kept (locust rounds its own percentiles) and written to ``BENCH_LATENCIES`` when the run ends.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import uuid
 
-from locust import FastHttpUser, constant, constant_throughput, events, task
+from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
 
 TARGETS = json.loads(open(os.environ["BENCH_TARGETS"]).read())  # noqa: SIM115 - read once at start
@@ -34,7 +36,13 @@ def _write(environment, **kwargs):
 
 
 class Clerk(FastHttpUser):
-    wait_time = constant_throughput(RATE_PER_USER) if RATE_PER_USER else constant(0)
+    if RATE_PER_USER:
+
+        def wait_time(self) -> float:
+            return random.expovariate(RATE_PER_USER)
+
+    else:
+        wait_time = constant(0)
 
     @task
     def pay(self) -> None:

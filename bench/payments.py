@@ -13,10 +13,11 @@ from a table of targets prepared the same way (``nextval``, so no two transactio
 HTTP), substitutes its ids and amounts for the captured ones, and runs the statements in one transaction, with
 the audit trail's ``set_config`` in front of each write as pghistory sends it. 16 clients, on another fresh copy.
 
-Then the HTTP run again, its 16 users paced (locust's ``constant_throughput``) to a quarter of pgbench's
-throughput in all: the p99 a counter sees at that load, which back-to-back clients cannot show (with no think
-time, 16 clients queue on 2 cores and the p99 measures the queue); and once more paced to 60% of what the
-back-to-back run reached, the latency below saturation. Every copy's ledger invariants are checked.
+Then the HTTP run again, its 16 users paced (each waits an exponentially distributed time between requests, so
+arrivals are random, not in step) to a quarter of pgbench's throughput in all: the p99 a counter sees at that
+load, which back-to-back clients cannot show (with no think time, 16 clients queue on 2 cores and the p99
+measures the queue); and once more paced to 60% of what the back-to-back run reached, the latency below
+saturation. Every copy's ledger invariants are checked.
 """
 
 from __future__ import annotations
@@ -438,7 +439,7 @@ def http_run(*, template: str, users: int, duration: int, workers: int, rate: fl
         ).fetchone()[0]
     db.database_drop(srv, database)
     summary = common.latency_summary([ms / 1000 for ms in ok])
-    pace = f"paced to {rate:.1f} payments/s in all" if rate else "no think time"
+    pace = f"random waits (exponential) for {rate:.1f} payments/s in all" if rate else "no think time"
     return {
         "tool": f"locust {_locust_version()} headless, FastHttpUser, {users} users, {pace}, {duration} s",
         "server": f"gunicorn taqsit.wsgi --workers {workers} (sync), 127.0.0.1",
