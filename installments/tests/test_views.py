@@ -352,7 +352,10 @@ def test_collections_longest_overdue_first_then_largest(client, settings, clerk,
     assert order == ["Badr", "Chadi", "Ali"]  # 59 days first; at 14 days, 350.00 before 200.00
     assert table.count(">Badr</a>") == 2
     assert 'href="tel:+14155550122"' in table
-    assert reverse("payments:payment-create", args=[overdue_book[0].pk]) in table
+    ali = overdue_book[0]
+    assert f'href="{reverse("payments:payment-create", args=[ali.pk])}"' in table
+    assert f'href="{reverse("customers:customer-detail", args=[ali.customer_id])}">Ali</a>' in table
+    assert f'href="{reverse("installments:plan-detail", args=[ali.pk])}">{ali.reference}</a>' in table
 
 
 def test_collections_filters(client, settings, clerk, overdue_book):
