@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "taqsit.dates.MerchantTimeZoneMiddleware",  # staff pages in the merchant's time zone
     "auditlog.middleware.AuditContextMiddleware",  # who, from where: the context of every write's audit entry
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -130,6 +130,19 @@ def test_the_dashboard_in_spanish_says_when_its_figures_were_computed(client, se
     assert figures["computed-at"] == "cifras a las 12:00"  # the clock is frozen at noon
 
 
+def test_pages_show_times_in_the_merchants_time_zone_and_the_api_keeps_utc(client, settings, book, clerk):
+    book.timezone = "America/New_York"  # noon UTC on 1 March is 7 a.m. there (EST)
+    book.save(update_fields=["timezone"])
+    client = signed_in(client, settings, clerk)
+
+    body = html(client.get(reverse("taqsit:dashboard")))
+    figures = dict(re.findall(r'data-figure="([a-z-]+)">([^<]+)<', body))
+    assert figures["computed-at"] == "figures as of 7 a.m."
+
+    # The same session on the API: UTC, as the API documents.
+    assert client.get("/api/stats/").json()["computed_at"] == "2026-03-01T12:00:00Z"
+
+
 # The money filter ----------------------------------------------------------------------------------------
 
 
