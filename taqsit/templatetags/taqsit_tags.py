@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from decimal import Decimal
 
 from babel.numbers import format_currency, format_percent, get_currency_symbol
@@ -37,6 +39,12 @@ def percent(value: Decimal | int | str | None) -> str:
         return ""
     locale = to_locale(get_language() or "en")
     return format_percent(as_decimal(value) / 100, format="#,##0.##%", locale=locale)
+
+
+@register.filter
+def minutes(value: timedelta) -> int:
+    """``{{ delay|minutes }}``: a duration in whole minutes, rounded up (a 90-second wait is 2 minutes)."""
+    return math.ceil(value.total_seconds() / 60)
 
 
 _WIDGET_CLASSES = {"checkbox": "form-check-input", "select": "form-select", "radioselect": "form-check-input"}
