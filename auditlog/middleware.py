@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 
 from taqsit import audit
+from taqsit.net import client_ip
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,64}$")
 
@@ -56,12 +57,12 @@ class AuditContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         source = source_of(request.path_info)
-        # REMOTE_ADDR, not X-Forwarded-For: a header any client can write is no evidence. Behind a proxy, the
-        # proxy (or the WSGI server, e.g. gunicorn's --forwarded-allow-ips) sets REMOTE_ADDR from it.
+        # The client's address: REMOTE_ADDR, or through the TRUSTED_PROXIES in front (taqsit/net.py); the part of
+        # X-Forwarded-For a client can write is never taken.
         values = {
             "source": source,
             "request_id": request_id_of(request),
-            "ip": audit.ip_clean(request.META.get("REMOTE_ADDR")),
+            "ip": audit.ip_clean(client_ip(request)),
             "method": request.method,
             "path": request.path[:200],
             **audit.actor_values(None),

@@ -30,6 +30,9 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# How many proxies in front of the application append to X-Forwarded-For (1 behind one TLS terminator); the
+# client's address is read through them (taqsit/net.py). 0: REMOTE_ADDR, the header ignored (anyone can write it).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 
 INSTALLED_APPS = [
     "taqsit.admin_site.TaqsitAdminConfig",  # django.contrib.admin, for platform admins only
@@ -249,6 +252,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "taqsit.api_errors.api_exception_handler",
     # DRF's per-user limit, let through (and logged) when the cache holding the counts is down.
     "DEFAULT_THROTTLE_CLASSES": ["taqsit.throttling.UserRateThrottle"],
+    # The throttles' client address, read as taqsit/net.py reads it. Not None: DRF would then key on the whole
+    # X-Forwarded-For header, which a client can change at will to escape its limit.
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "user": env.str("API_RATE_USER", default="2000/hour"),
         "auth_ip": env.str("API_RATE_AUTH_IP", default="20/minute"),
@@ -301,16 +307,20 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # Log-in lockout (django-axes): after LOGIN_FAILURE_LIMIT failed log-ins for one username from one address, that
-# pair is refused for LOGIN_LOCKOUT_MINUTES, even with the right password, and each attempt while refused starts
-# those minutes again; a successful log-in resets the count.
+# pair is refused for LOGIN_LOCKOUT_MINUTES, even with the right password; a successful log-in resets the count.
 # The count is kept in the database (not the cache), so it holds while Redis is down, where the API's throttles
 # let requests through. Covers every log-in: the staff pages, the admin and the API's token endpoint (which
-# answers its usual 401 while locked). The address is REMOTE_ADDR, as for the audit trail.
+# answers its usual 401 while locked). The address is the client's (taqsit/net.py, TRUSTED_PROXIES), as for the
+# throttles and the audit trail.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# An attempt while locked out does not start the minutes again: else anyone could keep a user out for good.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "taqsit.net.client_ip"
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept (the lockout's count); successful log-ins are not logged
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # Content-Security-Policy (django-csp 4, CSPMiddleware last in MIDDLEWARE), on in development too so a page that

@@ -409,3 +409,22 @@ def test_a_fixed_late_fee_without_an_amount_is_refused_on_its_field(owner, api_c
 
     assert response.status_code == 400
     assert response.data == {"late_fee_amount": ["A fixed late fee needs an amount greater than zero."]}
+
+
+def test_a_client_cannot_escape_the_address_limit_by_writing_x_forwarded_for(api_client, owner, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"user": "1000/hour", "auth_ip": "3/minute", "auth_user": "100/minute"},
+    }
+    with time_machine.travel(datetime(2026, 3, 1, 12, tzinfo=UTC), tick=False):
+        answers = [
+            api_client.post(
+                TOKEN,
+                {"username": f"guess-{n}", "password": "guess"},
+                format="json",
+                HTTP_X_FORWARDED_FOR=f"10.0.0.{n}",
+            ).status_code
+            for n in range(4)
+        ]
+
+    assert answers == [401, 401, 401, 429]
