@@ -126,8 +126,7 @@ class StatsSerializer(serializers.Serializer):
     today = serializers.DateField(help_text="The merchant's today, in its time zone.")
     currency = serializers.CharField(help_text="ISO 4217; every amount is a decimal string in its minor unit.")
     computed_at = serializers.DateTimeField(
-        help_text="When these figures were computed: after money moves they may be served for up to "
-        "STATS_MAX_STALE_SECONDS while they are recomputed."
+        help_text="When these figures were computed; nothing that changes them has been committed since."
     )
     total_payable = MoneyField(help_text="Active, defaulted and completed plans: cash price + finance charge.")
     late_fees_charged = MoneyField(help_text="Late fees charged on those plans.")

@@ -301,11 +301,14 @@ def _stats_name(today: date) -> str:
     return f"stats:{today.isoformat()}"
 
 
-def merchant_stats(*, merchant: Merchant, today: date | None = None) -> MerchantStats:
+def merchant_stats(*, merchant: Merchant, today: date | None = None, allow_stale: bool = False) -> MerchantStats:
     """The merchant's statistics as of ``today`` (its today by default), from the cache when nothing that moves
-    money has happened since they were computed; no query at all on a cache hit. After money moved, the last
-    figures are served while they are under ``STATS_MAX_STALE_SECONDS`` old and a worker recomputes them
-    (``computed_at`` says when they were); older, or with none, they are computed now."""
+    money has happened since they were computed; no query at all on a cache hit.
+
+    With ``allow_stale`` (the dashboard), after money moved the last figures are served while they are under
+    ``STATS_MAX_STALE_SECONDS`` old and a worker recomputes them (``computed_at`` says when they were); older, or
+    with none, they are computed now. Without it (the API: an integrator reads what it has just written) they are
+    always current."""
     today = today or merchant_today(merchant)
 
     def refresh() -> None:
@@ -317,7 +320,7 @@ def merchant_stats(*, merchant: Merchant, today: date | None = None) -> Merchant
         merchant.pk,
         _stats_name(today),
         lambda: merchant_stats_compute(merchant=merchant, today=today),
-        max_stale=settings.STATS_MAX_STALE_SECONDS,
+        max_stale=settings.STATS_MAX_STALE_SECONDS if allow_stale else 0,
         refresh=refresh,
     )
 

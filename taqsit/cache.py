@@ -108,8 +108,12 @@ def _store(merchant_id: Any, name: str, version: str, compute: Callable[[], T], 
     it stale at once rather than hiding behind it."""
     computed_at = time.time()
     value = compute()
+    key = _entry_key(merchant_id, name)
     try:
-        cache.set(_entry_key(merchant_id, name), (version, computed_at, value), timeout=timeout)
+        kept = cache.get(key)
+        # A slower computation that started earlier does not replace a later one (a reader's and a refresh's).
+        if kept is None or kept[1] <= computed_at:
+            cache.set(key, (version, computed_at, value), timeout=timeout)
     except Exception:
         logger.exception("Could not cache %s of merchant %s.", name, merchant_id)
     return value
