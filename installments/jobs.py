@@ -21,7 +21,7 @@ from django.db.models import Case, DateField, Exists, ExpressionWrapper, F, Oute
 from django.utils import timezone
 
 from installments.models import Installment, InstallmentPlan, LateFee
-from installments.selectors import overdue_cutoff
+from installments.selectors import overdue_cutoff, unpaid_only
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.models import Merchant
@@ -35,15 +35,12 @@ RESTORED_REASON = "Brought up to date."
 
 
 def _unpaid_rows(merchant: Merchant, *, plan_status=OPEN):
-    """Unpaid current rows of the merchant's plans in ``plan_status``. ``status <> 'paid'`` follows from
-    ``amount_paid < amount_due`` (a CHECK constraint) but is spelled out: it is the predicate of the
-    unpaid-by-due-date partial index, which PostgreSQL uses only when the query states it."""
-    return Installment.objects.filter(
+    """Unpaid current rows of the merchant's plans in ``plan_status``, on the unpaid-by-due-date index."""
+    return unpaid_only(
+        Installment.objects.filter(merchant=merchant, superseded_at__isnull=True),
         merchant=merchant,
-        superseded_at__isnull=True,
-        amount_paid__lt=F("amount_due"),
-        plan__status__in=plan_status,
-    ).exclude(status=Installment.Status.PAID)
+        plan_status=plan_status,
+    )
 
 
 @audit.action("installments.mark_overdue")

@@ -47,15 +47,18 @@ def overdue_cutoff(merchant: Merchant, *, today: date | None = None) -> date:
     return today - timedelta(days=merchant.grace_days)
 
 
-def unpaid_only(queryset: QuerySet[Installment], *, merchant: Merchant) -> QuerySet[Installment]:
-    """Narrow ``queryset`` (rows of ``merchant``) to rows not fully paid on plans still being collected.
+def unpaid_only(
+    queryset: QuerySet[Installment], *, merchant: Merchant, plan_status=InstallmentPlan.OPEN_STATUSES
+) -> QuerySet[Installment]:
+    """Narrow ``queryset`` (rows of ``merchant``) to rows not fully paid on plans in ``plan_status`` (by default
+    those still being collected).
 
     ``status <> 'paid'`` follows from ``amount_paid < amount_due`` (a CHECK constraint) and the plan's merchant is
     the row's, but both are stated: the first is the predicate of the unpaid-by-due-date partial index, which
     PostgreSQL uses only when the query says it (instead of reading every row the merchant ever had); the second
     lets it find the open plans by the merchant-and-status index instead of reading every merchant's plans."""
     return (
-        queryset.filter(amount_paid__lt=F("amount_due"), plan__status__in=InstallmentPlan.OPEN_STATUSES)
+        queryset.filter(amount_paid__lt=F("amount_due"), plan__status__in=plan_status)
         .filter(plan__merchant=merchant)
         .exclude(status=Installment.Status.PAID)
     )
