@@ -43,12 +43,25 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
 
 
 class FilterSet(django_filters.rest_framework.FilterSet):
-    """The base of every API filter set: django-filter's, with booleans that refuse what they cannot read."""
+    """The base of every API filter set: django-filter's, with booleans that refuse what they cannot read and
+    relations filtered on the raw id."""
 
     FILTER_DEFAULTS = {
         **django_filters.rest_framework.FilterSet.FILTER_DEFAULTS,
         models.BooleanField: {"filter_class": StrictBooleanFilter},
     }
+
+    @classmethod
+    def filter_for_lookup(cls, field, lookup_type):
+        # django-filter would make a relation a choice of every row of the related table, every merchant's: the
+        # browsable API lists them all, and "not a valid choice" tells another merchant's id from none at all.
+        # On the raw id, another merchant's customer and an id that exists nowhere both find nothing.
+        if field.is_relation and lookup_type == "exact":
+            target = field.target_field
+            if isinstance(target, models.UUIDField):
+                return django_filters.UUIDFilter, {}
+            return django_filters.NumberFilter, {}
+        return super().filter_for_lookup(field, lookup_type)
 
 
 class FilterBackend(django_filters.rest_framework.DjangoFilterBackend):

@@ -1,0 +1,177 @@
+"""Nothing of one merchant reaches another through the API's side doors: the browsable API's filter and write
+forms, and filters that would tell another merchant's id from one that exists nowhere."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.schemas.generators import EndpointEnumerator
+from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
+
+from customers.models import Customer
+from customers.tests.factories import CustomerFactory
+from installments.models import Installment, InstallmentPlan, Product
+from installments.tests.factories import ProductFactory, plan_make
+from notifications.models import Notification
+from payments.models import Payment
+from payments.services import payment_post
+from taqsit.models import Role, User
+from taqsit.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PATH_PARAMETER = re.compile(r"\{(\w+)\}")
+
+
+@pytest.fixture
+def first_merchant_data(merchant, today):
+    """The first merchant: a customer, a product, a plan with a payment, staff with names found nowhere else."""
+    owner = UserFactory(merchant=merchant, role=Role.OWNER, username="alef-owner", first_name="Alefina")
+    UserFactory(merchant=merchant, role=Role.CLERK, username="alef-clerk", email="alef-clerk@shop-a.example")
+    customer = CustomerFactory(merchant=merchant, name="Amina Haddad")
+    ProductFactory(merchant=merchant, name="Brass Lantern", sku="LANTERN-A")
+    plan = plan_make(actor=owner, customer=customer)
+    payment_post(actor=owner, plan=plan, amount=Decimal("200.00"), payment_date=today)
+    return {"owner": owner, "customer": customer, "plan": plan}
+
+
+@pytest.fixture
+def second_merchant_data(other_merchant, other_owner, today):
+    """The second merchant has one of everything too, so every detail and nested list has something to show."""
+    customer = CustomerFactory(merchant=other_merchant, name="Bashir Nour")
+    ProductFactory(merchant=other_merchant, name="Copper Kettle", sku="KETTLE-B")
+    plan = plan_make(actor=other_owner, customer=customer)
+    payment_post(actor=other_owner, plan=plan, amount=Decimal("200.00"), payment_date=today)
+    Notification.objects.create(
+        merchant=other_merchant,
+        user=other_owner,
+        channel=Notification.Channel.IN_APP,
+        kind=Notification.Kind.STAFF_DIGEST,
+        day=today,
+        send_after=timezone.now(),
+        subject="Digest",
+    )
+    return {"customer": customer, "plan": plan}
+
+
+def first_merchant_secrets(merchant) -> set[str]:
+    """Every id of the first merchant's rows, and the names a leak would show."""
+    secrets = {str(merchant.pk), merchant.name, "Amina Haddad", "Brass Lantern", "LANTERN-A", "alef-", "Alefina"}
+    for model in (User, Customer, Product, InstallmentPlan, Installment, Payment):
+        secrets.update(str(pk) for pk in model.objects.filter(merchant=merchant).values_list("pk", flat=True))
+    secrets.update(str(pk) for pk in Customer.objects.filter(merchant=merchant).values_list("pk", flat=True))
+    return secrets
+
+
+def own_object_pk(callback, user) -> str:
+    """The pk of the first object the endpoint's own queryset gives ``user``: their merchant's, never another's."""
+    view = callback.cls(**getattr(callback, "initkwargs", {}))
+    request = Request(APIRequestFactory().get("/"))
+    request.user = user
+    view.request, view.args, view.kwargs, view.format_kwarg, view.action = request, (), {}, None, "retrieve"
+    obj = view.get_queryset().first()
+    assert obj is not None, f"{callback.cls.__name__}: give the second merchant a row so its pages are walked"
+    return str(obj.pk)
+
+
+def api_get_paths(user) -> list[str]:
+    """Every GET address of the API, from the URL resolver, with the second merchant's own ids filled in."""
+    paths = []
+    for path, method, callback in EndpointEnumerator().get_api_endpoints():
+        if method != "GET" or not path.startswith("/api/"):
+            continue
+
+        def fill(match, callback=callback, path=path):
+            name = match.group(1)
+            if name in ("pk", "id"):
+                return own_object_pk(callback, user)
+            if name == "plan_status":
+                return InstallmentPlan.Status.ACTIVE
+            raise AssertionError(f"{path}: teach this test a value for {{{name}}}")
+
+        paths.append(PATH_PARAMETER.sub(fill, path))
+    return paths
+
+
+@pytest.fixture
+def browsable_api(monkeypatch, settings):
+    """The browsable API as DEBUG serves it: views bind their renderers at import, so the default is patched."""
+    settings.DEBUG = True
+    monkeypatch.setattr(APIView, "renderer_classes", [JSONRenderer, BrowsableAPIRenderer])
+
+
+def test_browsable_api_shows_a_second_merchant_nothing_of_the_first(
+    browsable_api, api_client, merchant, other_owner, first_merchant_data, second_merchant_data
+):
+    secrets = first_merchant_secrets(merchant)
+    api_client.force_authenticate(other_owner)
+    paths = api_get_paths(other_owner)
+    # The walk reaches the lists the leak was found on, and their nested lists.
+    plan_pk = second_merchant_data["plan"].pk
+    for expected in (
+        "/api/installments/plans/",
+        "/api/installments/payments/",
+        "/api/customers/",
+        "/api/users/",
+        f"/api/installments/plans/{plan_pk}/payments/",
+        f"/api/customers/{second_merchant_data['customer'].pk}/plans/",
+    ):
+        assert expected in paths
+    leaks = {}
+    statuses = {}
+    for path in paths:
+        response = api_client.get(path, {"format": "api"})
+        statuses[path] = response.status_code
+        body = (b"".join(response.streaming_content) if response.streaming else response.content).decode()
+        found = sorted(secret for secret in secrets if secret in body)
+        if found:
+            leaks[path] = found
+    assert leaks == {}
+    assert {path: code for path, code in statuses.items() if code >= 500} == {}
+    # The pages really rendered the browsable API, filter forms included.
+    plans_page = api_client.get("/api/installments/plans/", {"format": "api"}).content.decode()
+    assert 'name="customer"' in plans_page
+    assert "Bashir Nour" in plans_page
+    payments_page = api_client.get("/api/installments/payments/", HTTP_ACCEPT="text/html").content.decode()
+    assert 'name="plan"' in payments_page
+
+
+def test_filter_on_another_merchants_id_answers_as_an_id_that_exists_nowhere(
+    api_client, merchant, other_owner, first_merchant_data, second_merchant_data
+):
+    api_client.force_authenticate(other_owner)
+    theirs = first_merchant_data["customer"].pk
+    nowhere = uuid.uuid4()
+    for path, name, value in (
+        ("/api/installments/plans/", "customer", theirs),
+        ("/api/installments/payments/", "plan", first_merchant_data["plan"].pk),
+        ("/api/installments/payments/", "customer", theirs),
+        ("/api/installments/installments/", "customer", theirs),
+    ):
+        not_yours = api_client.get(path, {name: str(value)})
+        missing = api_client.get(path, {name: str(nowhere)})
+        assert (not_yours.status_code, missing.status_code) == (200, 200)
+        assert not_yours.json() == missing.json() == {"count": 0, "next": None, "previous": None, "results": []}
+    own = api_client.get("/api/installments/plans/", {"customer": str(second_merchant_data["customer"].pk)})
+    assert [row["id"] for row in own.json()["results"]] == [str(second_merchant_data["plan"].pk)]
+
+
+def test_a_malformed_id_in_a_filter_is_a_400_naming_the_filter(api_client, other_owner):
+    api_client.force_authenticate(other_owner)
+    response = api_client.get("/api/installments/plans/", {"customer": "not-an-id"})
+    assert response.status_code == 400
+    assert list(response.json()) == ["customer"]
+
+
+def test_the_browsable_api_is_off_without_debug(api_client, other_owner):
+    api_client.force_authenticate(other_owner)
+    assert api_client.get("/api/customers/", {"format": "api"}).status_code == 404
+    browser = api_client.get("/api/customers/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert (browser.status_code, browser["Content-Type"]) == (200, "application/json")
