@@ -393,11 +393,13 @@ def http_run(*, template: str, users: int, duration: int, workers: int, rate: fl
     db.database_create(srv, database, template=template)
     with srv.connect(database, autocommit=True) as conn:
         rows = conn.execute(ELIGIBLE_SQL + " ORDER BY random() LIMIT %s", [600 * duration + 200]).fetchall()
+        # Tokens carry a hash of the password they were issued under (SIMPLE_JWT["CHECK_REVOKE_TOKEN"]).
+        passwords = dict(conn.execute("SELECT id, password FROM taqsit_user").fetchall())
     tokens = {}
     targets = []
     for plan_id, _merchant, _inst, amount, *_rest, user_id in rows:
         if user_id not in tokens:
-            tokens[user_id] = str(AccessToken.for_user(User(pk=user_id)))
+            tokens[user_id] = str(AccessToken.for_user(User(pk=user_id, password=passwords[user_id])))
         targets.append({"plan": str(plan_id), "amount": str(amount), "token": tokens[user_id]})
     warm, targets = targets[:60], targets[60:]
     out = Path(tempfile.mkdtemp(prefix="bench-http-"))

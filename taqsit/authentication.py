@@ -10,8 +10,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 
 class MerchantJWTAuthentication(JWTAuthentication):
@@ -22,6 +27,25 @@ class MerchantJWTAuthentication(JWTAuthentication):
         self.user_model = SimpleNamespace(
             objects=user_model.objects.select_related("merchant"), DoesNotExist=user_model.DoesNotExist
         )
+
+
+class RevocableTokenRefreshSerializer(TokenRefreshSerializer):
+    """simplejwt's refresh, refused once the user's password changed (a change, a reset, the owner's or the
+    admin's): the token carries a hash of the password it was issued under (``CHECK_REVOKE_TOKEN``), which
+    simplejwt checks on every request but not on refresh."""
+
+    default_error_messages = {
+        **TokenRefreshSerializer.default_error_messages,
+        "password_changed": _("The password has changed since this token was issued: log in again."),
+    }
+
+    def validate(self, attrs: dict) -> dict:
+        refresh = self.token_class(attrs["refresh"])
+        user_id = refresh.payload.get(api_settings.USER_ID_CLAIM)
+        user = get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
+        if user is None or refresh.payload.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
+            raise AuthenticationFailed(self.error_messages["password_changed"], "password_changed")
+        return super().validate(attrs)
 
 
 class MerchantJWTScheme(SimpleJWTScheme):

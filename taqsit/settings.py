@@ -275,6 +275,9 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
+    # Tokens carry a hash of the password they were issued under: a password change (the user's, the owner's,
+    # a reset, the admin's) ends every session on every device (refresh too: taqsit/authentication.py).
+    "CHECK_REVOKE_TOKEN": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Taqsit API",
