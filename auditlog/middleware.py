@@ -44,10 +44,11 @@ def source_of(path: str) -> audit.Source:
 
 
 def request_id_of(request: HttpRequest) -> str:
-    """The id the request-id middleware gave the request, else the caller's ``X-Request-ID`` if sane, else new."""
-    for value in (getattr(request, "request_id", None), request.headers.get("X-Request-ID")):
-        if value and _REQUEST_ID_RE.match(str(value)):
-            return str(value)
+    """The id the request-id middleware gave the request (a trusted proxy's or its own), else a new one; never
+    what the client sent."""
+    value = getattr(request, "request_id", None)
+    if value and _REQUEST_ID_RE.match(str(value)):
+        return str(value)
     return uuid.uuid4().hex
 
 

@@ -1,11 +1,13 @@
 """Logs that can be followed across a request or a task: every record carries the request id or the task id.
 
-``RequestIdMiddleware`` (first in MIDDLEWARE) takes the caller's ``X-Request-ID`` (a proxy's or a load
-balancer's) or makes one, keeps it in a context variable for the request, hands it back in the response header,
-and writes one access line per request. ``RequestContextFilter`` (on the console handler, settings.LOGGING)
-adds ``request_id``, ``task_id`` and ``task_name`` to every record, whoever logged it. The Celery app binds the
-task id around each task (taqsit/celery.py), and a task sent while a request is handled carries that request's
-id in its headers, so a reminder queued by a page logs with the page's request id.
+``RequestIdMiddleware`` (first in MIDDLEWARE) takes the ``X-Request-ID`` of the proxy or load balancer in front
+(only with ``TRUSTED_PROXIES`` set: a client must not name its own request in our logs and audit trail, and the
+proxy is expected to overwrite what a client sent) or makes one, keeps it in a context variable for the request,
+hands it back in the response header, and writes one access line per request. ``RequestContextFilter`` (on the
+console handler, settings.LOGGING) adds ``request_id``, ``task_id`` and ``task_name`` to every record, whoever
+logged it. The Celery app binds the task id around each task (taqsit/celery.py), and a task sent while a request
+is handled carries that request's id in its headers, so a reminder queued by a page logs with the page's request
+id.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from pythonjsonlogger import json as jsonlogger
 from pythonjsonlogger.core import RESERVED_ATTRS
@@ -58,7 +61,8 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        sent = request.headers.get(REQUEST_ID_HEADER) if settings.TRUSTED_PROXIES > 0 else None
+        request_id = request_id_from(sent)
         request.request_id = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()

@@ -37,6 +37,7 @@ def entries(**filters) -> list[Entry]:
 
 def test_a_payment_recorded_at_the_counter(client, settings, clerk, plan):
     client = signed_in(client, settings, clerk)
+    settings.TRUSTED_PROXIES = 1  # the request id is the proxy's
     form = {
         "token": "web-pay-1",
         "amount": "200.00",
@@ -142,7 +143,8 @@ def test_a_plan_approved_by_an_admin_action(client, settings, superuser, owner, 
     )
 
 
-def test_a_payment_posted_through_the_api(api_client, manager, plan):
+def test_a_payment_posted_through_the_api(api_client, settings, manager, plan):
+    settings.TRUSTED_PROXIES = 1  # the request id is the proxy's
     token = RefreshToken.for_user(manager).access_token
     body = {"plan": str(plan.pk), "amount": "150.00", "payment_date": "2026-02-20", "payment_method": "card"}
 

@@ -38,10 +38,21 @@ def test_production_logs_are_json_with_the_context_filter():
     assert [type(f) for f in handler.filters] == [RequestContextFilter]
 
 
-def test_the_callers_request_id_is_echoed(client):
+def test_the_proxys_request_id_is_echoed(client, settings):
+    settings.TRUSTED_PROXIES = 1
+
     response = client.get("/healthz", HTTP_X_REQUEST_ID="lb-7f3a-0001")
 
     assert response["X-Request-ID"] == "lb-7f3a-0001"
+
+
+def test_without_a_trusted_proxy_the_clients_request_id_is_not_taken(client, settings, console):
+    settings.TRUSTED_PROXIES = 0
+
+    response = client.get("/no-such-page/", HTTP_X_REQUEST_ID="forged-by-client")
+
+    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+    assert "forged-by-client" not in console.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -49,7 +60,8 @@ def test_the_callers_request_id_is_echoed(client):
     [None, "", "has spaces", 'quote"d', "x" * 65, "new\nline"],
     ids=["none", "empty", "spaces", "quote", "long", "newline"],
 )
-def test_a_missing_or_unsafe_request_id_is_replaced_by_a_new_one(client, sent):
+def test_a_missing_or_unsafe_request_id_is_replaced_by_a_new_one(client, settings, sent):
+    settings.TRUSTED_PROXIES = 1
     headers = {} if sent is None else {"HTTP_X_REQUEST_ID": sent}
 
     first = client.get("/healthz", **headers)["X-Request-ID"]
@@ -59,8 +71,9 @@ def test_a_missing_or_unsafe_request_id_is_replaced_by_a_new_one(client, sent):
     assert first != second
 
 
-def test_every_line_of_a_request_is_json_with_its_request_id(client, console, caplog):
+def test_every_line_of_a_request_is_json_with_its_request_id(client, console, caplog, settings):
     caplog.set_level(logging.INFO)
+    settings.TRUSTED_PROXIES = 1
 
     response = client.get("/no-such-page/", HTTP_X_REQUEST_ID="req-404-check")
 
