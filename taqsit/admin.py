@@ -25,7 +25,13 @@ from django.utils.translation import gettext_lazy as _
 
 from taqsit.models import Merchant, Role, User
 from taqsit.money import to_money
-from taqsit.services import POLICY_FIELDS, PROFILE_FIELDS, merchant_policy_validate, merchant_update
+from taqsit.services import (
+    POLICY_FIELDS,
+    PROFILE_FIELDS,
+    merchant_policy_validate,
+    merchant_update,
+    user_identity_errors,
+)
 
 
 def is_platform_admin(user: Any) -> bool:
@@ -335,6 +341,21 @@ def _last_owner_error(user: User, *, role: str, is_active: bool) -> str | None:
     return gettext("A merchant needs at least one active owner.")
 
 
+def _identity_errors_add(form: forms.ModelForm, cleaned: dict[str, Any], merchant: Merchant | None) -> None:
+    """A username taken whatever its capitals, or a colleague's e-mail, as an error on its field: the model's
+    constraints would skip the check when the merchant is not on the form (read-only once the user exists)."""
+    user = form.instance
+    candidate = User(
+        pk=user.pk,
+        merchant=merchant,
+        username=cleaned.get("username", user.username) or "",
+        email=cleaned.get("email", user.email) or "",
+    )
+    for name, message in user_identity_errors(user=candidate).items():
+        if name not in form.errors:
+            form.add_error(name if name in form.fields else None, message)
+
+
 class StaffCreationForm(AdminUserCreationForm):
     class Meta(AdminUserCreationForm.Meta):
         model = User
@@ -346,6 +367,7 @@ class StaffCreationForm(AdminUserCreationForm):
             self.add_error(
                 "merchant", gettext("A member of staff belongs to a merchant (platform admins: createsuperuser).")
             )
+        _identity_errors_add(self, cleaned, cleaned.get("merchant"))
         return cleaned
 
 
@@ -369,6 +391,7 @@ class StaffChangeForm(UserChangeForm):
             )
             if problem:
                 self.add_error("role" if "role" in self.fields else None, problem)
+        _identity_errors_add(self, cleaned, merchant)
         return cleaned
 
 

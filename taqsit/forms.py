@@ -10,11 +10,12 @@ import uuid
 import zoneinfo
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from taqsit.models import Language, Merchant, Role
-from taqsit.services import POLICY_FIELDS, PROFILE_FIELDS
+from taqsit.services import POLICY_FIELDS, PROFILE_FIELDS, password_reset_mail_allow
 
 
 def form_errors_add(form: forms.BaseForm, exc: ValidationError, *, aliases: dict[str, str] | None = None) -> None:
@@ -97,3 +98,12 @@ class MerchantSettingsForm(ServiceModelForm):
     class Meta:
         model = Merchant
         fields = [*PROFILE_FIELDS, *POLICY_FIELDS]
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's, with at most ``PASSWORD_RESET_MAILS_PER_HOUR`` mails an hour to one address. Past the limit
+    nothing is sent and the page answers as always ("if an account has this address..."), revealing nothing."""
+
+    def save(self, **kwargs) -> None:
+        if password_reset_mail_allow(email=self.cleaned_data["email"]):
+            super().save(**kwargs)

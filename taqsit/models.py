@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from taqsit.money import MoneyField, currency_validate
@@ -117,6 +118,13 @@ class Role(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
 
 
+class StaffUserManager(UserManager):
+    """Log-in finds a user whatever the capitals typed: ``OwnerB`` and ``ownerb`` are one username."""
+
+    def get_by_natural_key(self, username):
+        return self.get(username__iexact=username)
+
+
 class User(AbstractUser):
     """A member of a merchant's staff with one role; platform admins are superusers with no merchant."""
 
@@ -132,7 +140,7 @@ class User(AbstractUser):
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.CLERK)
     language = models.CharField(_("language"), max_length=5, choices=Language.choices, blank=True)
 
-    objects = UserManager()
+    objects = StaffUserManager()
 
     class Meta:
         verbose_name = _("user")
@@ -141,6 +149,20 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=Q(is_superuser=True) | Q(merchant__isnull=False),
                 name="user_staff_belongs_to_merchant",
+            ),
+            # Two usernames that differ only in capitals would log in as each other (log-in ignores capitals).
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_username_unique_ignoring_case",
+                violation_error_message=_("A user with that username already exists."),
+            ),
+            # A password-reset mail goes to every account of the address: within a merchant it names one person.
+            models.UniqueConstraint(
+                "merchant",
+                Lower("email"),
+                condition=~Q(email=""),
+                name="user_email_unique_per_merchant",
+                violation_error_message=_("Another member of staff of this merchant has this e-mail address."),
             ),
         ]
 

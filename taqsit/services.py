@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from typing import Any
 
 import phonenumbers
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -15,6 +19,8 @@ from taqsit.cache import merchant_stats_invalidate
 from taqsit.models import Merchant, Role, User
 from taqsit.money import MONEY_MAX, currency_codes, decimal_places_message, is_exact, too_large_message
 from taqsit.permissions import Action, permission_require
+
+logger = logging.getLogger(__name__)
 
 POLICY_FIELDS = (
     "reminder_days_before",
@@ -53,11 +59,41 @@ def merchant_register(
     return owner
 
 
+def user_identity_errors(*, user: User) -> dict[str, str]:
+    """A username is unique whatever its capitals; an e-mail unique among the merchant's staff (``OwnerB`` beside
+    ``ownerb`` would log in as each other, and a password reset would go to both)."""
+    errors: dict[str, str] = {}
+    others = User.objects.exclude(pk=user.pk)
+    if user.username and others.filter(username__iexact=user.username).exists():
+        errors["username"] = _("A user with that username already exists.")
+    if (
+        user.email
+        and user.merchant_id
+        and others.filter(merchant_id=user.merchant_id, email__iexact=user.email).exists()
+    ):
+        errors["email"] = _("Another member of staff of this merchant has this e-mail address.")
+    return errors
+
+
+def _user_clean(user: User) -> None:
+    """The model's rules, with a name clash reported on the field it concerns, not above the form."""
+    errors: dict[str, list[str]] = {}
+    try:
+        # The case-insensitive constraints would only say so without naming a field: checked below instead.
+        user.full_clean(exclude=["password"], validate_constraints=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    for name, message in user_identity_errors(user=user).items():
+        errors.setdefault(name, [message])
+    if errors:
+        raise ValidationError(errors)
+
+
 def _user_build(*, merchant: Merchant, username: str, email: str, password: str, role: str, **extra: Any) -> User:
     user = User(merchant=merchant, username=(username or "").strip(), email=email, role=role, **extra)
     errors: dict[str, list[str]] = {}
     try:
-        user.full_clean(exclude=["password"])
+        _user_clean(user)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     try:
@@ -71,7 +107,11 @@ def _user_build(*, merchant: Merchant, username: str, email: str, password: str,
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:
-        raise ValidationError({"username": _("A user with that username already exists.")}) from exc
+        # A concurrent twin got there first: the same checks now name the clash.
+        raise ValidationError(
+            user_identity_errors(user=user)
+            or _("Someone saved the same username or e-mail at the same moment: try again.")
+        ) from exc
     return user
 
 
@@ -127,14 +167,21 @@ def user_update(*, actor: User, user: User, **fields: Any) -> User:
         )
         if not owners_left:
             raise ValidationError({"role": _("A merchant needs at least one active owner.")})
-    user.full_clean(exclude=["password"])
+    _user_clean(user)
     if password:
         try:
             validate_password(password, user)
         except ValidationError as exc:
             raise ValidationError({"password": list(exc.messages)}) from exc
         user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            user_identity_errors(user=user)
+            or _("Someone saved the same username or e-mail at the same moment: try again.")
+        ) from exc
     return user
 
 
@@ -187,3 +234,23 @@ def merchant_policy_validate(merchant: Merchant) -> None:
         }
     if errors:
         raise ValidationError(errors)
+
+
+def password_reset_mail_allow(*, email: str) -> bool:
+    """Count a password-reset request for ``email``; True while the address has had fewer than
+    ``PASSWORD_RESET_MAILS_PER_HOUR`` this hour, so nobody can flood a mailbox (or our mail quota) from the page."""
+    # Hashed: an address may hold characters a cache key cannot, and the cache need not hold addresses.
+    key = "password-reset:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    try:
+        cache.add(key, 0, timeout=3600)
+        count = cache.incr(key)
+    except ValueError:  # the hour ran out between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    except Exception as exc:  # whatever the cache backend raises: a limit against abuse, not a business rule
+        logger.warning("Password-reset limit not applied, the cache is unavailable: %s: %s", type(exc).__name__, exc)
+        return True
+    if count > settings.PASSWORD_RESET_MAILS_PER_HOUR:
+        logger.warning("Password-reset mail not sent: the hourly limit of the address is reached")
+        return False
+    return True

@@ -144,6 +144,8 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Taqsit <no-reply@taqsit.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Password-reset mails to one address per hour (counted in the cache); the page answers the same either way.
+PASSWORD_RESET_MAILS_PER_HOUR = env.int("PASSWORD_RESET_MAILS_PER_HOUR", default=3)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ar", _("Arabic")), ("es", _("Spanish"))]
@@ -326,6 +328,7 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "taqsit.authentication.lockout_username"  # log-in ignores capitals, so does the count
 AXES_RESET_ON_SUCCESS = True
 # An attempt while locked out does not start the minutes again: else anyone could keep a user out for good.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
