@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -24,6 +25,7 @@ from payments.models import Payment
 from payments.services import payment_post
 from taqsit.models import Role, User
 from taqsit.tests.factories import UserFactory
+from taqsit.tests.test_settings import clean_env, database_url, random_secret_key, run_python
 
 pytestmark = pytest.mark.django_db
 
@@ -175,3 +177,31 @@ def test_the_browsable_api_is_off_without_debug(api_client, other_owner):
     assert api_client.get("/api/customers/", {"format": "api"}).status_code == 404
     browser = api_client.get("/api/customers/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
     assert (browser.status_code, browser["Content-Type"]) == (200, "application/json")
+
+
+API_RENDERERS = """
+import django
+
+django.setup()
+from rest_framework.views import APIView
+
+print(",".join(renderer.__name__ for renderer in APIView.renderer_classes))
+"""
+
+
+@pytest.mark.parametrize(
+    ("variables", "renderers"),
+    [({}, "JSONRenderer"), ({"DEBUG": "1"}, "JSONRenderer,BrowsableAPIRenderer")],
+    ids=["production", "debug"],
+)
+def test_the_api_renders_json_only_unless_debug(variables, renderers):
+    env = clean_env(
+        DJANGO_SETTINGS_MODULE="taqsit.settings",
+        SECRET_KEY=random_secret_key(),
+        DATABASE_URL=database_url(settings.DATABASES["default"]),
+        **variables,
+    )
+
+    result = run_python(["-c", API_RENDERERS], env)
+
+    assert (result.returncode, result.stdout.strip().splitlines()[-1]) == (0, renderers), result.stderr
