@@ -43,7 +43,10 @@ class RevocableTokenRefreshSerializer(TokenRefreshSerializer):
         refresh = self.token_class(attrs["refresh"])
         user_id = refresh.payload.get(api_settings.USER_ID_CLAIM)
         user = get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
-        if user is None or refresh.payload.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
+        if user is None:
+            # simplejwt's own lookup would raise DoesNotExist, a 500.
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+        if refresh.payload.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
             raise AuthenticationFailed(self.error_messages["password_changed"], "password_changed")
         return super().validate(attrs)
 
