@@ -17,7 +17,7 @@ from taqsit.api import (
     TokenRefreshRotateView,
     TokenView,
     UserViewSet,
-    api_not_found,
+    api_fallback,
 )
 
 router = DefaultRouter()
@@ -44,6 +44,7 @@ urlpatterns = [
     path("", include(router.urls)),
 ]
 
-# Keep last: an /api/ address no route matches (an id with a dot, an unknown status) is DRF's JSON 404, not the
-# HTML page; addresses without the trailing slash still get Django's redirect to the slashed one.
-urlpatterns.append(re_path(r"^.*/$", api_not_found, name="not-found"))
+# Keep last: an /api/ address without its trailing slash is answered by the slashed one's view (no redirect,
+# which a client would resend as a GET, losing a POST's body); an address no route matches (an id with a dot, an
+# unknown status) is DRF's JSON 404, not the HTML page. The schema documents the slashed form only.
+urlpatterns.append(re_path(r"^.*$", api_fallback, name="not-found"))
