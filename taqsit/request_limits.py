@@ -30,7 +30,7 @@ def json_depth(text: str) -> int:
     """How deep the arrays and objects of a JSON text nest (0 for a scalar); brackets inside strings do not
     count. Malformed JSON is measured all the same and left to the parser to refuse."""
     brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
-    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
+    return max(0, max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0))
 
 
 def _is_json(request: HttpRequest) -> bool:
