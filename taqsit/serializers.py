@@ -244,6 +244,10 @@ class LogoutSerializer(StrictSerializer):
     refresh = serializers.CharField()
 
 
+class NoBodySerializer(StrictSerializer):
+    """The body of an action that takes none: any field in it is unknown, not silently ignored."""
+
+
 class ReasonSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=2000)
 
