@@ -356,3 +356,18 @@ def test_a_decimal_in_a_plan_body_is_still_a_decimal(client, customer):
 
     assert response.status_code == 201
     assert InstallmentPlan.objects.get().down_payment == Decimal("200.50")
+
+
+def test_the_refusals_speak_the_clients_language(client, customer):
+    body = {**terms(customer, total_amount="1e3"), "downPayment": "1"}
+    del body["down_payment"]
+
+    response = client.post(PLANS, body, format="json", HTTP_ACCEPT_LANGUAGE="es")
+
+    assert (response.status_code, response.json()) == (
+        400,
+        {
+            "total_amount": ["Introduzca un número decimal como 1200.50, sin exponente, espacios ni separadores."],
+            "downPayment": ["Campo desconocido. ¿Quiso decir down_payment?"],
+        },
+    )
