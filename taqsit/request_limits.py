@@ -65,8 +65,11 @@ class RequestLimitsMiddleware:
                 % {"length": length, "limit": limit},
             )
         if length and _is_json(request):
-            # Read now (within the limit just checked); the view's parser reads the same bytes again.
-            depth = json_depth(request.body.decode("utf-8", errors="replace"))
+            # Read now (within the limit just checked); the view's parser reads the same bytes again. Measured
+            # only when it opens enough arrays and objects to be too deep: most bodies open a handful.
+            body = request.body
+            opened = body.count(b"[") + body.count(b"{")
+            depth = json_depth(body.decode("utf-8", errors="replace")) if opened > JSON_MAX_DEPTH else 0
             if depth > JSON_MAX_DEPTH:
                 return _refuse(
                     request,
