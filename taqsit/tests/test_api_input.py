@@ -7,14 +7,14 @@ from decimal import Decimal
 
 import pytest
 from django.urls import URLPattern, URLResolver
-from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.renderers import HTMLFormRenderer
 
 from installments.models import InstallmentPlan, Product
 from installments.serializers import ProductSerializer
 from installments.tests.factories import ProductFactory, plan_make
-from notifications.models import Notification
+from installments.tests.test_api import terms
+from notifications.tests.test_api import _notification
 from payments.models import Payment
 from taqsit import api_urls
 from taqsit.api import api_fallback
@@ -31,19 +31,6 @@ WHOLE = "Enter a whole number such as 12."
 def client(api_client, owner, today):
     api_client.force_authenticate(owner)
     return api_client
-
-
-def terms(customer, /, **overrides) -> dict:
-    body = {
-        "customer": str(customer.pk),
-        "total_amount": "1000.00",
-        "down_payment": "200.00",
-        "number_of_installments": 4,
-        "installment_frequency": "monthly",
-        "start_date": "2026-01-15",
-    }
-    body.update(overrides)
-    return body
 
 
 # Item 9: amounts are read strictly --------------------------------------------------------------------------
@@ -280,18 +267,7 @@ def test_every_write_endpoint_refuses_an_unknown_field(client, owner, clerk, cus
         "/api/products/": ProductFactory(merchant=owner.merchant).pk,
         "/api/installments/plans/": plan.pk,
         "/api/installments/payments/": Payment.objects.get(plan=plan).pk,
-        "/api/notifications/": Notification.objects.create(
-            merchant=owner.merchant,
-            user=owner,
-            channel=Notification.Channel.IN_APP,
-            kind=Notification.Kind.STAFF_DIGEST,
-            day=today,
-            status=Notification.Status.SENT,
-            subject="Today",
-            body="1 plan overdue.",
-            send_after=timezone.now(),
-            sent_at=timezone.now(),
-        ).pk,
+        "/api/notifications/": _notification(owner, day=today, subject="Today").pk,
     }
     writes = _schema_writes()
     answers = {}
