@@ -242,6 +242,9 @@ def api_fallback(request, *args, **kwargs) -> HttpResponse:
         except Resolver404:
             match = None
         if match is not None and match.func is not api_fallback:
+            # The view sees the slashed address, so what keys on it (an Idempotency-Key's fingerprint, the
+            # pages' links) is the same whichever form the client sent.
+            request.path_info, request.path = f"{path}/", f"{request.path}/"
             request.resolver_match = match
             return match.func(request, *match.args, **match.kwargs)
     return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=404)

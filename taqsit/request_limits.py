@@ -1,8 +1,9 @@
-"""Requests refused before any view reads them: a body over the size limit, JSON nested too deep.
+"""Requests refused before any view reads them: a body over the size limit, too many fields, JSON nested too
+deep.
 
-Django would raise on the oversized body wherever it is first read (an HTML 400 logged at ERROR, even on the
-API), and Python's JSON decoder recurses once per level (a ``RecursionError``, a 500). Both are the client's
-mistake: the API answers its JSON 400 naming the problem, a page a plain 400, and the log says WARNING.
+Django would raise on the oversized body or the thousand fields wherever they are first read (an HTML 400 logged
+at ERROR, even on the API), and Python's JSON decoder recurses once per level (a ``RecursionError``, a 500). All
+are the client's mistake: the API answers its JSON 400 naming the problem, a page a plain 400, the log a WARNING.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from itertools import accumulate
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -38,6 +40,16 @@ def _is_json(request: HttpRequest) -> bool:
     return content_type == "application/json" or content_type.endswith("+json")
 
 
+def too_many_fields_message(exc: TooManyFieldsSent | TooManyFilesSent) -> str:
+    if isinstance(exc, TooManyFilesSent):
+        return _("The request sends more files than the %(limit)s this server takes.") % {
+            "limit": settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        }
+    return _("The request sends more fields than the %(limit)s this server takes.") % {
+        "limit": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    }
+
+
 def _refuse(request: HttpRequest, message: str) -> HttpResponse:
     logger.warning("request refused: %s %s: %s", request.method, request.path, message)
     if request.path_info.startswith("/api/") or _is_json(request):
@@ -47,7 +59,8 @@ def _refuse(request: HttpRequest, message: str) -> HttpResponse:
 
 
 class RequestLimitsMiddleware:
-    """Refuses a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` and JSON nested deeper than ``JSON_MAX_DEPTH``."""
+    """Refuses a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, more fields than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``
+    in the address or a page's form, and JSON nested deeper than ``JSON_MAX_DEPTH``."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -64,6 +77,13 @@ class RequestLimitsMiddleware:
                 _("The request body is %(length)s bytes; the most this server takes is %(limit)s bytes.")
                 % {"length": length, "limit": limit},
             )
+        try:
+            request.GET  # noqa: B018 (parsed now, where its refusal can be answered)
+            if request.method == "POST" and not request.path_info.startswith("/api/"):
+                # A page's form; the API parses its own bodies (taqsit/api_errors.py answers the same refusal).
+                request.POST  # noqa: B018
+        except (TooManyFieldsSent, TooManyFilesSent) as exc:
+            return _refuse(request, too_many_fields_message(exc))
         if length and _is_json(request):
             # Read now (within the limit just checked); the view's parser reads the same bytes again. Measured
             # only when it opens enough arrays and objects to be too deep: most bodies open a handful.

@@ -356,3 +356,16 @@ def test_the_refusals_speak_the_clients_language(client, customer):
             "downPayment": ["Campo desconocido. ¿Quiso decir down_payment?"],
         },
     )
+
+
+def test_an_idempotency_key_replays_whichever_form_of_the_address_was_sent(client, owner, customer):
+    plan = plan_make(actor=owner, customer=customer)
+    body = {"plan": str(plan.pk), "amount": "200.00", "payment_date": "2026-02-15"}
+    url = "/api/installments/payments/"
+
+    first = client.post(url.rstrip("/"), body, format="json", headers={"Idempotency-Key": "till-1"})
+    again = client.post(url, body, format="json", headers={"Idempotency-Key": "till-1"})
+
+    assert (first.status_code, again.status_code, again["Idempotent-Replayed"]) == (201, 201, "true")
+    assert again.json() == first.json()
+    assert Payment.objects.filter(plan=plan).count() == 2  # the down payment and this one

@@ -186,3 +186,37 @@ def test_a_nul_in_the_admin_search_is_its_error(client, settings, superuser, err
     assert response.status_code == 200
     assert "Null characters are not allowed." in response.content.decode()
     assert errors_logged() == []
+
+
+FIELDS = "&".join(f"f{number}=1" for number in range(1100))
+TOO_MANY = "The request sends more fields than the 1000 this server takes."
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [("get", f"/api/customers/?{FIELDS}"), ("post", "/api/customers/"), ("patch", "/api/merchant/")],
+)
+def test_too_many_fields_is_the_apis_json_400(api_client, owner, method, url, errors_logged):
+    api_client.force_authenticate(owner)
+    form = {} if method == "get" else {"data": FIELDS, "content_type": "application/x-www-form-urlencoded"}
+
+    response = getattr(api_client, method)(url, **form)
+
+    assert (response.status_code, response["Content-Type"], response.json()) == (
+        400,
+        "application/json",
+        {"detail": TOO_MANY},
+    )
+    assert errors_logged() == []
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_too_many_fields_on_a_page_is_a_plain_400(client, method, errors_logged):
+    url = reverse("login")
+    if method == "get":
+        response = client.get(f"{url}?{FIELDS}")
+    else:
+        response = client.post(url, FIELDS, content_type="application/x-www-form-urlencoded")
+
+    assert (response.status_code, response.content.decode()) == (400, TOO_MANY)
+    assert errors_logged() == []
