@@ -102,11 +102,11 @@ def _field_suggestion(key: str, names: list[str]) -> str | None:
 
 
 class StrictFieldsMixin:
-    """Refuses a body field the serializer does not take, naming each: ``{"totalAmount": ["Unknown field. Did
-    you mean total_amount?"]}``, and a read-only one ("This field is read-only."), instead of ignoring them.
-    Nested serializers that use it check their own keys (a plan's items). ``read_only_names``: fields of the
-    object that this serializer does not change (they are read-only here, not unknown)."""
+    """Refuses, instead of ignoring, a body field the serializer does not take (``{"totalAmount": ["Unknown
+    field. Did you mean total_amount?"]}``) or does not change ("This field is read-only."); nested serializers
+    that use it check their own keys (a plan's items)."""
 
+    # Fields of the object this serializer does not change: read-only here, not unknown.
     read_only_names: tuple[str, ...] = ()
 
     def to_internal_value(self, data):
