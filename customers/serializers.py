@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
 from customers.models import Customer
+from taqsit.serializers import StrictModelSerializer
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(StrictModelSerializer):
     phone = serializers.CharField(
         max_length=32, help_text="E.164 (+14155550123), or a local number of the merchant's country."
     )

@@ -37,9 +37,12 @@ def customer_list_view(request):
     """The list; typing in the search box asks again with htmx and swaps only the results."""
     form = CustomerSearchForm(request.GET or None)
     term = form.cleaned_data["q"] if form.is_valid() else ""
-    page = Paginator(customer_list(merchant=request.user.merchant, search=term), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    # A term the form refuses (a NUL character, which PostgreSQL cannot compare) lists nothing, under its error.
+    if form.is_bound and form.errors:
+        customers = Customer.objects.none()
+    else:
+        customers = customer_list(merchant=request.user.merchant, search=term)
+    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "term": term, "query": urlencode({"q": term}) if term else ""}
     template = "customers/_results.html" if is_htmx(request) else "customers/customer_list.html"
     response = render(request, template, context)
@@ -51,9 +54,13 @@ def customer_list_view(request):
 @staff_page()
 def customer_picker(request):
     """The few customers matching what was typed on the new-plan page, to pick one."""
-    term = (request.GET.get("q") or "").strip()
+    form = CustomerSearchForm(request.GET)
+    if not form.is_valid():
+        # A term the form refuses (a NUL character, which PostgreSQL cannot compare): its error, no matches.
+        return render(request, "customers/_picker.html", {"customers": [], "term": "", "form": form})
+    term = form.cleaned_data["q"]
     customers = customer_list(merchant=request.user.merchant, search=term)[:PICKER_SIZE] if term else []
-    return render(request, "customers/_picker.html", {"customers": customers, "term": term})
+    return render(request, "customers/_picker.html", {"customers": customers, "term": term, "form": form})
 
 
 @staff_page(Action.CUSTOMER_WRITE)

@@ -48,7 +48,7 @@ from taqsit.dates import merchant_today
 from taqsit.exports import EXPORT_ACTION, export_merchant, export_schema
 from taqsit.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from taqsit.permissions import Action
-from taqsit.serializers import ReasonSerializer
+from taqsit.serializers import NoBodySerializer, ReasonSerializer
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: a body naming each bad field."),
@@ -247,6 +247,7 @@ class PlanViewSet(
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Approve a pending application: it becomes active and its down payment is recorded."""
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)
         return self._plan_response(plan_approve(actor=request.user, plan=self.get_object()))
 
     @extend_schema(request=ReasonSerializer, responses={200: PlanSerializer, **ERRORS})

@@ -2,10 +2,16 @@ from rest_framework import serializers
 
 from installments.models import Installment, InstallmentPlan, PlanItem, Product
 from installments.schedule import FinanceChargeMethod, Frequency
-from taqsit.serializers import MoneyField
+from taqsit.serializers import (
+    MoneyField,
+    StrictDecimalField,
+    StrictIntegerField,
+    StrictModelSerializer,
+    StrictSerializer,
+)
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(StrictModelSerializer):
     price = MoneyField()
 
     class Meta:
@@ -25,10 +31,10 @@ class PlanItemSerializer(serializers.ModelSerializer):
         fields = ["product", "description", "quantity", "unit_price", "line_total"]
 
 
-class PlanItemInputSerializer(serializers.Serializer):
+class PlanItemInputSerializer(StrictSerializer):
     product = serializers.UUIDField(allow_null=True, required=False)
     description = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    quantity = serializers.IntegerField(min_value=1, max_value=100000, default=1)
+    quantity = StrictIntegerField(min_value=1, max_value=100000, default=1)
     unit_price = MoneyField(required=False, allow_null=True)
 
 
@@ -136,20 +142,20 @@ class PlanSerializer(serializers.ModelSerializer):
         return InstallmentSerializer(rows, many=True, context=self.context).data
 
 
-class PlanTermsSerializer(serializers.Serializer):
+class PlanTermsSerializer(StrictSerializer):
     """The terms of a plan, as POST and preview take them (DESIGN.md, "The REST API")."""
 
     items = PlanItemInputSerializer(many=True, required=False)
     total_amount = MoneyField(required=False, allow_null=True)
     down_payment = MoneyField(required=False, default="0")
-    number_of_installments = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=600)
+    number_of_installments = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=600)
     installment_amount = MoneyField(required=False, allow_null=True)
     installment_frequency = serializers.ChoiceField(choices=Frequency.choices)
     start_date = serializers.DateField()
     first_due_date = serializers.DateField(required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
     finance_charge_method = serializers.ChoiceField(choices=FinanceChargeMethod.choices, default="none")
-    interest_rate = serializers.DecimalField(max_digits=8, decimal_places=4, required=False, allow_null=True)
+    interest_rate = StrictDecimalField(max_digits=8, decimal_places=4, required=False, allow_null=True)
 
 
 class PlanCreateSerializer(PlanTermsSerializer):
@@ -157,12 +163,15 @@ class PlanCreateSerializer(PlanTermsSerializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class PlanUpdateSerializer(serializers.Serializer):
+class PlanUpdateSerializer(StrictSerializer):
+    """A plan's notes; its terms change only through reschedule."""
+
+    read_only_names = tuple(name for name in PlanSerializer.Meta.fields if name != "notes")
     notes = serializers.CharField(allow_blank=True)
 
 
-class RescheduleSerializer(serializers.Serializer):
-    number_of_installments = serializers.IntegerField(min_value=1, max_value=600)
+class RescheduleSerializer(StrictSerializer):
+    number_of_installments = StrictIntegerField(min_value=1, max_value=600)
     installment_frequency = serializers.ChoiceField(choices=Frequency.choices)
     start_date = serializers.DateField()
     first_due_date = serializers.DateField(required=False, allow_null=True)

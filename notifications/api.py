@@ -15,6 +15,7 @@ from notifications.models import Notification
 from notifications.selectors import notification_list
 from notifications.serializers import NotificationSerializer
 from notifications.services import notification_mark_read
+from taqsit.serializers import NoBodySerializer
 
 UNREAD_PARAMETER = OpenApiParameter(
     "unread", OpenApiTypes.BOOL, description="true: only unread; false: only read. Default: all."
@@ -41,5 +42,6 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)
         notification = notification_mark_read(user=request.user, notification=self.get_object())
         return Response(NotificationSerializer(notification, context=self.get_serializer_context()).data)

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from payments.models import Payment, PaymentAllocation
-from taqsit.serializers import MoneyField
+from taqsit.serializers import MoneyField, StrictIntegerField, StrictSerializer
 
 
 class AllocationSerializer(serializers.ModelSerializer):
@@ -47,12 +47,12 @@ class PaymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PaymentCreateSerializer(serializers.Serializer):
+class PaymentCreateSerializer(StrictSerializer):
     plan = serializers.UUIDField()
     amount = MoneyField()
     payment_date = serializers.DateField(required=False)
     payment_method = serializers.ChoiceField(choices=Payment.Method.choices, default=Payment.Method.CASH)
-    payment_number = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    payment_number = StrictIntegerField(required=False, allow_null=True, min_value=1)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     status = serializers.ChoiceField(
@@ -60,7 +60,10 @@ class PaymentCreateSerializer(serializers.Serializer):
     )
 
 
-class PaymentUpdateSerializer(serializers.Serializer):
+class PaymentUpdateSerializer(StrictSerializer):
+    """A payment's notes and reference; its amount and date are history."""
+
+    read_only_names = tuple(name for name in PaymentSerializer.Meta.fields if name not in ("notes", "reference"))
     notes = serializers.CharField(required=False, allow_blank=True)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
 

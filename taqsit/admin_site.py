@@ -13,6 +13,14 @@ class TaqsitAdminSite(admin.AdminSite):
     site_title = "Taqsit admin"
     index_title = "Platform administration"
 
+    @property
+    def login_form(self):
+        """Refuses an overlong username with a form error (taqsit/forms.py); imported here, as this module loads
+        with the app registry, before any model can be."""
+        from taqsit.forms import AdminLoginForm
+
+        return AdminLoginForm
+
     def has_permission(self, request) -> bool:
         user = request.user
         return bool(user.is_active and user.is_superuser)

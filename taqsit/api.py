@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt
@@ -27,6 +28,8 @@ from taqsit.serializers import (
     MeSerializer,
     RegisterResponseSerializer,
     RegisterSerializer,
+    TokenObtainSerializer,
+    TokenRefreshRotateSerializer,
     UserSerializer,
     UserUpdateSerializer,
 )
@@ -137,6 +140,7 @@ class TokenView(TokenObtainPairView):
     """An access and a refresh token for a username and password."""
 
     throttle_classes = [AuthIPThrottle, AuthUserThrottle]
+    serializer_class = TokenObtainSerializer
 
 
 class TokenRefreshRotateView(TokenRefreshView):
@@ -145,6 +149,7 @@ class TokenRefreshRotateView(TokenRefreshView):
 
     serializer_class = RevocableTokenRefreshSerializer
     throttle_classes = [AuthIPThrottle]
+    serializer_class = TokenRefreshRotateSerializer
 
 
 class LogoutView(APIView):
@@ -230,6 +235,19 @@ class UserViewSet(
 
 
 @csrf_exempt
-def api_not_found(request, *args, **kwargs) -> JsonResponse:
-    """Any /api/ address no route matches, whatever the method: the API's JSON 404."""
+def api_fallback(request, *args, **kwargs) -> HttpResponse:
+    """An /api/ address no route matches: the slashed address's view when only the trailing slash is missing
+    (``POST /api/installments/plans`` creates a plan), else the API's JSON 404, whatever the method."""
+    path = request.path_info
+    if not path.endswith("/"):
+        try:
+            match = resolve(f"{path}/", getattr(request, "urlconf", None))
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_fallback:
+            # The view sees the slashed address, so what keys on it (an Idempotency-Key's fingerprint, the
+            # pages' links) is the same whichever form the client sent.
+            request.path_info, request.path = f"{path}/", f"{request.path}/"
+            request.resolver_match = match
+            return match.func(request, *match.args, **match.kwargs)
     return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=404)

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    ObjectDoesNotExist,
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
@@ -20,6 +27,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
 from taqsit.errors import DATABASE_ERRORS, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE
+from taqsit.request_limits import too_many_fields_message
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +81,13 @@ def translate(exc: Exception) -> Exception:
         if codes & CONFLICT_CODES:
             return Conflict(detail)
         return exceptions.ValidationError(detail)
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        # A form body the API's own parser read (PUT, PATCH): the same refusal as the middleware's, as JSON.
+        logger.warning("request refused: %s", exc)
+        return exceptions.ParseError(too_many_fields_message(exc))
+    if isinstance(exc, RequestDataTooBig):
+        logger.warning("request refused: %s", exc)
+        return exceptions.ParseError(str(exc))
     if isinstance(exc, PermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, ObjectDoesNotExist | Http404):

@@ -17,8 +17,15 @@ from taqsit.api import (
     TokenRefreshRotateView,
     TokenView,
     UserViewSet,
-    api_not_found,
+    api_fallback,
 )
+
+
+class SwaggerView(SpectacularSwaggerView):
+    """Swagger UI; its HTML renderer has no page for OPTIONS (a 500), so only GET and HEAD are offered."""
+
+    http_method_names = ["get", "head"]
+
 
 router = DefaultRouter()
 router.register("users", UserViewSet, basename="user")
@@ -40,10 +47,11 @@ urlpatterns = [
     path("merchant/", MerchantView.as_view(), name="merchant"),
     path("stats/", StatsView.as_view(), name="stats"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),
 ]
 
-# Keep last: an /api/ address no route matches (an id with a dot, an unknown status) is DRF's JSON 404, not the
-# HTML page; addresses without the trailing slash still get Django's redirect to the slashed one.
-urlpatterns.append(re_path(r"^.*/$", api_not_found, name="not-found"))
+# Keep last: an /api/ address without its trailing slash is answered by the slashed one's view (no redirect,
+# which a client would resend as a GET, losing a POST's body); an address no route matches (an id with a dot, an
+# unknown status) is DRF's JSON 404, not the HTML page. The schema documents the slashed form only.
+urlpatterns.append(re_path(r"^.*$", api_fallback, name="not-found"))

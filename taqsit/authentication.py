@@ -51,17 +51,6 @@ class RevocableTokenRefreshSerializer(TokenRefreshSerializer):
         return super().validate(attrs)
 
 
-def lockout_username(request, credentials: dict | None = None) -> str | None:
-    """The username the log-in lockout counts failures under (settings.AXES_USERNAME_CALLABLE): as axes reads it,
-    in lower case, since log-in ignores capitals and ``Owner``, ``OWNER``... must not each get their own tries."""
-    if credentials:
-        username = credentials.get("username")
-    else:
-        data = getattr(request, "data", request.POST)
-        username = data.get("username") if hasattr(data, "get") else None
-    return username.lower() if isinstance(username, str) else username
-
-
 class MerchantJWTScheme(SimpleJWTScheme):
     """The OpenAPI security scheme (``jwtAuth``, a bearer JWT) for it, as drf-spectacular gives simplejwt's."""
 

@@ -10,8 +10,11 @@ import uuid
 import zoneinfo
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from taqsit.models import Language, Merchant, Role
@@ -34,6 +37,24 @@ def form_errors_add(form: forms.BaseForm, exc: ValidationError, *, aliases: dict
 def form_token() -> str:
     """A fresh key for one form: sent back with it, it makes a double click or a browser retry a replay."""
     return f"web-{uuid.uuid4().hex}"
+
+
+class UsernameLengthMixin:
+    """A username longer than any account's is a form error before it is looked up: Django's log-in form only
+    sets the input's maxlength, and the lockout would try to record the whole text."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length))
+
+
+class LoginForm(UsernameLengthMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(UsernameLengthMixin, AdminAuthenticationForm):
+    pass
 
 
 class TokenField(forms.CharField):

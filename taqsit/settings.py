@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "taqsit.logs.RequestIdMiddleware",
     "taqsit.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A body too large or JSON nested too deep: a clear 400 before anything reads it (taqsit/request_limits.py).
+    "taqsit.request_limits.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -328,11 +330,13 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_USERNAME_CALLABLE = "taqsit.authentication.lockout_username"  # log-in ignores capitals, so does the count
 AXES_RESET_ON_SUCCESS = True
 # An attempt while locked out does not start the minutes again: else anyone could keep a user out for good.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "taqsit.net.client_ip"
+# The username cut to the lockout's 255-character column: a longer one is a failed log-in, not a 500.
+# Log-in ignores capitals, so does the count; cut to the lockout's column (taqsit/lockout.py).
+AXES_USERNAME_CALLABLE = "taqsit.lockout.lockout_username"
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept (the lockout's count); successful log-ins are not logged
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 

@@ -2,8 +2,9 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from taqsit.api import api_fallback
 from taqsit.forms import PasswordResetForm
 from taqsit.health import healthz, readyz
 from taqsit.metrics import metrics_view
@@ -40,6 +41,7 @@ urlpatterns = [
     path("audit/", include("auditlog.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("taqsit.api_urls")),
+    re_path(r"^api$", api_fallback),  # the API's root without its slash, as every API address (taqsit/api.py)
     # Operations: probes and Prometheus (README.md, "docker-compose"); no trailing slash, as probes are written.
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

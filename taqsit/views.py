@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 
-from taqsit.forms import MerchantSettingsForm, StaffCreateForm, StaffUpdateForm, form_errors_add
+from taqsit.forms import LoginForm, MerchantSettingsForm, StaffCreateForm, StaffUpdateForm, form_errors_add
 from taqsit.models import User
 from taqsit.permissions import Action, user_can
 from taqsit.services import merchant_update, user_create, user_update
@@ -94,6 +94,7 @@ class LoginView(auth_views.LoginView):
     """Django's log-in; the first time, the pages speak the user's (or else the merchant's) language."""
 
     redirect_authenticated_user = True
+    authentication_form = LoginForm
 
     def form_valid(self, form):
         response = super().form_valid(form)

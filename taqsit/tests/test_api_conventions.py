@@ -35,10 +35,12 @@ def test_an_address_no_route_matches_is_a_json_404(client, path, method):
     )
 
 
-def test_an_address_without_its_trailing_slash_is_still_redirected(client):
+def test_an_address_without_its_trailing_slash_answers_as_the_slashed_one(client):
+    CustomerFactory(merchant=client.handler._force_user.merchant, name="Omar Farouk")
+
     response = client.get("/api/customers")
 
-    assert (response.status_code, response["Location"]) == (301, "/api/customers/")
+    assert (response.status_code, [row["name"] for row in response.json()["results"]]) == (200, ["Omar Farouk"])
 
 
 @pytest.mark.parametrize(
