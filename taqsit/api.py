@@ -19,7 +19,6 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from taqsit.authentication import RevocableTokenRefreshSerializer
 from taqsit.models import User
 from taqsit.permissions import Action, user_can
 from taqsit.serializers import (
@@ -147,7 +146,6 @@ class TokenRefreshRotateView(TokenRefreshView):
     """A new access token (and, rotated, a new refresh token; the old one is blacklisted); refused once the
     password has changed."""
 
-    serializer_class = RevocableTokenRefreshSerializer
     throttle_classes = [AuthIPThrottle]
     serializer_class = TokenRefreshRotateSerializer
 

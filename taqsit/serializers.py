@@ -13,8 +13,9 @@ from django.db import models
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
+from taqsit.authentication import RevocableTokenRefreshSerializer
 from taqsit.models import Language, Merchant, User
 from taqsit.money import DECIMAL_PLACES, MAX_DIGITS, to_money
 
@@ -263,5 +264,5 @@ class TokenObtainSerializer(StrictFieldsMixin, TokenObtainPairSerializer):
         )
 
 
-class TokenRefreshRotateSerializer(StrictFieldsMixin, TokenRefreshSerializer):
-    pass
+class TokenRefreshRotateSerializer(StrictFieldsMixin, RevocableTokenRefreshSerializer):
+    """The refresh body read strictly; refused once the user's password has changed."""
