@@ -36,7 +36,7 @@ def payment_list(
     """The merchant's payments, newest first, with their allocations prefetched."""
     queryset = (
         Payment.objects.for_merchant(merchant)
-        .select_related("plan", "plan__customer", "received_by")
+        .select_related("plan", "plan__customer", "received_by", "settled_by")
         .prefetch_related(_allocations())
     )
     if plan is not None:

@@ -238,6 +238,14 @@ TABLE: tuple[Row, ...] = (
     Row("payment-detail", "get", EVERYONE, 200, lambda w: (pk(w.payment()), None)),
     Row("payment-detail", "patch", WRITERS, 200, lambda w: (pk(w.payment()), {"notes": "Paid by the son."})),
     Row("payment-detail", "delete", WRITERS, 204, lambda w: (pk(w.payment(status=Payment.Status.PENDING)), None)),
+    Row("payment-complete", "post", WRITERS, 200, lambda w: (pk(w.payment(status=Payment.Status.PENDING)), None)),
+    Row(
+        "payment-fail",
+        "post",
+        WRITERS,
+        200,
+        lambda w: (pk(w.payment(status=Payment.Status.PENDING)), {"reason": "Cheque bounced."}),
+    ),
     Row("payment-refund", "post", MANAGERS, 200, lambda w: (pk(w.payment()), {"reason": "Goods returned."})),
     Row("payment-void", "post", MANAGERS, 200, lambda w: (pk(w.payment()), {"reason": "Typed twice."})),
     # the user's own in-app notifications
