@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Max, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Count, Max, Prefetch, QuerySet, prefetch_related_objects
 
 from installments.models import LateFee
 from payments.models import Payment, PaymentAllocation
@@ -73,3 +74,19 @@ def payment_standing_after(*, payment: Payment) -> tuple[Decimal, Decimal]:
     )["total"]
     currency = plan.merchant.currency
     return to_money(paid, currency), to_money(plan.total_payable + fees - paid, currency)
+
+
+@dataclass(frozen=True)
+class PaymentsToConfirm:
+    count: int
+    amount: Decimal
+    payments: list[Payment]
+
+
+def payments_to_confirm(*, merchant: Merchant, limit: int = 20) -> PaymentsToConfirm:
+    """The merchant's pending payments (cheques, transfers not yet cleared), oldest first: how many, their
+    total, and the first ``limit`` with their plan and customer, for the dashboard's "to confirm" list."""
+    pending = Payment.objects.for_merchant(merchant).filter(status=Payment.Status.PENDING)
+    totals = pending.aggregate(count=Count("pk"), amount=sum_of("amount"))
+    rows = list(pending.select_related("plan", "plan__customer").order_by("payment_date", "created_at", "id")[:limit])
+    return PaymentsToConfirm(count=totals["count"], amount=to_money(totals["amount"], merchant.currency), payments=rows)
