@@ -131,12 +131,12 @@ class PaymentAdmin(PlanNumberSearchMixin, LedgerModelAdmin):
 
     @admin.action(description=_("Confirm the selected pending payments (they cleared)"))
     def complete_payments(self, request: HttpRequest, queryset: QuerySet) -> None:
-        # Each row through the service, in its own transaction under its plan's lock: one that no longer fits
-        # its plan is refused in the service's words while the others go through.
+        # Each row through the service, in its own transaction under its plan's lock, oldest first (as the
+        # cheques came in): one that no longer fits its plan is refused in the service's words, the others go through.
         service_action_run(
             self,
             request,
-            queryset.select_related("plan"),
+            queryset.select_related("plan").order_by("payment_date", "created_at", "payment_number"),
             service=payment_complete,
             target="payment",
             done=_("Confirmed"),

@@ -209,3 +209,159 @@ def test_a_receipt_printed_later_shows_the_balance_as_it_stood_after_that_paymen
     assert 'data-receipt="amount">$150.00<' in body
     assert 'data-receipt="remaining">$650.00<' in body
     assert ">$350.00<" in body  # total paid on the plan by then
+
+
+# Pending payments: confirm or fail from the plan, the receipt and the dashboard --------------------------------
+
+
+@pytest.fixture
+def cheque(owner, plan) -> Payment:
+    """Payment 2 of the plan: a 250.00 cheque, recorded pending."""
+    return payment_post(
+        actor=owner, plan=plan, amount=Decimal("250.00"), payment_method="cheque", reference="CHQ-881", status="pending"
+    )
+
+
+def test_the_plan_and_the_receipt_offer_a_writer_to_confirm_or_fail_a_pending_payment(
+    client, settings, clerk, viewer, plan, cheque
+):
+    complete = reverse("payments:payment-complete", args=[cheque.pk])
+    fail = reverse("payments:payment-fail", args=[cheque.pk])
+
+    as_clerk = signed_in(client, settings, clerk)
+    plan_page = html(as_clerk.get(reverse("installments:plan-detail", args=[plan.pk])))
+    receipt = html(as_clerk.get(reverse("payments:payment-receipt", args=[cheque.pk])))
+    as_viewer = signed_in(client, settings, viewer)
+    viewer_page = html(as_viewer.get(reverse("installments:plan-detail", args=[plan.pk])))
+
+    for body in (plan_page, receipt):
+        assert f'href="{complete}" data-action="complete"' in body
+        assert f'href="{fail}" data-action="fail"' in body
+    assert complete not in viewer_page
+    assert as_viewer.post(complete).status_code == 403
+    cheque.refresh_from_db()
+    assert cheque.status == Payment.Status.PENDING
+
+
+def test_a_clerk_confirms_a_cleared_cheque_after_a_confirm_step(client, settings, clerk, plan, cheque, ledger_assert):
+    client = signed_in(client, settings, clerk)
+    url = reverse("payments:payment-complete", args=[cheque.pk])
+
+    question = html(client.get(url))
+    cheque.refresh_from_db()
+    assert cheque.status == Payment.Status.PENDING  # a GET only asks
+    assert (
+        f"Has payment 2 of plan {plan.reference} ($250.00, cheque, reference CHQ-881) cleared? "
+        "It is allocated to the plan now."
+    ) in question
+
+    response = client.post(url, follow=True)
+
+    assert response.redirect_chain == [(reverse("installments:plan-detail", args=[plan.pk]), 302)]
+    assert f"Payment 2 of plan {plan.reference} was confirmed and allocated." in html(response)
+    cheque.refresh_from_db()
+    assert (cheque.status, cheque.settled_by) == (Payment.Status.COMPLETED, clerk)
+    assert list(cheque.allocations.order_by("id").values_list("installment__number", "kind", "amount")) == [
+        (1, "principal", Decimal("200.000")),
+        (2, "principal", Decimal("50.000")),
+    ]
+    ledger_assert(plan)
+    # Confirmed once: a second confirmation is explained, not done.
+    again = client.post(url, follow=True)
+    assert "Payment 2 is completed, not pending." in html(again)
+    assert cheque.allocations.count() == 2
+
+
+def test_a_bounced_cheque_is_marked_failed_with_its_reason(client, settings, clerk, plan, cheque, ledger_assert):
+    client = signed_in(client, settings, clerk)
+    url = reverse("payments:payment-fail", args=[cheque.pk])
+
+    assert 'name="reason"' in html(client.get(url))
+    refused = client.post(url, {"reason": ""})
+    response = client.post(url, {"reason": "Insufficient funds"}, follow=True)
+
+    assert "This field is required." in html(refused)
+    assert f"Payment 2 of plan {plan.reference} was marked failed." in html(response)
+    cheque.refresh_from_db()
+    assert (cheque.status, cheque.reversal_reason, cheque.settled_by) == (
+        Payment.Status.FAILED,
+        "Insufficient funds",
+        clerk,
+    )
+    plan.refresh_from_db()
+    assert plan.amount_paid == Decimal("200.00")
+    ledger_assert(plan)
+
+
+def test_a_cheque_that_no_longer_fits_the_balance_is_refused_with_the_balance(
+    client, settings, owner, clerk, plan, cheque, ledger_assert
+):
+    payment_post(actor=owner, plan=plan, amount=Decimal("700.00"))  # paid in cash meanwhile: 100.00 left
+    client = signed_in(client, settings, clerk)
+
+    response = client.post(reverse("payments:payment-complete", args=[cheque.pk]), follow=True)
+
+    assert f"250.00 exceeds the remaining balance 100.00 of plan {plan.reference}." in html(response)
+    cheque.refresh_from_db()
+    assert (cheque.status, cheque.allocations.count()) == (Payment.Status.PENDING, 0)
+    ledger_assert(plan)
+
+
+def test_another_merchants_pending_payment_is_not_found_on_the_pages(client, settings, other_owner, cheque):
+    client = signed_in(client, settings, other_owner)
+
+    for name in ("payments:payment-complete", "payments:payment-fail"):
+        assert client.get(reverse(name, args=[cheque.pk])).status_code == 404
+        assert client.post(reverse(name, args=[cheque.pk]), {"reason": "x"}).status_code == 404
+    cheque.refresh_from_db()
+    assert cheque.status == Payment.Status.PENDING
+
+
+def test_the_dashboard_lists_the_payments_to_confirm_and_returns_there(
+    client, settings, owner, clerk, customer, plan, cheque
+):
+    second = plan_make(actor=owner, customer=customer)
+    transfer = payment_post(
+        actor=owner,
+        plan=second,
+        amount=Decimal("80.50"),
+        payment_method="bank_transfer",
+        reference="TRF-12",
+        payment_date=date(2026, 2, 27),
+        status="pending",
+    )
+    payment_post(actor=owner, plan=second, amount=Decimal("10.00"))  # completed: not listed
+    client = signed_in(client, settings, clerk)
+    dashboard = reverse("taqsit:dashboard")
+
+    body = html(client.get(dashboard))
+
+    assert "2 pending payments, $330.50, wait to clear." in body
+    rows = re.findall(r'<tr data-payment="([^"]+)">(.*?)</tr>', body, flags=re.DOTALL)
+    assert [pk for pk, _row in rows] == [str(transfer.pk), str(cheque.pk)]  # oldest first
+    first = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", rows[0][1])).split()
+    assert first == ["02/27/2026", "Amina", "Haddad", second.reference, "·", "2", "Bank", "transfer", "TRF-12",
+                     "$80.50", "Confirm", "Failed"]  # fmt: skip
+    complete = reverse("payments:payment-complete", args=[transfer.pk])
+    assert f'href="{complete}?next=/"' in body
+
+    response = client.post(f"{complete}?next=/", follow=True)
+
+    assert response.redirect_chain == [(dashboard, 302)]
+    after = html(response)
+    assert "1 pending payment, $250.00, waits to clear." in after
+    assert str(transfer.pk) not in after
+
+
+def test_the_dashboard_has_no_list_when_nothing_waits_to_clear(client, settings, clerk, plan):
+    body = html(signed_in(client, settings, clerk).get(reverse("taqsit:dashboard")))
+
+    assert 'id="to-confirm"' not in body
+
+
+def test_a_confirmation_page_never_sends_the_clerk_to_another_site(client, settings, clerk, plan, cheque):
+    client = signed_in(client, settings, clerk)
+
+    response = client.post(reverse("payments:payment-complete", args=[cheque.pk]) + "?next=https://evil.example/")
+
+    assert response["Location"] == reverse("installments:plan-detail", args=[plan.pk])
