@@ -11,8 +11,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
+from django.utils.formats import date_format, time_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.timezone import localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
@@ -21,7 +22,13 @@ from installments.models import InstallmentPlan
 from installments.selectors import plan_summary
 from payments.forms import PaymentForm, ReversalForm
 from payments.models import Payment
-from payments.selectors import payment_list, payment_standing_after, payments_to_confirm
+from payments.selectors import (
+    payment_for_key,
+    payment_list,
+    payment_repeat_get,
+    payment_standing_after,
+    payments_to_confirm,
+)
 from payments.services import payment_complete, payment_fail, payment_post, payment_refund, payment_void
 from payments.stats import merchant_stats
 from taqsit.dates import merchant_today
@@ -45,9 +52,27 @@ def payment_create(request, plan_pk):
     summary = plan_summary(plan=plan, today=today)
     # What is due now: everything overdue (fees included), else the next installment; never more than is owed.
     due = summary.overdue_amount or summary.next_amount_due
-    initial = {"token": form_token(), "payment_date": today, "amount": min(due, summary.remaining_balance) or ""}
+    initial = {
+        "token": form_token(),
+        "payment_date": today,
+        "amount": min(due, summary.remaining_balance) or "",
+        "seen_payment": plan.last_payment_number,
+    }
     form = PaymentForm(request.POST or None, initial=initial)
+    repeat = sent = None
     if request.method == "POST" and form.is_valid():
+        # A token already used is a replay (a retry, or Back and submit on the same form): payment_post answers
+        # with the first payment and records nothing. A fresh token with the same amount just recorded asks first.
+        sent = payment_for_key(merchant_id=plan.merchant_id, key=form.cleaned_data["token"])
+        if sent is None and not form.cleaned_data["record_again"]:
+            repeat = payment_repeat_get(
+                plan=plan, amount=form.cleaned_data["amount"], seen_number=form.cleaned_data["seen_payment"]
+            )
+        if repeat is not None:
+            # Shown again with the earlier payment named; ticking "Record it again" sends the same token.
+            form.data = form.data.copy()
+            form.data["seen_payment"] = plan.last_payment_number
+    if request.method == "POST" and form.is_valid() and repeat is None:
         try:
             payment = payment_post(actor=request.user, plan=plan, **form.payment())
         except ValidationError as exc:
@@ -57,13 +82,21 @@ def payment_create(request, plan_pk):
                 form.data = form.data.copy()
                 form.data["token"] = form_token()
         else:
-            messages.success(
-                request,
-                _("Payment %(number)s of plan %(ref)s was recorded.")
-                % {"number": payment.payment_number, "ref": plan.reference},
-            )
+            names = {"number": payment.payment_number, "ref": plan.reference}
+            if sent is not None and sent.pk == payment.pk:
+                names["time"] = time_format(localtime(payment.created_at), "TIME_FORMAT")
+                messages.warning(
+                    request,
+                    _(
+                        "This form had already been sent: nothing new was recorded. This is the receipt of payment "
+                        "%(number)s of plan %(ref)s, recorded at %(time)s."
+                    )
+                    % names,
+                )
+            else:
+                messages.success(request, _("Payment %(number)s of plan %(ref)s was recorded.") % names)
             return redirect("payments:payment-receipt", pk=payment.pk)
-    context = {"form": form, "plan": plan, "summary": summary, "open": plan.is_open}
+    context = {"form": form, "plan": plan, "summary": summary, "open": plan.is_open, "repeat": repeat}
     return render(request, "payments/payment_form.html", context)
 
 

@@ -3,15 +3,19 @@ receipt, refund and void."""
 
 from __future__ import annotations
 
+import importlib
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+import time_machine
+from django.apps import apps
 from django.urls import reverse
 
 from installments.models import InstallmentPlan
-from installments.services import plan_cancel
+from installments.services import late_fee_charge, plan_cancel
 from installments.tests.factories import plan_make
 from payments.models import Payment
 from payments.services import payment_post
@@ -365,3 +369,150 @@ def test_a_confirmation_page_never_sends_the_clerk_to_another_site(client, setti
     response = client.post(reverse("payments:payment-complete", args=[cheque.pk]) + "?next=https://evil.example/")
 
     assert response["Location"] == reverse("installments:plan-detail", args=[plan.pk])
+
+
+# Receipts reprinted later, and a form sent twice -------------------------------------------------------------
+
+
+def _receipt_figures(body: str) -> dict[str, str]:
+    return dict(re.findall(r'data-receipt="([\w-]+)">(.*?)</dd>', body, flags=re.DOTALL))
+
+
+def test_a_reprinted_receipt_shows_every_figure_as_it_was_when_paid(client, settings, owner, plan):
+    first = payment_post(actor=owner, plan=plan, amount=Decimal("250.00"))
+    client = signed_in(client, settings, owner)
+    printed = _receipt_figures(html(client.get(reverse("payments:payment-receipt", args=[first.pk]))))
+    payment_post(actor=owner, plan=plan, amount=Decimal("300.00"))
+
+    reprinted = html(client.get(reverse("payments:payment-receipt", args=[first.pk])))
+
+    # 200.00 down + 250.00: 550.00 left, installment 1 paid, 150.00 left of installment 2 (due 15 March).
+    assert (
+        _receipt_figures(reprinted)
+        == printed
+        == {
+            "amount": "$250.00",
+            "remaining": "$550.00",
+            "installments-paid": "1",
+            "next-due": 'March 15, 2026 · <span class="money">$150.00</span>',
+        }
+    )
+    assert ">$450.00<" in reprinted  # total paid on the plan by then
+
+
+def test_a_receipt_counts_the_late_fees_charged_and_open_when_it_was_paid(client, settings, owner, plan):
+    late_fee_charge(installment=plan.installments.get(number=1), period=date(2026, 3, 1), amount=Decimal("10.00"))
+    first = payment_post(actor=owner, plan=plan, amount=Decimal("100.00"))
+    payment_post(actor=owner, plan=plan, amount=Decimal("110.00"))
+
+    body = html(signed_in(client, settings, owner).get(reverse("payments:payment-receipt", args=[first.pk])))
+
+    # 10.00 fee first, then 90.00 of installment 1: 110.00 of it left, due 15 February.
+    assert _receipt_figures(body) == {
+        "amount": "$100.00",
+        "remaining": "$710.00",
+        "installments-paid": "0",
+        "next-due": 'Feb. 15, 2026 · <span class="money">$110.00</span>',
+    }
+
+
+def test_the_figures_of_existing_payments_are_backfilled_from_the_ledger(owner, customer, plan, today):
+    with time_machine.travel(datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC), tick=False):  # after the down payment
+        late_fee_charge(installment=plan.installments.get(number=1), period=date(2026, 3, 1), amount=Decimal("10.00"))
+    posted = []
+    for minute, amount, status in [(1, "150.00", "completed"), (2, "300.00", "pending"), (3, "260.00", "completed")]:
+        with time_machine.travel(datetime(2026, 3, 1, 12, minute, tzinfo=UTC), tick=False):
+            posted.append(payment_post(actor=owner, plan=plan, amount=Decimal(amount), status=status))
+    with time_machine.travel(datetime(2026, 3, 1, 12, 4, tzinfo=UTC), tick=False):
+        other = plan_make(actor=owner, customer=customer)
+    with time_machine.travel(datetime(2026, 3, 1, 12, 5, tzinfo=UTC), tick=False):
+        posted.append(payment_post(actor=owner, plan=other, amount=Decimal("800.00")))  # completes it
+    fields = ["paid_after", "balance_after", "installments_paid_after", "next_due_date_after", "next_amount_due_after"]
+    recorded = {row["pk"]: row for row in Payment.objects.values("pk", *fields)}
+    Payment.objects.update(**dict.fromkeys(fields))
+    [migration] = Path(__file__).parents[1].glob("migrations/*_payment_confirmed_by_and_receipt_figures.py")
+
+    importlib.import_module(f"payments.migrations.{migration.stem}").receipt_figures_backfill(apps, None)
+
+    assert {row["pk"]: row for row in Payment.objects.values("pk", *fields)} == recorded
+    assert recorded[posted[2].pk] == {
+        "pk": posted[2].pk,
+        "paid_after": Decimal("610.000"),  # 200.00 down + 150.00 + 260.00; the pending 300.00 moved nothing
+        "balance_after": Decimal("400.000"),  # 1000.00 + the 10.00 fee - 610.00
+        "installments_paid_after": 2,
+        "next_due_date_after": date(2026, 4, 15),
+        "next_amount_due_after": Decimal("200.000"),
+    }
+    assert (recorded[posted[3].pk]["balance_after"], recorded[posted[3].pk]["next_due_date_after"]) == (
+        Decimal("0.000"),
+        None,
+    )
+
+
+def test_sending_the_form_again_with_the_same_amount_asks_first(client, settings, clerk, plan):
+    client = signed_in(client, settings, clerk)
+    url = reverse("payments:payment-create", args=[plan.pk])
+    client.post(url, pay(token="web-pay-1", seen_payment="1"))
+    again = html(client.get(url))  # Back: the page is fetched again, with a fresh token
+
+    warned = client.post(url, pay(token=_form_value(again, "token"), seen_payment=_form_value(again, "seen_payment")))
+
+    body = html(warned)
+    assert warned.status_code == 200
+    assert "Payment 2 of $200.00 (completed) was recorded for this plan at noon. Is this another payment?" in body
+    assert 'name="record_again"' in body
+    assert _form_value(body, "token") == _form_value(again, "token")
+    assert Payment.objects.filter(plan=plan).count() == 2
+
+    confirmed = client.post(
+        url, pay(token=_form_value(again, "token"), seen_payment=_form_value(body, "seen_payment"), record_again="on")
+    )
+
+    third = Payment.objects.get(plan=plan, payment_number=3)
+    assert confirmed["Location"] == reverse("payments:payment-receipt", args=[third.pk])
+    assert third.amount == Decimal("200.00")
+
+
+def test_a_form_shown_before_another_payment_was_recorded_asks_first(client, settings, owner, clerk, plan):
+    client = signed_in(client, settings, clerk)
+    url = reverse("payments:payment-create", args=[plan.pk])
+    form = html(client.get(url))
+    payment_post(actor=owner, plan=plan, amount=Decimal("75.00"))  # another clerk, meanwhile
+
+    body = html(client.post(url, pay(token=_form_value(form, "token"), seen_payment=_form_value(form, "seen_payment"))))
+
+    assert "Payment 2 of $75.00 (completed) was recorded for this plan at noon." in body
+    assert Payment.objects.filter(plan=plan).count() == 2
+
+
+def test_the_same_amount_later_or_another_amount_is_recorded_without_a_question(client, settings, clerk, plan):
+    client = signed_in(client, settings, clerk)
+    url = reverse("payments:payment-create", args=[plan.pk])
+    client.post(url, pay(token="web-pay-1", amount="100.00", seen_payment="1"))
+
+    other_amount = client.post(url, pay(token="web-pay-2", amount="150.00", seen_payment="2"))
+    with time_machine.travel(datetime(2026, 3, 1, 12, 11, tzinfo=UTC), tick=False):
+        later = client.post(url, pay(token="web-pay-3", amount="100.00", seen_payment="3"))
+
+    assert (other_amount.status_code, later.status_code) == (302, 302)
+    assert list(Payment.objects.filter(plan=plan).order_by("payment_number").values_list("amount", flat=True)) == [
+        Decimal("200.000"),
+        Decimal("100.000"),
+        Decimal("150.000"),
+        Decimal("100.000"),
+    ]
+
+
+def test_the_same_form_sent_again_says_nothing_new_was_recorded(client, settings, clerk, plan):
+    client = signed_in(client, settings, clerk)
+    url = reverse("payments:payment-create", args=[plan.pk])
+    first = client.post(url, pay(seen_payment="1"))
+
+    again = client.post(url, pay(seen_payment="1"), follow=True)
+
+    assert again.redirect_chain == [(first["Location"], 302)]
+    assert (
+        f"This form had already been sent: nothing new was recorded. This is the receipt of payment 2 of plan "
+        f"{plan.reference}, recorded at noon."
+    ) in html(again)
+    assert Payment.objects.filter(plan=plan).count() == 2
