@@ -516,3 +516,17 @@ def test_the_same_form_sent_again_says_nothing_new_was_recorded(client, settings
         f"{plan.reference}, recorded at noon."
     ) in html(again)
     assert Payment.objects.filter(plan=plan).count() == 2
+
+
+def test_a_spanish_clerk_confirms_a_cheque_in_spanish(client, settings, merchant, clerk, plan, cheque):
+    merchant.language = "es"
+    merchant.save(update_fields=["language"])
+    client = signed_in(client, settings, None)
+    client.post(reverse("login"), {"username": "clerk", "password": TEST_PASSWORD})
+
+    question = html(client.get(reverse("payments:payment-complete", args=[cheque.pk])))
+    done = html(client.post(reverse("payments:payment-complete", args=[cheque.pk]), follow=True))
+
+    assert "Confirmar el pago 2" in question
+    assert "Se cobró: confirmar" in question
+    assert f"El pago 2 del plan {plan.reference} se confirmó y se imputó." in done
