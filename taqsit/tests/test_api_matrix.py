@@ -354,7 +354,9 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "installment-detail",
         "notification-detail",
         "notification-read",
+        "payment-complete",
         "payment-detail",
+        "payment-fail",
         "payment-refund",
         "payment-void",
         "plan-approve",
@@ -367,7 +369,7 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "product-detail",
         "user-detail",
     ]
-    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (60, 55, 30, 25)
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (62, 57, 32, 25)
 
 
 ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}
