@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from auditlog.models import Entry
 from customers.tests.factories import CustomerFactory
 from installments.models import InstallmentPlan
 from installments.services import plan_cancel
@@ -538,6 +539,32 @@ def test_failing_a_bounced_cheque_needs_a_reason_and_moves_no_money(client, plan
     plan.refresh_from_db()
     assert (plan.amount_paid, plan.last_payment_number) == (Decimal("200.00"), 2)
     ledger_assert(plan)
+
+
+def test_completing_and_failing_leave_an_audit_trail_naming_the_action_and_the_clerk(
+    client, plan, owner, manager, customer
+):
+    cheque = _pending(client, plan)
+    bounced = _pending(client, plan_make(actor=owner, customer=customer))
+
+    client.post(f"{URL}{cheque['id']}/complete/", format="json")
+    client.post(f"{URL}{bounced['id']}/fail/", {"reason": "Cheque bounced."}, format="json")
+
+    [completed] = Entry.objects.filter(object_id=cheque["id"], operation="update")
+    [failed] = Entry.objects.filter(object_id=bounced["id"], operation="update")
+    assert (completed.action, completed.source, completed.actor_id) == ("payment.complete", "api", manager.pk)
+    assert (completed.before["status"], completed.after["status"], completed.after["settled_by_id"]) == (
+        "pending",
+        "completed",
+        str(manager.pk),
+    )
+    allocations = Entry.objects.filter(context_id=completed.context_id, object_type="payments.paymentallocation")
+    assert allocations.count() == 2
+    assert (failed.action, failed.after["status"], failed.after["reversal_reason"]) == (
+        "payment.fail",
+        "failed",
+        "Cheque bounced.",
+    )
 
 
 @pytest.mark.parametrize(
