@@ -14,6 +14,7 @@ import time_machine
 from django.apps import apps
 from django.urls import reverse
 
+from customers.tests.factories import CustomerFactory
 from installments.models import InstallmentPlan
 from installments.services import late_fee_charge, plan_cancel
 from installments.tests.factories import plan_make
@@ -322,8 +323,10 @@ def test_another_merchants_pending_payment_is_not_found_on_the_pages(client, set
 
 
 def test_the_dashboard_lists_the_payments_to_confirm_and_returns_there(
-    client, settings, owner, clerk, customer, plan, cheque
+    client, settings, owner, clerk, customer, plan, cheque, other_owner, other_merchant
 ):
+    theirs = plan_make(actor=other_owner, customer=CustomerFactory(merchant=other_merchant, name="Someone Else"))
+    payment_post(actor=other_owner, plan=theirs, amount=Decimal("99.00"), reference="THEIRS-1", status="pending")
     second = plan_make(actor=owner, customer=customer)
     transfer = payment_post(
         actor=owner,
@@ -341,6 +344,7 @@ def test_the_dashboard_lists_the_payments_to_confirm_and_returns_there(
     body = html(client.get(dashboard))
 
     assert "2 pending payments, $330.50, wait to clear." in body
+    assert "THEIRS-1" not in body and "Someone Else" not in body
     rows = re.findall(r'<tr data-payment="([^"]+)">(.*?)</tr>', body, flags=re.DOTALL)
     assert [pk for pk, _row in rows] == [str(transfer.pk), str(cheque.pk)]  # oldest first
     first = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", rows[0][1])).split()
