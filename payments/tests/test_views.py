@@ -19,7 +19,7 @@ from installments.models import InstallmentPlan
 from installments.services import late_fee_charge, plan_cancel
 from installments.tests.factories import plan_make
 from payments.models import Payment
-from payments.services import payment_post
+from payments.services import payment_post, payment_refund
 from taqsit.tests.factories import TEST_PASSWORD
 from taqsit.tests.pages import html, signed_in
 
@@ -431,6 +431,9 @@ def test_the_figures_of_existing_payments_are_backfilled_from_the_ledger(owner, 
         other = plan_make(actor=owner, customer=customer)
     with time_machine.travel(datetime(2026, 3, 1, 12, 5, tzinfo=UTC), tick=False):
         posted.append(payment_post(actor=owner, plan=other, amount=Decimal("800.00")))  # completes it
+    with time_machine.travel(datetime(2026, 3, 1, 12, 6, tzinfo=UTC), tick=False):
+        payment_refund(actor=owner, payment=posted[0], reason="Card charge-back")  # later: no receipt changes
+        posted.append(payment_post(actor=owner, plan=plan, amount=Decimal("40.00")))
     fields = ["paid_after", "balance_after", "installments_paid_after", "next_due_date_after", "next_amount_due_after"]
     recorded = {row["pk"]: row for row in Payment.objects.values("pk", *fields)}
     Payment.objects.update(**dict.fromkeys(fields))
@@ -450,6 +453,11 @@ def test_the_figures_of_existing_payments_are_backfilled_from_the_ledger(owner, 
     assert (recorded[posted[3].pk]["balance_after"], recorded[posted[3].pk]["next_due_date_after"]) == (
         Decimal("0.000"),
         None,
+    )
+    # After the 150.00 refund: 200.00 + 260.00 + 40.00 paid of 1010.00 (the 10.00 fee included).
+    assert (recorded[posted[4].pk]["paid_after"], recorded[posted[4].pk]["balance_after"]) == (
+        Decimal("500.000"),
+        Decimal("510.000"),
     )
 
 
