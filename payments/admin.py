@@ -1,4 +1,5 @@
-"""The payment ledger in the platform admin: read-only; refunds and voids are actions calling the ledger services.
+"""The payment ledger in the platform admin: read-only; confirming or failing a pending payment, refunds and voids
+are actions calling the ledger services.
 
 The plan's change page gets its payments here (payments may import installments, not the reverse): the plan
 admin is registered again with a payments inline added.
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from installments.admin import InstallmentPlanAdmin, PlanNumberSearchMixin
 from installments.models import InstallmentPlan
 from payments.models import Payment, PaymentAllocation
-from payments.services import payment_refund, payment_void
+from payments.services import payment_complete, payment_fail, payment_refund, payment_void
 from taqsit.admin import (
     LedgerModelAdmin,
     MerchantFilter,
@@ -73,7 +74,7 @@ class InstallmentPlanWithPaymentsAdmin(InstallmentPlanAdmin):
 @admin.register(Payment)
 class PaymentAdmin(PlanNumberSearchMixin, LedgerModelAdmin):
     action_form = ReasonActionForm
-    actions = ("refund_payments", "void_payments")
+    actions = ("complete_payments", "fail_payments", "refund_payments", "void_payments")
     list_display = (
         "plan",
         "payment_number",
@@ -109,11 +110,51 @@ class PaymentAdmin(PlanNumberSearchMixin, LedgerModelAdmin):
             },
         ),
         (_("Refund or void"), {"fields": ("reversed_at", "reversed_by", "reversal_reason")}),
+        (_("Confirmed or failed"), {"fields": ("settled_at", "settled_by")}),
+        (
+            _("Receipt figures"),
+            {
+                "fields": (
+                    "paid_after",
+                    "balance_after",
+                    "installments_paid_after",
+                    "next_due_date_after",
+                    "next_amount_due_after",
+                )
+            },
+        ),
         (_("Record"), {"fields": ("idempotency_key", "created_at", "updated_at")}),
     )
     readonly_fields = tuple(name for _title, options in fieldsets for name in options["fields"])
 
     amount_display = money_display("amount", _("amount"))
+
+    @admin.action(description=_("Confirm the selected pending payments (they cleared)"))
+    def complete_payments(self, request: HttpRequest, queryset: QuerySet) -> None:
+        # Each row through the service, in its own transaction under its plan's lock, oldest first (as the
+        # cheques came in): one that no longer fits its plan is refused in the service's words, the others go through.
+        service_action_run(
+            self,
+            request,
+            queryset.select_related("plan").order_by("payment_date", "created_at", "payment_number"),
+            service=payment_complete,
+            target="payment",
+            done=_("Confirmed"),
+            describe=_payment_label,
+        )
+
+    @admin.action(description=_("Mark the selected pending payments failed (give the reason)"))
+    def fail_payments(self, request: HttpRequest, queryset: QuerySet) -> None:
+        service_action_run(
+            self,
+            request,
+            queryset.select_related("plan"),
+            service=payment_fail,
+            target="payment",
+            done=_("Marked failed"),
+            with_reason=True,
+            describe=_payment_label,
+        )
 
     @admin.action(description=_("Refund the selected payments (give the reason)"))
     def refund_payments(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -1,4 +1,5 @@
-"""Payments over the API: record (idempotent), list, notes, refund, void; a completed payment is never deleted."""
+"""Payments over the API: record (idempotent), list, notes, complete or fail a pending one, refund, void; a
+completed payment is never deleted."""
 
 from __future__ import annotations
 
@@ -15,7 +16,15 @@ from payments.filters import PaymentFilter
 from payments.models import Payment
 from payments.selectors import payment_list, payment_with_allocations
 from payments.serializers import PaymentCreateSerializer, PaymentSerializer, PaymentUpdateSerializer, StatsSerializer
-from payments.services import payment_delete, payment_post, payment_refund, payment_update, payment_void
+from payments.services import (
+    payment_complete,
+    payment_delete,
+    payment_fail,
+    payment_post,
+    payment_refund,
+    payment_update,
+    payment_void,
+)
 from payments.stats import merchant_stats
 from taqsit.api import RolePermission, TenantViewSetMixin
 from taqsit.dates import merchant_today
@@ -57,6 +66,8 @@ class PaymentViewSet(
         "create": Action.PAYMENT_RECORD,
         "partial_update": Action.PAYMENT_RECORD,
         "destroy": Action.PAYMENT_RECORD,
+        "complete": Action.PAYMENT_RECORD,
+        "fail": Action.PAYMENT_RECORD,
         "refund": Action.PAYMENT_REVERSE,
         "void": Action.PAYMENT_REVERSE,
     }
@@ -118,6 +129,35 @@ class PaymentViewSet(
         merchant = export_merchant(request)
         payments = self.filter_queryset(self.get_queryset())
         return payments_csv(payments, merchant=merchant, today=merchant_today(merchant))
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: PaymentSerializer,
+            409: OpenApiResponse(description="Not pending, or the plan is closed."),
+            **ERRORS,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        """Confirm a pending payment (a cheque or transfer cleared): allocated now, exactly as a payment recorded
+        completed; refused with the remaining balance when it no longer fits it. No body."""
+        payment = payment_complete(actor=request.user, payment=self.get_object())
+        return self._payment_response(payment)
+
+    @extend_schema(
+        request=ReasonSerializer,
+        responses={200: PaymentSerializer, 409: OpenApiResponse(description="Not pending."), **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def fail(self, request, pk=None):
+        """Mark a pending payment failed (a cheque bounced), with the reason; nothing was allocated."""
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payment = payment_fail(
+            actor=request.user, payment=self.get_object(), reason=serializer.validated_data["reason"]
+        )
+        return self._payment_response(payment)
 
     @extend_schema(
         request=ReasonSerializer,

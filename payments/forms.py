@@ -11,6 +11,10 @@ from taqsit.forms import TokenField
 
 class PaymentForm(forms.Form):
     token = TokenField()
+    # The plan's last payment number when the form was shown: a payment recorded since makes the form stale.
+    seen_payment = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    # Shown with the warning that the same amount was just recorded: the clerk says it is another payment.
+    record_again = forms.BooleanField(label=_("Record it again"), required=False)
     amount = forms.CharField(
         label=_("Amount"), max_length=32, widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
     )
@@ -26,6 +30,7 @@ class PaymentForm(forms.Form):
     def payment(self) -> dict:
         data = dict(self.cleaned_data)
         data["idempotency_key"] = data.pop("token")
+        del data["seen_payment"], data["record_again"]
         return data
 
 

@@ -56,6 +56,23 @@ class Payment(TenantModel):
     )
     reversed_at = models.DateTimeField(_("refunded or voided at"), null=True, blank=True)
     reversal_reason = models.TextField(_("reason"), blank=True)
+    # Who confirmed a pending payment (a cheque cleared) or marked it failed (bounced), and when.
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("confirmed or failed by"),
+    )
+    settled_at = models.DateTimeField(_("confirmed or failed at"), null=True, blank=True)
+    # Where the plan stood right after this payment was allocated (when recorded, for one never completed): a
+    # receipt reprinted later shows these, not the plan's state of the day it is printed.
+    paid_after = MoneyField(_("paid on the plan after it"), null=True, blank=True)
+    balance_after = MoneyField(_("balance after it"), null=True, blank=True)
+    installments_paid_after = models.PositiveIntegerField(_("installments paid after it"), null=True, blank=True)
+    next_due_date_after = models.DateField(_("next due date after it"), null=True, blank=True)
+    next_amount_due_after = MoneyField(_("next amount due after it"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("payment")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Max, Prefetch, QuerySet, prefetch_related_objects
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Max, Prefetch, QuerySet, prefetch_related_objects
+from django.utils import timezone
 
-from installments.models import LateFee
+from installments.models import InstallmentPlan, LateFee
 from payments.models import Payment, PaymentAllocation
 from taqsit.models import Merchant
-from taqsit.money import sum_of, to_money
+from taqsit.money import as_decimal, sum_of, to_money
 
 
 def _allocations() -> Prefetch:
@@ -36,7 +40,7 @@ def payment_list(
     """The merchant's payments, newest first, with their allocations prefetched."""
     queryset = (
         Payment.objects.for_merchant(merchant)
-        .select_related("plan", "plan__customer", "received_by")
+        .select_related("plan", "plan__customer", "received_by", "settled_by")
         .prefetch_related(_allocations())
     )
     if plan is not None:
@@ -73,3 +77,55 @@ def payment_standing_after(*, payment: Payment) -> tuple[Decimal, Decimal]:
     )["total"]
     currency = plan.merchant.currency
     return to_money(paid, currency), to_money(plan.total_payable + fees - paid, currency)
+
+
+@dataclass(frozen=True)
+class PaymentsToConfirm:
+    count: int
+    amount: Decimal
+    payments: list[Payment]
+
+
+def payments_to_confirm(*, merchant: Merchant, limit: int = 20) -> PaymentsToConfirm:
+    """The merchant's pending payments (cheques, transfers not yet cleared), oldest first: how many, their
+    total, and the first ``limit`` with their plan and customer, for the dashboard's "to confirm" list."""
+    pending = Payment.objects.for_merchant(merchant).filter(status=Payment.Status.PENDING)
+    totals = pending.aggregate(count=Count("pk"), amount=sum_of("amount"))
+    rows = list(pending.select_related("plan", "plan__customer").order_by("payment_date", "created_at", "id")[:limit])
+    return PaymentsToConfirm(count=totals["count"], amount=to_money(totals["amount"], merchant.currency), payments=rows)
+
+
+# How long after a payment the same amount on the same plan looks like the counter's form sent twice.
+REPEAT_WINDOW = timedelta(minutes=10)
+
+
+def payment_for_key(*, merchant_id, key: str) -> Payment | None:
+    """The payment an idempotency key (a counter form's token) already recorded, if any."""
+    return Payment.objects.filter(merchant_id=merchant_id, idempotency_key=key).first()
+
+
+def payment_repeat_get(*, plan: InstallmentPlan, amount: Any, seen_number: int | None) -> Payment | None:
+    """The payment that makes a counter form with a fresh token look sent twice (Back, then submit again): one of
+    the same amount on the plan within ``REPEAT_WINDOW``, else any recorded since the form was shown
+    (``seen_number``, the plan's last payment number then)."""
+    # The down payment is recorded with the plan, not at the counter: a first installment of the same amount is no
+    # repeat of it.
+    live = Payment.objects.filter(
+        plan=plan, status__in=[Payment.Status.COMPLETED, Payment.Status.PENDING], is_down_payment=False
+    )
+    try:
+        value = as_decimal(amount)
+    except (ValidationError, TypeError, ArithmeticError):
+        value = None  # not an amount: payment_post names the problem
+    if value is not None:
+        twin = live.filter(amount=value, created_at__gte=timezone.now() - REPEAT_WINDOW).order_by("-created_at")
+        if (found := twin.select_related("received_by").first()) is not None:
+            return found
+    if seen_number is not None and plan.last_payment_number > seen_number:
+        return (
+            Payment.objects.filter(plan=plan, payment_number__gt=seen_number)
+            .select_related("received_by")
+            .order_by("-payment_number")
+            .first()
+        )
+    return None

@@ -23,6 +23,12 @@ class PaymentSerializer(serializers.ModelSerializer):
     amount = MoneyField()
     allocations = AllocationSerializer(many=True, read_only=True)
     received_by = serializers.CharField(source="received_by.username", read_only=True, allow_null=True)
+    settled_by = serializers.CharField(
+        source="settled_by.username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who completed or failed the payment when it was pending.",
+    )
 
     class Meta:
         model = Payment
@@ -41,6 +47,8 @@ class PaymentSerializer(serializers.ModelSerializer):
             "received_by",
             "reversed_at",
             "reversal_reason",
+            "settled_by",
+            "settled_at",
             "created_at",
             "allocations",
         ]

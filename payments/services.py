@@ -59,18 +59,54 @@ def _amount_parse(amount: Any, currency: str) -> Decimal:
     return to_money(value, currency)
 
 
-def _allocate(payment: Payment, plan: InstallmentPlan) -> list[PaymentAllocation]:
-    """Spread a completed payment over fees, interest and principal; the caller has checked it fits the balance."""
+def _rows_for_allocation(plan: InstallmentPlan, *, lock: bool = True) -> list[Installment]:
+    """The rows in force and every row with a late fee open, oldest first: what a payment can go to, and all a
+    receipt's figures need (rows already paid are locked too: cheap, and the plan's lock is held anyway)."""
+    rows = Installment.objects.select_for_update() if lock else Installment.objects.all()
+    return list(
+        rows.filter(plan=plan)
+        .filter(Q(late_fee_paid__lt=F("late_fee")) | Q(superseded_at__isnull=True))
+        .order_by("due_date", "number", "created_at")
+    )
+
+
+def _receipt_figures(plan: InstallmentPlan, rows: list[Installment], *, amount_paid: Decimal) -> dict[str, Any]:
+    """What a receipt shows of the plan once ``amount_paid`` has been received, from ``rows`` as they stand
+    (``_rows_for_allocation``'s, allocated in memory): the same definitions as ``plan_summary``."""
+    currency = plan.merchant.currency
+    current = sorted((row for row in rows if row.superseded_at is None), key=lambda row: (row.number, row.created_at))
+    unpaid = [row for row in current if row.amount_paid < row.amount_due]
+    fees_open = sum((row.late_fee - row.late_fee_paid for row in rows), ZERO)
+    balance = plan.total_payable + plan.late_fees - amount_paid
+    next_row = unpaid[0] if unpaid and balance > 0 else None
+    next_amount = (next_row.amount_due - next_row.amount_paid if next_row else ZERO) + fees_open
+    return {
+        "paid_after": to_money(amount_paid, currency),
+        "balance_after": to_money(balance, currency),
+        "installments_paid_after": len(current) - len(unpaid),
+        "next_due_date_after": next_row.due_date if next_row else None,
+        "next_amount_due_after": to_money(next_amount, currency),
+    }
+
+
+RECEIPT_FIELDS = (
+    "paid_after",
+    "balance_after",
+    "installments_paid_after",
+    "next_due_date_after",
+    "next_amount_due_after",
+)
+
+
+def _allocate(
+    payment: Payment, plan: InstallmentPlan, rows: list[Installment]
+) -> tuple[list[PaymentAllocation], list[Installment]]:
+    """Spread a completed payment over fees, interest and principal of ``rows`` (``_rows_for_allocation``), in
+    memory; the caller has checked it fits the balance, sets the receipt's figures, then ``_allocation_save``."""
     today = merchant_today(plan.merchant)
     grace = plan.merchant.grace_days
     remaining = payment.amount
     lines: list[PaymentAllocation] = []
-    rows = list(
-        Installment.objects.select_for_update()
-        .filter(plan=plan)
-        .filter(Q(late_fee_paid__lt=F("late_fee")) | Q(superseded_at__isnull=True, amount_paid__lt=F("amount_due")))
-        .order_by("due_date", "number", "created_at")
-    )
     touched: dict[int, Installment] = {}
 
     def take(row: Installment, kind: str, available: Decimal) -> Decimal:
@@ -112,8 +148,13 @@ def _allocate(payment: Payment, plan: InstallmentPlan) -> list[PaymentAllocation
         row.status = installment_status_for(row, today=today, grace_days=grace)
         if row.status == Installment.Status.PAID and row.paid_on is None:
             row.paid_on = payment.payment_date
+    return lines, list(touched.values())
+
+
+def _allocation_save(lines: list[PaymentAllocation], touched: list[Installment]) -> None:
+    """Write what ``_allocate`` worked out, once the payment row exists."""
     # One UPDATE per row (a payment touches one or two as a rule): cheaper to build than bulk_update's CASE.
-    for row in touched.values():
+    for row in touched:
         row.save(
             update_fields=[
                 "late_fee_paid",
@@ -126,7 +167,6 @@ def _allocate(payment: Payment, plan: InstallmentPlan) -> list[PaymentAllocation
             ]
         )
     PaymentAllocation.objects.bulk_create(lines)
-    return lines
 
 
 def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
@@ -297,7 +337,7 @@ def payment_post(
     if status == Payment.Status.COMPLETED:
         _balance_check(plan, value)
     number = _payment_number(plan, payment_number)
-    payment = Payment.objects.create(
+    payment = Payment(
         merchant_id=plan.merchant_id,
         plan=plan,
         payment_number=number,
@@ -310,8 +350,16 @@ def payment_post(
         received_by=actor,
         idempotency_key=key,
     )
-    if status == Payment.Status.COMPLETED:
-        _allocate(payment, plan)
+    completed = status == Payment.Status.COMPLETED
+    rows = _rows_for_allocation(plan, lock=completed)
+    lines, touched = _allocate(payment, plan, rows) if completed else ([], [])
+    # The receipt's figures go in with the payment's row: allocated in memory first, written after the INSERT.
+    figures = _receipt_figures(plan, rows, amount_paid=plan.amount_paid + (value if completed else ZERO))
+    for name, figure in figures.items():
+        setattr(payment, name, figure)
+    payment.save(force_insert=True)
+    if completed:
+        _allocation_save(lines, touched)
         _plan_after_money(plan, value)
     else:
         _plan_number_save(plan)
@@ -326,7 +374,9 @@ def down_payment_record(*, plan: InstallmentPlan, actor: User | None) -> Payment
         return None
     plan = _plan_lock(plan.pk)
     number = _payment_number(plan, None)
+    rows = _rows_for_allocation(plan, lock=False)
     payment = Payment.objects.create(
+        **_receipt_figures(plan, rows, amount_paid=plan.amount_paid + plan.down_payment),
         merchant_id=plan.merchant_id,
         plan=plan,
         payment_number=number,
@@ -360,17 +410,24 @@ def _payment_lock(payment: Payment, actor: User) -> tuple[Payment, InstallmentPl
 @audit.action("payment.complete")
 @transaction.atomic
 def payment_complete(*, actor: User, payment: Payment) -> Payment:
-    """A pending payment (a cheque, a transfer) cleared: allocate it now."""
+    """A pending payment (a cheque, a transfer) cleared: allocate it now, exactly as if it had been posted
+    completed, under the plan's lock and its balance check. Completing it twice is refused, never allocated twice."""
     permission_require(actor, Action.PAYMENT_RECORD)
     payment, plan = _payment_lock(payment, actor)
     if payment.status != Payment.Status.PENDING:
-        raise ValidationError({"status": _not_pending_message(payment)})
+        raise ValidationError({"status": ValidationError(_not_pending_message(payment), code="invalid_status")})
     if not plan.is_open:
-        raise ValidationError({"plan": _closed_plan_message(plan)})
+        raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code="invalid_status")})
     _balance_check(plan, payment.amount)
+    rows = _rows_for_allocation(plan)
+    lines, touched = _allocate(payment, plan, rows)
     payment.status = Payment.Status.COMPLETED
-    payment.save(update_fields=["status", "updated_at"])
-    _allocate(payment, plan)
+    payment.settled_by = actor
+    payment.settled_at = timezone.now()
+    for name, figure in _receipt_figures(plan, rows, amount_paid=plan.amount_paid + payment.amount).items():
+        setattr(payment, name, figure)
+    payment.save(update_fields=["status", "settled_by", "settled_at", *RECEIPT_FIELDS, "updated_at"])
+    _allocation_save(lines, touched)
     _plan_after_money(plan, payment.amount)
     return payment
 
@@ -378,15 +435,20 @@ def payment_complete(*, actor: User, payment: Payment) -> Payment:
 @audit.action("payment.fail")
 @transaction.atomic
 def payment_fail(*, actor: User, payment: Payment, reason: str = "") -> Payment:
-    """A pending payment did not clear (a bounced cheque); nothing was allocated, so nothing moves."""
+    """A pending payment did not clear (a bounced cheque): marked failed with the reason; nothing was
+    allocated, so no money moves."""
     permission_require(actor, Action.PAYMENT_RECORD)
     payment, _plan = _payment_lock(payment, actor)
     if payment.status != Payment.Status.PENDING:
-        raise ValidationError({"status": _not_pending_message(payment)})
+        raise ValidationError({"status": ValidationError(_not_pending_message(payment), code="invalid_status")})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason.")})
     payment.status = Payment.Status.FAILED
-    if reason:
-        payment.notes = f"{payment.notes}\n{reason}".strip()
-    payment.save(update_fields=["status", "notes", "updated_at"])
+    payment.settled_by = actor
+    payment.settled_at = timezone.now()
+    payment.reversal_reason = reason
+    payment.save(update_fields=["status", "settled_by", "settled_at", "reversal_reason", "updated_at"])
     return payment
 
 

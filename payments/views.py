@@ -1,4 +1,5 @@
-"""Payments at the counter: record one (pre-filled with what is due), its printable receipt, refund and void.
+"""Payments at the counter: record one (pre-filled with what is due), its printable receipt, confirm or fail a
+pending one (a cheque, a transfer), refund and void.
 
 The form carries a one-time token passed to ``payment_post`` as its idempotency key: a double click or a
 browser retry replays the first payment instead of recording a second.
@@ -10,7 +11,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
+from django.utils.formats import date_format, time_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.timezone import localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
@@ -19,12 +22,19 @@ from installments.models import InstallmentPlan
 from installments.selectors import plan_summary
 from payments.forms import PaymentForm, ReversalForm
 from payments.models import Payment
-from payments.selectors import payment_list, payment_standing_after
-from payments.services import payment_post, payment_refund, payment_void
+from payments.selectors import (
+    payment_for_key,
+    payment_list,
+    payment_repeat_get,
+    payment_standing_after,
+    payments_to_confirm,
+)
+from payments.services import payment_complete, payment_fail, payment_post, payment_refund, payment_void
 from payments.stats import merchant_stats
 from taqsit.dates import merchant_today
 from taqsit.forms import form_errors_add, form_token
 from taqsit.permissions import Action
+from taqsit.templatetags.taqsit_tags import money
 from taqsit.tenancy import queryset_for_user
 from taqsit.views import StaffPageMixin, staff_page
 
@@ -42,9 +52,27 @@ def payment_create(request, plan_pk):
     summary = plan_summary(plan=plan, today=today)
     # What is due now: everything overdue (fees included), else the next installment; never more than is owed.
     due = summary.overdue_amount or summary.next_amount_due
-    initial = {"token": form_token(), "payment_date": today, "amount": min(due, summary.remaining_balance) or ""}
+    initial = {
+        "token": form_token(),
+        "payment_date": today,
+        "amount": min(due, summary.remaining_balance) or "",
+        "seen_payment": plan.last_payment_number,
+    }
     form = PaymentForm(request.POST or None, initial=initial)
+    repeat = sent = None
     if request.method == "POST" and form.is_valid():
+        # A token already used is a replay (a retry, or Back and submit on the same form): payment_post answers
+        # with the first payment and records nothing. A fresh token with the same amount just recorded asks first.
+        sent = payment_for_key(merchant_id=plan.merchant_id, key=form.cleaned_data["token"])
+        if sent is None and not form.cleaned_data["record_again"]:
+            repeat = payment_repeat_get(
+                plan=plan, amount=form.cleaned_data["amount"], seen_number=form.cleaned_data["seen_payment"]
+            )
+        if repeat is not None:
+            # Shown again with the earlier payment named; ticking "Record it again" sends the same token.
+            form.data = form.data.copy()
+            form.data["seen_payment"] = plan.last_payment_number
+    if request.method == "POST" and form.is_valid() and repeat is None:
         try:
             payment = payment_post(actor=request.user, plan=plan, **form.payment())
         except ValidationError as exc:
@@ -54,27 +82,38 @@ def payment_create(request, plan_pk):
                 form.data = form.data.copy()
                 form.data["token"] = form_token()
         else:
-            messages.success(
-                request,
-                _("Payment %(number)s of plan %(ref)s was recorded.")
-                % {"number": payment.payment_number, "ref": plan.reference},
-            )
+            names = {"number": payment.payment_number, "ref": plan.reference}
+            if sent is not None and sent.pk == payment.pk:
+                names["time"] = time_format(localtime(payment.created_at), "TIME_FORMAT")
+                messages.warning(
+                    request,
+                    _(
+                        "This form had already been sent: nothing new was recorded. This is the receipt of payment "
+                        "%(number)s of plan %(ref)s, recorded at %(time)s."
+                    )
+                    % names,
+                )
+            else:
+                messages.success(request, _("Payment %(number)s of plan %(ref)s was recorded.") % names)
             return redirect("payments:payment-receipt", pk=payment.pk)
-    context = {"form": form, "plan": plan, "summary": summary, "open": plan.is_open}
+    context = {"form": form, "plan": plan, "summary": summary, "open": plan.is_open, "repeat": repeat}
     return render(request, "payments/payment_form.html", context)
 
 
 @staff_page()
 def payment_receipt(request, pk):
-    """A printable receipt: merchant, customer, amount, allocation, payment number and the balance left."""
+    """A printable receipt: merchant, customer, amount, allocation, payment number and where the plan stood
+    right after it (kept on the payment when it was recorded or completed), however much later it is printed."""
     payment = _payment_for(request, pk)
     plan = payment.plan
-    paid_after, remaining_after = payment_standing_after(payment=payment)
+    if payment.balance_after is None:  # not expected after the backfill; the ledger still knows
+        paid_after, remaining_after = payment_standing_after(payment=payment)
+    else:
+        paid_after, remaining_after = payment.paid_after, payment.balance_after
     context = {
         "payment": payment,
         "plan": plan,
         "customer": plan.customer,
-        "summary": plan_summary(plan=plan),
         "allocations": payment.allocations.all(),
         "paid_after": paid_after,
         "remaining_after": remaining_after,
@@ -82,32 +121,87 @@ def payment_receipt(request, pk):
     return render(request, "payments/receipt.html", context)
 
 
-def _reverse(request, pk, *, service, done: str, title: str, question: str, button: str):
+def _back_url(request, payment: Payment) -> str:
+    """Where a confirmation page returns: the page it came from when it says so (``?next=``, this site's
+    only, as the dashboard's list does), else the plan."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("installments:plan-detail", kwargs={"pk": payment.plan_id})
+
+
+def _reverse(request, pk, *, service, done: str, title: str, question: str, button: str, with_reason=True, danger=True):
+    """GET: the confirmation page (with the reason box when the service keeps one); POST: call the service and
+    go back with a message. A refusal that is not about the reason is the service's own words, as a message."""
     payment = _payment_for(request, pk)
-    form = ReversalForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    back = _back_url(request, payment)
+    form = ReversalForm(request.POST or None) if with_reason else None
+    if request.method == "POST" and (form is None or form.is_valid()):
+        extra = {"reason": form.cleaned_data["reason"]} if form is not None else {}
         try:
-            payment = service(actor=request.user, payment=payment, reason=form.cleaned_data["reason"])
+            payment = service(actor=request.user, payment=payment, **extra)
         except ValidationError as exc:
-            if "reason" not in getattr(exc, "error_dict", {}):
+            if form is None or "reason" not in getattr(exc, "error_dict", {}):
                 messages.error(request, " ".join(exc.messages))
-                return redirect("installments:plan-detail", pk=payment.plan_id)
+                return redirect(back)
             form_errors_add(form, exc)
         else:
             messages.success(request, done % {"number": payment.payment_number, "ref": payment.plan.reference})
-            return redirect("installments:plan-detail", pk=payment.plan_id)
-    names = {"number": payment.payment_number, "ref": payment.plan.reference}
+            return redirect(back)
+    names = {
+        "number": payment.payment_number,
+        "ref": payment.plan.reference,
+        "amount": money(payment.amount, payment.merchant.currency),
+        "method": payment.get_payment_method_display().lower(),
+        "reference": payment.reference or "—",
+    }
     context = {
         "plan": payment.plan,
         "title": title % names,
         "question": question % names,
         "form": form,
         "button": button,
-        "danger": True,
-        "action_url": request.path,
-        "cancel_url": reverse("installments:plan-detail", kwargs={"pk": payment.plan_id}),
+        "danger": danger,
+        "action_url": request.get_full_path(),
+        "cancel_url": back,
     }
     return render(request, "confirm.html", context)
+
+
+@staff_page(Action.PAYMENT_RECORD)
+def payment_complete_view(request, pk):
+    return _reverse(
+        request,
+        pk,
+        service=payment_complete,
+        done=_("Payment %(number)s of plan %(ref)s was confirmed and allocated."),
+        title=_("Confirm payment %(number)s"),
+        question=_(
+            "Has payment %(number)s of plan %(ref)s (%(amount)s, %(method)s, reference %(reference)s) cleared? "
+            "It is allocated to the plan now."
+        ),
+        button=_("It cleared: confirm"),
+        with_reason=False,
+        danger=False,
+    )
+
+
+@staff_page(Action.PAYMENT_RECORD)
+def payment_fail_view(request, pk):
+    return _reverse(
+        request,
+        pk,
+        service=payment_fail,
+        done=_("Payment %(number)s of plan %(ref)s was marked failed."),
+        title=_("Payment %(number)s failed"),
+        question=_(
+            "Did payment %(number)s of plan %(ref)s (%(amount)s, %(method)s, reference %(reference)s) fail to "
+            "clear? It is marked failed; no money moves."
+        ),
+        button=_("Mark failed"),
+    )
 
 
 @staff_page(Action.PAYMENT_REVERSE)
@@ -146,6 +240,8 @@ class DashboardView(StaffPageMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         stats = merchant_stats(merchant=self.merchant, allow_stale=True)
         context["stats"] = stats
+        # Read live, not from the cached statistics: a clerk confirms a cheque and expects it gone from the list.
+        context["to_confirm"] = payments_to_confirm(merchant=self.merchant)
         context["chart_data"] = {
             "currency": stats.currency,
             "locale": get_language(),

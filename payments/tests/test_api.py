@@ -9,8 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from auditlog.models import Entry
 from customers.tests.factories import CustomerFactory
 from installments.models import InstallmentPlan
+from installments.services import plan_cancel
 from installments.tests.factories import plan_make
 from payments.models import Payment, PaymentAllocation
 from payments.services import payment_post, payment_refund
@@ -66,6 +68,8 @@ def test_record_answers_with_the_payment_and_its_allocations(client, plan, manag
         "received_by": "manager",
         "reversed_at": None,
         "reversal_reason": "",
+        "settled_by": None,
+        "settled_at": None,
         "created_at": "2026-03-01T12:00:00Z",
         "allocations": [
             {"installment_number": 1, "kind": "principal", "amount": "200.00", "is_reversal": False},
@@ -237,8 +241,8 @@ def test_recording_a_payment_over_a_jwt_sends_a_fixed_list_of_statements(api_cli
         ("SAVEPOINT", ""),  # payment_post
         ("SELECT", "installments_installmentplan"),  # the plan's lock
         ("SELECT", "payments_payment"),  # the key, under the lock
-        ("INSERT", "payments_payment"),
         ("SELECT", "installments_installment"),  # the rows to allocate to, locked
+        ("INSERT", "payments_payment"),  # with the receipt's figures, worked out on those rows
         ("UPDATE", "installments_installment"),  # one UPDATE per row paid: 250.00 pays the overdue 200.00
         ("UPDATE", "installments_installment"),  # and 50.00 of the next
         ("INSERT", "payments_paymentallocation"),
@@ -428,6 +432,177 @@ def test_void_reverses_a_completed_payment(client, paid, plan):
     assert [line["amount"] for line in response.json()["allocations"]] == ["200.00", "50.00", "-200.00", "-50.00"]
     plan.refresh_from_db()
     assert plan.amount_paid == Decimal("200.00")
+
+
+# Pending payments: complete and fail -----------------------------------------------------------------------
+
+
+def _pending(client, plan, **overrides) -> dict:
+    response = client.post(URL, body(plan, status="pending", payment_method="cheque", **overrides), format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_completing_a_cleared_cheque_allocates_it_exactly_as_a_completed_post(
+    client, plan, owner, customer, manager, ledger_assert
+):
+    twin = plan_make(actor=owner, customer=customer)  # the same schedule, paid at once for comparison
+    posted = client.post(URL, body(twin), format="json").json()
+    pending = _pending(client, plan)
+
+    response = client.post(f"{URL}{pending['id']}/complete/", format="json")
+
+    assert response.status_code == 200, response.content
+    completed = response.json()
+    assert (completed["status"], completed["settled_by"], completed["settled_at"]) == (
+        "completed",
+        "manager",
+        "2026-03-01T12:00:00Z",
+    )
+    assert (
+        completed["allocations"]
+        == posted["allocations"]
+        == [
+            {"installment_number": 1, "kind": "principal", "amount": "200.00", "is_reversal": False},
+            {"installment_number": 2, "kind": "principal", "amount": "50.00", "is_reversal": False},
+        ]
+    )
+    plan.refresh_from_db()
+    assert (plan.amount_paid, plan.remaining_balance) == (Decimal("450.00"), Decimal("550.00"))
+    payment = Payment.objects.get(pk=pending["id"])
+    assert (payment.settled_by, payment.balance_after, payment.next_due_date_after) == (
+        manager,
+        Decimal("550.00"),
+        date(2026, 3, 15),
+    )
+    ledger_assert(plan)
+    ledger_assert(twin)
+
+
+def test_completing_twice_is_a_conflict_naming_the_status_and_allocates_once(client, plan, ledger_assert):
+    pending = _pending(client, plan)
+    client.post(f"{URL}{pending['id']}/complete/", format="json")
+
+    again = client.post(f"{URL}{pending['id']}/complete/", format="json")
+    fail = client.post(f"{URL}{pending['id']}/fail/", {"reason": "Bounced."}, format="json")
+
+    assert (again.status_code, again.json()) == (409, {"status": ["Payment 2 is completed, not pending."]})
+    assert (fail.status_code, fail.json()) == (409, {"status": ["Payment 2 is completed, not pending."]})
+    assert PaymentAllocation.objects.filter(payment_id=pending["id"]).count() == 2
+    plan.refresh_from_db()
+    assert plan.amount_paid == Decimal("450.00")
+    ledger_assert(plan)
+
+
+def test_a_pending_payment_that_no_longer_fits_is_refused_with_the_remaining_balance(
+    client, plan, row_counts, ledger_assert
+):
+    pending = _pending(client, plan, amount="500.00")
+    client.post(URL, body(plan, amount="400.00"), format="json")
+    before = row_counts()
+
+    response = client.post(f"{URL}{pending['id']}/complete/", format="json")
+
+    assert (response.status_code, response.json()) == (
+        400,
+        {"amount": ["500.00 exceeds the remaining balance 400.00 of plan P-000001."]},
+    )
+    assert row_counts() == before
+    assert Payment.objects.get(pk=pending["id"]).status == Payment.Status.PENDING
+    ledger_assert(plan)
+
+
+def test_a_pending_payment_on_a_cancelled_plan_cannot_be_completed(client, plan, owner, ledger_assert):
+    pending = _pending(client, plan)
+    plan_cancel(actor=owner, plan=plan, reason="Goods returned")
+
+    response = client.post(f"{URL}{pending['id']}/complete/", format="json")
+
+    assert (response.status_code, response.json()) == (
+        409,
+        {"plan": ["Plan P-000001 is cancelled: it takes no payments."]},
+    )
+    ledger_assert(plan)
+
+
+def test_failing_a_bounced_cheque_needs_a_reason_and_moves_no_money(client, plan, manager, ledger_assert):
+    pending = _pending(client, plan)
+
+    missing = client.post(f"{URL}{pending['id']}/fail/", {}, format="json")
+    response = client.post(f"{URL}{pending['id']}/fail/", {"reason": "Cheque bounced."}, format="json")
+    complete = client.post(f"{URL}{pending['id']}/complete/", format="json")
+
+    assert (missing.status_code, missing.json()) == (400, {"reason": ["This field is required."]})
+    assert response.status_code == 200, response.content
+    failed = response.json()
+    assert (failed["status"], failed["reversal_reason"], failed["settled_by"], failed["allocations"]) == (
+        "failed",
+        "Cheque bounced.",
+        "manager",
+        [],
+    )
+    assert (complete.status_code, complete.json()) == (409, {"status": ["Payment 2 is failed, not pending."]})
+    plan.refresh_from_db()
+    assert (plan.amount_paid, plan.last_payment_number) == (Decimal("200.00"), 2)
+    ledger_assert(plan)
+
+
+def test_completing_and_failing_leave_an_audit_trail_naming_the_action_and_the_clerk(
+    client, plan, owner, manager, customer
+):
+    cheque = _pending(client, plan)
+    bounced = _pending(client, plan_make(actor=owner, customer=customer))
+
+    client.post(f"{URL}{cheque['id']}/complete/", format="json")
+    client.post(f"{URL}{bounced['id']}/fail/", {"reason": "Cheque bounced."}, format="json")
+
+    [completed] = Entry.objects.filter(object_id=cheque["id"], operation="update")
+    [failed] = Entry.objects.filter(object_id=bounced["id"], operation="update")
+    assert (completed.action, completed.source, completed.actor_id) == ("payment.complete", "api", manager.pk)
+    assert (completed.before["status"], completed.after["status"], completed.after["settled_by_id"]) == (
+        "pending",
+        "completed",
+        str(manager.pk),
+    )
+    allocations = Entry.objects.filter(context_id=completed.context_id, object_type="payments.paymentallocation")
+    assert allocations.count() == 2
+    assert (failed.action, failed.after["status"], failed.after["reversal_reason"]) == (
+        "payment.fail",
+        "failed",
+        "Cheque bounced.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"), [("owner", 200), ("manager", 200), ("clerk", 200), ("viewer", 403)], ids=str
+)
+@pytest.mark.parametrize("verb", ["complete", "fail"])
+def test_writers_complete_and_fail_pending_payments_and_viewers_cannot(
+    api_client, plan, owner, merchant, today, role, expected, verb
+):
+    pending = payment_post(actor=owner, plan=plan, amount=Decimal("100.00"), status="pending")
+    api_client.force_authenticate(UserFactory(merchant=merchant, role=role, username=f"{role}-2"))
+
+    response = api_client.post(f"{URL}{pending.pk}/{verb}/", {"reason": "Cheque bounced."}, format="json")
+
+    assert response.status_code == expected, response.content
+    pending.refresh_from_db()
+    if expected == 403:
+        assert (response.json(), pending.status) == ({"detail": "Your role does not allow this."}, "pending")
+    else:
+        assert pending.status == {"complete": "completed", "fail": "failed"}[verb]
+
+
+@pytest.mark.parametrize("verb", ["complete", "fail"])
+def test_another_merchants_pending_payment_is_not_found(api_client, plan, owner, other_owner, today, verb):
+    pending = payment_post(actor=owner, plan=plan, amount=Decimal("100.00"), status="pending")
+    api_client.force_authenticate(other_owner)
+
+    response = api_client.post(f"{URL}{pending.pk}/{verb}/", {"reason": "Cheque bounced."}, format="json")
+
+    assert (response.status_code, response.json()) == (404, {"detail": "Not found."})
+    pending.refresh_from_db()
+    assert (pending.status, pending.allocations.count()) == ("pending", 0)
 
 
 # Lists ---------------------------------------------------------------------------------------------------

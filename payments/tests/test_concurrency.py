@@ -18,7 +18,7 @@ from installments.models import Installment, InstallmentPlan
 from installments.services import late_fee_charge
 from installments.tests.factories import plan_make
 from payments.models import Payment, PaymentAllocation
-from payments.services import payment_post
+from payments.services import payment_complete, payment_post
 from taqsit.models import Merchant, Role, User
 from taqsit.money import sum_of
 from taqsit.tests.factories import UserFactory
@@ -217,3 +217,54 @@ def test_concurrent_plan_creation_hands_out_gapless_numbers_and_honours_the_key(
     assert Merchant.objects.get(pk=merchant.pk).last_plan_number == 9
     for plan in InstallmentPlan.objects.filter(merchant=merchant):
         _ledger_check(plan)
+
+
+def test_a_pending_cheque_confirmed_by_several_clerks_at_once_is_allocated_once(owner, customer, clerks):
+    plan = plan_make(actor=owner, customer=customer)
+    cheque = payment_post(actor=owner, plan=plan, amount=Decimal("250.00"), status="pending")
+    clerk_ids = [clerk.pk for clerk in clerks]
+
+    def work(index: int):
+        actor = User.objects.select_related("merchant").get(pk=clerk_ids[index])
+        return payment_complete(actor=actor, payment=Payment.objects.get(pk=cheque.pk))
+
+    results = _together(THREADS, work)
+
+    done = [result for result in results if isinstance(result, Payment)]
+    refused = [result for result in results if isinstance(result, ValidationError)]
+    assert (len(done), len(refused)) == (1, THREADS - 1)
+    for exc in refused:
+        assert exc.message_dict == {"status": ["Payment 2 is completed, not pending."]}
+    assert PaymentAllocation.objects.filter(payment=cheque).count() == 2
+    plan.refresh_from_db()
+    assert plan.amount_paid == Decimal("450.00")
+    _ledger_check(plan)
+
+
+def test_cheques_confirmed_while_cash_is_paid_never_overdraw_the_plan(owner, customer, clerks):
+    plan = plan_make(actor=owner, customer=customer)  # 800.00 left
+    cheques = [payment_post(actor=owner, plan=plan, amount=Decimal("150.00"), status="pending").pk for _ in range(4)]
+    clerk_ids = [clerk.pk for clerk in clerks]
+
+    def work(index: int):
+        actor = User.objects.select_related("merchant").get(pk=clerk_ids[index])
+        try:
+            if index < 4:  # half the clerks confirm a cheque each, the others take 100.00 in cash
+                return payment_complete(actor=actor, payment=Payment.objects.get(pk=cheques[index])).amount
+            target = InstallmentPlan.objects.select_related("merchant").get(pk=plan.pk)
+            return payment_post(actor=actor, plan=target, amount=Decimal("100.00")).amount
+        except ValidationError as exc:
+            return exc
+
+    results = _together(THREADS, work)
+
+    # 4 x 150.00 + 4 x 100.00 = 1000.00 for 800.00 left: whatever the order, what went through fits exactly.
+    accepted = sum((result for result in results if isinstance(result, Decimal)), Decimal("0"))
+    refused = [result for result in results if isinstance(result, ValidationError)]
+    assert refused
+    for exc in refused:
+        assert exc.error_dict["amount"][0].code == "overpayment"
+    plan.refresh_from_db()
+    assert plan.amount_paid == Decimal("200.00") + accepted
+    assert Decimal("0") <= plan.remaining_balance < Decimal("150.00")
+    _ledger_check(plan)

@@ -458,7 +458,7 @@ def test_a_pending_payment_that_fails_moves_nothing(clerk, plan, ledger_assert):
 
     payment.refresh_from_db()
     assert failed.status == payment.status == Payment.Status.FAILED
-    assert payment.notes == "Cheque 881\nBounced"
+    assert (payment.notes, payment.reversal_reason, payment.settled_by) == ("Cheque 881", "Bounced", clerk)
     assert _lines(payment) == []
     for service in (payment_complete, payment_fail):
         with pytest.raises(ValidationError) as excinfo:
@@ -678,7 +678,7 @@ def test_a_pending_payment_is_voided_without_allocations(owner, plan, ledger_ass
 @pytest.mark.parametrize("service", [payment_refund, payment_void])
 def test_a_failed_payment_cannot_be_refunded_or_voided(owner, plan, service):
     payment = payment_post(actor=owner, plan=plan, amount=Decimal("250.00"), status="pending")
-    payment_fail(actor=owner, payment=payment)
+    payment_fail(actor=owner, payment=payment, reason="Cheque bounced")
 
     with pytest.raises(ValidationError) as excinfo:
         service(actor=owner, payment=payment, reason="Why not")
@@ -718,7 +718,7 @@ def test_refunding_an_earlier_payment_reopens_the_rows_it_paid(owner, plan, ledg
 def test_payment_delete_voids_a_pending_or_failed_payment_and_keeps_the_row(clerk, plan, fail_first, ledger_assert):
     payment = payment_post(actor=clerk, plan=plan, amount=Decimal("100.00"), status="pending")
     if fail_first:
-        payment_fail(actor=clerk, payment=payment)
+        payment_fail(actor=clerk, payment=payment, reason="Cheque bounced")
 
     payment_delete(actor=clerk, payment=payment)
 

@@ -238,6 +238,14 @@ TABLE: tuple[Row, ...] = (
     Row("payment-detail", "get", EVERYONE, 200, lambda w: (pk(w.payment()), None)),
     Row("payment-detail", "patch", WRITERS, 200, lambda w: (pk(w.payment()), {"notes": "Paid by the son."})),
     Row("payment-detail", "delete", WRITERS, 204, lambda w: (pk(w.payment(status=Payment.Status.PENDING)), None)),
+    Row("payment-complete", "post", WRITERS, 200, lambda w: (pk(w.payment(status=Payment.Status.PENDING)), None)),
+    Row(
+        "payment-fail",
+        "post",
+        WRITERS,
+        200,
+        lambda w: (pk(w.payment(status=Payment.Status.PENDING)), {"reason": "Cheque bounced."}),
+    ),
     Row("payment-refund", "post", MANAGERS, 200, lambda w: (pk(w.payment()), {"reason": "Goods returned."})),
     Row("payment-void", "post", MANAGERS, 200, lambda w: (pk(w.payment()), {"reason": "Typed twice."})),
     # the user's own in-app notifications
@@ -346,7 +354,9 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "installment-detail",
         "notification-detail",
         "notification-read",
+        "payment-complete",
         "payment-detail",
+        "payment-fail",
         "payment-refund",
         "payment-void",
         "plan-approve",
@@ -359,7 +369,7 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "product-detail",
         "user-detail",
     ]
-    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (60, 55, 30, 25)
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (62, 57, 32, 25)
 
 
 ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}

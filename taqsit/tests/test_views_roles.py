@@ -58,6 +58,8 @@ PAGES = (
     Page("installments:collections-csv", Action.READ),
     Page("payments:payment-create", Action.PAYMENT_RECORD, ("plan",)),
     Page("payments:payment-receipt", Action.READ, ("payment",)),
+    Page("payments:payment-complete", Action.PAYMENT_RECORD, ("cheque",)),
+    Page("payments:payment-fail", Action.PAYMENT_RECORD, ("cheque",)),
     Page("payments:payment-refund", Action.PAYMENT_REVERSE, ("payment",)),
     Page("payments:payment-void", Action.PAYMENT_REVERSE, ("payment",)),
     Page("taqsit:staff-list", Action.STAFF_MANAGE),
@@ -85,6 +87,8 @@ POSTS = {
         "payment_date": "2026-03-01",
         "payment_method": "cash",
     },
+    "payments:payment-complete": {},
+    "payments:payment-fail": {"reason": "no"},
     "payments:payment-refund": {"reason": "no"},
     "payments:payment-void": {"reason": "no"},
     "taqsit:staff-create": {"username": "mole", "role": "owner", "password": "Long-enough-pass-1"},
@@ -98,12 +102,21 @@ def world(merchant, owner, manager, clerk, viewer, customer, today):
     """One of everything a page can be about: a customer, an active plan with a payment, a pending application."""
     plan = plan_make(actor=owner, customer=customer)
     payment = Payment.objects.get(plan=plan, payment_number=1)
+    cheque = payment_post(actor=owner, plan=plan, amount=Decimal("50.00"), status="pending")
     merchant.requires_approval = True
     merchant.save(update_fields=["requires_approval"])
     pending = plan_make(actor=clerk, customer=CustomerFactory(merchant=merchant))
     assert pending.status == InstallmentPlan.Status.PENDING
     users = {Role.OWNER: owner, Role.MANAGER: manager, Role.CLERK: clerk, Role.VIEWER: viewer}
-    return {"customer": customer, "plan": plan, "payment": payment, "pending": pending, "member": clerk, **users}
+    return {
+        "customer": customer,
+        "plan": plan,
+        "payment": payment,
+        "cheque": cheque,
+        "pending": pending,
+        "member": clerk,
+        **users,
+    }
 
 
 def _url(page: Page, world: dict) -> str:
@@ -154,6 +167,8 @@ ACTION_LINKS = {
         ("installments:plan-reschedule", ("plan",), Action.PLAN_DECIDE),
         ("payments:payment-refund", ("payment",), Action.PAYMENT_REVERSE),
         ("payments:payment-void", ("payment",), Action.PAYMENT_REVERSE),
+        ("payments:payment-complete", ("cheque",), Action.PAYMENT_RECORD),
+        ("payments:payment-fail", ("cheque",), Action.PAYMENT_RECORD),
     ],
     "installments:collections": [("payments:payment-create", ("plan",), Action.PAYMENT_RECORD)],
     "taqsit:dashboard": [
@@ -161,6 +176,8 @@ ACTION_LINKS = {
         ("taqsit:staff-list", (), Action.STAFF_MANAGE),
         ("taqsit:merchant-settings", (), Action.STAFF_MANAGE),
         ("installments:plan-create", (), Action.PLAN_CREATE),
+        ("payments:payment-complete", ("cheque",), Action.PAYMENT_RECORD),
+        ("payments:payment-fail", ("cheque",), Action.PAYMENT_RECORD),
     ],
 }
 
