@@ -23,7 +23,7 @@ from installments.schedule import Schedule, ScheduleRow, schedule_build, schedul
 from installments.signals import plan_activated
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
-from taqsit.dates import merchant_today
+from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.models import Merchant, User
 from taqsit.money import ZERO, amount_text, as_decimal, decimal_places_message, is_exact, to_money
 from taqsit.permissions import Action, permission_require
@@ -234,6 +234,9 @@ def plan_terms_build(
             ]
     if start_date is None:
         errors["start_date"] = [_("This field is required.")]
+    dates_bound_check(
+        errors, merchant_today(merchant), start_date=start_date, first_due_date=first_due_date, due_date=due_date
+    )
     if errors:
         raise ValidationError(errors)
     schedule = schedule_build(
@@ -509,6 +512,7 @@ def plan_reschedule(
             _("%(value)s is not a whole number.") % {"value": repr(number_of_installments)}
         ]
         count = 0
+    dates_bound_check(errors, merchant_today(plan.merchant), start_date=start_date, first_due_date=first_due_date)
     if errors:
         raise ValidationError(errors)
     new_rows = schedule_split(
