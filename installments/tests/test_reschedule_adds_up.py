@@ -1,0 +1,166 @@
+"""After a reschedule the schedule still adds up where people read it: the rows in force, what was paid on
+superseded rows and the down payment held equal the total payable plus fees, on the page, in the API and in the
+check the bench runs (``plans_schedule_gaps``); numbers carry on and new rows fall due after the last paid one."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from installments.models import Installment
+from installments.selectors import plan_schedule_totals, plans_schedule_gaps
+from installments.services import plan_reschedule
+from installments.tests.factories import plan_make
+from payments.models import Payment
+from payments.services import payment_post, payment_refund, payment_void
+from taqsit.tests.pages import html, signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def _current(plan) -> list[tuple[int, date, Decimal, Decimal, str]]:
+    rows = Installment.objects.current().filter(plan=plan).order_by("number")
+    return [(row.number, row.due_date, row.amount_due, row.amount_paid, row.status) for row in rows]
+
+
+@pytest.fixture
+def rescheduled(owner, customer, today):
+    """The issue's case on a declining-balance plan: 1,000.00 with 100.00 down, 18 % over six months from
+    2025-12-10; 400.00 paid (rows 1 and 2, part of row 3), then the rest spread over three months from today."""
+    plan = plan_make(
+        actor=owner,
+        customer=customer,
+        down_payment=Decimal("100.00"),
+        number_of_installments=6,
+        start_date=date(2025, 12, 10),
+        finance_charge_method="declining_balance",
+        interest_rate=Decimal("18"),
+    )
+    payment_post(actor=owner, plan=plan, amount=Decimal("400.00"), payment_date=date(2026, 2, 20))
+    plan_reschedule(actor=owner, plan=plan, number_of_installments=3, installment_frequency="monthly", start_date=today)
+    plan.refresh_from_db()
+    return plan
+
+
+def test_a_plan_rescheduled_after_a_part_payment_still_adds_up(rescheduled, ledger_assert):
+    plan = rescheduled
+    paid, pending = Installment.Status.PAID, Installment.Status.PENDING
+    # PMT(1.5 %, 6, 900.00) = 157.97; interest 13.50, 11.33, 9.13, 6.90, 4.63, 2.33 (47.82). 400.00 paid rows 1
+    # and 2 and 84.06 of row 3 (its 9.13 interest first): row 3 stays, closed at 84.06, and its principal left
+    # (73.91) with rows 4-6 (460.05 principal, 13.86 interest) makes 547.82 over three rows due from 2026-04-01.
+    assert plan.total_payable == Decimal("1047.82")
+    assert _current(plan) == [
+        (1, date(2026, 1, 10), Decimal("157.97"), Decimal("157.97"), paid),
+        (2, date(2026, 2, 10), Decimal("157.97"), Decimal("157.97"), paid),
+        (3, date(2026, 3, 10), Decimal("84.06"), Decimal("84.06"), paid),
+        (4, date(2026, 4, 1), Decimal("182.60"), Decimal("0"), pending),
+        (5, date(2026, 5, 1), Decimal("182.60"), Decimal("0"), pending),
+        (6, date(2026, 6, 1), Decimal("182.62"), Decimal("0"), pending),
+    ]
+    closed = Installment.objects.current().get(plan=plan, number=3)
+    assert (closed.interest, closed.principal, closed.paid_on) == (
+        Decimal("9.13"),
+        Decimal("74.93"),
+        date(2026, 2, 20),
+    )
+    new_rows = Installment.objects.current().filter(plan=plan, number__gte=4)
+    assert sum(row.interest for row in new_rows) == Decimal("13.86")
+    assert plan.down_payment + sum(row[2] for row in _current(plan)) == plan.total_payable
+    assert plans_schedule_gaps(plan_ids=[plan.pk]) == {}
+    totals = plan_schedule_totals(plan=plan)
+    assert (totals.down_payment, totals.rows, totals.total) == (
+        Decimal("100.00"),
+        Decimal("947.82"),
+        Decimal("1047.82"),
+    )
+    assert plan.number_of_installments == 6
+    ledger_assert(plan)
+
+
+def test_the_api_and_the_page_show_a_schedule_that_adds_up(rescheduled, client, settings, api_client, manager):
+    api_client.force_authenticate(manager)
+    shown = api_client.get(f"/api/installments/plans/{rescheduled.pk}/").json()
+    assert [item["number"] for item in shown["installments"]] == [1, 2, 3, 4, 5, 6]
+    assert Decimal(shown["down_payment"]) + sum(
+        Decimal(item["amount_due"]) for item in shown["installments"]
+    ) == Decimal(shown["total_payable"])
+
+    body = html(signed_in(client, settings, manager).get(reverse("installments:plan-detail", args=[rescheduled.pk])))
+
+    assert 'data-schedule="down-payment">$100.00<' in body
+    assert 'data-schedule="total">$1,047.82<' in body
+
+
+def test_refunding_or_voiding_the_down_payment_keeps_the_schedule_adding_up(owner, customer, today, ledger_assert):
+    refunded = plan_make(actor=owner, customer=customer)
+    voided = plan_make(actor=owner, customer=customer)
+
+    payment_refund(actor=owner, payment=Payment.objects.get(plan=refunded, payment_number=1), reason="Returned")
+    payment_void(actor=owner, payment=Payment.objects.get(plan=voided, payment_number=1), reason="Typed twice")
+
+    for plan in (refunded, voided):
+        plan.refresh_from_db()
+        # The 200.00 is owed again, on the first unpaid row: the rows now carry the whole total payable.
+        assert sum(row[2] for row in _current(plan)) == plan.total_payable == Decimal("1000.00")
+        totals = plan_schedule_totals(plan=plan)
+        assert (totals.down_payment, totals.rows, totals.total) == (
+            Decimal("0"),
+            Decimal("1000.00"),
+            Decimal("1000.00"),
+        )
+        assert plans_schedule_gaps(plan_ids=[plan.pk]) == {}
+        ledger_assert(plan)
+
+
+def test_the_check_finds_a_schedule_that_does_not_add_up(owner, customer, today):
+    plan = plan_make(actor=owner, customer=customer)
+    Installment.objects.filter(plan=plan, number=4).update(amount_due=Decimal("150.00"), principal=Decimal("150.00"))
+
+    assert plans_schedule_gaps(plan_ids=[plan.pk]) == {plan.pk: (Decimal("1000.000"), Decimal("950.000"))}
+    assert plans_schedule_gaps() == {plan.pk: (Decimal("1000.000"), Decimal("950.000"))}
+
+
+def test_a_new_schedule_must_fall_due_after_the_last_paid_row(owner, customer, today, row_counts):
+    plan = plan_make(actor=owner, customer=customer)  # rows due 2026-02-15, 03-15, 04-15, 05-15
+    payment_post(actor=owner, plan=plan, amount=Decimal("300.00"))  # row 1 paid, 100.00 on row 2 (03-15)
+    before = row_counts()
+    message = (
+        "The new schedule would start on {first}, not after 2026-03-15, the due date of installment 2, which is "
+        "paid or partly paid: choose a first due date after 2026-03-15."
+    )
+
+    with pytest.raises(ValidationError) as by_start:
+        plan_reschedule(
+            actor=owner, plan=plan, number_of_installments=4, installment_frequency="weekly", start_date=today
+        )
+    with pytest.raises(ValidationError) as by_first_due:
+        plan_reschedule(
+            actor=owner,
+            plan=plan,
+            number_of_installments=4,
+            installment_frequency="weekly",
+            start_date=today,
+            first_due_date=date(2026, 3, 15),
+        )
+
+    assert by_start.value.message_dict == {"start_date": [message.format(first="2026-03-08")]}
+    assert by_first_due.value.message_dict == {"first_due_date": [message.format(first="2026-03-15")]}
+    assert row_counts() == before
+    plan_reschedule(
+        actor=owner,
+        plan=plan,
+        number_of_installments=4,
+        installment_frequency="weekly",
+        start_date=today,
+        first_due_date=date(2026, 3, 16),
+    )
+    assert [(row[0], row[1], row[2]) for row in _current(plan)] == [
+        (1, date(2026, 2, 15), Decimal("200.00")),
+        (2, date(2026, 3, 15), Decimal("100.00")),
+        (3, date(2026, 3, 16), Decimal("125.00")),
+        (4, date(2026, 3, 23), Decimal("125.00")),
+        (5, date(2026, 3, 30), Decimal("125.00")),
+        (6, date(2026, 4, 6), Decimal("125.00")),
+    ]
