@@ -164,3 +164,20 @@ def test_a_new_schedule_must_fall_due_after_the_last_paid_row(owner, customer, t
         (5, date(2026, 3, 30), Decimal("125.00")),
         (6, date(2026, 4, 6), Decimal("125.00")),
     ]
+
+
+def test_the_reschedule_page_explains_a_start_before_a_paid_row(client, settings, owner, manager, customer, today):
+    plan = plan_make(actor=owner, customer=customer)
+    payment_post(actor=owner, plan=plan, amount=Decimal("300.00"))  # 100.00 on row 2, due 2026-03-15
+    client = signed_in(client, settings, manager)
+
+    response = client.post(
+        reverse("installments:plan-reschedule", args=[plan.pk]),
+        {"number_of_installments": "4", "installment_frequency": "weekly", "start_date": "2026-03-01"},
+    )
+
+    assert response.status_code == 200
+    body = html(response)
+    assert "choose a first due date after 2026-03-15." in body
+    assert 'id="id_start_date_error"' in body
+    assert not Installment.objects.filter(plan=plan, superseded_at__isnull=False).exists()
