@@ -216,17 +216,23 @@ class ScheduleTotals:
     late_fees: Decimal  # charged on the rows, on top of the total payable
 
 
-def plan_schedule_totals(*, plan: InstallmentPlan, rows: list[Installment] | None = None) -> ScheduleTotals:
-    """The schedule's foot, which accounts for every unit as ``plans_schedule_gaps`` checks it; ``rows`` are all
-    the plan's installments when the caller has them."""
+def plan_schedule_totals(
+    *, plan: InstallmentPlan, rows: list[Installment] | None = None, payments: list | None = None
+) -> ScheduleTotals:
+    """The schedule's foot, which accounts for every unit as ``plans_schedule_gaps`` checks it; ``rows`` (all the
+    plan's installments) and ``payments`` (all its payments) when the caller has them already."""
     if rows is None:
         rows = list(Installment.objects.filter(plan=plan))
     in_force = sum((row.amount_due if row.superseded_at is None else row.amount_paid for row in rows), Decimal("0"))
     fees = sum((row.late_fee for row in rows), Decimal("0"))
-    # Reverse relation, so installments need not import payments.
-    carried = plan.payments.filter(is_down_payment=True, status__in=("refunded", "voided")).aggregate(
-        total=Coalesce(Sum("amount"), Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=3))
-    )["total"]
+    reversed_ = ("refunded", "voided")
+    if payments is not None:
+        carried = sum((pay.amount for pay in payments if pay.is_down_payment and pay.status in reversed_), Decimal("0"))
+    else:
+        # Reverse relation, so installments need not import payments.
+        carried = plan.payments.filter(is_down_payment=True, status__in=reversed_).aggregate(
+            total=Coalesce(Sum("amount"), Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=3))
+        )["total"]
     down = plan.down_payment - carried
     return ScheduleTotals(down_payment=down, rows=in_force, total=down + in_force, late_fees=fees)
 

@@ -234,13 +234,14 @@ def plan_detail(request, pk):
         row.display_status = row.display_status_for(cutoff=cutoff, plan_status=plan.status)
         row.display_status_label = Installment.Status(row.display_status).label
     decide = user_can(user, Action.PLAN_DECIDE)
+    payments = list(payment_list(merchant=plan.merchant, plan=plan))
     context = {
         "plan": plan,
         "items": plan.items.select_related("product"),
         "installments": [row for row in rows if row.superseded_at is None],
         "superseded": [row for row in rows if row.superseded_at is not None],
-        "totals": plan_schedule_totals(plan=plan, rows=rows),
-        "payments": payment_list(merchant=plan.merchant, plan=plan),
+        "totals": plan_schedule_totals(plan=plan, rows=rows, payments=payments),
+        "payments": payments,
         "summary": plan_summary(plan=plan, today=today),
         "actions": {
             "approve": decide and plan.status == Status.PENDING,

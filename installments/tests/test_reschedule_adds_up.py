@@ -93,7 +93,9 @@ def test_the_api_and_the_page_show_a_schedule_that_adds_up(rescheduled, client, 
     assert 'data-schedule="total">$1,047.82<' in body
 
 
-def test_refunding_or_voiding_the_down_payment_keeps_the_schedule_adding_up(owner, customer, today, ledger_assert):
+def test_refunding_or_voiding_the_down_payment_keeps_the_schedule_adding_up(
+    client, settings, owner, customer, today, ledger_assert
+):
     refunded = plan_make(actor=owner, customer=customer)
     voided = plan_make(actor=owner, customer=customer)
 
@@ -112,6 +114,9 @@ def test_refunding_or_voiding_the_down_payment_keeps_the_schedule_adding_up(owne
         )
         assert plans_schedule_gaps(plan_ids=[plan.pk]) == {}
         ledger_assert(plan)
+    body = html(signed_in(client, settings, owner).get(reverse("installments:plan-detail", args=[refunded.pk])))
+    assert 'data-schedule="down-payment"' not in body
+    assert 'data-schedule="total">$1,000.00<' in body
 
 
 def test_the_check_finds_a_schedule_that_does_not_add_up(owner, customer, today):
