@@ -186,3 +186,45 @@ def test_the_reschedule_page_explains_a_start_before_a_paid_row(client, settings
     assert "choose a first due date after 2026-03-15." in body
     assert 'id="id_start_date_error"' in body
     assert not Installment.objects.filter(plan=plan, superseded_at__isnull=False).exists()
+
+
+def test_plans_rescheduled_under_the_old_rule_are_brought_to_add_up(owner, customer, today, api_client, manager):
+    """The migration that closes the paid part of rows the old reschedule superseded."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    migration = import_module("installments.migrations.0003_close_paid_parts_of_superseded_rows")
+    plan = plan_make(actor=owner, customer=customer)
+    payment_post(actor=owner, plan=plan, amount=Decimal("250.00"), payment_date=date(2026, 2, 20))
+    # What the old rule left: rows 2-4 superseded (50.00 paid on row 2), the 550.00 left over two rows numbered
+    # on from the last fully paid row.
+    old_two = Installment.objects.get(plan=plan, number=2)
+    Installment.objects.filter(plan=plan, number__in=(2, 3, 4)).update(superseded_at=timezone.now())
+    for number, due in ((2, date(2026, 4, 1)), (3, date(2026, 5, 1))):
+        Installment.objects.create(
+            merchant=plan.merchant, plan=plan, number=number, due_date=due, amount_due=Decimal("275.00"),
+            principal=Decimal("275.00"),
+        )  # fmt: skip
+    api_client.force_authenticate(manager)
+    before = api_client.get(f"/api/installments/plans/{plan.pk}/").json()["installments"]
+    assert sum(Decimal(item["amount_due"]) for item in before) == Decimal("750.00")  # + 200.00 down: not 1000.00
+
+    migration.superseded_paid_parts_close(apps, None)
+
+    after = api_client.get(f"/api/installments/plans/{plan.pk}/").json()["installments"]
+    assert [(item["number"], item["due_date"], item["amount_due"], item["status"]) for item in after] == [
+        (1, "2026-02-15", "200.00", "paid"),
+        (2, "2026-03-15", "50.00", "paid"),
+        (3, "2026-04-01", "275.00", "pending"),
+        (4, "2026-05-01", "275.00", "pending"),
+    ]
+    assert after[1]["paid_on"] == "2026-02-20"
+    assert Installment.objects.current().get(plan=plan, number=2).pk == old_two.pk
+    assert plans_schedule_gaps(plan_ids=[plan.pk]) == {}
+    plan.refresh_from_db()
+    assert plan.number_of_installments == 4
+    payment_post(actor=owner, plan=plan, amount=Decimal("550.00"))
+    plan.refresh_from_db()
+    assert plan.status == "completed"
