@@ -1,9 +1,10 @@
 """The schedule a customer, the API and a receipt see accounts for every unit, whatever happened to the plan:
-random sequences of payments, refunds, voids, late fees and reschedules (down-payment refunds included), on
-PostgreSQL, checked after every step with the query the bench's checker runs (``plans_schedule_gaps``)."""
+random sequences of payments (completed, or pending then cleared), refunds, voids, late fees and reschedules
+(down-payment refunds included), in currencies of 2, 3 and 0 decimal places, on PostgreSQL, checked after every
+step with the query the bench's checker runs (``plans_schedule_gaps``)."""
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -19,16 +20,16 @@ from installments.serializers import PlanSerializer
 from installments.services import late_fee_charge, plan_reschedule
 from installments.tests.factories import plan_make
 from payments.models import Payment
-from payments.services import payment_post, payment_refund, payment_void
-from taqsit.money import to_money
+from payments.services import payment_complete, payment_post, payment_refund, payment_void
+from taqsit.models import Merchant
+from taqsit.money import quantum, to_money
 
 pytestmark = pytest.mark.django_db
 
-CENT = Decimal("0.01")
-
 terms = st.fixed_dictionaries(
     {
-        "total_cents": st.integers(10_000, 500_000),
+        "currency": st.sampled_from(["USD", "KWD", "JPY"]),  # 2, 3 and 0 decimal places
+        "total_units": st.integers(10_000, 500_000),
         "down_percent": st.sampled_from([0, 0, 10, 25, 50]),
         "number_of_installments": st.integers(1, 12),
         "installment_frequency": st.sampled_from(["weekly", "biweekly", "monthly", "quarterly"]),
@@ -39,9 +40,11 @@ terms = st.fixed_dictionaries(
 steps = st.lists(
     st.one_of(
         st.tuples(st.just("post"), st.integers(1, 100)),  # percent of the remaining balance
+        st.tuples(st.just("pending"), st.integers(1, 100)),  # a cheque recorded, not yet cleared
+        st.tuples(st.just("complete"), st.integers(0, 20)),  # which pending payment cleared
         st.tuples(st.just("refund"), st.integers(0, 20)),  # which payment, counted among the completed ones
         st.tuples(st.just("void"), st.integers(0, 20)),
-        st.tuples(st.just("fee"), st.integers(1, 2_000)),  # cents, on the oldest overdue row
+        st.tuples(st.just("fee"), st.integers(1, 2_000)),  # units of the currency, on the oldest overdue row
         st.tuples(
             st.just("reschedule"),
             st.tuples(
@@ -57,13 +60,15 @@ steps = st.lists(
 
 
 def _plan(owner, customer, today, terms_) -> InstallmentPlan:
-    total = Decimal(terms_["total_cents"]) * CENT
+    currency = terms_["currency"]
+    Merchant.objects.filter(pk=customer.merchant_id).update(currency=currency)
+    total = Decimal(terms_["total_units"]) * quantum(currency)
     method, rate = terms_["finance"]
     return plan_make(
         actor=owner,
         customer=customer,
         total_amount=total,
-        down_payment=to_money(total * terms_["down_percent"] / 100, "USD"),
+        down_payment=to_money(total * terms_["down_percent"] / 100, currency),
         number_of_installments=terms_["number_of_installments"],
         installment_frequency=terms_["installment_frequency"],
         start_date=today - timedelta(days=terms_["start_days_ago"]),
@@ -75,9 +80,15 @@ def _plan(owner, customer, today, terms_) -> InstallmentPlan:
 def _step(owner, plan: InstallmentPlan, today: date, step, fee_day: list[int]) -> None:
     kind, argument = step
     plan.refresh_from_db()
-    if kind == "post":
-        amount = max(CENT, (plan.remaining_balance * argument / 100).quantize(CENT, rounding="ROUND_DOWN"))
-        payment_post(actor=owner, plan=plan, amount=min(amount, plan.remaining_balance))
+    unit = quantum(plan.merchant.currency)
+    if kind in ("post", "pending"):
+        amount = max(unit, (plan.remaining_balance * argument / 100).quantize(unit, rounding=ROUND_DOWN))
+        status = Payment.Status.COMPLETED if kind == "post" else Payment.Status.PENDING
+        payment_post(actor=owner, plan=plan, amount=min(amount, plan.remaining_balance), status=status)
+    elif kind == "complete":
+        waiting = list(Payment.objects.filter(plan=plan, status="pending").order_by("payment_number"))
+        if waiting:
+            payment_complete(actor=owner, payment=waiting[argument % len(waiting)])
     elif kind in ("refund", "void"):
         completed = list(Payment.objects.filter(plan=plan, status="completed").order_by("payment_number"))
         if not completed:
@@ -94,7 +105,7 @@ def _step(owner, plan: InstallmentPlan, today: date, step, fee_day: list[int]) -
         if row is None:
             return
         fee_day[0] += 1
-        late_fee_charge(installment=row, period=today - timedelta(days=fee_day[0]), amount=Decimal(argument) * CENT)
+        late_fee_charge(installment=row, period=today - timedelta(days=fee_day[0]), amount=argument * unit)
     else:
         count, frequency, offset = argument
         plan_reschedule(
