@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from installments.models import Installment, InstallmentPlan, LateFee, PlanItem
+from installments.selectors import plans_schedule_gaps
 from payments.models import Payment, PaymentAllocation
 from taqsit.models import Merchant, Role, User
 from taqsit.money import sum_of
@@ -132,12 +133,15 @@ def _ledger_assert(plan: InstallmentPlan) -> None:
     numbers = sorted(payments.values_list("payment_number", flat=True))
     assert numbers == list(range(1, plan.last_payment_number + 1))
     assert not allocations.filter(reversal_of__isnull=False, amount__gte=0).exists()
+    # The schedule shown accounts for every unit (the bench's "installments_add_up", the same query).
+    assert plans_schedule_gaps(plan_ids=[plan.pk]) == {}
 
 
 @pytest.fixture
 def ledger_assert():
     """The ledger's invariants for one plan: allocations = completed payments = amount paid; no row over-paid;
-    installments + down payment = amount paid - late fees paid; payment numbers 1..N without gaps."""
+    installments + down payment = amount paid - late fees paid; payment numbers 1..N without gaps; the schedule
+    adds up to the total payable plus fees."""
     return _ledger_assert
 
 

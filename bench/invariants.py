@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import psycopg
 
+from installments.invariants import SCHEDULE_GAPS_SQL
+
 INVARIANTS: dict[str, str] = {
     # The plan's running total is its completed payments, down payment included.
     "plan_amount_paid_is_completed_payments": """
@@ -29,12 +31,9 @@ INVARIANTS: dict[str, str] = {
           LEFT JOIN (SELECT payment_id, sum(amount) AS allocated FROM payments_paymentallocation
                       GROUP BY payment_id) a ON a.payment_id = pay.id
          WHERE COALESCE(a.allocated, 0) <> CASE WHEN pay.status = 'completed' THEN pay.amount ELSE 0 END""",
-    # The schedule in force adds up to what is financed: total payable less the down payment.
-    "installments_add_up": """
-        SELECT count(*) FROM installments_installmentplan p
-          LEFT JOIN (SELECT plan_id, sum(amount_due) AS due FROM installments_installment
-                      WHERE superseded_at IS NULL GROUP BY plan_id) i ON i.plan_id = p.id
-         WHERE COALESCE(i.due, 0) <> p.total_payable - p.down_payment""",
+    # The schedule accounts for every unit (rows in force, what was paid on superseded rows, the down payment
+    # held): the query the app's selector and the suite's ledger_assert run (installments/invariants.py).
+    "installments_add_up": f"SELECT count(*) FROM ({SCHEDULE_GAPS_SQL}) gaps",
     # What each installment says it received is what was allocated to it, kind by kind.
     "installment_paid_is_allocations": """
         SELECT count(*) FROM installments_installment i

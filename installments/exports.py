@@ -13,7 +13,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from installments.models import Installment, InstallmentPlan
-from installments.selectors import overdue_cutoff
+from installments.selectors import installments_with_display_status
 from taqsit.exports import csv_money, csv_stream, csv_text
 from taqsit.models import Merchant
 
@@ -85,22 +85,21 @@ def plans_csv(plans: QuerySet[InstallmentPlan], *, merchant: Merchant, today: da
 def installments_csv(
     rows: QuerySet[Installment], *, merchant: Merchant, today: date, name: str = "installments"
 ) -> StreamingHttpResponse:
-    """The installments of ``rows`` (already scoped and filtered), one line each. ``status`` is overdue as
-    computed from dates (as in the API) and ``days_overdue`` counts from the due date for overdue rows, else 0."""
+    """The installments of ``rows`` (already scoped and filtered), one line each. ``status`` is the displayed
+    status (as in the API and the pages) and ``days_overdue`` counts from the due date for overdue rows, else 0."""
     currency = merchant.currency
-    cutoff = overdue_cutoff(merchant, today=today)
 
     def row(installment: Installment) -> list:
         plan = installment.plan
         remaining = installment.amount_due - installment.amount_paid
-        overdue = remaining > 0 and installment.due_date < cutoff
+        overdue = installment.display_status == Installment.Status.OVERDUE
         return [
             plan.reference,
             csv_text(plan.customer.name),
             plan.customer.phone,
             installment.number,
             installment.due_date.isoformat(),
-            Installment.Status.OVERDUE if overdue else installment.status,
+            installment.display_status,
             (today - installment.due_date).days if overdue else 0,
             csv_money(installment.amount_due, currency),
             csv_money(installment.amount_paid, currency),
@@ -109,5 +108,7 @@ def installments_csv(
             currency,
         ]
 
-    queryset = rows.select_related("plan", "plan__customer").prefetch_related(None)
+    queryset = installments_with_display_status(
+        rows.select_related("plan", "plan__customer").prefetch_related(None), merchant=merchant, today=today
+    )
     return csv_stream(queryset, header=INSTALLMENT_HEADER, row=row, filename=f"{name}-{today.isoformat()}.csv")

@@ -1,8 +1,7 @@
 import django_filters
-from django.db.models import F
 
 from installments.models import Installment, InstallmentPlan, Product
-from installments.selectors import overdue_cutoff, unpaid_only
+from installments.selectors import installments_with_display_status, overdue_cutoff, unpaid_only
 from taqsit.filters import FilterSet
 
 
@@ -43,13 +42,13 @@ class InstallmentFilter(FilterSet):
         fields = ["status", "plan", "customer", "due_before", "due_after"]
 
     def filter_status(self, queryset, name, value):
-        """``overdue`` is computed from dates (due date + grace before the merchant's today), the rest stored;
-        a row past due and unpaid shows as overdue before the daily job marks it, so no other status finds it."""
+        """The displayed status (``installments_with_display_status``), so a row is found by the status it shows."""
         merchant = getattr(self.request.user, "merchant", None)
         if merchant is None:
             return queryset.filter(status=value)
-        cutoff = overdue_cutoff(merchant)
         if value == Installment.Status.OVERDUE:
-            # In place, not ``pk IN (...)``: the unpaid-by-due-date index then serves the filter and the order.
+            # The same rule written in place, not ``pk IN (...)`` nor an annotation: the unpaid-by-due-date index
+            # then serves the filter and the order (a test holds it to the annotation).
+            cutoff = overdue_cutoff(merchant)
             return unpaid_only(queryset.filter(merchant=merchant), merchant=merchant).filter(due_date__lt=cutoff)
-        return queryset.filter(status=value).exclude(amount_paid__lt=F("amount_due"), due_date__lt=cutoff)
+        return installments_with_display_status(queryset, merchant=merchant).filter(display_status=value)

@@ -7,11 +7,12 @@ principal + interest and never over-paid, and a plan's ``amount_paid`` never exc
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from installments.schedule import MAX_INSTALLMENTS, FinanceChargeMethod, Frequency
@@ -262,6 +263,36 @@ class Installment(TenantModel):
 
     def __str__(self) -> str:
         return f"#{self.number} {self.due_date}"
+
+    # The displayed status: one rule, as a query expression and as a method, side by side (a test holds them
+    # together). Overdue only on a plan still being collected and in force; the stored status (the daily job's
+    # mark) is not read, so a row of a cancelled, rejected or pending plan is never shown overdue.
+
+    @staticmethod
+    def display_status_expression(*, cutoff: date) -> Case:
+        """Paid; overdue (in force, on an active or defaulted plan, due before ``cutoff``: due date + grace <
+        today); partially paid; pending."""
+        return Case(
+            When(amount_paid__gte=F("amount_due"), then=Value(Installment.Status.PAID)),
+            When(
+                Q(superseded_at__isnull=True, plan__status__in=InstallmentPlan.OPEN_STATUSES, due_date__lt=cutoff),
+                then=Value(Installment.Status.OVERDUE),
+            ),
+            When(amount_paid__gt=0, then=Value(Installment.Status.PARTIALLY_PAID)),
+            default=Value(Installment.Status.PENDING),
+            output_field=models.CharField(max_length=15),
+        )
+
+    def display_status_for(self, *, cutoff: date, plan_status: str | None = None) -> str:
+        """The twin of ``display_status_expression`` for a row in hand (``plan_status`` saves reading the plan)."""
+        if self.amount_paid >= self.amount_due:
+            return Installment.Status.PAID
+        plan_status = plan_status if plan_status is not None else self.plan.status
+        if self.superseded_at is None and plan_status in InstallmentPlan.OPEN_STATUSES and self.due_date < cutoff:
+            return Installment.Status.OVERDUE
+        if self.amount_paid > 0:
+            return Installment.Status.PARTIALLY_PAID
+        return Installment.Status.PENDING
 
     @property
     def amount_remaining(self) -> Decimal:

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
+from installments.invariants import SCHEDULE_GAPS_SQL
 from installments.models import Installment, InstallmentPlan, Product
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
@@ -62,6 +65,17 @@ def unpaid_only(
         .filter(plan__merchant=merchant)
         .exclude(status=Installment.Status.PAID)
     )
+
+
+def installments_with_display_status(
+    queryset: QuerySet[Installment], *, merchant: Merchant, today: date | None = None
+) -> QuerySet[Installment]:
+    """``queryset`` (rows of ``merchant``) with ``display_status``, the status every list, export, filter and page
+    shows (``Installment.display_status_expression``; a row in hand uses ``display_status_for``)."""
+    if "display_status" in queryset.query.annotations:  # already there (a filter on it, then the export)
+        return queryset
+    cutoff = overdue_cutoff(merchant, today=today)
+    return queryset.annotate(display_status=Installment.display_status_expression(cutoff=cutoff))
 
 
 def installments_unpaid(*, merchant: Merchant) -> QuerySet[Installment]:
@@ -192,3 +206,45 @@ def plan_summary(*, plan: InstallmentPlan, today: date | None = None) -> PlanSum
         overdue_amount=money(overdue + fees_open),
         status=plan.status,
     )
+
+
+@dataclass(frozen=True)
+class ScheduleTotals:
+    down_payment: Decimal  # the down payment held (a refunded one is owed again on the rows)
+    rows: Decimal  # the rows in force, plus what was paid on rows a reschedule superseded
+    total: Decimal  # down payment + rows = the total payable
+    late_fees: Decimal  # charged on the rows, on top of the total payable
+
+
+def plan_schedule_totals(
+    *, plan: InstallmentPlan, rows: list[Installment] | None = None, payments: list | None = None
+) -> ScheduleTotals:
+    """The schedule's foot, which accounts for every unit as ``plans_schedule_gaps`` checks it; ``rows`` (all the
+    plan's installments) and ``payments`` (all its payments) when the caller has them already."""
+    if rows is None:
+        rows = list(Installment.objects.filter(plan=plan))
+    in_force = sum((row.amount_due if row.superseded_at is None else row.amount_paid for row in rows), Decimal("0"))
+    fees = sum((row.late_fee for row in rows), Decimal("0"))
+    reversed_ = ("refunded", "voided")
+    if payments is not None:
+        carried = sum((pay.amount for pay in payments if pay.is_down_payment and pay.status in reversed_), Decimal("0"))
+    else:
+        # Reverse relation, so installments need not import payments.
+        carried = plan.payments.filter(is_down_payment=True, status__in=reversed_).aggregate(
+            total=Coalesce(Sum("amount"), Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=3))
+        )["total"]
+    down = plan.down_payment - carried
+    return ScheduleTotals(down_payment=down, rows=in_force, total=down + in_force, late_fees=fees)
+
+
+def plans_schedule_gaps(*, plan_ids: list | None = None) -> dict:
+    """Plans whose schedule does not account for every unit, as ``{plan id: (owed, shown)}`` (empty when sound):
+    rows in force plus what was paid on superseded rows plus the down payment held = total payable + late fees."""
+    query = f"SELECT * FROM ({SCHEDULE_GAPS_SQL}) gaps"  # noqa: S608 - a constant; the ids are parameters
+    params: list = []
+    if plan_ids is not None:
+        query += " WHERE gaps.id = ANY(%s)"
+        params.append([str(pk) for pk in plan_ids])
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return {pk: (owed, shown) for pk, owed, shown in cursor.fetchall()}

@@ -64,11 +64,13 @@ class InstallmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_status(self, row: Installment) -> str:
-        """The stored status, or overdue as computed from dates before the daily job has marked it."""
+        """The displayed status (``Installment.display_status_for``): overdue from dates, on plans being collected."""
+        if hasattr(row, "display_status"):
+            return row.display_status
         cutoff = self.context.get("overdue_cutoff")
-        if row.amount_paid < row.amount_due and cutoff is not None and row.due_date < cutoff:
-            return Installment.Status.OVERDUE
-        return row.status
+        if cutoff is None:
+            return row.status
+        return row.display_status_for(cutoff=cutoff, plan_status=self.context.get("plan_status"))
 
 
 class CollectionInstallmentSerializer(InstallmentSerializer):
@@ -139,7 +141,8 @@ class PlanSerializer(serializers.ModelSerializer):
 
     def get_installments(self, plan: InstallmentPlan) -> list[dict]:
         rows = [row for row in plan.installments.all() if row.superseded_at is None]
-        return InstallmentSerializer(rows, many=True, context=self.context).data
+        context = {**self.context, "plan_status": plan.status}
+        return InstallmentSerializer(rows, many=True, context=context).data
 
 
 class PlanTermsSerializer(StrictSerializer):

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,7 @@ from installments.schedule import Schedule, ScheduleRow, schedule_build, schedul
 from installments.signals import plan_activated
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
-from taqsit.dates import merchant_today
+from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.models import Merchant, User
 from taqsit.money import ZERO, amount_text, as_decimal, decimal_places_message, is_exact, to_money
 from taqsit.permissions import Action, permission_require
@@ -234,6 +234,9 @@ def plan_terms_build(
             ]
     if start_date is None:
         errors["start_date"] = [_("This field is required.")]
+    dates_bound_check(
+        errors, merchant_today(merchant), start_date=start_date, first_due_date=first_due_date, due_date=due_date
+    )
     if errors:
         raise ValidationError(errors)
     schedule = schedule_build(
@@ -461,6 +464,17 @@ def plan_mark_defaulted(*, actor: User | None, plan: InstallmentPlan, reason: st
     return plan
 
 
+def _last_paid_on(rows: list[Installment]) -> dict:
+    """The date of the last completed payment allocated to each of ``rows``: a closed row was paid then."""
+    found = (
+        Installment.objects.filter(pk__in=[row.pk for row in rows])
+        .filter(allocations__payment__status="completed", allocations__amount__gt=0)
+        .annotate(last=Max("allocations__payment__payment_date"))
+        .values_list("pk", "last")
+    )
+    return dict(found)
+
+
 @audit.action("plan.reschedule")
 @transaction.atomic
 def plan_reschedule(
@@ -473,22 +487,17 @@ def plan_reschedule(
     first_due_date: date | None = None,
     reason: str = "",
 ) -> InstallmentPlan:
-    """Spread the unpaid remainder (principal and interest) over a new schedule; the old rows stay, superseded.
-
-    Late fees already charged stay where they are and are still collected first.
-    """
+    """Spread the unpaid remainder (principal and interest) over new rows numbered on from the rows kept and due
+    after the last paid one; unpaid rows stay for history, superseded, and a partly paid row is closed at what was
+    paid on it. Late fees already charged stay where they are and are still collected first."""
     permission_require(actor, Action.PLAN_DECIDE)
     _same_merchant(actor, plan)
     plan = _plan_lock(plan)
     _status_require(
         plan, (Status.ACTIVE, Status.DEFAULTED), _("Plan %(plan)s is %(status)s: it cannot be rescheduled.")
     )
-    rows = list(
-        Installment.objects.select_for_update()
-        .current()
-        .filter(plan=plan, amount_paid__lt=F("amount_due"))
-        .order_by("number")
-    )
+    current = list(Installment.objects.select_for_update().current().filter(plan=plan).order_by("number"))
+    rows = [row for row in current if row.amount_paid < row.amount_due]
     if not rows:
         raise ValidationError({"plan": _("Plan %(plan)s has nothing left to reschedule.") % {"plan": plan.reference}})
     principal = sum((row.principal - row.principal_paid for row in rows), ZERO)
@@ -503,6 +512,7 @@ def plan_reschedule(
             _("%(value)s is not a whole number.") % {"value": repr(number_of_installments)}
         ]
         count = 0
+    dates_bound_check(errors, merchant_today(plan.merchant), start_date=start_date, first_due_date=first_due_date)
     if errors:
         raise ValidationError(errors)
     new_rows = schedule_split(
@@ -514,10 +524,33 @@ def plan_reschedule(
         start_date=start_date,
         first_due_date=first_due_date,
     )
-    kept = Installment.objects.current().filter(plan=plan).exclude(pk__in=[row.pk for row in rows])
-    first_number = (max((row.number for row in kept), default=0)) + 1
+    # A partly paid row stays in force, closed at what was paid on it; only its remainder moves. Rows with
+    # nothing paid are superseded. So the rows in force keep adding up to what is financed.
+    closed = [row for row in rows if row.amount_paid > 0]
+    superseded = [row for row in rows if row.amount_paid == 0]
+    kept = [row for row in current if row.amount_paid > 0]
+    last_kept = max(kept, key=lambda row: (row.due_date, row.number), default=None)
+    if last_kept is not None and new_rows[0].due_date <= last_kept.due_date:
+        raise ValidationError(
+            {
+                "first_due_date" if first_due_date else "start_date": _(
+                    "The new schedule would start on %(first)s, not after %(last)s, the due date of installment "
+                    "%(number)s, which is paid or partly paid: choose a first due date after %(last)s."
+                )
+                % {"first": new_rows[0].due_date, "last": last_kept.due_date, "number": last_kept.number}
+            }
+        )
+    first_number = max((row.number for row in kept), default=0) + 1
     now = timezone.now()
-    Installment.objects.filter(pk__in=[row.pk for row in rows]).update(superseded_at=now, updated_at=now)
+    paid_on = _last_paid_on(closed)
+    for row in closed:
+        row.principal, row.interest, row.amount_due = row.principal_paid, row.interest_paid, row.amount_paid
+        row.status = Installment.Status.PAID
+        row.paid_on = paid_on.get(row.pk) or merchant_today(plan.merchant)
+        row.updated_at = now
+    Installment.objects.bulk_update(closed, ["principal", "interest", "amount_due", "status", "paid_on", "updated_at"])
+    Installment.objects.filter(pk__in=[row.pk for row in superseded]).update(superseded_at=now, updated_at=now)
+    # Numbering carries on after the rows kept in force, so no number in force restarts or repeats.
     numbered = [
         ScheduleRow(
             number=first_number + index,
@@ -529,7 +562,7 @@ def plan_reschedule(
         for index, row in enumerate(new_rows)
     ]
     _installments_create(plan, numbered)
-    plan.number_of_installments = first_number - 1 + len(numbered)
+    plan.number_of_installments = len(kept) + len(numbered)
     plan.installment_frequency = installment_frequency
     plan.installment_amount = numbered[0].amount
     plan.due_date = numbered[-1].due_date

@@ -29,9 +29,8 @@ from installments.forms import (
     items_of,
 )
 from installments.models import Installment, InstallmentPlan
-from installments.selectors import installments_overdue, plan_list, plan_summary
+from installments.selectors import installments_overdue, overdue_cutoff, plan_list, plan_schedule_totals, plan_summary
 from installments.services import (
-    installment_status_for,
     plan_approve,
     plan_cancel,
     plan_create,
@@ -229,17 +228,20 @@ def plan_detail(request, pk):
     plan = _plan_for(request, pk)
     user = request.user
     today = merchant_today(plan.merchant)
+    cutoff = overdue_cutoff(plan.merchant, today=today)
     rows = list(Installment.objects.filter(plan=plan).order_by("superseded_at", "number", "created_at"))
     for row in rows:
-        row.display_status = installment_status_for(row, today=today, grace_days=plan.merchant.grace_days)
+        row.display_status = row.display_status_for(cutoff=cutoff, plan_status=plan.status)
         row.display_status_label = Installment.Status(row.display_status).label
     decide = user_can(user, Action.PLAN_DECIDE)
+    payments = list(payment_list(merchant=plan.merchant, plan=plan))
     context = {
         "plan": plan,
         "items": plan.items.select_related("product"),
         "installments": [row for row in rows if row.superseded_at is None],
         "superseded": [row for row in rows if row.superseded_at is not None],
-        "payments": payment_list(merchant=plan.merchant, plan=plan),
+        "totals": plan_schedule_totals(plan=plan, rows=rows, payments=payments),
+        "payments": payments,
         "summary": plan_summary(plan=plan, today=today),
         "actions": {
             "approve": decide and plan.status == Status.PENDING,

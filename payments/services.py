@@ -23,7 +23,7 @@ from installments.services import installment_status_for
 from payments.models import Payment, PaymentAllocation
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
-from taqsit.dates import merchant_today
+from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.metrics import payment_posted
 from taqsit.models import User
 from taqsit.money import ZERO, amount_text, as_decimal, decimal_places_message, is_exact, to_money
@@ -317,6 +317,8 @@ def payment_post(
     payment_date = payment_date or today
     if payment_date > today:
         errors["payment_date"] = [_("The payment date %(date)s is in the future.") % {"date": payment_date}]
+    else:
+        dates_bound_check(errors, today, payment_date=payment_date)
     if errors:
         raise ValidationError(errors)
     plan = _plan_lock(plan.pk)
@@ -327,11 +329,17 @@ def payment_post(
             return existing
     if not plan.is_open:
         raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code="invalid_status")})
-    if payment_date < plan.start_date:
+    # A plan starting later is paid from the day it was agreed (its down payment is recorded that day).
+    agreed_on = timezone.localtime(plan.created_at, plan.merchant.tzinfo).date()
+    if payment_date < min(plan.start_date, agreed_on):
+        if plan.start_date <= agreed_on:
+            message = _("The payment date %(date)s is before the plan started (%(start)s).")
+        else:
+            message = _("The payment date %(date)s is before plan %(plan)s was agreed (%(start)s).")
         raise ValidationError(
             {
-                "payment_date": _("The payment date %(date)s is before the plan started (%(start)s).")
-                % {"date": payment_date, "start": plan.start_date}
+                "payment_date": message
+                % {"date": payment_date, "start": min(plan.start_date, agreed_on), "plan": plan.reference}
             }
         )
     if status == Payment.Status.COMPLETED:

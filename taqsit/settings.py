@@ -155,6 +155,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# A plan's start, due and reschedule dates and a payment's date must lie within this many years of today, so a
+# typed 0206 for 2026 is refused rather than making a plan 740,000 days overdue (taqsit/dates.py).
+DATE_BOUND_YEARS = env.int("DATE_BOUND_YEARS", default=5)
 
 # Celery ---------------------------------------------------------------------------------------------------
 # The daily jobs and notification delivery run as Celery tasks (notifications/tasks.py). Beat keeps its schedule

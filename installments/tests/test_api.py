@@ -649,19 +649,25 @@ def test_reschedule_spreads_the_unpaid_remainder_and_keeps_the_old_rows(client, 
     assert (plan_body["status"], plan_body["status_reason"], plan_body["number_of_installments"]) == (
         "active",
         "Lost his job.",
-        3,
+        4,
     )
     assert (plan_body["remaining_balance"], plan_body["due_date"], plan_body["installment_amount"]) == (
         "550.00",
         "2026-05-01",
         "275.00",
     )
+    # Row 2 had 50.00 paid on it: it stays, closed at 50.00, and its 150.00 moves to the new rows, numbered on
+    # and due after it; the down payment 200.00 and the rows add up to the total 1000.00.
     assert plan_body["installments"] == [
         row(1, "2026-02-15", "200.00", paid="200.00", status="paid", paid_on="2026-02-20"),
-        row(2, "2026-04-01", "275.00"),
-        row(3, "2026-05-01", "275.00"),
+        row(2, "2026-03-15", "50.00", paid="50.00", status="paid", paid_on="2026-02-20"),
+        row(3, "2026-04-01", "275.00"),
+        row(4, "2026-05-01", "275.00"),
     ]
-    assert Installment.objects.filter(plan=plan, superseded_at__isnull=False).count() == 3
+    assert Decimal(plan_body["down_payment"]) + sum(
+        Decimal(item["amount_due"]) for item in plan_body["installments"]
+    ) == Decimal(plan_body["total_payable"])
+    assert Installment.objects.filter(plan=plan, superseded_at__isnull=False).count() == 2
 
 
 def test_reschedule_refuses_bad_input_and_closed_plans(client, owner, customer):

@@ -757,36 +757,45 @@ def test_reschedule_spreads_the_unpaid_principal_and_interest_exactly(owner, man
     assert plan.status == Status.ACTIVE
     assert plan.status_reason == "Lost his job"
     assert plan.rescheduled_at is not None
-    assert plan.number_of_installments == 7
+    assert plan.number_of_installments == 8
     assert plan.installment_amount == Decimal("88.66")
     assert plan.due_date == date(2026, 9, 1)
     assert plan.installment_frequency == "monthly"
     # Unpaid: principal 116.00 + 200.00 + 200.00 = 516.00, interest 0 + 8.00 + 8.00 = 16.00; 532.00 over six.
     paid, pending = Installment.Status.PAID, Installment.Status.PENDING
     zero = Decimal("0")
+    # Row 2 stays in force closed at the 92.00 paid on it (8.00 interest + 84.00 principal); the new rows are
+    # numbered from 3 and fall due after it.
     assert _schedule(plan) == [
         (1, date(2026, 2, 15), Decimal("208.00"), Decimal("200.00"), Decimal("8.00"), Decimal("208.00"), paid),
-        (2, date(2026, 4, 1), Decimal("88.66"), Decimal("86.00"), Decimal("2.66"), zero, pending),
-        (3, date(2026, 5, 1), Decimal("88.66"), Decimal("86.00"), Decimal("2.66"), zero, pending),
-        (4, date(2026, 6, 1), Decimal("88.66"), Decimal("86.00"), Decimal("2.66"), zero, pending),
-        (5, date(2026, 7, 1), Decimal("88.66"), Decimal("86.00"), Decimal("2.66"), zero, pending),
-        (6, date(2026, 8, 1), Decimal("88.66"), Decimal("86.00"), Decimal("2.66"), zero, pending),
-        (7, date(2026, 9, 1), Decimal("88.70"), Decimal("86.00"), Decimal("2.70"), zero, pending),
+        (2, date(2026, 3, 15), Decimal("92.00"), Decimal("84.00"), Decimal("8.00"), Decimal("92.00"), paid),
+        (3, date(2026, 4, 1), Decimal("88.66"), Decimal("86.00"), Decimal("2.66"), zero, pending),
+        (4, date(2026, 5, 1), Decimal("88.66"), Decimal("86.00"), Decimal("2.66"), zero, pending),
+        (5, date(2026, 6, 1), Decimal("88.66"), Decimal("86.00"), Decimal("2.66"), zero, pending),
+        (6, date(2026, 7, 1), Decimal("88.66"), Decimal("86.00"), Decimal("2.66"), zero, pending),
+        (7, date(2026, 8, 1), Decimal("88.66"), Decimal("86.00"), Decimal("2.66"), zero, pending),
+        (8, date(2026, 9, 1), Decimal("88.70"), Decimal("86.00"), Decimal("2.70"), zero, pending),
     ]
     current = Installment.objects.current().filter(plan=plan)
-    new_rows = current.exclude(number=1)
+    new_rows = current.exclude(number__in=(1, 2))
     assert sum(row.principal for row in new_rows) == Decimal("516.00")
     assert sum(row.interest for row in new_rows) == Decimal("16.00")
-    # The paid row is the same row, untouched.
+    # The paid row is the same row, untouched; the partly paid one is the same row, closed on its payment's date.
     kept = current.get(number=1)
     assert kept.pk == old[1].pk
     assert (kept.amount_paid, kept.paid_on, kept.superseded_at) == (Decimal("208.00"), date(2026, 3, 1), None)
-    # The old unpaid rows stay for history, superseded, with what was paid on them.
+    closed = current.get(number=2)
+    assert closed.pk == old[2].pk
+    assert (closed.interest_paid, closed.principal_paid, closed.paid_on) == (
+        Decimal("8.00"),
+        Decimal("84.00"),
+        date(2026, 3, 1),
+    )
+    # The old unpaid rows stay for history, superseded, with nothing paid on them.
     superseded = Installment.objects.filter(plan=plan, superseded_at__isnull=False).order_by("number")
-    assert [(row.pk, row.number, row.amount_paid, row.interest_paid, row.principal_paid) for row in superseded] == [
-        (old[2].pk, 2, Decimal("92.00"), Decimal("8.00"), Decimal("84.00")),
-        (old[3].pk, 3, Decimal("0"), Decimal("0"), Decimal("0")),
-        (old[4].pk, 4, Decimal("0"), Decimal("0"), Decimal("0")),
+    assert [(row.pk, row.number, row.amount_due, row.amount_paid) for row in superseded] == [
+        (old[3].pk, 3, Decimal("208.00"), Decimal("0")),
+        (old[4].pk, 4, Decimal("208.00"), Decimal("0")),
     ]
     assert {row.superseded_at for row in superseded} == {plan.rescheduled_at}
     # What is owed still adds up to the unit.
@@ -800,10 +809,10 @@ def test_reschedule_spreads_the_unpaid_principal_and_interest_exactly(owner, man
     # Payments now go to the new schedule, interest first.
     payment = payment_post(actor=owner, plan=plan, amount=Decimal("100.00"))
     assert [(line.installment.number, line.kind, line.amount) for line in payment.allocations.order_by("id")] == [
-        (2, "interest", Decimal("2.66")),
-        (2, "principal", Decimal("86.00")),
         (3, "interest", Decimal("2.66")),
-        (3, "principal", Decimal("8.68")),
+        (3, "principal", Decimal("86.00")),
+        (4, "interest", Decimal("2.66")),
+        (4, "principal", Decimal("8.68")),
     ]
     ledger_assert(plan)
     payment_post(actor=owner, plan=plan, amount=Decimal("432.00"))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import psycopg
 
+from installments.invariants import SCHEDULE_GAPS_SQL
+
 INVARIANTS = {
     "allocations = completed payments = the plan's amount paid": """
         SELECT p.id, p.amount_paid, pay.completed, alloc.allocated
@@ -58,6 +60,9 @@ INVARIANTS = {
         HAVING COUNT(y.id) <> p.last_payment_number OR COUNT(DISTINCT y.payment_number) <> COUNT(y.id)
             OR COALESCE(MIN(y.payment_number), 1) <> 1 OR COALESCE(MAX(y.payment_number), 0) <> p.last_payment_number
     """,
+    "the schedule shown accounts for every unit (rows in force, paid on superseded rows, down payment)": (
+        SCHEDULE_GAPS_SQL
+    ),
     "an idempotency key recorded at most one payment": """
         SELECT merchant_id, idempotency_key, COUNT(*) FROM payments_payment
          WHERE idempotency_key IS NOT NULL GROUP BY merchant_id, idempotency_key HAVING COUNT(*) > 1
