@@ -43,12 +43,26 @@ class AutoSchema(SpectacularAutoSchema):
         return codes
 
     def _get_filter_parameters(self):
-        parameters = super()._get_filter_parameters()
+        parameters = self._nested_filter_parameters()
         if getattr(self.view, "content_negotiation_class", None) is not ExportNegotiation:
             return parameters
         # An export (taqsit.exports) reads an empty value (``?plan=``, as a link or a spreadsheet sends it) as
         # no filter, as django-filter does: say so.
         return [{**parameter, "allowEmptyValue": True} for parameter in parameters]
+
+    def _nested_filter_parameters(self):
+        """A nested list (``/customers/{id}/plans/``, taqsit.api.nested_list_options) filters its rows, not the
+        route's object: drf-spectacular reads the filters' field types from the view's model, so show it theirs."""
+        filterset_class = getattr(self.view, "filterset_class", None)
+        view_queryset = getattr(self.view, "queryset", None)
+        rows = getattr(getattr(filterset_class, "_meta", None), "model", None)
+        if rows is None or view_queryset is None or view_queryset.model is rows:
+            return super()._get_filter_parameters()
+        self.view.queryset = rows._default_manager.none()
+        try:
+            return super()._get_filter_parameters()
+        finally:
+            del self.view.queryset
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

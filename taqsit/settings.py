@@ -246,7 +246,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "taqsit.filters.FilterBackend",
         "taqsit.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "taqsit.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "taqsit.schema.AutoSchema",
     "EXCEPTION_HANDLER": "taqsit.api_errors.api_exception_handler",
