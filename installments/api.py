@@ -17,7 +17,7 @@ from customers.models import Customer
 from installments.exports import installments_csv, plans_csv
 from installments.filters import InstallmentFilter, PlanFilter, ProductFilter
 from installments.models import Installment, InstallmentPlan, Product
-from installments.selectors import overdue_cutoff, plan_summary, plans_overdue
+from installments.selectors import overdue_cutoff, plan_is_overdue, plan_summary
 from installments.serializers import (
     CollectionInstallmentSerializer,
     PlanCreateSerializer,
@@ -221,9 +221,8 @@ class PlanViewSet(
     def overdue(self, request):
         """Plans with at least one overdue installment."""
         merchant = request.user.merchant
-        queryset = self.filter_queryset(self.get_queryset()).filter(
-            pk__in=plans_overdue(merchant=merchant).values("pk") if merchant else []
-        )
+        queryset = self.filter_queryset(self.get_queryset())
+        queryset = queryset.filter(plan_is_overdue(merchant=merchant)) if merchant else queryset.none()
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(PlanSerializer(page, many=True, context=self.get_serializer_context()).data)
 
