@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from installments.models import Installment, InstallmentPlan, PlanItem, Product
@@ -57,6 +58,7 @@ class InstallmentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.ChoiceField(choices=Installment.Status.choices))
     def get_status(self, row: Installment) -> str:
         """The stored status, or overdue as computed from dates before the daily job has marked it."""
         cutoff = self.context.get("overdue_cutoff")
@@ -131,6 +133,7 @@ class PlanSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(InstallmentSerializer(many=True))
     def get_installments(self, plan: InstallmentPlan) -> list[dict]:
         rows = [row for row in plan.installments.all() if row.superseded_at is None]
         return InstallmentSerializer(rows, many=True, context=self.context).data
