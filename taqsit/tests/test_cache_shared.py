@@ -29,6 +29,7 @@ print(json.dumps([settings.CACHES["default"]["BACKEND"], settings.STATS_MAX_STAL
 
 OTHER_PROCESS = """
 import sys
+from decimal import Decimal
 import django
 django.setup()
 from rest_framework.test import APIClient
