@@ -225,3 +225,33 @@ def test_the_audit_log_search_finds_an_actor_or_an_object(api_client, owner, man
     assert by_object["count"] == Entry.objects.filter(object_id=str(plan.pk)).count() > 0
     assert by_actor["count"] == Entry.objects.filter(actor=owner).count() > 0
     assert {row["actor_name"] for row in by_actor["results"]} == {owner.get_full_name() or owner.username}
+
+
+def test_the_schema_documents_the_nested_lists_filters_search_and_ordering(api_client, owner):
+    api_client.force_authenticate(owner)
+    paths = api_client.get("/api/schema/?format=json").json()["paths"]
+
+    def parameters(path: str) -> dict[str, dict]:
+        return {parameter["name"]: parameter for parameter in paths[path]["get"]["parameters"]}
+
+    customer_plans = parameters("/api/customers/{id}/plans/")
+    plan_list = parameters("/api/installments/plans/")
+    customer_payments = parameters("/api/customers/{id}/payments/")
+    plan_payments = parameters("/api/installments/plans/{id}/payments/")
+    payment_list = parameters("/api/installments/payments/")
+
+    assert sorted(customer_plans) == sorted([*plan_list, "id"])
+    assert customer_plans["ordering"]["schema"] == plan_list["ordering"]["schema"]
+    assert customer_plans["status"]["schema"] == plan_list["status"]["schema"]
+    assert sorted(customer_payments) == sorted(plan_payments) == sorted([*payment_list, "id"])
+    assert plan_payments["ordering"]["schema"]["enum"] == [
+        "payment_date",
+        "-payment_date",
+        "amount",
+        "-amount",
+        "created_at",
+        "-created_at",
+        "payment_number",
+        "-payment_number",
+    ]
+    assert "search" not in parameters("/api/notifications/")
