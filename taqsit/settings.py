@@ -132,6 +132,10 @@ if "redis" in CACHES["default"]["BACKEND"].lower():
     # A Redis host that stops answering must not hold a request for minutes: fail fast (the statistics are
     # then computed afresh and the throttles let requests through; see taqsit/throttling.py).
     CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})
+if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
+    # Django's default of 300 entries would drop rate-limit counts once a few hundred users are active; each
+    # write counts the table, which stays cheap at this size (expired entries go first).
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 20000)
 CACHE_IS_SHARED = not CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
 REDIS_URL = env.str("REDIS_URL", default="")
 # After money moves, statistics younger than this are still served while a worker recomputes them; older ones

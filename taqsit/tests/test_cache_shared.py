@@ -24,7 +24,9 @@ import json
 import django
 django.setup()
 from django.conf import settings
-print(json.dumps([settings.CACHES["default"]["BACKEND"], settings.STATS_MAX_STALE_SECONDS]))
+cache = settings.CACHES["default"]
+limit = cache.get("OPTIONS", {}).get("MAX_ENTRIES")
+print(json.dumps([cache["BACKEND"], cache.get("LOCATION"), limit, settings.STATS_MAX_STALE_SECONDS]))
 """
 
 OTHER_PROCESS = """
@@ -71,15 +73,15 @@ def shared_cache(settings):
 
 
 @pytest.mark.parametrize(
-    ("cache_url", "backend", "max_stale"),
+    ("cache_url", "expected"),
     [
-        (None, "django.core.cache.backends.db.DatabaseCache", 60),
-        ("redis://redis:6379/1", "django.core.cache.backends.redis.RedisCache", 60),
-        ("locmemcache://", "django.core.cache.backends.locmem.LocMemCache", 0),
+        (None, ["django.core.cache.backends.db.DatabaseCache", "taqsit_cache", 20000, 60]),
+        ("redis://redis:6379/1", ["django.core.cache.backends.redis.RedisCache", "redis://redis:6379/1", None, 60]),
+        ("locmemcache://", ["django.core.cache.backends.locmem.LocMemCache", "", None, 0]),
     ],
     ids=["default", "redis", "memory"],
 )
-def test_the_default_cache_is_the_database_and_stale_statistics_only_with_a_shared_one(cache_url, backend, max_stale):
+def test_the_default_cache_is_the_database_and_stale_statistics_only_with_a_shared_one(cache_url, expected):
     env = clean_env(SECRET_KEY=random_secret_key(), DJANGO_SETTINGS_MODULE="taqsit.settings")
     if cache_url:
         env["CACHE_URL"] = cache_url
@@ -87,7 +89,7 @@ def test_the_default_cache_is_the_database_and_stale_statistics_only_with_a_shar
     result = run_python(["-c", READ_SETTINGS], env)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.splitlines()[-1]) == [backend, max_stale]
+    assert json.loads(result.stdout.splitlines()[-1]) == expected
 
 
 def test_migrate_creates_the_cache_table():
