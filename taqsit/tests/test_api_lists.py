@@ -134,6 +134,12 @@ def test_every_ordering_of_every_list_returns_every_row_exactly_once(api_client,
             "due_date, -due_date, amount_due, -amount_due, number, -number",
         ),
         ("/api/audit-log/", "pk", "pk", "id, -id, created_at, -created_at"),
+        (
+            "/api/installments/payments/export/",
+            "-customer",
+            "-customer",
+            "payment_date, -payment_date, amount, -amount, created_at, -created_at, payment_number, -payment_number",
+        ),
     ],
 )
 def test_an_unknown_ordering_is_a_400_naming_the_allowed_values(api_client, owner, path, ordering, unknown, allowed):
