@@ -146,3 +146,11 @@ class FilterBackend(django_filters.rest_framework.DjangoFilterBackend):
     """django-filter's backend; filter sets generated from ``filterset_fields`` use the strict base too."""
 
     filterset_base = FilterSet
+
+    def to_html(self, request, queryset, view):
+        """The browsable API's filter form. A nested list (``/customers/{id}/plans/``) filters rows of its filter
+        set's model, while the renderer passes the route's queryset (customers): give the form the rows' model."""
+        model = getattr(getattr(getattr(view, "filterset_class", None), "_meta", None), "model", None)
+        if model is not None and queryset is not None and not issubclass(queryset.model, model):
+            queryset = model._default_manager.none()
+        return super().to_html(request, queryset, view)

@@ -8,9 +8,14 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import pytest
+from django.urls import resolve
+from rest_framework.renderers import BrowsableAPIRenderer
+from rest_framework.test import APIRequestFactory, force_authenticate
 
 from auditlog.models import Entry
+from customers.api import CustomerViewSet
 from customers.tests.factories import CustomerFactory
+from installments.api import PlanViewSet
 from installments.tests.factories import ProductFactory, plan_make
 from payments.services import payment_post, payment_refund
 from taqsit.models import Role
@@ -261,3 +266,23 @@ def test_the_schema_documents_the_nested_lists_filters_search_and_ordering(api_c
         "-payment_number",
     ]
     assert "search" not in parameters("/api/notifications/")
+
+
+def test_the_browsable_api_renders_the_nested_lists_with_their_filters(owner, book):
+    """Rendered by the browsable API's renderer itself, wherever the settings serve it (development)."""
+
+    def render(viewset, action: str, path: str) -> str:
+        handler = getattr(viewset, action)
+        view = viewset.as_view({"get": action}, renderer_classes=[BrowsableAPIRenderer], detail=True, **handler.kwargs)
+        request = APIRequestFactory().get(path, {"ordering": "-amount"} if action == "payments" else {})
+        request.resolver_match = resolve(path)
+        force_authenticate(request, user=owner)
+        response = view(request, **request.resolver_match.kwargs)
+        assert response.status_code == 200, response.data
+        return response.render().content.decode()
+
+    plans = render(CustomerViewSet, "plans", f"/api/customers/{book['busy'].pk}/plans/")
+    payments = render(PlanViewSet, "payments", f"/api/installments/plans/{book['long'].pk}/payments/")
+
+    assert 'name="total_min"' in plans
+    assert 'name="is_down_payment"' in payments
