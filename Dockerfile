@@ -43,4 +43,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8000/healthz', timeout=5)"]
 
+# Three workers share one cache (rate-limit counts, statistics): Redis when CACHE_URL names it, else by default
+# a table in PostgreSQL (created by migrate), never each worker's own memory.
 CMD ["gunicorn", "taqsit.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

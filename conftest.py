@@ -32,6 +32,14 @@ def _fresh_statistics(settings):
 
 
 @pytest.fixture(autouse=True)
+def _process_cache(settings):
+    """The cache in process memory: tests count the application's own queries, which the database cache (the
+    default without Redis) would add to; that processes share the default cache is tested in
+    taqsit/tests/test_cache_shared.py."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """PBKDF2 is deliberately slow; tests hash with MD5 (as cookiecutter-django's test settings do)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -16,11 +16,14 @@ from taqsit.permissions import Action
 
 class AuditEntryViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Every write to the merchant's data, newest first: filter by ``actor``, ``object_type`` and ``object_id``,
-    ``action``, ``source``, ``operation``, ``plan``, ``customer``, ``created_after`` and ``created_before``."""
+    ``action``, ``source``, ``operation``, ``plan``, ``customer``, ``created_after`` and ``created_before``;
+    ``search`` finds words in the action, the object type and the actor's username, or an exact object or
+    request id."""
 
     queryset = Entry.objects.select_related("actor")
     serializer_class = EntrySerializer
     read_permission = Action.AUDIT_READ
     filterset_class = EntryFilter
+    search_fields = ["action", "object_type", "actor__username", "=object_id", "=request_id"]
     ordering_fields = ["id", "created_at"]
     ordering = ["-id"]

@@ -10,11 +10,13 @@ from customers.filters import CustomerFilter
 from customers.models import Customer
 from customers.serializers import CustomerSerializer
 from customers.services import customer_create, customer_update
+from installments.api import PlanViewSet
 from installments.selectors import overdue_cutoff, plan_list
 from installments.serializers import PlanSerializer
+from payments.api import PaymentViewSet
 from payments.selectors import payment_list
 from payments.serializers import PaymentSerializer
-from taqsit.api import TenantViewSetMixin
+from taqsit.api import TenantViewSetMixin, nested_list_options
 from taqsit.permissions import Action
 
 
@@ -43,20 +45,19 @@ class CustomerViewSet(
         )
 
     @extend_schema(responses=PlanSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], **nested_list_options(PlanViewSet))
     def plans(self, request, pk=None):
-        customer = self.get_object()
-        queryset = plan_list(merchant=customer.merchant, customer=customer).prefetch_related("items", "installments")
-        context = {**self.get_serializer_context(), "overdue_cutoff": overdue_cutoff(customer.merchant)}
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(PlanSerializer(page, many=True, context=context).data)
+        """The customer's plans, with the filters, search and ordering of the plan list."""
+        customer = self.get_parent()
+        queryset = plan_list(merchant=customer.merchant, customer=customer).prefetch_related(
+            "items", PlanViewSet.installments_prefetch
+        )
+        context = {"overdue_cutoff": overdue_cutoff(customer.merchant)}
+        return self.nested_list_response(queryset, PlanSerializer, context)
 
     @extend_schema(responses=PaymentSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], **nested_list_options(PaymentViewSet))
     def payments(self, request, pk=None):
-        customer = self.get_object()
-        queryset = payment_list(merchant=customer.merchant, customer=customer)
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(
-            PaymentSerializer(page, many=True, context=self.get_serializer_context()).data
-        )
+        """The customer's payments, with the filters, search and ordering of the payment list."""
+        customer = self.get_parent()
+        return self.nested_list_response(payment_list(merchant=customer.merchant, customer=customer), PaymentSerializer)

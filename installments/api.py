@@ -17,7 +17,7 @@ from customers.models import Customer
 from installments.exports import installments_csv, plans_csv
 from installments.filters import InstallmentFilter, PlanFilter, ProductFilter
 from installments.models import Installment, InstallmentPlan, Product
-from installments.selectors import overdue_cutoff, plan_summary, plans_overdue
+from installments.selectors import overdue_cutoff, plan_is_overdue, plan_summary
 from installments.serializers import (
     CollectionInstallmentSerializer,
     PlanCreateSerializer,
@@ -41,9 +41,10 @@ from installments.services import (
     product_create,
     product_update,
 )
+from payments.api import PaymentViewSet
 from payments.selectors import payment_list
 from payments.serializers import PaymentSerializer
-from taqsit.api import TenantViewSetMixin
+from taqsit.api import TenantViewSetMixin, nested_list_options
 from taqsit.dates import merchant_today
 from taqsit.exports import EXPORT_ACTION, export_merchant, export_schema
 from taqsit.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -121,14 +122,14 @@ class PlanViewSet(
 ):
     """Installment plans with their schedule; terms change only through reschedule."""
 
-    queryset = InstallmentPlan.objects.select_related("customer").prefetch_related(
-        "items", Prefetch("installments", queryset=Installment.objects.order_by("number"))
-    )
+    installments_prefetch = Prefetch("installments", queryset=Installment.objects.order_by("number"))
+    queryset = InstallmentPlan.objects.select_related("customer").prefetch_related("items", installments_prefetch)
     serializer_class = PlanSerializer
     filterset_class = PlanFilter
-    search_fields = ["customer__name", "customer__phone", "notes"]
+    search_fields = ["customer__name", "customer__phone", "customer__email", "customer__national_id", "notes"]
+    search_number_field = "number"
     ordering_fields = ["created_at", "start_date", "due_date", "total_payable", "number"]
-    ordering = ["-created_at"]
+    ordering = ["-created_at", "-number"]
     action_permissions = {
         "create": Action.PLAN_CREATE,
         "preview": Action.READ,
@@ -200,14 +201,12 @@ class PlanViewSet(
         return Response(PlanSummarySerializer(plan_summary(plan=plan), context=self.get_serializer_context()).data)
 
     @extend_schema(responses=PaymentSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], **nested_list_options(PaymentViewSet))
     def payments(self, request, pk=None):
-        """The plan's payments, newest first, with their allocations."""
-        plan = self.get_object()
-        page = self.paginate_queryset(payment_list(merchant=plan.merchant, plan=plan))
-        return self.get_paginated_response(
-            PaymentSerializer(page, many=True, context=self.get_serializer_context()).data
-        )
+        """The plan's payments, newest first, with their allocations; the filters, search and ordering of the
+        payment list."""
+        plan = self.get_parent()
+        return self.nested_list_response(payment_list(merchant=plan.merchant, plan=plan), PaymentSerializer)
 
     @export_schema("The plans")
     @action(**EXPORT_ACTION)
@@ -222,9 +221,8 @@ class PlanViewSet(
     def overdue(self, request):
         """Plans with at least one overdue installment."""
         merchant = request.user.merchant
-        queryset = self.filter_queryset(self.get_queryset()).filter(
-            pk__in=plans_overdue(merchant=merchant).values("pk") if merchant else []
-        )
+        queryset = self.filter_queryset(self.get_queryset())
+        queryset = queryset.filter(plan_is_overdue(merchant=merchant)) if merchant else queryset.none()
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(PlanSerializer(page, many=True, context=self.get_serializer_context()).data)
 

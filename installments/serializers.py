@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from installments.models import Installment, InstallmentPlan, PlanItem, Product
@@ -63,6 +64,7 @@ class InstallmentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.ChoiceField(choices=Installment.Status.choices))
     def get_status(self, row: Installment) -> str:
         """The displayed status (``Installment.display_status_for``): overdue from dates, on plans being collected."""
         if hasattr(row, "display_status"):
@@ -139,6 +141,7 @@ class PlanSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(InstallmentSerializer(many=True))
     def get_installments(self, plan: InstallmentPlan) -> list[dict]:
         rows = [row for row in plan.installments.all() if row.superseded_at is None]
         context = {**self.context, "plan_status": plan.status}

@@ -53,7 +53,7 @@ def payment_list(
         queryset = queryset.filter(payment_date__gte=date_from)
     if date_to:
         queryset = queryset.filter(payment_date__lte=date_to)
-    return queryset.order_by("-payment_date", "-created_at")
+    return queryset.order_by("-payment_date", "-created_at", "-id")
 
 
 def payment_get(*, merchant: Merchant, pk) -> Payment:

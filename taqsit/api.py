@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, permissions, status, throttling, viewsets
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -64,6 +65,8 @@ class TenantViewSetMixin(MerchantScopedMixin):
     gives serializers the merchant's currency."""
 
     permission_classes = [permissions.IsAuthenticated, RolePermission]
+    # A field searched by number (taqsit.filters.SearchFilter): a plan by ``42``, ``#42`` or ``P-000042``.
+    search_number_field: str | None = None
 
     @property
     def merchant(self):
@@ -75,6 +78,30 @@ class TenantViewSetMixin(MerchantScopedMixin):
         if merchant is not None:
             context["currency"] = merchant.currency
         return context
+
+    def get_parent(self):
+        """The object of a nested list's route (``/customers/{id}/plans/``), found without the list's filters:
+        those (``?status=``, ``?search=``, ``?ordering=``) are the nested rows', not the parent's."""
+        lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
+        parent = get_object_or_404(self.get_queryset(), **{self.lookup_field: self.kwargs[lookup_url_kwarg]})
+        self.check_object_permissions(self.request, parent)
+        return parent
+
+    def nested_list_response(self, queryset, serializer_class, context: dict | None = None) -> Response:
+        """One page of a nested list: ``queryset`` filtered, searched and ordered as the action declares."""
+        page = self.paginate_queryset(self.filter_queryset(queryset))
+        context = {**self.get_serializer_context(), **(context or {})}
+        return self.get_paginated_response(serializer_class(page, many=True, context=context).data)
+
+
+LIST_OPTIONS = ("filterset_class", "search_fields", "search_number_field", "ordering_fields", "ordering")
+
+
+def nested_list_options(viewset: type) -> dict:
+    """``viewset``'s filters, search and ordering, for ``@action(detail=True, **nested_list_options(...))``: a
+    nested list of the same rows (a customer's plans) takes the same query parameters as their own list, and
+    the schema documents them."""
+    return {name: getattr(viewset, name) for name in LIST_OPTIONS if hasattr(viewset, name)}
 
 
 class SettingsRateThrottle(FailOpenThrottleMixin, throttling.SimpleRateThrottle):

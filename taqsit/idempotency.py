@@ -16,7 +16,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,7 +28,7 @@ MAX_KEY_LENGTH = 255
 # The header as the OpenAPI schema documents it, on every operation that honours it.
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     HEADER,
-    OpenApiTypes.STR,
+    {"type": "string", "maxLength": MAX_KEY_LENGTH},
     OpenApiParameter.HEADER,
     description="Repeat a request safely: the same key and body replay the first answer (header "
     "Idempotent-Replayed: true); the same key with another body is a 422.",

@@ -127,19 +127,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Cache: Redis in production (CACHE_URL=redis://...), process memory otherwise.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Cache: shared by every process (gunicorn's workers, Celery's), so the throttles' counts and the statistics'
+# versions hold across them: Redis in production (CACHE_URL=redis://...), else a table in PostgreSQL, created by a
+# migration (taqsit/migrations/0004_cache_table.py). Per-process memory (locmemcache://) is for one process only.
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://taqsit_cache")}
 if "redis" in CACHES["default"]["BACKEND"].lower():
     # A Redis host that stops answering must not hold a request for minutes: fail fast (the statistics are
     # then computed afresh and the throttles let requests through; see taqsit/throttling.py).
     CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})
+if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
+    # Django's default of 300 entries would drop rate-limit counts once a few hundred users are active; each
+    # write counts the table, which stays cheap at this size (expired entries go first).
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 20000)
+CACHE_IS_SHARED = not CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
 REDIS_URL = env.str("REDIS_URL", default="")
 # After money moves, statistics younger than this are still served while a worker recomputes them; older ones
-# are recomputed by the reader (taqsit/cache.py). The worker's result must reach the web processes, so with the
+# are recomputed by the reader (taqsit/cache.py). The worker's result must reach the web processes, so with a
 # per-process cache the default is 0: always recomputed by the reader.
-STATS_MAX_STALE_SECONDS = env.int(
-    "STATS_MAX_STALE_SECONDS", default=60 if "redis" in CACHES["default"]["BACKEND"].lower() else 0
-)
+STATS_MAX_STALE_SECONDS = env.int("STATS_MAX_STALE_SECONDS", default=60 if CACHE_IS_SHARED else 0)
 
 # E-mail: EMAIL_URL (smtp://user:pass@host:587, consolemail://, filemail:///path), console by default.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -260,7 +265,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "taqsit.filters.FilterBackend",
         "taqsit.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "taqsit.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "taqsit.schema.AutoSchema",
     "EXCEPTION_HANDLER": "taqsit.api_errors.api_exception_handler",
@@ -293,6 +298,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies are documented as JSON only (the form and multipart duplicates made generated clients send
+    # every call as multipart, and not import); the API still parses forms for the browsable API.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     "SCHEMA_PATH_PREFIX": "/api/",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

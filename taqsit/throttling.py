@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from rest_framework import throttling
+from rest_framework.settings import api_settings
 
 logger = logging.getLogger(__name__)
 
@@ -30,3 +31,9 @@ class FailOpenThrottleMixin:
 
 class UserRateThrottle(FailOpenThrottleMixin, throttling.UserRateThrottle):
     """DRF's per-user limit, the default of every API view (REST_FRAMEWORK in settings.py)."""
+
+    @property
+    def THROTTLE_RATES(self) -> dict:  # noqa: N802 (DRF's attribute name)
+        """Read when a request comes: DRF binds the rates when the class is first imported, which may be under
+        whatever settings a test had changed at that moment."""
+        return api_settings.DEFAULT_THROTTLE_RATES
