@@ -1,7 +1,7 @@
 """Plan pages' forms: the new plan (terms, items), reschedule, a reason, and the collections filters.
 
 They parse what was typed; ``plan_terms_build`` / ``plan_create`` / the lifecycle services decide whether it
-holds. Amounts stay text so the service reports a bad amount in its own words (with the currency's digits).
+holds. Amounts are read in the page's language (``AmountField``); the service judges the amount itself.
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ from django.utils.translation import gettext_lazy as _
 from installments.models import InstallmentPlan, Product
 from installments.schedule import FinanceChargeMethod, Frequency
 from installments.selectors import AGING_BUCKETS
-from taqsit.forms import TokenField
+from taqsit.forms import AmountField, TokenField, amount_fields_localize
 from taqsit.models import Merchant
 
 ISO_DATE = ["%Y-%m-%d"]
 
 
-def _money_input(label, **kwargs) -> forms.CharField:
-    attrs = {"inputmode": "decimal", "autocomplete": "off"}
-    return forms.CharField(label=label, required=False, max_length=32, widget=forms.TextInput(attrs=attrs), **kwargs)
+def _money_input(label, **kwargs) -> AmountField:
+    return AmountField(label=label, required=False, **kwargs)
 
 
 def _date_input(label, **kwargs) -> forms.DateField:
@@ -54,7 +53,7 @@ class PlanTermsForm(forms.Form):
     finance_charge_method = forms.ChoiceField(
         label=_("Finance charge"), choices=FinanceChargeMethod.choices, initial=FinanceChargeMethod.NONE
     )
-    interest_rate = _money_input(_("Annual interest rate (%)"))
+    interest_rate = _money_input(_("Annual interest rate (%)"), percent=True)
 
     TERM_FIELDS = (
         "total_amount",
@@ -67,6 +66,11 @@ class PlanTermsForm(forms.Form):
         "finance_charge_method",
         "interest_rate",
     )
+
+    def __init__(self, *args, merchant: Merchant | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if merchant is not None:
+            amount_fields_localize(self, currency=merchant.currency)
 
     def terms(self, items: list[dict]) -> dict:
         data = self.cleaned_data
@@ -91,6 +95,7 @@ class ItemForm(forms.Form):
 
     def __init__(self, *args, merchant: Merchant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        amount_fields_localize(self, currency=merchant.currency)
         self.fields["product"].queryset = Product.objects.for_merchant(merchant).filter(is_active=True)
         self.fields["product"].empty_label = _("Free text")
         self.fields["unit_price"].widget.attrs["placeholder"] = _("The product's price")
@@ -146,7 +151,7 @@ class CollectionsFilterForm(forms.Form):
         required=False,
         choices=[("", _("All")), *((key, key) for key, _first, _last in AGING_BUCKETS)],
     )
-    min_amount = forms.DecimalField(label=_("At least"), required=False, min_value=0, max_digits=14)
+    min_amount = AmountField(label=_("At least"), required=False)
 
     def apply(self, queryset: QuerySet, *, today: date) -> QuerySet:
         if not self.is_valid():

@@ -41,7 +41,7 @@ from installments.services import (
 )
 from payments.selectors import payment_list
 from taqsit.dates import merchant_today
-from taqsit.forms import form_errors_add, form_token
+from taqsit.forms import amount_fields_localize, form_errors_add, form_token
 from taqsit.permissions import Action, user_can
 from taqsit.tenancy import queryset_for_user
 from taqsit.views import staff_page
@@ -96,7 +96,7 @@ def _plan_forms(request):
     merchant = request.user.merchant
     data = request.POST if request.method == "POST" else None
     initial = {"token": form_token(), "start_date": merchant_today(merchant), "customer": request.GET.get("customer")}
-    form = PlanForm(data, initial=initial)
+    form = PlanForm(data, initial=initial, merchant=merchant)
     items = ItemFormSet(data, prefix="items", form_kwargs={"merchant": merchant})
     new_customer = CustomerInlineForm(data, prefix="new_customer", initial={"language": merchant.language})
     return form, items, new_customer
@@ -188,7 +188,7 @@ def _plan_errors(form, new_customer, exc: ValidationError, *, customer_first: bo
 def plan_preview(request):
     """The schedule the terms typed so far would give (htmx); nothing is saved."""
     merchant = request.user.merchant
-    form = PlanTermsForm(request.POST)
+    form = PlanTermsForm(request.POST, merchant=merchant)
     items = ItemFormSet(request.POST, prefix="items", form_kwargs={"merchant": merchant})
     schedule, errors = None, []
     if form.is_valid() & items.is_valid():
@@ -356,6 +356,7 @@ def _collections(request):
     merchant = request.user.merchant
     today = merchant_today(merchant)
     form = CollectionsFilterForm(request.GET or None)
+    amount_fields_localize(form, currency=merchant.currency)
     rows = form.apply(installments_overdue(merchant=merchant, today=today), today=today)
     return form, rows, today
 

@@ -6,14 +6,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from payments.models import Payment
-from taqsit.forms import TokenField
+from taqsit.forms import AmountField, TokenField
 
 
 class PaymentForm(forms.Form):
     token = TokenField()
-    amount = forms.CharField(
-        label=_("Amount"), max_length=32, widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
-    )
+    amount = AmountField(label=_("Amount"))
     payment_date = forms.DateField(
         label=_("Payment date"),
         input_formats=["%Y-%m-%d"],

@@ -23,7 +23,7 @@ from payments.selectors import payment_list, payment_standing_after
 from payments.services import payment_post, payment_refund, payment_void
 from payments.stats import merchant_stats
 from taqsit.dates import merchant_today
-from taqsit.forms import form_errors_add, form_token
+from taqsit.forms import amount_fields_localize, form_errors_add, form_token
 from taqsit.permissions import Action
 from taqsit.tenancy import queryset_for_user
 from taqsit.views import StaffPageMixin, staff_page
@@ -44,6 +44,7 @@ def payment_create(request, plan_pk):
     due = summary.overdue_amount or summary.next_amount_due
     initial = {"token": form_token(), "payment_date": today, "amount": min(due, summary.remaining_balance) or ""}
     form = PaymentForm(request.POST or None, initial=initial)
+    amount_fields_localize(form, currency=plan.merchant.currency)
     if request.method == "POST" and form.is_valid():
         try:
             payment = payment_post(actor=request.user, plan=plan, **form.payment())

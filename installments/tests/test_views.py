@@ -200,7 +200,7 @@ def test_the_preview_explains_what_is_wrong(client, settings, clerk):
         client.post(reverse("installments:plan-preview"), plan_data(total_amount="abc", number_of_installments="2"))
     )
     assert 'data-preview="errors"' in body
-    assert "<li>Cash price: &#x27;abc&#x27; is not a number.</li>" in body
+    assert "<li>Cash price: Enter an amount such as 1,200.50.</li>" in body
 
 
 def test_the_preview_waits_for_the_essentials(client, settings, clerk):
