@@ -374,7 +374,7 @@ def test_collections_csv_is_streamed_with_the_same_filters(client, settings, cle
     assert response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="collections-2026-03-01.csv"'
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0] == [
         "plan",
         "customer",
@@ -425,7 +425,7 @@ def test_collections_csv_is_streamed_with_the_same_filters(client, settings, cle
 def test_a_name_a_spreadsheet_would_run_is_exported_as_text(client, settings, owner, clerk, merchant, today):
     plan_make(actor=owner, customer=CustomerFactory(merchant=merchant, name="=HYPERLINK(1)"))
     response = signed_in(client, settings, clerk).get(reverse("installments:collections-csv"))
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[1][1] == "'=HYPERLINK(1)"
 
 
@@ -435,3 +435,16 @@ def test_an_unknown_customer_in_the_address_is_ignored(client, settings, clerk):
         response = client.get(reverse("installments:plan-create"), {"customer": value})
         assert response.status_code == 200
         assert 'id="customer-chosen" class="alert alert-secondary py-2 d-none"' in html(response)
+
+
+def test_the_csv_starts_with_a_byte_order_mark_so_excel_reads_arabic_names(
+    client, settings, owner, clerk, merchant, today
+):
+    plan_make(actor=owner, customer=CustomerFactory(merchant=merchant, name="سارة العتيبي"))
+    client = signed_in(client, settings, clerk)
+    for name in ("installments:collections-csv", "installments:plan-list-csv"):
+        body = b"".join(client.get(reverse(name)).streaming_content)
+        assert body[:8] == b"\xef\xbb\xbfplan,"
+        assert body.count(b"\xef\xbb\xbf") == 1
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        assert rows[1][1] == "سارة العتيبي"
