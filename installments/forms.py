@@ -12,6 +12,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from customers.selectors import name_search
 from installments.models import InstallmentPlan, Product
 from installments.schedule import FinanceChargeMethod, Frequency
 from installments.selectors import AGING_BUCKETS
@@ -160,7 +161,7 @@ class CollectionsFilterForm(forms.Form):
         term = (data.get("q") or "").strip()
         if term:
             digits = "".join(ch for ch in term if ch.isdigit())
-            condition = Q(plan__customer__name__icontains=term)
+            queryset, condition = name_search(queryset, "plan__customer__name", term)
             if digits:
                 condition |= Q(plan__customer__phone__contains=digits)
             queryset = queryset.filter(condition)
