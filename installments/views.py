@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -334,19 +335,82 @@ def plan_cancel_view(request, pk):
     )
 
 
+def _reschedule_initial(plan: InstallmentPlan, *, today) -> dict:
+    """The reschedule form starts from the plan as it runs: its frequency, as many installments as are unpaid,
+    starting today with the first one on the plan's next due date still ahead."""
+    unpaid = Installment.objects.current().filter(plan=plan, amount_paid__lt=F("amount_due"))
+    upcoming = unpaid.filter(due_date__gte=today).order_by("due_date").values_list("due_date", flat=True).first()
+    return {
+        "installment_frequency": plan.installment_frequency,
+        "number_of_installments": unpaid.count() or None,
+        "start_date": today,
+        "first_due_date": upcoming,
+    }
+
+
 @staff_page(Action.PLAN_DECIDE)
 def plan_reschedule_view(request, pk):
-    return _lifecycle(
-        request,
-        pk,
-        action="reschedule",
-        service=plan_reschedule,
-        form_class=RescheduleForm,
-        done=_("Plan %(ref)s was rescheduled."),
-        title=_("Reschedule plan %(ref)s"),
-        question=_("Spread what %(customer)s still owes on plan %(ref)s over a new schedule."),
-        button=_("Reschedule"),
-    )
+    plan = _plan_for(request, pk)
+    form = RescheduleForm(request.POST or None, initial=_reschedule_initial(plan, today=merchant_today(plan.merchant)))
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = plan_reschedule(actor=request.user, plan=plan, **form.cleaned_data)
+        except ValidationError as exc:
+            if not any(field in form.fields for field in getattr(exc, "error_dict", {})):
+                messages.error(request, " ".join(exc.messages))
+                return redirect("installments:plan-detail", pk=plan.pk)
+            form_errors_add(form, exc)
+        else:
+            messages.success(request, _("Plan %(ref)s was rescheduled.") % {"ref": plan.reference})
+            return redirect("installments:plan-detail", pk=plan.pk)
+    context = {
+        "plan": plan,
+        "title": _("Reschedule plan %(ref)s") % {"ref": plan.reference},
+        "question": _("Spread what %(customer)s still owes on plan %(ref)s over a new schedule.")
+        % {"ref": plan.reference, "customer": plan.customer.name},
+        "form": form,
+        "button": _("Reschedule"),
+        "action_url": reverse("installments:plan-reschedule", kwargs={"pk": plan.pk}),
+        "cancel_url": reverse("installments:plan-detail", kwargs={"pk": plan.pk}),
+        "preview_url": reverse("installments:plan-reschedule-preview", kwargs={"pk": plan.pk}),
+    }
+    return render(request, "installments/plan_reschedule.html", context)
+
+
+class _TrialRunRollbackError(Exception):
+    """Raised inside the trial reschedule's transaction to roll it back, carrying the schedule it made."""
+
+    def __init__(self, rows: list[Installment]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+@staff_page(Action.PLAN_DECIDE)
+def plan_reschedule_preview(request, pk):
+    """The schedule Reschedule would give (htmx): ``plan_reschedule`` itself runs and is rolled back, so the
+    preview is exactly what the button does, and nothing is saved (no row, no history, no message)."""
+    plan = _plan_for(request, pk)
+    form = RescheduleForm(request.POST)
+    rows, errors = None, []
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                rescheduled = plan_reschedule(actor=request.user, plan=plan, **form.cleaned_data)
+                raise _TrialRunRollbackError(
+                    list(Installment.objects.current().filter(plan=rescheduled).order_by("number"))
+                )
+        except _TrialRunRollbackError as trial:
+            rows = trial.rows
+        except ValidationError as exc:
+            errors = _labelled(form, exc)
+    else:
+        errors = [
+            f"{form.fields[name].label}: {message}" if name in form.fields else message
+            for name, field_errors in form.errors.items()
+            for message in field_errors
+        ]
+    context = {"rows": rows, "errors": errors, "currency": plan.merchant.currency}
+    return render(request, "installments/_reschedule_preview.html", context)
 
 
 # Collections ----------------------------------------------------------------------------------------------

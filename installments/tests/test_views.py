@@ -450,3 +450,64 @@ def test_the_csv_starts_with_a_byte_order_mark_so_excel_reads_arabic_names(
         assert body.count(b"\xef\xbb\xbf") == 1
         rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
         assert rows[1][1] == "سارة العتيبي"
+
+
+def _weekly_plan(owner, customer):
+    """4 weekly installments of 200.00 from 2026-02-10: due 17 and 24 Feb (overdue on 1 March), 3 and 10 March."""
+    return plan_make(actor=owner, customer=customer, installment_frequency="weekly", start_date=date(2026, 2, 10))
+
+
+def test_the_reschedule_form_starts_from_the_plans_frequency_and_next_due_date(
+    client, settings, owner, manager, customer, today
+):
+    plan = _weekly_plan(owner, customer)
+
+    body = html(signed_in(client, settings, manager).get(reverse("installments:plan-reschedule", args=[plan.pk])))
+
+    assert '<option value="weekly" selected>' in body
+    assert re.search(r'name="number_of_installments" value="4"', body)
+    assert re.search(r'name="start_date" value="2026-03-01"', body)
+    assert re.search(r'name="first_due_date" value="2026-03-03"', body)
+    preview = reverse("installments:plan-reschedule-preview", args=[plan.pk])
+    assert f'hx-post="{preview}" hx-include="#reschedule-form"' in body
+
+
+def test_the_reschedule_preview_is_what_the_button_does_and_saves_nothing(
+    client, settings, owner, manager, customer, today
+):
+    from auditlog.models import Entry
+
+    plan = _weekly_plan(owner, customer)
+    client = signed_in(client, settings, manager)
+    terms = {
+        "number_of_installments": "2",
+        "installment_frequency": "weekly",
+        "start_date": "2026-03-01",
+        "first_due_date": "2026-03-03",
+    }
+    before = (Installment.objects.count(), Entry.objects.count(), InstallmentPlan.objects.get().updated_at)
+
+    body = html(client.post(reverse("installments:plan-reschedule-preview", args=[plan.pk]), terms))
+
+    assert (Installment.objects.count(), Entry.objects.count(), InstallmentPlan.objects.get().updated_at) == before
+    shown = re.findall(r"<tr><td>(\d+)</td><td>([^<]+)</td><td class=\"text-end money\">([^<]+)</td>", body)
+    assert shown == [("1", "03/03/2026", "$400.00"), ("2", "03/10/2026", "$400.00")]
+
+    client.post(reverse("installments:plan-reschedule", args=[plan.pk]), terms)
+    rows = Installment.objects.filter(plan=plan).current().order_by("number")
+    assert [(row.number, row.due_date, row.amount_due) for row in rows] == [
+        (1, date(2026, 3, 3), Decimal("400.000")),
+        (2, date(2026, 3, 10), Decimal("400.000")),
+    ]
+
+
+def test_the_reschedule_preview_explains_what_is_wrong(
+    client, settings, owner, manager, clerk, other_owner, customer, today
+):
+    plan = _weekly_plan(owner, customer)
+    url = reverse("installments:plan-reschedule-preview", args=[plan.pk])
+    body = html(signed_in(client, settings, manager).post(url, {"installment_frequency": "weekly"}))
+    assert "<li>Number of installments: This field is required.</li>" in body
+    assert "<li>Start date: This field is required.</li>" in body
+    assert signed_in(client, settings, clerk).post(url, {}).status_code == 403
+    assert signed_in(client, settings, other_owner).post(url, {}).status_code == 404
