@@ -7,8 +7,10 @@ holds. Amounts are read in the page's language (``AmountField``); the service ju
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +18,7 @@ from customers.selectors import name_search
 from installments.models import InstallmentPlan, Product
 from installments.schedule import FinanceChargeMethod, Frequency
 from installments.selectors import AGING_BUCKETS
-from taqsit.forms import AmountField, TokenField, amount_fields_localize
+from taqsit.forms import AmountField, TokenField, amount_fields_localize, amount_format
 from taqsit.models import Merchant
 
 ISO_DATE = ["%Y-%m-%d"]
@@ -86,6 +88,31 @@ class PlanForm(PlanTermsForm):
     token = TokenField()
     customer = forms.UUIDField(required=False, widget=forms.HiddenInput)
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    confirm_rate = forms.BooleanField(label=_("I confirm this interest rate"), required=False)
+
+    def rate_needs_confirming(self) -> bool:
+        """A finance charge at an annual rate above INTEREST_RATE_CONFIRM_ABOVE: most likely a typo (36 for 3.6)."""
+        data = getattr(self, "cleaned_data", {})
+        rate = data.get("interest_rate")
+        charged = data.get("finance_charge_method") not in ("", None, FinanceChargeMethod.NONE)
+        return charged and rate is not None and rate > rate_ceiling()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.rate_needs_confirming() and not data.get("confirm_rate"):
+            self.add_error(
+                "confirm_rate",
+                _("An annual rate of %(rate)s %% is above %(ceiling)s %%: confirm it is right, or correct it.")
+                % {
+                    "rate": amount_format(data["interest_rate"], places=0),
+                    "ceiling": amount_format(rate_ceiling(), places=0),
+                },
+            )
+        return data
+
+
+def rate_ceiling() -> Decimal:
+    return Decimal(str(settings.INTEREST_RATE_CONFIRM_ABOVE))
 
 
 class ItemForm(forms.Form):

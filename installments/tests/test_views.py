@@ -511,3 +511,42 @@ def test_the_reschedule_preview_explains_what_is_wrong(
     assert "<li>Start date: This field is required.</li>" in body
     assert signed_in(client, settings, clerk).post(url, {}).status_code == 403
     assert signed_in(client, settings, other_owner).post(url, {}).status_code == 404
+
+
+@pytest.mark.parametrize(("rate", "asked"), [("36", False), ("36.5", True), ("48", True)])
+def test_a_rate_above_the_ceiling_asks_for_confirmation(client, settings, clerk, customer, today, rate, asked):
+    client = signed_in(client, settings, clerk)
+    terms = {"total_amount": "1000", "number_of_installments": "10", "finance_charge_method": "flat"}
+
+    response = client.post(
+        reverse("installments:plan-create"), plan_data(customer=customer, interest_rate=rate, **terms)
+    )
+
+    if not asked:
+        assert response.status_code == 302
+        assert InstallmentPlan.objects.get().interest_rate == Decimal(rate)
+        return
+    body = html(response)
+    assert '<input type="checkbox" name="confirm_rate"' in body
+    assert f"An annual rate of {rate} % is above 36 %: confirm it is right, or correct it." in body
+    assert InstallmentPlan.objects.count() == 0
+    confirmed = plan_data(customer=customer, interest_rate=rate, confirm_rate="on", **terms)
+    assert client.post(reverse("installments:plan-create"), confirmed).status_code == 302
+    assert InstallmentPlan.objects.get().interest_rate == Decimal(rate)
+
+
+def test_the_rate_ceiling_is_a_setting_and_a_plan_without_a_charge_is_never_asked(
+    client, settings, clerk, customer, today
+):
+    settings.INTEREST_RATE_CONFIRM_ABOVE = "20"
+    client = signed_in(client, settings, clerk)
+    url = reverse("installments:plan-create")
+    terms = {"total_amount": "1000", "number_of_installments": "10"}
+    asked = html(
+        client.post(url, plan_data(customer=customer, finance_charge_method="flat", interest_rate="24", **terms))
+    )
+    assert "An annual rate of 24 % is above 20 %" in asked
+    # No finance charge: the rate typed is not used, nothing to confirm.
+    response = client.post(url, plan_data(customer=customer, finance_charge_method="none", interest_rate="", **terms))
+    assert response.status_code == 302
+    assert "confirm_rate" not in html(client.get(url))
