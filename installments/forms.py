@@ -20,6 +20,8 @@ from installments.schedule import FinanceChargeMethod, Frequency
 from installments.selectors import AGING_BUCKETS
 from taqsit.forms import AmountField, TokenField, amount_fields_localize, amount_format
 from taqsit.models import Merchant
+from taqsit.money import minor_unit
+from taqsit.templatetags.taqsit_tags import money
 
 ISO_DATE = ["%Y-%m-%d"]
 
@@ -115,8 +117,25 @@ def rate_ceiling() -> Decimal:
     return Decimal(str(settings.INTEREST_RATE_CONFIRM_ABOVE))
 
 
+class ProductSelect(forms.Select):
+    """The product picker: each option carries the product's price, as the unit-price input reads it and as
+    money, so picking a product shows its price (static/js/plan_form.js)."""
+
+    currency = "USD"
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None) -> dict:
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        product = getattr(value, "instance", None)
+        if isinstance(product, Product):
+            option["attrs"]["data-price"] = amount_format(product.price, places=minor_unit(self.currency))
+            option["attrs"]["data-price-label"] = _("Price: %(price)s") % {"price": money(product.price, self.currency)}
+        return option
+
+
 class ItemForm(forms.Form):
-    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
+    product = forms.ModelChoiceField(
+        label=_("Product"), queryset=Product.objects.none(), required=False, widget=ProductSelect
+    )
     description = forms.CharField(label=_("Description"), max_length=255, required=False)
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1, required=False)
     unit_price = _money_input(_("Unit price"))
@@ -125,6 +144,7 @@ class ItemForm(forms.Form):
         super().__init__(*args, **kwargs)
         amount_fields_localize(self, currency=merchant.currency)
         self.fields["product"].queryset = Product.objects.for_merchant(merchant).filter(is_active=True)
+        self.fields["product"].widget.currency = merchant.currency
         self.fields["product"].empty_label = _("Free text")
         self.fields["unit_price"].widget.attrs["placeholder"] = _("The product's price")
 
