@@ -231,3 +231,16 @@ def test_merchant_settings_show_and_read_amounts_in_the_pages_language(client, s
     merchant.refresh_from_db()
     assert merchant.late_fee_amount == Decimal("2500.750")
     assert merchant.late_fee_cap is None
+
+
+@pytest.mark.django_db
+def test_the_product_picker_carries_each_price_as_the_page_reads_it(client, settings, clerk, merchant):
+    from installments.tests.factories import ProductFactory
+
+    fridge = ProductFactory(merchant=merchant, name="Nevera", sku="", price=Decimal("1250.5"))
+    body = html(_speaking(client, settings, clerk, "es").get(reverse("installments:plan-create")))
+
+    assert (
+        f'<option value="{fridge.pk}" data-price="1.250,50" data-price-label="Precio: 1.250,50\xa0US$">Nevera</option>'
+        in body
+    )
