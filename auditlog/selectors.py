@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
+from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -161,6 +162,37 @@ ACTION_LABELS = {
 }
 
 
+# Columns whose models name them without a translation (Django's default name from the field): their names here.
+COLUMN_LABELS = {
+    "id": _("Identifier"),
+    "last_plan_number": _("Last plan number"),
+    "last_payment_number": _("Last payment number"),
+    "created_by_id": _("Created by"),
+    "decided_by_id": _("Decided by"),
+    "charged_by_id": _("Charged by"),
+    "status_changed_at": _("Status changed at"),
+    "rescheduled_at": _("Rescheduled at"),
+    "idempotency_key": _("Idempotency key"),
+    "plan_id": _("Plan"),
+    "product_id": _("Product"),
+    "payment_id": _("Payment"),
+    "installment_id": _("Installment"),
+    "principal_paid": _("Principal paid"),
+    "interest_paid": _("Interest paid"),
+    "reversed_by_id": _("Reversed by"),
+    "reversal_of_id": _("Reversal of"),
+}
+
+
+def column_label(field: models.Field | None, column: str) -> str:
+    """A column's name in the page's language: the field's own when translated, else ours, else the column."""
+    if field is not None and isinstance(field.verbose_name, Promise):
+        return capfirst(field.verbose_name)
+    if column in COLUMN_LABELS:
+        return str(COLUMN_LABELS[column])
+    return capfirst(field.verbose_name) if field is not None else column
+
+
 def action_label(action: str) -> str:
     """The action in the page's language ("Payment recorded" for ``payment.post``); an unknown one as stored."""
     return str(ACTION_LABELS.get(action, action))
@@ -177,7 +209,7 @@ def entry_changes(entry: Entry, *, currency: str | None = None, users: dict[str,
     changes = []
     for column in columns:
         field = fields.get(column)
-        label = capfirst(field.verbose_name) if field is not None else column
+        label = column_label(field, column)
         shown = [_display(field, side.get(column), currency, users or {}) for side in (before, after)]
         changes.append(Change(column, label, *shown))
     return changes

@@ -3,6 +3,7 @@ own), what changed in the page's language; another merchant's plan is a 404."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -146,6 +147,10 @@ def test_the_arabic_history_writes_day_then_month_names_actions_and_staff(client
         received_by = str(Payment._meta.get_field("received_by").verbose_name)
     assert f'<dt class="col-5">{received_by.capitalize()}</dt><dd class="col-7">{owner}</dd>' in body
     assert str(owner.pk) not in body
+    # Every field is named in Arabic, those Django names by itself ("interest paid", "id") included.
+    labels = re.findall(r'<dt class="col-5">([^<]*)</dt>', body) + re.findall(r"<tr><td>([^<]*)</td>", body)
+    assert len(labels) > 20
+    assert [label for label in labels if re.search("[A-Za-z]", label)] == []
 
 
 def test_another_merchants_user_is_not_named(plan, owner, other_owner):
