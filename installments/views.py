@@ -203,12 +203,15 @@ def plan_preview(request):
         except ValidationError as exc:
             errors = _labelled(form, exc)
     else:
-        errors = [
-            f"{form.fields[name].label}: {message}" if name in form.fields else message
-            for name, field_errors in form.errors.items()
-            for message in field_errors
-        ] + [message for item_errors in items.errors for messages_ in item_errors.values() for message in messages_]
+        errors = _form_messages(form) + [
+            message for item_errors in items.errors for messages_ in item_errors.values() for message in messages_
+        ]
     return render(request, "installments/_preview.html", {"schedule": schedule, "errors": errors})
+
+
+def _form_messages(form) -> list[str]:
+    """A form's errors for a preview: each after its field's label."""
+    return _labelled(form, ValidationError(form.errors.as_data()))
 
 
 def _labelled(form, exc: ValidationError) -> list[str]:
@@ -404,11 +407,7 @@ def plan_reschedule_preview(request, pk):
         except ValidationError as exc:
             errors = _labelled(form, exc)
     else:
-        errors = [
-            f"{form.fields[name].label}: {message}" if name in form.fields else message
-            for name, field_errors in form.errors.items()
-            for message in field_errors
-        ]
+        errors = _form_messages(form)
     context = {"rows": rows, "errors": errors, "currency": plan.merchant.currency}
     return render(request, "installments/_reschedule_preview.html", context)
 
