@@ -38,13 +38,29 @@ $(SECRET_KEY_FILE):
 	@chmod 600 $@.tmp && mv $@.tmp $@
 	@echo "Generated a development SECRET_KEY into $@"
 
+# The worker's output goes through var/worker.log (shown as it comes) so that `make run` can wait for its
+# "ready." line: the URL and the demo logins are printed last, once the worker is up and the web server answers.
+WORKER_LOG := var/worker.log
+# Up to a minute each for the worker's "ready." and the web server's port.
+WAIT_STEPS := 120
+
 run: install $(SECRET_KEY_FILE)
 	$(DJANGO_ENV) DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	$(DJANGO_ENV) DEBUG=1 $(BIN)/python manage.py demo_load
-	@echo
-	@echo "Taqsit: staff pages http://127.0.0.1:$(PORT)/  -  admin http://127.0.0.1:$(PORT)/admin/  -  API docs http://127.0.0.1:$(PORT)/api/docs/  (Ctrl-C stops it)"
-	@echo
-	$(if $(strip $(WORKER_CMD)),$(DJANGO_ENV) DEBUG=1 $(WORKER_CMD) & trap 'kill $$! 2>/dev/null' EXIT;) \
+	$(DJANGO_ENV) DEBUG=1 $(BIN)/python manage.py demo_load --no-logins
+	@mkdir -p var && : > $(WORKER_LOG)
+	@logins="$$($(DJANGO_ENV) PORT=$(PORT) $(BIN)/python manage.py demo_load --logins-only)"; pids=""; \
+	trap 'exit 130' INT TERM; trap 'kill $$pids 2>/dev/null' EXIT; \
+	if [ -n "$(strip $(WORKER_CMD))" ]; then \
+	  $(DJANGO_ENV) DEBUG=1 $(WORKER_CMD) >> $(WORKER_LOG) 2>&1 & pids="$$!"; \
+	  tail -n +1 -f $(WORKER_LOG) & pids="$$pids $$!"; \
+	fi; \
+	( i=0; while [ -n "$(strip $(WORKER_CMD))" ] && [ $$i -lt $(WAIT_STEPS) ] && ! grep -q ' ready\.' $(WORKER_LOG); do \
+	    sleep 0.5; i=$$((i + 1)); done; \
+	  i=0; while [ $$i -lt $(WAIT_STEPS) ] && ! $(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", $(PORT)), 1)' 2>/dev/null; do \
+	    sleep 0.5; i=$$((i + 1)); done; \
+	  sleep 1; echo; \
+	  echo "Taqsit: staff pages http://127.0.0.1:$(PORT)/  -  admin http://127.0.0.1:$(PORT)/admin/  -  API docs http://127.0.0.1:$(PORT)/api/docs/  (Ctrl-C stops it)"; \
+	  echo "$$logins"; echo ) & pids="$$pids $$!"; \
 	$(DJANGO_ENV) DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 worker: install $(SECRET_KEY_FILE)

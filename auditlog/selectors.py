@@ -3,16 +3,21 @@ words a person reads (the fields' names and the choices' labels, in the page's l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
+from django.utils.functional import Promise
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from auditlog.capture import TRACKED
 from auditlog.models import Entry
@@ -62,18 +67,36 @@ def object_label(entry: Entry) -> str:
     return capfirst(model._meta.verbose_name) if model is not None else entry.object_type
 
 
-def _display(field: models.Field | None, value: Any, currency: str | None) -> Any:
-    """A stored value as a person reads it: a choice's label, money in the currency, a date and time in the
+def when_text(value: datetime) -> str:
+    """A moment as the page's language writes a short date and a time (day/month in Arabic and Spanish), in the
     current time zone."""
+    value = timezone.localtime(value)
+    return f"{date_format(value, 'SHORT_DATE_FORMAT')} {time_format(value, 'TIME_FORMAT')}"
+
+
+def _is_user_field(field: models.Field | None) -> bool:
+    return isinstance(field, models.ForeignKey) and field.related_model is get_user_model()
+
+
+def _display(field: models.Field | None, value: Any, currency: str | None, users: dict[str, str]) -> Any:
+    """A stored value as a person reads it: a choice's label, money in the currency, a date and time in the
+    current time zone, a member of staff by name."""
     if value is None or field is None:
         return value
     if isinstance(field, MoneyField) and currency:
         return money(value, currency)
     if field.choices:
         return dict(field.flatchoices).get(value, value)
+    if _is_user_field(field):
+        return users.get(str(value), value)
     if isinstance(field, models.DateTimeField) and isinstance(value, str):
         try:
-            return timezone.localtime(datetime.fromisoformat(value))
+            return when_text(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(field, models.DateField) and isinstance(value, str):
+        try:
+            return date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
         except ValueError:
             return value
     if isinstance(value, Decimal | float):
@@ -81,9 +104,103 @@ def _display(field: models.Field | None, value: Any, currency: str | None) -> An
     return value
 
 
-def entry_changes(entry: Entry, *, currency: str | None = None) -> list[Change]:
+def users_named(entries: Iterable[Entry], *, merchant_id) -> dict[str, str]:
+    """The merchant's staff that ``entries`` name in a user column (received by, created by...), by id: one
+    query, none when no entry names one. Another merchant's user stays an id."""
+    ids = set()
+    for entry in entries:
+        model = _model(entry.object_type)
+        if model is None:
+            continue
+        for field in model._meta.concrete_fields:
+            if _is_user_field(field):
+                ids.update(side.get(field.column) for side in (entry.before or {}, entry.after or {}))
+    ids.discard(None)
+    if not ids:
+        return {}
+    staff = get_user_model().objects.filter(merchant_id=merchant_id, pk__in=ids)
+    return {str(user.pk): str(user) for user in staff}
+
+
+# What the services call their actions (taqsit/audit.py ``@action``), as a person reads them.
+ACTION_LABELS = {
+    "customer.create": _("Customer added"),
+    "customer.merge": _("Customers merged"),
+    "customer.update": _("Customer edited"),
+    "installments.mark_overdue": _("Installments marked overdue"),
+    "late_fee.charge": _("Late fee charged"),
+    "late_fees.apply": _("Late fees applied"),
+    "merchant.register": _("Merchant registered"),
+    "merchant.update": _("Settings changed"),
+    "notification.deliver": _("Message sent"),
+    "notification.mark_read": _("Message read"),
+    "notifications.dispatch": _("Messages sent"),
+    "notifications.requeue": _("Messages queued again"),
+    "payment.complete": _("Payment confirmed"),
+    "payment.delete": _("Payment deleted"),
+    "payment.fail": _("Payment failed"),
+    "payment.post": _("Payment recorded"),
+    "payment.refund": _("Payment refunded"),
+    "payment.update": _("Payment edited"),
+    "payment.void": _("Payment voided"),
+    "plan.approve": _("Plan approved"),
+    "plan.cancel": _("Plan cancelled"),
+    "plan.create": _("Plan created"),
+    "plan.delete": _("Plan deleted"),
+    "plan.mark_defaulted": _("Plan defaulted"),
+    "plan.reject": _("Plan rejected"),
+    "plan.reschedule": _("Plan rescheduled"),
+    "plan.update": _("Plan edited"),
+    "plans.mark_defaulted": _("Plans defaulted"),
+    "plans.restore_active": _("Plans active again"),
+    "product.create": _("Product added"),
+    "product.update": _("Product edited"),
+    "reminders.queue": _("Reminders queued"),
+    "staff_digest.create": _("Staff digest written"),
+    "user.create": _("Staff member added"),
+    "user.update": _("Staff member edited"),
+}
+
+
+# Columns whose models name them without a translation (Django's default name from the field): their names here.
+COLUMN_LABELS = {
+    "id": _("Identifier"),
+    "last_plan_number": _("Last plan number"),
+    "last_payment_number": _("Last payment number"),
+    "created_by_id": _("Created by"),
+    "decided_by_id": _("Decided by"),
+    "charged_by_id": _("Charged by"),
+    "status_changed_at": _("Status changed at"),
+    "rescheduled_at": _("Rescheduled at"),
+    "idempotency_key": _("Idempotency key"),
+    "plan_id": _("Plan"),
+    "product_id": _("Product"),
+    "payment_id": _("Payment"),
+    "installment_id": _("Installment"),
+    "principal_paid": _("Principal paid"),
+    "interest_paid": _("Interest paid"),
+    "reversed_by_id": _("Reversed by"),
+    "reversal_of_id": _("Reversal of"),
+}
+
+
+def column_label(field: models.Field | None, column: str) -> str:
+    """A column's name in the page's language: the field's own when translated, else ours, else the column."""
+    if field is not None and isinstance(field.verbose_name, Promise):
+        return capfirst(field.verbose_name)
+    if column in COLUMN_LABELS:
+        return str(COLUMN_LABELS[column])
+    return capfirst(field.verbose_name) if field is not None else column
+
+
+def action_label(action: str) -> str:
+    """The action in the page's language ("Payment recorded" for ``payment.post``); an unknown one as stored."""
+    return str(ACTION_LABELS.get(action, action))
+
+
+def entry_changes(entry: Entry, *, currency: str | None = None, users: dict[str, str] | None = None) -> list[Change]:
     """The entry's fields, before and after (one side empty for a creation or a deletion), in the model's order;
-    amounts written in ``currency`` (the merchant's) when given."""
+    amounts written in ``currency`` (the merchant's) when given, staff named through ``users`` (``users_named``)."""
     before, after = entry.before or {}, entry.after or {}
     model = _model(entry.object_type)
     fields = {field.column: field for field in model._meta.concrete_fields} if model is not None else {}
@@ -92,7 +209,7 @@ def entry_changes(entry: Entry, *, currency: str | None = None) -> list[Change]:
     changes = []
     for column in columns:
         field = fields.get(column)
-        label = capfirst(field.verbose_name) if field is not None else column
-        shown = [_display(field, side.get(column), currency) for side in (before, after)]
+        label = column_label(field, column)
+        shown = [_display(field, side.get(column), currency, users or {}) for side in (before, after)]
         changes.append(Change(column, label, *shown))
     return changes

@@ -7,7 +7,15 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from auditlog.selectors import customer_history, entry_changes, object_label, plan_history
+from auditlog.selectors import (
+    action_label,
+    customer_history,
+    entry_changes,
+    object_label,
+    plan_history,
+    users_named,
+    when_text,
+)
 from customers.models import Customer
 from installments.models import InstallmentPlan
 from taqsit.permissions import Action
@@ -19,9 +27,13 @@ PAGE_SIZE = 20
 
 def _history(request, *, entries, subject: str, back: str):
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    merchant = request.user.merchant
+    users = users_named(page, merchant_id=merchant.pk)
     for entry in page:
         entry.label = object_label(entry)
-        entry.changes = entry_changes(entry, currency=request.user.merchant.currency)
+        entry.changes = entry_changes(entry, currency=merchant.currency, users=users)
+        entry.action_label = action_label(entry.action)
+        entry.when = when_text(entry.created_at)
     context = {"page": page, "subject": subject, "back": back, "url": request.path}
     template = "auditlog/_history.html" if is_htmx(request) else "auditlog/history.html"
     return render(request, template, context)

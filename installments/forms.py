@@ -1,29 +1,33 @@
 """Plan pages' forms: the new plan (terms, items), reschedule, a reason, and the collections filters.
 
 They parse what was typed; ``plan_terms_build`` / ``plan_create`` / the lifecycle services decide whether it
-holds. Amounts stay text so the service reports a bad amount in its own words (with the currency's digits).
+holds. Amounts are read in the page's language (``AmountField``); the service judges the amount itself.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from customers.selectors import name_search
 from installments.models import InstallmentPlan, Product
 from installments.schedule import FinanceChargeMethod, Frequency
 from installments.selectors import AGING_BUCKETS
-from taqsit.forms import TokenField
+from taqsit.forms import AmountField, TokenField, amount_fields_localize, amount_format
 from taqsit.models import Merchant
+from taqsit.money import minor_unit
+from taqsit.templatetags.taqsit_tags import money
 
 ISO_DATE = ["%Y-%m-%d"]
 
 
-def _money_input(label, **kwargs) -> forms.CharField:
-    attrs = {"inputmode": "decimal", "autocomplete": "off"}
-    return forms.CharField(label=label, required=False, max_length=32, widget=forms.TextInput(attrs=attrs), **kwargs)
+def _money_input(label, **kwargs) -> AmountField:
+    return AmountField(label=label, required=False, **kwargs)
 
 
 def _date_input(label, **kwargs) -> forms.DateField:
@@ -54,7 +58,7 @@ class PlanTermsForm(forms.Form):
     finance_charge_method = forms.ChoiceField(
         label=_("Finance charge"), choices=FinanceChargeMethod.choices, initial=FinanceChargeMethod.NONE
     )
-    interest_rate = _money_input(_("Annual interest rate (%)"))
+    interest_rate = _money_input(_("Annual interest rate (%)"), percent=True)
 
     TERM_FIELDS = (
         "total_amount",
@@ -67,6 +71,11 @@ class PlanTermsForm(forms.Form):
         "finance_charge_method",
         "interest_rate",
     )
+
+    def __init__(self, *args, merchant: Merchant | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if merchant is not None:
+            amount_fields_localize(self, currency=merchant.currency)
 
     def terms(self, items: list[dict]) -> dict:
         data = self.cleaned_data
@@ -81,17 +90,61 @@ class PlanForm(PlanTermsForm):
     token = TokenField()
     customer = forms.UUIDField(required=False, widget=forms.HiddenInput)
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    confirm_rate = forms.BooleanField(label=_("I confirm this interest rate"), required=False)
+
+    def rate_needs_confirming(self) -> bool:
+        """A finance charge at an annual rate above INTEREST_RATE_CONFIRM_ABOVE: most likely a typo (36 for 3.6)."""
+        data = getattr(self, "cleaned_data", {})
+        rate = data.get("interest_rate")
+        charged = data.get("finance_charge_method") not in ("", None, FinanceChargeMethod.NONE)
+        return charged and rate is not None and rate > rate_ceiling()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.rate_needs_confirming() and not data.get("confirm_rate"):
+            self.add_error(
+                "confirm_rate",
+                _("An annual rate of %(rate)s %% is above %(ceiling)s %%: confirm it is right, or correct it.")
+                % {
+                    "rate": amount_format(data["interest_rate"], places=0),
+                    "ceiling": amount_format(rate_ceiling(), places=0),
+                },
+            )
+        return data
+
+
+def rate_ceiling() -> Decimal:
+    return Decimal(str(settings.INTEREST_RATE_CONFIRM_ABOVE))
+
+
+class ProductSelect(forms.Select):
+    """The product picker: each option carries the product's price, as the unit-price input reads it and as
+    money, so picking a product shows its price (static/js/plan_form.js)."""
+
+    currency = "USD"
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None) -> dict:
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        product = getattr(value, "instance", None)
+        if isinstance(product, Product):
+            option["attrs"]["data-price"] = amount_format(product.price, places=minor_unit(self.currency))
+            option["attrs"]["data-price-label"] = _("Price: %(price)s") % {"price": money(product.price, self.currency)}
+        return option
 
 
 class ItemForm(forms.Form):
-    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
+    product = forms.ModelChoiceField(
+        label=_("Product"), queryset=Product.objects.none(), required=False, widget=ProductSelect
+    )
     description = forms.CharField(label=_("Description"), max_length=255, required=False)
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1, required=False)
     unit_price = _money_input(_("Unit price"))
 
     def __init__(self, *args, merchant: Merchant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        amount_fields_localize(self, currency=merchant.currency)
         self.fields["product"].queryset = Product.objects.for_merchant(merchant).filter(is_active=True)
+        self.fields["product"].widget.currency = merchant.currency
         self.fields["product"].empty_label = _("Free text")
         self.fields["unit_price"].widget.attrs["placeholder"] = _("The product's price")
 
@@ -146,7 +199,7 @@ class CollectionsFilterForm(forms.Form):
         required=False,
         choices=[("", _("All")), *((key, key) for key, _first, _last in AGING_BUCKETS)],
     )
-    min_amount = forms.DecimalField(label=_("At least"), required=False, min_value=0, max_digits=14)
+    min_amount = AmountField(label=_("At least"), required=False)
 
     def apply(self, queryset: QuerySet, *, today: date) -> QuerySet:
         if not self.is_valid():
@@ -155,7 +208,7 @@ class CollectionsFilterForm(forms.Form):
         term = (data.get("q") or "").strip()
         if term:
             digits = "".join(ch for ch in term if ch.isdigit())
-            condition = Q(plan__customer__name__icontains=term)
+            queryset, condition = name_search(queryset, "plan__customer__name", term)
             if digits:
                 condition |= Q(plan__customer__phone__contains=digits)
             queryset = queryset.filter(condition)

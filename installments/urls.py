@@ -16,4 +16,5 @@ urlpatterns = [
     path("<uuid:pk>/reject/", views.plan_reject_view, name="plan-reject"),
     path("<uuid:pk>/cancel/", views.plan_cancel_view, name="plan-cancel"),
     path("<uuid:pk>/reschedule/", views.plan_reschedule_view, name="plan-reschedule"),
+    path("<uuid:pk>/reschedule/preview/", views.plan_reschedule_preview, name="plan-reschedule-preview"),
 ]

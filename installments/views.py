@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -40,7 +41,7 @@ from installments.services import (
 )
 from payments.selectors import payment_list
 from taqsit.dates import merchant_today
-from taqsit.forms import form_errors_add, form_token
+from taqsit.forms import amount_fields_localize, form_errors_add, form_token
 from taqsit.permissions import Action, user_can
 from taqsit.tenancy import queryset_for_user
 from taqsit.views import staff_page
@@ -95,7 +96,7 @@ def _plan_forms(request):
     merchant = request.user.merchant
     data = request.POST if request.method == "POST" else None
     initial = {"token": form_token(), "start_date": merchant_today(merchant), "customer": request.GET.get("customer")}
-    form = PlanForm(data, initial=initial)
+    form = PlanForm(data, initial=initial, merchant=merchant)
     items = ItemFormSet(data, prefix="items", form_kwargs={"merchant": merchant})
     new_customer = CustomerInlineForm(data, prefix="new_customer", initial={"language": merchant.language})
     return form, items, new_customer
@@ -187,7 +188,7 @@ def _plan_errors(form, new_customer, exc: ValidationError, *, customer_first: bo
 def plan_preview(request):
     """The schedule the terms typed so far would give (htmx); nothing is saved."""
     merchant = request.user.merchant
-    form = PlanTermsForm(request.POST)
+    form = PlanTermsForm(request.POST, merchant=merchant)
     items = ItemFormSet(request.POST, prefix="items", form_kwargs={"merchant": merchant})
     schedule, errors = None, []
     if form.is_valid() & items.is_valid():
@@ -201,12 +202,15 @@ def plan_preview(request):
         except ValidationError as exc:
             errors = _labelled(form, exc)
     else:
-        errors = [
-            f"{form.fields[name].label}: {message}" if name in form.fields else message
-            for name, field_errors in form.errors.items()
-            for message in field_errors
-        ] + [message for item_errors in items.errors for messages_ in item_errors.values() for message in messages_]
+        errors = _form_messages(form) + [
+            message for item_errors in items.errors for messages_ in item_errors.values() for message in messages_
+        ]
     return render(request, "installments/_preview.html", {"schedule": schedule, "errors": errors})
+
+
+def _form_messages(form) -> list[str]:
+    """A form's errors for a preview: each after its field's label."""
+    return _labelled(form, ValidationError(form.errors.as_data()))
 
 
 def _labelled(form, exc: ValidationError) -> list[str]:
@@ -336,19 +340,78 @@ def plan_cancel_view(request, pk):
     )
 
 
+def _reschedule_initial(plan: InstallmentPlan, *, today) -> dict:
+    """The reschedule form starts from the plan as it runs: its frequency, as many installments as are unpaid,
+    starting today with the first one on the plan's next due date still ahead."""
+    unpaid = Installment.objects.current().filter(plan=plan, amount_paid__lt=F("amount_due"))
+    upcoming = unpaid.filter(due_date__gte=today).order_by("due_date").values_list("due_date", flat=True).first()
+    return {
+        "installment_frequency": plan.installment_frequency,
+        "number_of_installments": unpaid.count() or None,
+        "start_date": today,
+        "first_due_date": upcoming,
+    }
+
+
 @staff_page(Action.PLAN_DECIDE)
 def plan_reschedule_view(request, pk):
-    return _lifecycle(
-        request,
-        pk,
-        action="reschedule",
-        service=plan_reschedule,
-        form_class=RescheduleForm,
-        done=_("Plan %(ref)s was rescheduled."),
-        title=_("Reschedule plan %(ref)s"),
-        question=_("Spread what %(customer)s still owes on plan %(ref)s over a new schedule."),
-        button=_("Reschedule"),
-    )
+    plan = _plan_for(request, pk)
+    form = RescheduleForm(request.POST or None, initial=_reschedule_initial(plan, today=merchant_today(plan.merchant)))
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = plan_reschedule(actor=request.user, plan=plan, **form.cleaned_data)
+        except ValidationError as exc:
+            if not any(field in form.fields for field in getattr(exc, "error_dict", {})):
+                messages.error(request, " ".join(exc.messages))
+                return redirect("installments:plan-detail", pk=plan.pk)
+            form_errors_add(form, exc)
+        else:
+            messages.success(request, _("Plan %(ref)s was rescheduled.") % {"ref": plan.reference})
+            return redirect("installments:plan-detail", pk=plan.pk)
+    context = {
+        "plan": plan,
+        "title": _("Reschedule plan %(ref)s") % {"ref": plan.reference},
+        "question": _("Spread what %(customer)s still owes on plan %(ref)s over a new schedule.")
+        % {"ref": plan.reference, "customer": plan.customer.name},
+        "form": form,
+        "button": _("Reschedule"),
+        "action_url": reverse("installments:plan-reschedule", kwargs={"pk": plan.pk}),
+        "cancel_url": reverse("installments:plan-detail", kwargs={"pk": plan.pk}),
+        "preview_url": reverse("installments:plan-reschedule-preview", kwargs={"pk": plan.pk}),
+    }
+    return render(request, "installments/plan_reschedule.html", context)
+
+
+class _TrialRunRollbackError(Exception):
+    """Raised inside the trial reschedule's transaction to roll it back, carrying the schedule it made."""
+
+    def __init__(self, rows: list[Installment]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+@staff_page(Action.PLAN_DECIDE)
+def plan_reschedule_preview(request, pk):
+    """The schedule Reschedule would give (htmx): ``plan_reschedule`` itself runs and is rolled back, so the
+    preview is exactly what the button does, and nothing is saved (no row, no history, no message)."""
+    plan = _plan_for(request, pk)
+    form = RescheduleForm(request.POST)
+    rows, errors = None, []
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                rescheduled = plan_reschedule(actor=request.user, plan=plan, **form.cleaned_data)
+                raise _TrialRunRollbackError(
+                    list(Installment.objects.current().filter(plan=rescheduled).order_by("number"))
+                )
+        except _TrialRunRollbackError as trial:
+            rows = trial.rows
+        except ValidationError as exc:
+            errors = _labelled(form, exc)
+    else:
+        errors = _form_messages(form)
+    context = {"rows": rows, "errors": errors, "currency": plan.merchant.currency}
+    return render(request, "installments/_reschedule_preview.html", context)
 
 
 # Collections ----------------------------------------------------------------------------------------------
@@ -358,6 +421,7 @@ def _collections(request):
     merchant = request.user.merchant
     today = merchant_today(merchant)
     form = CollectionsFilterForm(request.GET or None)
+    amount_fields_localize(form, currency=merchant.currency)
     rows = form.apply(installments_overdue(merchant=merchant, today=today), today=today)
     return form, rows, today
 

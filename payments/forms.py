@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from payments.models import Payment
-from taqsit.forms import TokenField
+from taqsit.forms import AmountField, TokenField
 
 
 class PaymentForm(forms.Form):
@@ -15,9 +15,7 @@ class PaymentForm(forms.Form):
     seen_payment = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     # Shown with the warning that the same amount was just recorded: the clerk says it is another payment.
     record_again = forms.BooleanField(label=_("Record it again"), required=False)
-    amount = forms.CharField(
-        label=_("Amount"), max_length=32, widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
-    )
+    amount = AmountField(label=_("Amount"))
     payment_date = forms.DateField(
         label=_("Payment date"),
         input_formats=["%Y-%m-%d"],

@@ -32,7 +32,7 @@ from payments.selectors import (
 from payments.services import payment_complete, payment_fail, payment_post, payment_refund, payment_void
 from payments.stats import merchant_stats
 from taqsit.dates import merchant_today
-from taqsit.forms import form_errors_add, form_token
+from taqsit.forms import amount_fields_localize, form_errors_add, form_token
 from taqsit.permissions import Action
 from taqsit.templatetags.taqsit_tags import money
 from taqsit.tenancy import queryset_for_user
@@ -60,6 +60,7 @@ def payment_create(request, plan_pk):
     }
     form = PaymentForm(request.POST or None, initial=initial)
     repeat = sent = None
+    amount_fields_localize(form, currency=plan.merchant.currency)
     if request.method == "POST" and form.is_valid():
         # A token already used is a replay (a retry, or Back and submit on the same form): payment_post answers
         # with the first payment and records nothing. A fresh token with the same amount just recorded asks first.

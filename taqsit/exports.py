@@ -1,7 +1,8 @@
 """CSV exports, streamed: the pages and the API write plans, payments and installments the same way.
 
 A header row, then one line per row of a queryset read with ``iterator(chunk_size=...)`` (one server-side
-cursor: the query count stays constant and memory flat whatever the number of rows). Money is written plainly
+cursor: the query count stays constant and memory flat whatever the number of rows), after a UTF-8 byte order
+mark: without it Excel reads the file in the machine's code page and garbles Arabic names. Money is written plainly
 in the currency's unit ("1200.50", no symbol, no grouping) next to a ``currency`` column; dates are ISO 8601.
 """
 
@@ -23,6 +24,7 @@ from taqsit.money import to_money
 
 CHUNK_SIZE = 500
 CONTENT_TYPE = "text/csv; charset=utf-8"
+BOM = "\ufeff"
 
 
 def csv_text(value: str | None) -> str:
@@ -45,7 +47,7 @@ class _Echo:
 
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
-    yield writer.writerow(header)
+    yield BOM + writer.writerow(header)
     for row in rows:
         yield writer.writerow(row)
 

@@ -119,6 +119,8 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "taqsit.User"
+# The new-plan page asks the clerk to confirm an annual interest rate above this (percent): a typo guard.
+INTEREST_RATE_CONFIRM_ABOVE = env.str("INTEREST_RATE_CONFIRM_ABOVE", default="36")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

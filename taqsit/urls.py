@@ -8,7 +8,7 @@ from taqsit.api import api_fallback
 from taqsit.forms import PasswordResetForm
 from taqsit.health import healthz, readyz
 from taqsit.metrics import metrics_view
-from taqsit.views import LoginView
+from taqsit.views import LoginView, favicon
 
 # A database outage answers 503 with Retry-After, anything else Django's 500 page (taqsit/errors.py).
 handler500 = "taqsit.errors.server_error"
@@ -46,4 +46,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
+    # Browsers ask for /favicon.ico whatever the page says: send them to the static file instead of a 404.
+    path("favicon.ico", favicon, name="favicon"),
 ]

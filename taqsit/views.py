@@ -15,9 +15,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import SimpleTemplateResponse
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import check_for_language
@@ -85,6 +86,11 @@ def staff_page(action: Action = Action.READ) -> Callable:
 def is_htmx(request: HttpRequest) -> bool:
     """An htmx request for a fragment (htmx restoring its history asks for the whole page)."""
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, asked for by browsers whatever the page links: a permanent redirect to the static icon."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
 # Log-in and passwords ---------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ own), what changed in the page's language; another merchant's plan is a 404."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -10,8 +11,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from auditlog.models import Entry
+from auditlog.selectors import entry_changes, users_named
 from customers.services import customer_update
 from installments.tests.factories import plan_make
+from payments.models import Payment
 from payments.services import payment_post
 from taqsit import audit
 from taqsit.tests.pages import html, signed_in
@@ -63,7 +66,7 @@ def test_the_plan_history_shows_what_changed_newest_first(client, settings, plan
     assert "<html" not in body  # a fragment for htmx
     # The payment's effect on the plan: its running total, before and after, under the field's own name.
     assert "<tr><td>Amount paid</td><td>$200.00</td><td>$350.00</td></tr>" in body
-    assert "<code>payment.post</code>" in body
+    assert '<span data-action="payment.post">Payment recorded</span>' in body
     assert "Changed</strong>: Installment plan" in body
     assert "Show older entries" not in body
 
@@ -122,6 +125,39 @@ def test_another_merchants_plan_has_no_history_here(client, settings, plan, othe
 def test_the_history_costs_a_fixed_number_of_queries(client, settings, plan, owner, django_assert_max_num_queries):
     client = signed_in(client, settings, owner)
     client.get(reverse("auditlog:plan-history", args=[plan.pk]), **HTMX)  # the session, once
-    with django_assert_max_num_queries(6):
+    # One of them names the staff the entries mention (received by, created by...), whatever their number.
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("auditlog:plan-history", args=[plan.pk]), **HTMX)
     assert response.status_code == 200
+
+
+def test_the_arabic_history_writes_day_then_month_names_actions_and_staff(client, settings, plan, owner, merchant):
+    client = signed_in(client, settings, owner)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
+
+    body = html(client.get(reverse("auditlog:plan-history", args=[plan.pk]), **HTMX))
+
+    newest = Entry.objects.filter(plan_id=plan.pk).order_by("-id").first()
+    local = newest.created_at.astimezone(merchant.tzinfo)
+    # Day/month like every other Arabic date (Django's d‏/m‏/Y), not the month-first default.
+    assert f'<time datetime="{newest.created_at.isoformat()}">{local:%d}\u200f/{local:%m}\u200f/{local:%Y} ' in body
+    assert '<span data-action="payment.post">تسجيل دفعة</span>' in body
+    # The payment's "received by" names the member of staff; no user id is shown.
+    with translation.override("ar"):
+        received_by = str(Payment._meta.get_field("received_by").verbose_name)
+    assert f'<dt class="col-5">{received_by.capitalize()}</dt><dd class="col-7">{owner}</dd>' in body
+    assert str(owner.pk) not in body
+    # Every field is named in Arabic, those Django names by itself ("interest paid", "id") included.
+    labels = re.findall(r'<dt class="col-5">([^<]*)</dt>', body) + re.findall(r"<tr><td>([^<]*)</td>", body)
+    assert len(labels) > 20
+    assert [label for label in labels if re.search("[A-Za-z]", label)] == []
+
+
+def test_another_merchants_user_is_not_named(plan, owner, other_owner):
+    entry = Entry.objects.filter(object_type="payments.payment", operation="insert").first()
+    entry.after["received_by_id"] = str(other_owner.pk)
+    assert users_named([entry], merchant_id=plan.merchant_id) == {}
+    entry.after["received_by_id"] = str(owner.pk)
+    assert users_named([entry], merchant_id=plan.merchant_id) == {str(owner.pk): str(owner)}
+    shown = {change.field: change.after for change in entry_changes(entry, users={str(owner.pk): "Owner O."})}
+    assert shown["received_by_id"] == "Owner O."

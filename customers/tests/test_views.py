@@ -62,6 +62,24 @@ def test_the_picker_offers_matching_customers(client, settings, clerk, customers
     assert html(client.get(reverse("customers:customer-picker"))).strip() == ""
 
 
+@pytest.mark.parametrize(("term", "found"), [("lucia gomez", True), ("LUCÍA", True), ("gómez", True), ("lucio", False)])
+def test_the_search_and_the_picker_ignore_accents(client, settings, clerk, customers, term, found):
+    client = signed_in(client, settings, clerk)
+    lucia = Customer.objects.get(name="Lucía Gómez")
+    listed = html(client.get(reverse("customers:customer-list"), {"q": term}))
+    picked = html(client.get(reverse("customers:customer-picker"), {"q": term}))
+    assert (f'href="{reverse("customers:customer-detail", args=[lucia.pk])}"' in listed) is found
+    assert (f'data-customer-id="{lucia.pk}"' in picked) is found
+
+
+def test_an_accented_term_finds_a_name_written_without_accents(client, settings, clerk, merchant, other_merchant):
+    jose = CustomerFactory(merchant=merchant, name="Jose Nunez", phone="+14155550111")
+    CustomerFactory(merchant=other_merchant, name="José Núñez", phone="+14155550112")
+    body = html(signed_in(client, settings, clerk).get(reverse("customers:customer-picker"), {"q": "José Núñ"}))
+    assert body.count("data-customer-id=") == 1
+    assert f'data-customer-id="{jose.pk}"' in body
+
+
 def test_a_clerk_adds_a_customer_with_a_local_phone_number(client, settings, clerk, merchant):
     client = signed_in(client, settings, clerk)
     data = {"name": "Karim Said", "phone": "(415) 555-0177", "language": "ar", "national_id": "Z-1"}

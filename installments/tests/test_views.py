@@ -200,7 +200,7 @@ def test_the_preview_explains_what_is_wrong(client, settings, clerk):
         client.post(reverse("installments:plan-preview"), plan_data(total_amount="abc", number_of_installments="2"))
     )
     assert 'data-preview="errors"' in body
-    assert "<li>Cash price: &#x27;abc&#x27; is not a number.</li>" in body
+    assert "<li>Cash price: Enter an amount such as 1,200.50.</li>" in body
 
 
 def test_the_preview_waits_for_the_essentials(client, settings, clerk):
@@ -363,8 +363,10 @@ def test_collections_filters(client, settings, clerk, overdue_book):
     url = reverse("installments:collections")
     assert _rows(html(client.get(url, {"q": "badr"}))) == ["Badr", "Badr"]
     assert _rows(html(client.get(url, {"q": "0133"}))) == ["Chadi"]
+    assert _rows(html(client.get(url, {"q": "BÁDR"}))) == ["Badr", "Badr"]  # accents ignored
     assert _rows(html(client.get(url, {"aging": "31-60"}))) == ["Badr"]
     assert _rows(html(client.get(url, {"min_amount": "150"}))) == ["Ali", "Chadi"]
+    assert "Nothing is overdue." in html(client.get(url, {"min_amount": "1,000"}))
     assert "Nothing is overdue." in html(client.get(url, {"aging": "90+"}))
 
 
@@ -374,7 +376,7 @@ def test_collections_csv_is_streamed_with_the_same_filters(client, settings, cle
     assert response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="collections-2026-03-01.csv"'
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0] == [
         "plan",
         "customer",
@@ -425,7 +427,7 @@ def test_collections_csv_is_streamed_with_the_same_filters(client, settings, cle
 def test_a_name_a_spreadsheet_would_run_is_exported_as_text(client, settings, owner, clerk, merchant, today):
     plan_make(actor=owner, customer=CustomerFactory(merchant=merchant, name="=HYPERLINK(1)"))
     response = signed_in(client, settings, clerk).get(reverse("installments:collections-csv"))
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[1][1] == "'=HYPERLINK(1)"
 
 
@@ -435,3 +437,116 @@ def test_an_unknown_customer_in_the_address_is_ignored(client, settings, clerk):
         response = client.get(reverse("installments:plan-create"), {"customer": value})
         assert response.status_code == 200
         assert 'id="customer-chosen" class="alert alert-secondary py-2 d-none"' in html(response)
+
+
+def test_the_csv_starts_with_a_byte_order_mark_so_excel_reads_arabic_names(
+    client, settings, owner, clerk, merchant, today
+):
+    plan_make(actor=owner, customer=CustomerFactory(merchant=merchant, name="سارة العتيبي"))
+    client = signed_in(client, settings, clerk)
+    for name in ("installments:collections-csv", "installments:plan-list-csv"):
+        body = b"".join(client.get(reverse(name)).streaming_content)
+        assert body[:8] == b"\xef\xbb\xbfplan,"
+        assert body.count(b"\xef\xbb\xbf") == 1
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        assert rows[1][1] == "سارة العتيبي"
+
+
+def _weekly_plan(owner, customer):
+    """4 weekly installments of 200.00 from 2026-02-10: due 17 and 24 Feb (overdue on 1 March), 3 and 10 March."""
+    return plan_make(actor=owner, customer=customer, installment_frequency="weekly", start_date=date(2026, 2, 10))
+
+
+def test_the_reschedule_form_starts_from_the_plans_frequency_and_next_due_date(
+    client, settings, owner, manager, customer, today
+):
+    plan = _weekly_plan(owner, customer)
+
+    body = html(signed_in(client, settings, manager).get(reverse("installments:plan-reschedule", args=[plan.pk])))
+
+    assert '<option value="weekly" selected>' in body
+    assert re.search(r'name="number_of_installments" value="4"', body)
+    assert re.search(r'name="start_date" value="2026-03-01"', body)
+    assert re.search(r'name="first_due_date" value="2026-03-03"', body)
+    preview = reverse("installments:plan-reschedule-preview", args=[plan.pk])
+    assert f'hx-post="{preview}" hx-include="#reschedule-form"' in body
+
+
+def test_the_reschedule_preview_is_what_the_button_does_and_saves_nothing(
+    client, settings, owner, manager, customer, today
+):
+    from auditlog.models import Entry
+
+    plan = _weekly_plan(owner, customer)
+    client = signed_in(client, settings, manager)
+    terms = {
+        "number_of_installments": "2",
+        "installment_frequency": "weekly",
+        "start_date": "2026-03-01",
+        "first_due_date": "2026-03-03",
+    }
+    before = (Installment.objects.count(), Entry.objects.count(), InstallmentPlan.objects.get().updated_at)
+
+    body = html(client.post(reverse("installments:plan-reschedule-preview", args=[plan.pk]), terms))
+
+    assert (Installment.objects.count(), Entry.objects.count(), InstallmentPlan.objects.get().updated_at) == before
+    shown = re.findall(r"<tr><td>(\d+)</td><td>([^<]+)</td><td class=\"text-end money\">([^<]+)</td>", body)
+    assert shown == [("1", "03/03/2026", "$400.00"), ("2", "03/10/2026", "$400.00")]
+
+    client.post(reverse("installments:plan-reschedule", args=[plan.pk]), terms)
+    rows = Installment.objects.filter(plan=plan).current().order_by("number")
+    assert [(row.number, row.due_date, row.amount_due) for row in rows] == [
+        (1, date(2026, 3, 3), Decimal("400.000")),
+        (2, date(2026, 3, 10), Decimal("400.000")),
+    ]
+
+
+def test_the_reschedule_preview_explains_what_is_wrong(
+    client, settings, owner, manager, clerk, other_owner, customer, today
+):
+    plan = _weekly_plan(owner, customer)
+    url = reverse("installments:plan-reschedule-preview", args=[plan.pk])
+    body = html(signed_in(client, settings, manager).post(url, {"installment_frequency": "weekly"}))
+    assert "<li>Number of installments: This field is required.</li>" in body
+    assert "<li>Start date: This field is required.</li>" in body
+    assert signed_in(client, settings, clerk).post(url, {}).status_code == 403
+    assert signed_in(client, settings, other_owner).post(url, {}).status_code == 404
+
+
+@pytest.mark.parametrize(("rate", "asked"), [("36", False), ("36.5", True), ("48", True)])
+def test_a_rate_above_the_ceiling_asks_for_confirmation(client, settings, clerk, customer, today, rate, asked):
+    client = signed_in(client, settings, clerk)
+    terms = {"total_amount": "1000", "number_of_installments": "10", "finance_charge_method": "flat"}
+
+    response = client.post(
+        reverse("installments:plan-create"), plan_data(customer=customer, interest_rate=rate, **terms)
+    )
+
+    if not asked:
+        assert response.status_code == 302
+        assert InstallmentPlan.objects.get().interest_rate == Decimal(rate)
+        return
+    body = html(response)
+    assert '<input type="checkbox" name="confirm_rate"' in body
+    assert f"An annual rate of {rate} % is above 36 %: confirm it is right, or correct it." in body
+    assert InstallmentPlan.objects.count() == 0
+    confirmed = plan_data(customer=customer, interest_rate=rate, confirm_rate="on", **terms)
+    assert client.post(reverse("installments:plan-create"), confirmed).status_code == 302
+    assert InstallmentPlan.objects.get().interest_rate == Decimal(rate)
+
+
+def test_the_rate_ceiling_is_a_setting_and_a_plan_without_a_charge_is_never_asked(
+    client, settings, clerk, customer, today
+):
+    settings.INTEREST_RATE_CONFIRM_ABOVE = "20"
+    client = signed_in(client, settings, clerk)
+    url = reverse("installments:plan-create")
+    terms = {"total_amount": "1000", "number_of_installments": "10"}
+    asked = html(
+        client.post(url, plan_data(customer=customer, finance_charge_method="flat", interest_rate="24", **terms))
+    )
+    assert "An annual rate of 24 % is above 20 %" in asked
+    # No finance charge: the rate typed is not used, nothing to confirm.
+    response = client.post(url, plan_data(customer=customer, finance_charge_method="none", interest_rate="", **terms))
+    assert response.status_code == 302
+    assert "confirm_rate" not in html(client.get(url))

@@ -33,7 +33,11 @@ def rows_of(response) -> list[list[str]]:
     assert response.status_code == 200, response.content
     assert response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    body = b"".join(response.streaming_content)
+    # A UTF-8 byte order mark first, once: Excel then reads Arabic names as written.
+    assert body.startswith(b"\xef\xbb\xbfplan,") or body.startswith(b"\xef\xbb\xbfnumber,")
+    assert body.count(b"\xef\xbb\xbf") == 1
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
 @pytest.fixture

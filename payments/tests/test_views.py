@@ -138,7 +138,8 @@ def test_a_clerk_of_a_spanish_shop_reads_the_refusal_in_spanish(client, settings
     client = signed_in(client, settings, None)
     client.post(reverse("login"), {"username": "clerk", "password": TEST_PASSWORD})
 
-    response = client.post(reverse("payments:payment-create", args=[plan.pk]), pay(amount="900.00"))
+    # A Spanish page reads amounts the Spanish way (1.200,50).
+    response = client.post(reverse("payments:payment-create", args=[plan.pk]), pay(amount="900,00"))
 
     assert response.status_code == 200
     body = html(response)
@@ -148,7 +149,7 @@ def test_a_clerk_of_a_spanish_shop_reads_the_refusal_in_spanish(client, settings
         f"900.00 supera el saldo pendiente 800.00 del plan {plan.reference}.</div>"
     ) in body
     assert "exceeds the remaining balance" not in body
-    assert _form_value(body, "amount") == "900.00"
+    assert _form_value(body, "amount") == "900,00"
     assert Payment.objects.filter(plan=plan).count() == 1
 
 

@@ -1,5 +1,6 @@
-/* The new-plan page: pick a customer from the search results, add item rows. The schedule preview itself is
-   htmx (hx-post on #schedule-preview), refreshed whenever an input of the form changes. */
+/* The new-plan page: pick a customer from the search results, add and remove item rows, show a picked product's
+   price. The schedule preview itself is htmx (hx-post on #schedule-preview), refreshed whenever an input of the
+   form changes. */
 (function () {
   "use strict";
   var form = document.getElementById("plan-form");
@@ -28,15 +29,75 @@
     }
   });
 
+  var itemRows = document.getElementById("item-rows");
+  var total = form.querySelector("input[name=items-TOTAL_FORMS]");
+  var LINKED = ["name", "id", "for", "aria-describedby"];
+
+  // The formset reads items-0-... to items-(TOTAL_FORMS - 1)-...: after a removal the rows are numbered again.
+  function renumber() {
+    var rows = itemRows.querySelectorAll(".item-row");
+    rows.forEach(function (row, index) {
+      row.querySelectorAll("[name], [id], [for], [aria-describedby]").forEach(function (element) {
+        LINKED.forEach(function (attribute) {
+          var value = element.getAttribute(attribute);
+          if (value) {
+            element.setAttribute(attribute, value.replace(/items-\d+-/g, "items-" + index + "-"));
+          }
+        });
+      });
+    });
+    total.value = String(rows.length);
+  }
+
+  // A picked product's price: under the picker, and as the unit price used when none is typed.
+  function showPrice(select) {
+    var row = select.closest(".item-row");
+    var option = select.options[select.selectedIndex];
+    var input = row.querySelector("input[name$='-unit_price']");
+    if (input.dataset.placeholder === undefined) {
+      input.dataset.placeholder = input.placeholder;
+    }
+    input.placeholder = (option && option.dataset.price) || input.dataset.placeholder;
+    row.querySelector("[data-product-price]").textContent = (option && option.dataset.priceLabel) || "";
+  }
+
+  function prepare(row) {
+    row.querySelector("[data-item-remove]").hidden = false;
+    var select = row.querySelector("select[name$='-product']");
+    if (select) {
+      showPrice(select);
+    }
+  }
+
+  itemRows.querySelectorAll(".item-row").forEach(prepare);
+
+  form.addEventListener("change", function (event) {
+    if (event.target.matches("select[name$='-product']")) {
+      showPrice(event.target);
+    }
+  });
+
   var addButton = document.getElementById("add-item");
+  itemRows.addEventListener("click", function (event) {
+    var remove = event.target.closest("[data-item-remove]");
+    if (!remove) {
+      return;
+    }
+    remove.closest(".item-row").remove();
+    renumber();
+    addButton.focus();
+    document.body.dispatchEvent(new Event("items-changed"));
+  });
+
   addButton.addEventListener("click", function () {
-    var total = form.querySelector("input[name=items-TOTAL_FORMS]");
     var index = Number(total.value);
     var html = document.getElementById("item-template").innerHTML.replace(/__prefix__/g, String(index));
-    document.getElementById("item-rows").insertAdjacentHTML("beforeend", html);
+    itemRows.insertAdjacentHTML("beforeend", html);
     total.value = String(index + 1);
-    var rows = document.querySelectorAll("#item-rows .item-row");
-    var first = rows[rows.length - 1].querySelector("select, input");
+    var rows = itemRows.querySelectorAll(".item-row");
+    var added = rows[rows.length - 1];
+    prepare(added);
+    var first = added.querySelector("select, input");
     if (first) {
       first.focus();
     }

@@ -18,7 +18,8 @@ register = template.Library()
 @register.filter
 def money(value: Decimal | int | str | None, currency: str) -> str:
     """``{{ amount|money:currency }}``: rounded to the currency's minor unit and written the way the active
-    language writes money (1,234.50 US$ / 1.234,50 US$ / ‏1,234.50 US$), by Babel from CLDR."""
+    language writes money (1,234.50 US$ / 1.234,50 US$ / ‏1,234.50 US$), by Babel from CLDR; a negative amount
+    in Arabic keeps its minus on the right, where a right-to-left reader starts."""
     if value is None or value == "" or not currency:
         return ""
     amount = to_money(as_decimal(value), currency)
@@ -29,6 +30,10 @@ def money(value: Decimal | int | str | None, currency: str) -> str:
         # isolate it (FSI ... PDI) so it keeps its own direction, as CLDR's pattern intends.
         symbol = get_currency_symbol(currency, locale=locale)
         text = text.replace(symbol, f"\u2068{symbol}\u2069", 1)
+        if amount < 0:
+            # An Arabic letter mark before the minus binds it to the number's right-to-left start whatever text
+            # comes before (CLDR's Arabic minus sign): "‏؜-1,200.50 US$" shows as "US$ 1,200.50-".
+            text = text.replace("-", "\u061c-", 1)
     return text
 
 

@@ -19,6 +19,7 @@ from taqsit.demo import (
     KW_MERCHANT,
     DemoResult,
     demo_load,
+    demo_login_lines,
 )
 from taqsit.models import Merchant, Role, User
 from taqsit.phone import phone_normalize
@@ -203,3 +204,18 @@ def test_a_today_in_the_future_is_refused_and_nothing_is_saved():
         demo_load(today=date.today() + timedelta(days=5))
     assert Merchant.objects.count() == 0
     assert User.objects.count() == 0
+
+
+def test_make_run_loads_quietly_and_prints_the_logins_last(monkeypatch):
+    monkeypatch.setenv("PORT", "8123")
+    out = StringIO()
+    call_command("demo_load", "--no-logins", stdout=out)
+    assert out.getvalue().startswith("Demo data loaded: ")
+    assert "Log in at" not in out.getvalue()
+    before = _counts()
+
+    out = StringIO()
+    call_command("demo_load", "--logins-only", stdout=out)
+
+    assert _counts() == before
+    assert out.getvalue().splitlines() == demo_login_lines(port="8123")

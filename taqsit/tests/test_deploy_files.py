@@ -227,6 +227,21 @@ def test_make_run_starts_a_worker_with_beat():
     assert "--beat" in line
 
 
+def test_make_run_prints_the_demo_logins_after_the_worker_is_ready():
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    recipe = makefile[makefile.index("\nrun: ") : makefile.index("\nworker: ")]
+
+    assert "demo_load --no-logins" in recipe
+    # The logins wait for the worker's "ready." line and the web server's port, then come last.
+    ready, port, logins = (
+        recipe.index("' ready\\.'"),
+        recipe.index("socket.create_connection"),
+        recipe.index('"$$logins"'),
+    )
+    assert ready < port < logins
+    assert recipe.rstrip().endswith("manage.py runserver 127.0.0.1:$(PORT)")
+
+
 # Operations: health checks, restart policies, volumes, metrics --------------------------------------------
 
 APP_SERVICES = ("web", "worker", "beat")

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.core import mail
 from django.template import Context, Template
 from django.urls import reverse
@@ -343,3 +344,21 @@ def test_the_staff_list_names_every_member(client, settings, owner, manager, cle
     body = html(signed_in(client, settings, owner).get(reverse("taqsit:staff-list")))
     for username in ("owner", "manager", "clerk", "viewer", "gone"):
         assert f"<td>{username}</td>" in body
+
+
+def test_every_page_links_the_favicon_and_favicon_ico_is_answered(client, settings, clerk):
+    settings.SECURE_SSL_REDIRECT = False
+    login = html(client.get(reverse("login")))
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in login
+    assert '<link rel="icon" href="/static/favicon.ico" sizes="16x16">' in login
+    assert '<link rel="icon" href="/static/favicon.svg"' in html(signed_in(client, settings, clerk).get("/"))
+
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/static/favicon.ico"
+    # The static files themselves (served by WhiteNoise once collected).
+    with open(finders.find("favicon.ico"), "rb") as icon:
+        assert icon.read(4) == b"\x00\x00\x01\x00"  # an ICO header
+    with open(finders.find("favicon.svg")) as svg:
+        assert svg.read().startswith("<svg ")

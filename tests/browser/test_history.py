@@ -36,7 +36,7 @@ def test_a_manager_reads_a_plans_history(page: Page, manager, plan, monkeypatch)
     expect(history.locator("article")).to_have_count(5)
     newest = history.locator("article").first
     expect(newest).to_contain_text("owner")
-    expect(newest).to_contain_text("payment.post")
+    expect(newest).to_contain_text("Payment recorded")
     expect(newest.locator("table")).to_contain_text(re.compile(r"Amount paid\s*\$200\.00\s*\$350\.00"))
     history.get_by_role("link", name="Show older entries").click()
     expect(history.locator("article")).to_have_count(10)

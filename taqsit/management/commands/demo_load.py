@@ -23,8 +23,16 @@ class Command(BaseCommand):
             default=None,
             help="The day the data is as of (YYYY-MM-DD, not after the merchant's today). Default: today.",
         )
+        # `make run` loads first and prints the logins last, once the worker and the web server are up.
+        printing = parser.add_mutually_exclusive_group()
+        printing.add_argument("--no-logins", action="store_true", help="Load, but do not print the logins.")
+        printing.add_argument("--logins-only", action="store_true", help="Print the logins; load nothing.")
 
     def handle(self, *args, **options) -> None:
+        if options["logins_only"]:
+            for line in demo_login_lines():
+                self.stdout.write(line)
+            return
         try:
             result = demo_load(today=options["today"])
         except (ValidationError, PermissionDenied, ValueError) as exc:
@@ -33,5 +41,7 @@ class Command(BaseCommand):
             self.stdout.write(f'Demo data already loaded (merchant "{DEMO_MERCHANT}" exists): nothing changed.')
         else:
             self.stdout.write(self.style.SUCCESS(result.summary()))
+        if options["no_logins"]:
+            return
         for line in demo_login_lines():
             self.stdout.write(line)
