@@ -31,7 +31,7 @@ from taqsit.dates import merchant_today
 from taqsit.exports import EXPORT_ACTION, export_merchant, export_schema
 from taqsit.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from taqsit.permissions import Action
-from taqsit.serializers import ReasonSerializer
+from taqsit.serializers import NoBodySerializer, ReasonSerializer
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: a body naming each bad field."),
@@ -142,7 +142,9 @@ class PaymentViewSet(
     def complete(self, request, pk=None):
         """Confirm a pending payment (a cheque or transfer cleared): allocated now, exactly as a payment recorded
         completed; refused with the remaining balance when it no longer fits it. No body."""
-        payment = payment_complete(actor=request.user, payment=self.get_object())
+        payment = self.get_object()
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)
+        payment = payment_complete(actor=request.user, payment=payment)
         return self._payment_response(payment)
 
     @extend_schema(

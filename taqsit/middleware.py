@@ -20,8 +20,11 @@ class PrivateNoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        # Read after the view: DRF sets the JWT's user on the request only once the view authenticated it.
-        user = getattr(request, "user", None)
+        # Read after the view, and only if the view read it: a view that never looked at the user (the probes) shows
+        # nothing of theirs, and reading it here would load the session, which a probe must not need (it answers
+        # while the database is down). Django caches the user it loaded on the request; DRF sets the JWT's user
+        # on the request's own ``user``, under /api/ anyway.
+        user = getattr(request, "_cached_user", None)
         if request.path_info.startswith("/api/") or (user is not None and user.is_authenticated):
             patch_cache_control(response, private=True, no_store=True)
         return response

@@ -8,6 +8,10 @@ in no accepted media type, 429 when throttled) are added here once, with DRF's e
 
 from __future__ import annotations
 
+from drf_spectacular.contrib.rest_framework_simplejwt import (
+    TokenObtainPairSerializerExtension,
+    TokenRefreshSerializerExtension,
+)
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
@@ -67,6 +71,19 @@ class FieldErrorsExtension(OpenApiSerializerExtension):
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class TokenObtainExtension(TokenObtainPairSerializerExtension):
+    """The token endpoint's strict serializer documented as simplejwt's (username and password in; access and
+    refresh out): drf-spectacular's own extension matches simplejwt's class only, not a subclass."""
+
+    target_class = "taqsit.serializers.TokenObtainSerializer"
+
+
+class TokenRefreshExtension(TokenRefreshSerializerExtension):
+    """The refresh endpoint's strict, revocation-aware serializer documented as simplejwt's (rotated)."""
+
+    target_class = "taqsit.serializers.TokenRefreshRotateSerializer"
 
 
 class AutoSchema(SpectacularAutoSchema):

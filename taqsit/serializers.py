@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db import models
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
@@ -253,6 +254,7 @@ class ReasonSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=2000)
 
 
+@extend_schema_serializer(component_name="TokenObtainPair")  # the name integrators' generated clients know
 class TokenObtainSerializer(StrictFieldsMixin, TokenObtainPairSerializer):
     """simplejwt's, with a username no longer than an account's: a longer one is a 400 before it is looked up
     (the log-in lockout would otherwise try to record it)."""
@@ -264,5 +266,6 @@ class TokenObtainSerializer(StrictFieldsMixin, TokenObtainPairSerializer):
         )
 
 
+@extend_schema_serializer(component_name="TokenRefresh")
 class TokenRefreshRotateSerializer(StrictFieldsMixin, RevocableTokenRefreshSerializer):
     """The refresh body read strictly; refused once the user's password has changed."""

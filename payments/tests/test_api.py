@@ -583,7 +583,8 @@ def test_writers_complete_and_fail_pending_payments_and_viewers_cannot(
     pending = payment_post(actor=owner, plan=plan, amount=Decimal("100.00"), status="pending")
     api_client.force_authenticate(UserFactory(merchant=merchant, role=role, username=f"{role}-2"))
 
-    response = api_client.post(f"{URL}{pending.pk}/{verb}/", {"reason": "Cheque bounced."}, format="json")
+    body = {"reason": "Cheque bounced."} if verb == "fail" else {}
+    response = api_client.post(f"{URL}{pending.pk}/{verb}/", body, format="json")
 
     assert response.status_code == expected, response.content
     pending.refresh_from_db()

@@ -19,7 +19,9 @@ def test_the_dashboard_shows_the_statistics_and_draws_its_charts(page: Page, mer
 
     page.goto("/")
 
-    expect(page.locator('[data-figure="collection-rate"]')).to_have_text("47.89%")
+    # 555.00 paid of 1,050.00 fallen due: gala's first row, closed at the 100.00 paid on it when the rest was
+    # rescheduled, counts on both sides (payments/tests/test_stats.py).
+    expect(page.locator('[data-figure="collection-rate"]')).to_have_text("52.86%")
     expect(page.locator('[data-figure="collected"]')).to_have_text("$1,045.00")
     expect(page.locator("#top-overdue tbody tr")).to_have_count(3)
     expect(page.locator("#expected-months tbody tr")).to_have_count(6)
