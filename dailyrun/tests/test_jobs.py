@@ -1,4 +1,4 @@
-"""The daily run (notifications/jobs.py), the beat tasks and ``manage.py run_daily_jobs``: catch-up, the
+"""The daily run (dailyrun/jobs.py), the beat tasks and ``manage.py run_daily_jobs``: catch-up, the
 merchant's time zone around midnight, runs repeated or in parallel, and a plan paid the morning after.
 
 Frozen at 2026-03-01 12:00 UTC unless a test travels elsewhere. The merchant "Viejos Recuerdos" is in UTC,
@@ -19,11 +19,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from customers.tests.factories import CustomerFactory
+from dailyrun.jobs import DAILY_STEPS, daily_jobs_catch_up, daily_jobs_run, daily_runs_dispatch
+from dailyrun.models import DailyJobRun
+from dailyrun.selectors import daily_days_due, merchants_due
 from installments.models import Installment, InstallmentPlan, LateFee
 from installments.tests.factories import plan_make
-from notifications.jobs import DAILY_STEPS, daily_jobs_catch_up, daily_jobs_run, daily_runs_dispatch, merchants_due
-from notifications.models import DailyJobRun, Notification
-from notifications.selectors import daily_days_due
+from notifications.models import Notification
 from notifications.tasks import notifications_dispatch_task
 from payments.services import payment_post
 from taqsit.models import Merchant
