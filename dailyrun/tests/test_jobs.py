@@ -19,6 +19,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from customers.tests.factories import CustomerFactory
+from dailyrun import jobs
 from dailyrun.jobs import DAILY_STEPS, daily_jobs_catch_up, daily_jobs_run, daily_runs_dispatch
 from dailyrun.models import DailyJobRun
 from dailyrun.selectors import daily_days_due, merchants_due
@@ -76,6 +77,34 @@ def test_the_steps_run_in_order():
         "staff_digest_create",
         "audit_archive",
     ]
+
+
+def test_a_run_calls_each_step_once_in_that_order_and_records_it(merchant, monkeypatch):
+    called = []
+
+    def recorded(name, step):
+        def run(merchant, day, now):
+            called.append(name)
+            return step(merchant, day, now)
+
+        return run
+
+    monkeypatch.setattr(jobs, "DAILY_STEPS", tuple((name, recorded(name, step)) for name, step in DAILY_STEPS))
+
+    results = daily_jobs_run(merchant=merchant, day=date(2026, 3, 1))
+
+    order = [
+        "installments_mark_overdue",
+        "late_fees_apply",
+        "plans_mark_defaulted",
+        "plans_restore_active",
+        "reminders_queue",
+        "staff_digest_create",
+        "audit_archive",
+    ]
+    assert called == order
+    assert list(results) == order
+    assert DailyJobRun.objects.get(merchant=merchant, day=date(2026, 3, 1)).finished_at is not None
 
 
 def test_the_days_owed(merchant):
