@@ -93,15 +93,7 @@ def test_a_run_calls_each_step_once_in_that_order_and_records_it(merchant, monke
 
     results = daily_jobs_run(merchant=merchant, day=date(2026, 3, 1))
 
-    order = [
-        "installments_mark_overdue",
-        "late_fees_apply",
-        "plans_mark_defaulted",
-        "plans_restore_active",
-        "reminders_queue",
-        "staff_digest_create",
-        "audit_archive",
-    ]
+    order = [name for name, _ in DAILY_STEPS]  # the list the test above pins
     assert called == order
     assert list(results) == order
     assert DailyJobRun.objects.get(merchant=merchant, day=date(2026, 3, 1)).finished_at is not None
