@@ -282,7 +282,7 @@ def audit_archive(
 
 
 def audit_archive_daily(*, merchant: Merchant, now: datetime) -> int:
-    """The daily jobs' step (notifications/jobs.py): archive the merchant's old entries; the number archived."""
+    """The daily jobs' step (dailyrun/jobs.py): archive the merchant's old entries; the number archived."""
     return sum(month.archived for month in audit_archive(merchant=merchant, now=now))
 
 

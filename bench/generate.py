@@ -256,8 +256,8 @@ class Generator:
         from django.contrib.auth.hashers import make_password
 
         from customers.models import Customer
+        from dailyrun.models import DailyJobRun
         from installments.models import Installment, InstallmentPlan, LateFee, PlanItem, Product
-        from notifications.models import DailyJobRun
         from payments.models import Payment, PaymentAllocation
         from taqsit.models import Merchant, User
 

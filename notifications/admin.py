@@ -1,5 +1,6 @@
 """Notifications in the platform admins' back office: what was sent, skipped or failed (read-only, with a
-"send again" action for failed messages), each merchant's notification policy, and the daily runs.
+"send again" action for failed messages) and each merchant's notification policy. The daily runs have theirs
+in dailyrun/admin.py.
 
 Beat's schedule (django-celery-beat's periodic tasks) has its own admin pages, registered by that app.
 """
@@ -13,7 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from notifications.models import DailyJobRun, Notification, NotificationSettings
+from notifications.models import Notification, NotificationSettings
 from notifications.services import notifications_requeue
 
 
@@ -125,13 +126,3 @@ class NotificationSettingsAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-@admin.register(DailyJobRun)
-class DailyJobRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["day", "merchant", "started_at", "finished_at"]
-    list_filter = ["merchant"]
-    date_hierarchy = "day"
-    list_select_related = ["merchant"]
-    readonly_fields = ["merchant", "day", "started_at", "finished_at", "results"]
-    fields = readonly_fields

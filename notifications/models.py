@@ -1,5 +1,5 @@
-"""Notifications to customers (SMS, e-mail) and staff (in-app), each merchant's notification policy, and the
-record of which days the daily jobs have run for each merchant (so a missed day is caught up, not skipped)."""
+"""Notifications to customers (SMS, e-mail) and staff (in-app) and each merchant's notification policy. The
+record of the daily runs is the daily run's own (dailyrun/models.py)."""
 
 from __future__ import annotations
 
@@ -160,22 +160,3 @@ class Notification(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_channel_display()}) {self.day}"
-
-
-class DailyJobRun(models.Model):
-    """The daily jobs ran for ``merchant`` as of ``day``; the next run catches up every day after the last one."""
-
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("merchant"))
-    day = models.DateField(_("day"))
-    started_at = models.DateTimeField(_("started at"))
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    results = models.JSONField(_("results"), default=dict, blank=True)
-
-    class Meta:
-        verbose_name = _("daily job run")
-        verbose_name_plural = _("daily job runs")
-        ordering = ["-day"]
-        constraints = [models.UniqueConstraint(fields=["merchant", "day"], name="daily_job_run_once_per_day")]
-
-    def __str__(self) -> str:
-        return f"{self.merchant} {self.day}"

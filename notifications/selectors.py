@@ -1,25 +1,18 @@
-"""Reads for notifications: a merchant's policy, a staff user's inbox, the days the daily jobs still owe, and
-the figures of the staff digest."""
+"""Reads for notifications: a merchant's policy, a staff user's inbox and the figures of the staff digest."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, QuerySet
 
 from installments.models import InstallmentPlan
 from installments.selectors import installments_unpaid, overdue_cutoff
-from notifications.models import DailyJobRun, Notification, NotificationSettings
+from notifications.models import Notification, NotificationSettings
 from taqsit.models import Merchant, User
 from taqsit.money import sum_of
-
-logger = logging.getLogger(__name__)
-
-# The daily jobs catch up at most this many days (a month of downtime); older missed days are logged.
-CATCH_UP_MAX_DAYS = 31
 
 
 def notification_settings_get(*, merchant: Merchant) -> NotificationSettings:
@@ -35,26 +28,6 @@ def notification_list(*, user: User, unread: bool | None = None) -> QuerySet[Not
     elif unread is False:
         queryset = queryset.filter(read_at__isnull=False)
     return queryset.order_by("-created_at", "-pk")
-
-
-def daily_days_due(*, merchant: Merchant, today: date, max_days: int = CATCH_UP_MAX_DAYS) -> list[date]:
-    """The days the daily jobs still owe the merchant, oldest first: every day after the last finished run up
-    to ``today``; just ``today`` the first time."""
-    last = DailyJobRun.objects.filter(merchant=merchant, finished_at__isnull=False).aggregate(last=Max("day"))["last"]
-    if last is None:
-        return [today]
-    first = last + timedelta(days=1)
-    oldest_kept = today - timedelta(days=max_days - 1)
-    if first < oldest_kept:
-        logger.warning(
-            "Daily jobs for %s: %s to %s are more than %s days ago and are not caught up.",
-            merchant,
-            first,
-            oldest_kept - timedelta(days=1),
-            max_days,
-        )
-        first = oldest_kept
-    return [first + timedelta(days=offset) for offset in range((today - first).days + 1)]
 
 
 @dataclass(frozen=True)

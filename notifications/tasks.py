@@ -1,24 +1,11 @@
-"""Celery tasks: thin, each calls one service with ids (never objects). Beat's entries (in the database, see
-migration 0002) fire ``daily_runs_dispatch_task`` and ``notifications_dispatch_task``."""
+"""Celery tasks: thin, each calls one service with ids (never objects). Beat's entry (in the database, see
+dailyrun/schedule.py) fires ``notifications_dispatch_task``; the daily run's tasks are in dailyrun/tasks.py."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from notifications.jobs import daily_jobs_catch_up, daily_runs_dispatch
 from notifications.services import notification_deliver, notifications_dispatch
-from taqsit.models import Merchant
-
-
-@shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
-def daily_runs_dispatch_task() -> int:
-    return daily_runs_dispatch()
-
-
-@shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
-def daily_jobs_catch_up_task(merchant_id: str) -> list[str]:
-    merchant = Merchant.objects.get(pk=merchant_id)
-    return [day.isoformat() for day in daily_jobs_catch_up(merchant=merchant)]
 
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=180)

@@ -9,7 +9,7 @@ Each entry point sets it once, with ``context()``:
 
 - pages, the API and the admin: ``auditlog.middleware.AuditContextMiddleware`` (the source from the path);
 - jobs: every Celery task (``task_started``/``task_finished``, connected in auditlog/apps.py) and the daily
-  job runner (notifications/jobs.py);
+  job runner (dailyrun/jobs.py);
 - management commands and the shell: manage.py (``command_context``);
 
 and each service names its business action: ``@action("payment.post")``. Apps import this module; it imports

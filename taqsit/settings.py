@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "payments",
     "notifications",
     "auditlog",
+    "dailyrun",
     "axes",  # log-in lockout (the "Log-in lockout" block below)
 ]
 
@@ -167,9 +168,9 @@ USE_TZ = True
 DATE_BOUND_YEARS = env.int("DATE_BOUND_YEARS", default=5)
 
 # Celery ---------------------------------------------------------------------------------------------------
-# The daily jobs and notification delivery run as Celery tasks (notifications/tasks.py). Beat keeps its schedule
-# in the database (django-celery-beat's DatabaseScheduler): the default entries come from a migration and are
-# edited in the admin.
+# The daily jobs and notification delivery run as Celery tasks (dailyrun/tasks.py, notifications/tasks.py). Beat
+# keeps its schedule in the database (django-celery-beat's DatabaseScheduler): the default entries come from a
+# migration (dailyrun/schedule.py) and are edited in the admin.
 #
 # Broker: Redis at REDIS_URL (production, CI). Without REDIS_URL (`make run`), kombu's filesystem transport: a
 # message is a file under var/celery/, so a real worker and beat run with no broker server at all. Chosen over

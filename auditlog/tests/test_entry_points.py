@@ -14,10 +14,10 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 import manage
 from auditlog.models import Entry
+from dailyrun.jobs import daily_jobs_run
+from dailyrun.tasks import daily_jobs_catch_up_task
 from installments.models import Installment
 from installments.tests.factories import plan_make
-from notifications.jobs import daily_jobs_run
-from notifications.tasks import daily_jobs_catch_up_task
 from payments.models import Payment
 from taqsit.celery import app
 from taqsit.tests.pages import signed_in

@@ -1,21 +1,10 @@
-"""Beat's default schedule (notifications/schedule.py), in django-celery-beat's tables."""
+"""Beat's default schedule moved to the daily run: dailyrun's migration 0002 creates it (dailyrun/schedule.py).
+
+Kept, with nothing to do, because databases have it applied; dailyrun's 0002 creates only the entries that do
+not exist yet, so a database that ran this migration when it created them keeps them as they are.
+"""
 
 from django.db import migrations
-
-from notifications.schedule import DEFAULT_PERIODIC_TASKS, default_periodic_tasks_create
-
-
-def create(apps, schema_editor):
-    default_periodic_tasks_create(
-        periodic_task_model=apps.get_model("django_celery_beat", "PeriodicTask"),
-        crontab_model=apps.get_model("django_celery_beat", "CrontabSchedule"),
-        periodic_tasks_model=apps.get_model("django_celery_beat", "PeriodicTasks"),
-    )
-
-
-def remove(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name__in=[spec["name"] for spec in DEFAULT_PERIODIC_TASKS]).delete()
 
 
 class Migration(migrations.Migration):
@@ -24,4 +13,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create, remove)]
+    operations = []

@@ -26,9 +26,10 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from kombu import Connection, Exchange, Queue
 
 from customers.tests.factories import CustomerFactory
+from dailyrun.models import DailyJobRun
+from dailyrun.schedule import default_periodic_tasks_create
 from installments.tests.factories import plan_make
-from notifications.models import DailyJobRun, Notification, NotificationSettings
-from notifications.schedule import default_periodic_tasks_create
+from notifications.models import Notification, NotificationSettings
 from notifications.tests.sms_stub import StubSmsProvider
 from taqsit.dates import merchant_today
 from taqsit.tests.factories import MerchantFactory, UserFactory

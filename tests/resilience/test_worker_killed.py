@@ -27,7 +27,7 @@ pytestmark = pytest.mark.resilience
 MERCHANTS = 5
 VICTIM = 2  # the third merchant in id order, the order beat hands them out
 REFERENCE = "reference"
-DISPATCH = "from notifications.jobs import daily_runs_dispatch; print(daily_runs_dispatch())"
+DISPATCH = "from dailyrun.jobs import daily_runs_dispatch; print(daily_runs_dispatch())"
 
 # What the daily jobs decide, compared between the interrupted run and the reference (ids are the same: the
 # reference is a copy of the database).

@@ -1,5 +1,8 @@
 """The daily run of one merchant: every daily job, in order, as of one of the merchant's days.
 
+The steps are the other apps' services (installments/jobs.py, notifications/services.py, auditlog/archive.py);
+this module owns only their order (``DAILY_STEPS``), the run's bookkeeping, its lock and its dispatch.
+
 ``daily_jobs_catch_up`` runs each day owed since the last finished run (a missed day is caught up, not
 skipped), then hands the queued messages to workers. Every step is idempotent, so a day run twice, or by two
 beats at once, changes nothing more; a per-merchant advisory lock only saves the second run the work.
@@ -20,9 +23,9 @@ from django.db import connection
 from django.utils import timezone
 
 from auditlog.archive import audit_archive_daily
+from dailyrun.models import DailyJobRun
+from dailyrun.selectors import daily_days_due, merchants_due
 from installments.jobs import installments_mark_overdue, late_fees_apply, plans_mark_defaulted, plans_restore_active
-from notifications.models import DailyJobRun
-from notifications.selectors import daily_days_due
 from notifications.services import notifications_dispatch, reminders_queue, staff_digest_create
 from taqsit import audit
 from taqsit.dates import merchant_today
@@ -98,22 +101,10 @@ def daily_jobs_catch_up(*, merchant: Merchant, now: datetime | None = None) -> l
     return days
 
 
-def merchants_due(*, now: datetime | None = None) -> list[Merchant]:
-    """Active merchants whose today (in their own time zone) has no finished run yet."""
-    now = now or timezone.now()
-    merchants = list(Merchant.objects.filter(is_active=True).order_by("pk"))
-    done = set(
-        DailyJobRun.objects.filter(merchant__in=merchants, finished_at__isnull=False)
-        .filter(day__gte=min((merchant_today(m, now=now) for m in merchants), default=now.date()))
-        .values_list("merchant_id", "day")
-    )
-    return [merchant for merchant in merchants if (merchant.pk, merchant_today(merchant, now=now)) not in done]
-
-
 def daily_runs_dispatch(*, now: datetime | None = None) -> int:
     """Hand each merchant whose day has started and not been run to a worker (beat calls this every quarter
     hour, so a merchant's day runs soon after its own midnight). Returns the merchants handed out."""
-    from notifications.tasks import daily_jobs_catch_up_task  # tasks import services, not the reverse
+    from dailyrun.tasks import daily_jobs_catch_up_task  # tasks import services, not the reverse
 
     merchants = merchants_due(now=now)
     for merchant in merchants:

@@ -1,4 +1,4 @@
-"""The daily run (notifications/jobs.py), the beat tasks and ``manage.py run_daily_jobs``: catch-up, the
+"""The daily run (dailyrun/jobs.py), the beat tasks and ``manage.py run_daily_jobs``: catch-up, the
 merchant's time zone around midnight, runs repeated or in parallel, and a plan paid the morning after.
 
 Frozen at 2026-03-01 12:00 UTC unless a test travels elsewhere. The merchant "Viejos Recuerdos" is in UTC,
@@ -19,11 +19,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from customers.tests.factories import CustomerFactory
+from dailyrun import jobs
+from dailyrun.jobs import DAILY_STEPS, daily_jobs_catch_up, daily_jobs_run, daily_runs_dispatch
+from dailyrun.models import DailyJobRun
+from dailyrun.selectors import daily_days_due, merchants_due
 from installments.models import Installment, InstallmentPlan, LateFee
 from installments.tests.factories import plan_make
-from notifications.jobs import DAILY_STEPS, daily_jobs_catch_up, daily_jobs_run, daily_runs_dispatch, merchants_due
-from notifications.models import DailyJobRun, Notification
-from notifications.selectors import daily_days_due
+from notifications.models import Notification
 from notifications.tasks import notifications_dispatch_task
 from payments.services import payment_post
 from taqsit.models import Merchant
@@ -75,6 +77,26 @@ def test_the_steps_run_in_order():
         "staff_digest_create",
         "audit_archive",
     ]
+
+
+def test_a_run_calls_each_step_once_in_that_order_and_records_it(merchant, monkeypatch):
+    called = []
+
+    def recorded(name, step):
+        def run(merchant, day, now):
+            called.append(name)
+            return step(merchant, day, now)
+
+        return run
+
+    monkeypatch.setattr(jobs, "DAILY_STEPS", tuple((name, recorded(name, step)) for name, step in DAILY_STEPS))
+
+    results = daily_jobs_run(merchant=merchant, day=date(2026, 3, 1))
+
+    order = [name for name, _ in DAILY_STEPS]  # the list the test above pins
+    assert called == order
+    assert list(results) == order
+    assert DailyJobRun.objects.get(merchant=merchant, day=date(2026, 3, 1)).finished_at is not None
 
 
 def test_the_days_owed(merchant):

@@ -1,11 +1,11 @@
-"""Beat's default schedule is in the database (created by migration 0002) and names tasks the app has."""
+"""Beat's default schedule is in the database (created by dailyrun's migration 0002) and names tasks the app has."""
 
 from __future__ import annotations
 
 import pytest
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from notifications.schedule import DEFAULT_PERIODIC_TASKS, default_periodic_tasks_create
+from dailyrun.schedule import DEFAULT_PERIODIC_TASKS, default_periodic_tasks_create
 from taqsit.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db

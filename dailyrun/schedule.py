@@ -1,7 +1,8 @@
 """Beat's default entries, kept in the database (django-celery-beat) and editable in the admin.
 
-Migration 0002 creates them; an entry an admin changed or disabled is left as it is. Times are UTC: the
-daily run itself works out each merchant's own day in the merchant's time zone.
+Migration 0002 (of dailyrun) creates them; an entry an admin changed or disabled is left as it is. One entry
+fires the daily run (dailyrun/tasks.py), the other the delivery of queued messages (notifications/tasks.py).
+Times are UTC: the daily run itself works out each merchant's own day in the merchant's time zone.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 from django.utils import timezone
 
-from notifications.jobs import daily_jobs_catch_up, daily_jobs_run
+from dailyrun.jobs import daily_jobs_catch_up, daily_jobs_run
 from notifications.services import notifications_dispatch
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
