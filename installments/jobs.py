@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Case, DateField, Exists, ExpressionWrapper, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
+from installments.locks import plans_lock
 from installments.models import Installment, InstallmentPlan, LateFee
 from installments.selectors import overdue_cutoff, unpaid_only
 from taqsit import audit
@@ -92,12 +93,6 @@ def _plan_ids(installments) -> list:
 def _chunks(ids: list, size: int):
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
-
-
-def _plans_lock(plans, ids: list) -> list:
-    """Lock the plans of ``ids`` that ``plans`` still selects, in id order so two jobs never deadlock on each
-    other; returns their ids."""
-    return list(plans.filter(pk__in=ids).order_by("pk").select_for_update(of=("self",)).values_list("pk", flat=True))
 
 
 _LATE_FEE_SQL = """
@@ -183,7 +178,7 @@ def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_
     count, total = 0, Decimal("0")
     for chunk in _chunks(_plan_ids(to_charge), chunk_size):
         with transaction.atomic():
-            plan_ids = _plans_lock(open_plans, chunk)
+            plan_ids = plans_lock(plans=open_plans, plan_ids=chunk, no_key=True)
             if not plan_ids:
                 continue
             with connection.cursor() as cursor:
@@ -220,7 +215,7 @@ def _plans_update_locked(merchant: Merchant, candidates, plan_ids: list, *, chun
     changed = 0
     for chunk in _chunks(plan_ids, chunk_size):
         with transaction.atomic():
-            locked = _plans_lock(candidates, chunk)
+            locked = plans_lock(plans=candidates, plan_ids=chunk, no_key=True)
             if locked:
                 # A new statement, so a payment that committed while we waited for the lock is seen.
                 changed += candidates.filter(pk__in=locked).update(**changes)

@@ -1,0 +1,41 @@
+"""The one lock policy for plans: a row lock on the plan row only (``of=("self",)``, no joined rows).
+
+Every service and job that changes a plan's money, schedule or status takes it first, then the plan's installment
+rows, in that order, so a payment, a lifecycle change and the daily job serialise per plan and never deadlock.
+
+``no_key`` chooses the strength. FOR NO KEY UPDATE (``no_key=True``) still excludes every other writer of the
+plan, but not the FOR KEY SHARE an INSERT referencing the plan takes, so payments, allocations, late fees,
+notifications and audit rows of the plan are not held up by it; FOR UPDATE (``no_key=False``) blocks those too.
+Per caller:
+
+- ``no_key=True``: approve, reject, cancel, mark defaulted, reschedule, update (notes), ``late_fee_charge``, the
+  ledger (post, complete, fail, refund, void, update, delete of a payment, the down payment) and the daily jobs'
+  chunk lock: they change non-key columns only, and the other writers of the plan take this same lock first.
+- ``no_key=False``: ``plan_delete`` only, which deletes the plan row: FOR UPDATE up front, so a row referencing it
+  cannot be inserted meanwhile and the DELETE need not upgrade its lock (a deadlock with such an insert).
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from installments.models import InstallmentPlan
+
+
+def _for_update(queryset: QuerySet, *, no_key: bool) -> QuerySet:
+    # ``of=("self",)``: a caller's select_related must never extend the lock to the merchant's or customer's row,
+    # which would block every insert referencing them (payments, customers) until commit.
+    return queryset.select_for_update(of=("self",), no_key=no_key)
+
+
+def plan_lock(*, plan_id, no_key: bool = False) -> InstallmentPlan:
+    """Lock one plan row and return it as it stands once locked; its merchant and customer load unlocked, when
+    read."""
+    return _for_update(InstallmentPlan.objects.all(), no_key=no_key).get(pk=plan_id)
+
+
+def plans_lock(*, plans: QuerySet[InstallmentPlan], plan_ids: list, no_key: bool = False) -> list:
+    """Lock the plans of ``plan_ids`` that ``plans`` still selects, in id order so two jobs never deadlock on
+    each other; returns their ids (the daily jobs' chunk lock)."""
+    locked = _for_update(plans.filter(pk__in=plan_ids).order_by("pk"), no_key=no_key)
+    return list(locked.values_list("pk", flat=True))
