@@ -1,4 +1,4 @@
-"""The one lock policy for plans: a row lock on the plan row only (``of=("self",)``, no joined rows).
+"""The one lock policy for plans: a row lock on the plan row only (``of=("self",)``: no joined row is locked).
 
 Every service and job that changes a plan's money, schedule or status takes it first, then the plan's installment
 rows, in that order, so a payment, a lifecycle change and the daily job serialise per plan and never deadlock.
@@ -23,15 +23,15 @@ from installments.models import InstallmentPlan
 
 
 def _for_update(queryset: QuerySet, *, no_key: bool) -> QuerySet:
-    # ``of=("self",)``: a caller's select_related must never extend the lock to the merchant's or customer's row,
-    # which would block every insert referencing them (payments, customers) until commit.
+    # ``of=("self",)``: a row a query joins is read, never locked; locking the merchant's or the customer's row
+    # would block every insert referencing them (payments, customers) until commit.
     return queryset.select_for_update(of=("self",), no_key=no_key)
 
 
 def plan_lock(*, plan_id, no_key: bool = False) -> InstallmentPlan:
-    """Lock one plan row and return it as it stands once locked; its merchant and customer load unlocked, when
-    read."""
-    return _for_update(InstallmentPlan.objects.all(), no_key=no_key).get(pk=plan_id)
+    """Lock one plan row and return it as it stands once locked, with its merchant (read in the same statement,
+    not locked: every caller needs its currency, today and policy)."""
+    return _for_update(InstallmentPlan.objects.select_related("merchant"), no_key=no_key).get(pk=plan_id)
 
 
 def plans_lock(*, plans: QuerySet[InstallmentPlan], plan_ids: list, no_key: bool = False) -> list:
