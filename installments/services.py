@@ -21,6 +21,7 @@ from customers.models import Customer
 from installments.locks import plan_lock
 from installments.models import Installment, InstallmentPlan, LateFee, PlanItem, Product
 from installments.schedule import Schedule, ScheduleRow, schedule_build, schedule_split
+from installments.selectors import installment_is_unpaid, late_fee_amount
 from installments.signals import plan_activated
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
@@ -454,7 +455,7 @@ def plan_mark_defaulted(*, actor: User | None, plan: InstallmentPlan, reason: st
     plan = plan_lock(plan_id=plan.pk, no_key=True)
     _status_require(plan, (Status.ACTIVE,), _("Plan %(plan)s is %(status)s: it cannot be marked defaulted."))
     plan.status = Status.DEFAULTED
-    plan.status_reason = (reason or "").strip() or "Overdue past the merchant's limit."
+    plan.status_reason = (reason or "").strip() or InstallmentPlan.DEFAULTED_REASON
     plan.status_changed_at = timezone.now()
     plan.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
     merchant_stats_invalidate(plan.merchant_id)
@@ -608,16 +609,12 @@ def plan_delete(*, actor: User, plan: InstallmentPlan) -> None:
 
 @audit.action("late_fee.charge")
 @transaction.atomic
-def late_fee_charge(*, installment: Installment, period: date, amount: Decimal, actor: User | None = None) -> LateFee:
-    """Charge one late fee on an overdue installment for ``period``; the same period twice is refused by the
-    database's unique key (the daily job does this set-based for many rows)."""
+def late_fee_charge(*, installment: Installment, period: date, actor: User | None = None) -> LateFee:
+    """Charge the merchant's late fee (``late_fee_amount``, the daily job's rule) once on an overdue installment
+    for ``period``; the same period twice is refused by the database's unique key (the daily job does this
+    set-based for many rows)."""
     plan = plan_lock(plan_id=installment.plan_id, no_key=True)
     installment = Installment.objects.select_for_update(of=("self",)).get(pk=installment.pk)
-    currency = plan.merchant.currency
-    errors: dict = {}
-    amount = _money_check(errors, "amount", amount, currency)
-    if errors:
-        raise ValidationError(errors)
     if not plan.is_open:
         raise ValidationError(
             {
@@ -625,9 +622,17 @@ def late_fee_charge(*, installment: Installment, period: date, amount: Decimal, 
                 % {"plan": plan.reference, "status": plan.get_status_display().lower()}
             }
         )
-    if installment.amount_paid >= installment.amount_due or installment.superseded_at is not None:
+    if not installment_is_unpaid(installment):
         raise ValidationError(
             {"installment": _("Installment %(number)s is not overdue.") % {"number": installment.number}}
+        )
+    amount = late_fee_amount(installment=installment, merchant=plan.merchant)
+    if amount <= 0:
+        raise ValidationError(
+            {
+                "installment": _("No late fee is due on installment %(number)s under %(merchant)s's late fee settings.")
+                % {"merchant": plan.merchant.name, "number": installment.number}
+            }
         )
     try:
         with transaction.atomic():

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from installments.locks import plan_lock
 from installments.models import Installment, InstallmentPlan
-from installments.selectors import overdue_cutoff
+from installments.selectors import installments_overdue_of, overdue_cutoff
 from installments.services import installment_status_for
 from payments.allocation import AllocationRow, allocation_split
 from payments.models import Payment, PaymentAllocation
@@ -184,10 +184,13 @@ def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
         plan.status = PlanStatus.ACTIVE
         plan.status_changed_at = timezone.now()
         plan.status_reason = "Re-opened by a refund."
-    elif plan.status == PlanStatus.DEFAULTED and not _has_overdue(plan):
+    elif (
+        plan.status == PlanStatus.DEFAULTED
+        and not installments_overdue_of(plan=plan, cutoff=overdue_cutoff(plan.merchant)).exists()
+    ):
         plan.status = PlanStatus.ACTIVE
         plan.status_changed_at = timezone.now()
-        plan.status_reason = "Brought up to date."
+        plan.status_reason = InstallmentPlan.RESTORED_REASON
     plan.save(
         update_fields=[
             "amount_paid",
@@ -197,13 +200,6 @@ def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
             "last_payment_number",
             "updated_at",
         ]
-    )
-
-
-def _has_overdue(plan: InstallmentPlan) -> bool:
-    cutoff = overdue_cutoff(plan.merchant)
-    return (
-        Installment.objects.current().filter(plan=plan, amount_paid__lt=F("amount_due"), due_date__lt=cutoff).exists()
     )
 
 

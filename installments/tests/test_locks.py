@@ -136,9 +136,7 @@ LIFECYCLE: dict[str, tuple[bool, Callable]] = {
     ),
     "late fee": (
         True,
-        lambda actor, plan: late_fee_charge(
-            installment=plan.installments.get(number=1), period=date(2026, 2, 16), amount=Decimal("5.00")
-        ),
+        lambda actor, plan: late_fee_charge(installment=plan.installments.get(number=1), period=date(2026, 2, 16)),
     ),
 }
 
