@@ -2,17 +2,6 @@
 
 Every service and job that changes a plan's money, schedule or status takes it first, then the plan's installment
 rows, in that order, so a payment, a lifecycle change and the daily job serialise per plan and never deadlock.
-
-``no_key`` chooses the strength. FOR NO KEY UPDATE (``no_key=True``) still excludes every other writer of the
-plan, but not the FOR KEY SHARE an INSERT referencing the plan takes, so payments, allocations, late fees,
-notifications and audit rows of the plan are not held up by it; FOR UPDATE (``no_key=False``) blocks those too.
-Per caller:
-
-- ``no_key=True``: approve, reject, cancel, mark defaulted, reschedule, update (notes), ``late_fee_charge``, the
-  ledger (post, complete, fail, refund, void, update, delete of a payment, the down payment) and the daily jobs'
-  chunk lock: they change non-key columns only, and the other writers of the plan take this same lock first.
-- ``no_key=False``: ``plan_delete`` only, which deletes the plan row: FOR UPDATE up front, so a row referencing it
-  cannot be inserted meanwhile and the DELETE need not upgrade its lock (a deadlock with such an insert).
 """
 
 from __future__ import annotations
@@ -28,6 +17,15 @@ def _for_update(queryset: QuerySet, *, no_key: bool) -> QuerySet:
     return queryset.select_for_update(of=("self",), no_key=no_key)
 
 
+# ``no_key`` chooses the strength. FOR NO KEY UPDATE (``no_key=True``) still excludes every other writer of the plan,
+# but not the FOR KEY SHARE an INSERT referencing the plan takes, so payments, allocations, late fees, notifications
+# and audit rows of the plan are not held up by it; FOR UPDATE (``no_key=False``) blocks those too. Per caller:
+# - ``no_key=True``: approve, reject, cancel, mark defaulted, reschedule, update (notes), ``late_fee_charge``, the
+#   ledger (post, complete, fail, refund, void, update and delete of a payment, the down payment) and the daily
+#   jobs' chunk lock (``plans_lock``): they change non-key columns only, and every other writer of the plan takes
+#   this same lock first, so they still serialise per plan.
+# - ``no_key=False``: ``plan_delete`` only, which deletes the plan row: FOR UPDATE up front, so no row referencing
+#   it is inserted meanwhile and the DELETE need not upgrade its lock (a deadlock with such an insert).
 def plan_lock(*, plan_id, no_key: bool = False) -> InstallmentPlan:
     """Lock one plan row and return it as it stands once locked, with its merchant (read in the same statement,
     not locked: every caller needs its currency, today and policy)."""
