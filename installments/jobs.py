@@ -100,7 +100,7 @@ WITH candidates AS (
       JOIN {plan} p ON p.id = i.plan_id
      WHERE p.id = ANY(%(plan_ids)s)
        AND p.status = ANY(%(open)s)
-       AND i.superseded_at IS NULL
+       AND i.superseded_at IS NULL  -- with the next line, UNPAID of installments.selectors
        AND i.amount_paid < i.amount_due
        AND i.due_date < %(cutoff)s
 ),
