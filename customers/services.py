@@ -99,7 +99,7 @@ def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Custom
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), _("Unknown field.")))
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = Customer.objects.select_for_update(of=("self",)).get(pk=customer.pk)
     for name, value in fields.items():
         setattr(customer, name, value)
     # The statistics name the customers with the most overdue.

@@ -20,18 +20,19 @@ from django.db import connection, transaction
 from django.db.models import Case, DateField, Exists, ExpressionWrapper, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
+from installments.locks import plans_lock
 from installments.models import Installment, InstallmentPlan, LateFee
-from installments.selectors import overdue_cutoff, unpaid_only
+from installments.selectors import UNPAID, installments_overdue_of, late_fee_amount_sql, overdue_cutoff, unpaid_only
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.models import Merchant
-from taqsit.money import minor_unit, to_money
+from taqsit.money import to_money
 
 CHUNK_SIZE = 500
 
 OPEN = tuple(str(status) for status in InstallmentPlan.OPEN_STATUSES)
-DEFAULTED_REASON = "Overdue past the merchant's limit."
-RESTORED_REASON = "Brought up to date."
+DEFAULTED_REASON = InstallmentPlan.DEFAULTED_REASON
+RESTORED_REASON = InstallmentPlan.RESTORED_REASON
 
 
 def _unpaid_rows(merchant: Merchant, *, plan_status=OPEN):
@@ -52,11 +53,7 @@ def installments_mark_overdue(*, merchant: Merchant, today: date, chunk_size: in
     changed = 0
     to_mark = _unpaid_rows(merchant).filter(due_date__lt=cutoff).exclude(status=Installment.Status.OVERDUE)
     to_unmark = Installment.objects.filter(
-        merchant=merchant,
-        superseded_at__isnull=True,
-        amount_paid__lt=F("amount_due"),
-        status=Installment.Status.OVERDUE,
-        due_date__gte=cutoff,
+        UNPAID, merchant=merchant, status=Installment.Status.OVERDUE, due_date__gte=cutoff
     )
     not_overdue = Case(
         When(amount_paid__gt=0, then=Value(Installment.Status.PARTIALLY_PAID)),
@@ -94,12 +91,6 @@ def _chunks(ids: list, size: int):
         yield ids[start : start + size]
 
 
-def _plans_lock(plans, ids: list) -> list:
-    """Lock the plans of ``ids`` that ``plans`` still selects, in id order so two jobs never deadlock on each
-    other; returns their ids."""
-    return list(plans.filter(pk__in=ids).order_by("pk").select_for_update(of=("self",)).values_list("pk", flat=True))
-
-
 _LATE_FEE_SQL = """
 WITH candidates AS (
     SELECT i.id AS installment_id, i.plan_id, i.merchant_id,
@@ -109,7 +100,7 @@ WITH candidates AS (
       JOIN {plan} p ON p.id = i.plan_id
      WHERE p.id = ANY(%(plan_ids)s)
        AND p.status = ANY(%(open)s)
-       AND i.superseded_at IS NULL
+       AND i.superseded_at IS NULL  -- with the next line, UNPAID of installments.selectors
        AND i.amount_paid < i.amount_due
        AND i.due_date < %(cutoff)s
 ),
@@ -140,22 +131,6 @@ SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM inserted
 """
 
 
-def _late_fee_amount_sql(merchant: Merchant) -> tuple[str, dict]:
-    """The fee of one row, in SQL: the fixed amount, or the percent of what is left unpaid on the row, rounded
-    half-up to the currency's unit (PostgreSQL's ROUND on numeric) and capped."""
-    if merchant.late_fee_method == Merchant.LateFeeMethod.FIXED:
-        return "%(fixed)s::numeric", {"fixed": merchant.late_fee_amount}
-    return (
-        "LEAST(ROUND((i.amount_due - i.amount_paid) * %(percent)s::numeric / 100, %(places)s::integer),"
-        " %(cap)s::numeric)",
-        {
-            "percent": merchant.late_fee_percent,
-            "places": minor_unit(merchant.currency),
-            "cap": merchant.late_fee_cap,  # NULL: no cap (LEAST ignores NULLs)
-        },
-    )
-
-
 @audit.action("late_fees.apply")
 def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_SIZE) -> tuple[int, Decimal]:
     """Charge the merchant's late fee once on every overdue row of an open plan, for the period that starts on
@@ -165,7 +140,7 @@ def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_
     if merchant.late_fee_method == Merchant.LateFeeMethod.NONE:
         return 0, to_money(Decimal("0"), merchant.currency)
     cutoff = overdue_cutoff(merchant, today=today)
-    amount_sql, params = _late_fee_amount_sql(merchant)
+    amount_sql, params = late_fee_amount_sql(merchant)
     sql = _LATE_FEE_SQL.format(
         amount=amount_sql,
         installment=connection.ops.quote_name(Installment._meta.db_table),
@@ -183,7 +158,7 @@ def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_
     count, total = 0, Decimal("0")
     for chunk in _chunks(_plan_ids(to_charge), chunk_size):
         with transaction.atomic():
-            plan_ids = _plans_lock(open_plans, chunk)
+            plan_ids = plans_lock(plans=open_plans, plan_ids=chunk, no_key=True)
             if not plan_ids:
                 continue
             with connection.cursor() as cursor:
@@ -207,20 +182,13 @@ def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_
     return count, to_money(total, merchant.currency)
 
 
-def _overdue_since(cutoff: date):
-    """An unpaid current row due before ``cutoff``, of the plan in the outer query."""
-    return Installment.objects.filter(
-        plan=OuterRef("pk"), superseded_at__isnull=True, amount_paid__lt=F("amount_due"), due_date__lt=cutoff
-    )
-
-
 def _plans_update_locked(merchant: Merchant, candidates, plan_ids: list, *, chunk_size: int, **changes) -> int:
     """Lock ``plan_ids`` chunk by chunk, then update those that ``candidates`` still selects under the lock; a
     plan whose status changed moves it in or out of the statistics' open plans."""
     changed = 0
     for chunk in _chunks(plan_ids, chunk_size):
         with transaction.atomic():
-            locked = _plans_lock(candidates, chunk)
+            locked = plans_lock(plans=candidates, plan_ids=chunk, no_key=True)
             if locked:
                 # A new statement, so a payment that committed while we waited for the lock is seen.
                 changed += candidates.filter(pk__in=locked).update(**changes)
@@ -237,7 +205,7 @@ def plans_mark_defaulted(*, merchant: Merchant, today: date, chunk_size: int = C
     limit = overdue_cutoff(merchant, today=today) - timedelta(days=merchant.default_after_days - 1)
     active = (InstallmentPlan.Status.ACTIVE,)
     candidates = InstallmentPlan.objects.filter(merchant=merchant, status__in=active).filter(
-        Exists(_overdue_since(limit))
+        Exists(installments_overdue_of(plan=OuterRef("pk"), cutoff=limit))
     )
     return _plans_update_locked(
         merchant,
@@ -257,7 +225,7 @@ def plans_restore_active(*, merchant: Merchant, today: date, chunk_size: int = C
     up to date another way, such as longer grace days). Returns the plans restored."""
     cutoff = overdue_cutoff(merchant, today=today)
     candidates = InstallmentPlan.objects.filter(merchant=merchant, status=InstallmentPlan.Status.DEFAULTED).exclude(
-        Exists(_overdue_since(cutoff))
+        Exists(installments_overdue_of(plan=OuterRef("pk"), cutoff=cutoff))
     )
     return _plans_update_locked(
         merchant,

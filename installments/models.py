@@ -55,6 +55,9 @@ class InstallmentPlan(TenantModel):
         DEFAULTED = "defaulted", _("Defaulted")
 
     OPEN_STATUSES = (Status.ACTIVE, Status.DEFAULTED)
+    # Why a plan was defaulted or made active again, by the daily job, a manager or a payment alike.
+    DEFAULTED_REASON = "Overdue past the merchant's limit."
+    RESTORED_REASON = "Brought up to date."
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.PositiveIntegerField(_("plan number"), editable=False)

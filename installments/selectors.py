@@ -18,7 +18,7 @@ from installments.invariants import SCHEDULE_GAPS_SQL
 from installments.models import Installment, InstallmentPlan, Product
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
-from taqsit.money import to_money
+from taqsit.money import minor_unit, to_money
 
 # Days overdue: (label, first day, last day or None for open-ended), for the dashboard and the collections list.
 AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -48,6 +48,23 @@ def overdue_cutoff(merchant: Merchant, *, today: date | None = None) -> date:
     """Installments due before this date are overdue (due date + grace days < today)."""
     today = today or merchant_today(merchant)
     return today - timedelta(days=merchant.grace_days)
+
+
+# The unpaid predicate: a row of the schedule in force with something left to pay (``installment_is_unpaid`` is
+# its twin for a row in hand), shared by the daily jobs and the per-row services.
+UNPAID = Q(superseded_at__isnull=True, amount_paid__lt=F("amount_due"))
+
+
+def installment_is_unpaid(installment: Installment) -> bool:
+    """``UNPAID`` for a row in hand."""
+    return installment.superseded_at is None and installment.amount_paid < installment.amount_due
+
+
+def installments_overdue_of(*, plan, cutoff: date) -> QuerySet[Installment]:
+    """The unpaid rows of ``plan`` (a plan, its id or an ``OuterRef``) due before ``cutoff``: "has overdue" is
+    its ``exists()`` (a payment restoring a defaulted plan) or ``Exists()`` (the daily jobs, the overdue list)."""
+    # ``status <> 'paid'`` follows from UNPAID; stated for the unpaid-by-due-date partial index (see unpaid_only).
+    return Installment.objects.filter(UNPAID, plan=plan, due_date__lt=cutoff).exclude(status=Installment.Status.PAID)
 
 
 def unpaid_only(
@@ -143,13 +160,9 @@ def plan_is_overdue(*, merchant: Merchant, today: date | None = None) -> Q:
     An EXISTS on the merchant's rows in the unpaid-by-due-date index, not a join back to the plans (``pk IN``
     plans that EXISTS rows of plans...): PostgreSQL then plans it the same way whether or not the tables' statistics
     are fresh (a plan list over tables never analyzed took 30 s as nested semi joins; docs/performance.md)."""
-    rows = Installment.objects.filter(
-        merchant=merchant,
-        plan=OuterRef("pk"),
-        superseded_at__isnull=True,
-        amount_paid__lt=F("amount_due"),
-        due_date__lt=overdue_cutoff(merchant, today=today),
-    ).exclude(status=Installment.Status.PAID)
+    rows = installments_overdue_of(plan=OuterRef("pk"), cutoff=overdue_cutoff(merchant, today=today)).filter(
+        merchant=merchant
+    )
     return Q(status__in=InstallmentPlan.OPEN_STATUSES) & Q(Exists(rows))
 
 
@@ -263,3 +276,35 @@ def plans_schedule_gaps(*, plan_ids: list | None = None) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return {pk: (owed, shown) for pk, owed, shown in cursor.fetchall()}
+
+
+def late_fee_amount_sql(merchant: Merchant) -> tuple[str, dict]:
+    """The fee of one row ``i``, in SQL: the fixed amount, or the percent of what is left unpaid on the row,
+    rounded half-up to the currency's unit (PostgreSQL's ROUND on numeric) and capped; zero when none is charged.
+    The daily job charges it set-based, ``late_fee_amount`` for one row."""
+    if merchant.late_fee_method == Merchant.LateFeeMethod.NONE:
+        return "0::numeric", {}
+    if merchant.late_fee_method == Merchant.LateFeeMethod.FIXED:
+        return "%(fixed)s::numeric", {"fixed": merchant.late_fee_amount}
+    return (
+        "LEAST(ROUND((i.amount_due - i.amount_paid) * %(percent)s::numeric / 100, %(places)s::integer),"
+        " %(cap)s::numeric)",
+        {
+            "percent": merchant.late_fee_percent,
+            "places": minor_unit(merchant.currency),
+            "cap": merchant.late_fee_cap,  # NULL: no cap (LEAST ignores NULLs)
+        },
+    )
+
+
+def late_fee_amount(*, installment: Installment, merchant: Merchant) -> Decimal:
+    """The fee the merchant's rule charges on ``installment`` as the database has it now, by the daily job's
+    own expression (``late_fee_amount_sql``)."""
+    amount_sql, params = late_fee_amount_sql(merchant)
+    table = connection.ops.quote_name(Installment._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {amount_sql} FROM {table} i WHERE i.id = %(installment)s",  # noqa: S608 - the rule's SQL; values are parameters
+            {**params, "installment": installment.pk},
+        )
+        return to_money(cursor.fetchone()[0], merchant.currency)

@@ -18,8 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
+from installments.locks import plan_lock
 from installments.models import Installment, InstallmentPlan, LateFee, PlanItem, Product
 from installments.schedule import Schedule, ScheduleRow, schedule_build, schedule_split
+from installments.selectors import installment_is_unpaid, late_fee_amount
 from installments.signals import plan_activated
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
@@ -118,7 +120,7 @@ def product_update(*, actor: User, product: Product, **fields: Any) -> Product:
     unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), _("Unknown field.")))
-    product = Product.objects.select_for_update().get(pk=product.pk)
+    product = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
     for name, value in fields.items():
         setattr(product, name, value)
     return _product_save(product)
@@ -364,10 +366,6 @@ def plan_create(
     return plan
 
 
-def _plan_lock(plan: InstallmentPlan) -> InstallmentPlan:
-    return InstallmentPlan.objects.select_for_update().select_related("merchant", "customer").get(pk=plan.pk)
-
-
 def _status_require(plan: InstallmentPlan, allowed: tuple[str, ...], message: str) -> None:
     """``message`` names the plan (``%(plan)s``) and its status (``%(status)s``); one whole sentence per
     transition, so each language can word it."""
@@ -398,7 +396,7 @@ def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
     """A manager approves a pending application: it becomes active and its down payment is recorded."""
     permission_require(actor, Action.PLAN_DECIDE)
     _same_merchant(actor, plan)
-    plan = _plan_lock(plan)
+    plan = plan_lock(plan_id=plan.pk, no_key=True)
     _status_require(plan, (Status.PENDING,), _("Plan %(plan)s is %(status)s: it cannot be approved."))
     plan.decided_by = actor
     plan.decided_at = timezone.now()
@@ -417,7 +415,7 @@ def plan_reject(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
     _same_merchant(actor, plan)
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the application is rejected.")})
-    plan = _plan_lock(plan)
+    plan = plan_lock(plan_id=plan.pk, no_key=True)
     _status_require(plan, (Status.PENDING,), _("Plan %(plan)s is %(status)s: it cannot be rejected."))
     _decide(plan, actor, Status.REJECTED, reason.strip())
     merchant_stats_invalidate(plan.merchant_id)
@@ -432,7 +430,7 @@ def plan_cancel(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
     _same_merchant(actor, plan)
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the plan is cancelled.")})
-    plan = _plan_lock(plan)
+    plan = plan_lock(plan_id=plan.pk, no_key=True)
     _status_require(
         plan,
         (Status.PENDING, Status.ACTIVE, Status.DEFAULTED),
@@ -454,10 +452,10 @@ def plan_mark_defaulted(*, actor: User | None, plan: InstallmentPlan, reason: st
     if actor is not None:
         permission_require(actor, Action.PLAN_DECIDE)
         _same_merchant(actor, plan)
-    plan = _plan_lock(plan)
+    plan = plan_lock(plan_id=plan.pk, no_key=True)
     _status_require(plan, (Status.ACTIVE,), _("Plan %(plan)s is %(status)s: it cannot be marked defaulted."))
     plan.status = Status.DEFAULTED
-    plan.status_reason = (reason or "").strip() or "Overdue past the merchant's limit."
+    plan.status_reason = (reason or "").strip() or InstallmentPlan.DEFAULTED_REASON
     plan.status_changed_at = timezone.now()
     plan.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
     merchant_stats_invalidate(plan.merchant_id)
@@ -492,11 +490,11 @@ def plan_reschedule(
     paid on it. Late fees already charged stay where they are and are still collected first."""
     permission_require(actor, Action.PLAN_DECIDE)
     _same_merchant(actor, plan)
-    plan = _plan_lock(plan)
+    plan = plan_lock(plan_id=plan.pk, no_key=True)
     _status_require(
         plan, (Status.ACTIVE, Status.DEFAULTED), _("Plan %(plan)s is %(status)s: it cannot be rescheduled.")
     )
-    current = list(Installment.objects.select_for_update().current().filter(plan=plan).order_by("number"))
+    current = list(Installment.objects.select_for_update(of=("self",)).current().filter(plan=plan).order_by("number"))
     rows = [row for row in current if row.amount_paid < row.amount_due]
     if not rows:
         raise ValidationError({"plan": _("Plan %(plan)s has nothing left to reschedule.") % {"plan": plan.reference}})
@@ -581,7 +579,7 @@ def plan_update(*, actor: User, plan: InstallmentPlan, notes: str) -> Installmen
     """Only the notes of a plan change in place; its terms change through reschedule."""
     permission_require(actor, Action.PLAN_CREATE)
     _same_merchant(actor, plan)
-    plan = _plan_lock(plan)
+    plan = plan_lock(plan_id=plan.pk, no_key=True)
     plan.notes = notes or ""
     plan.save(update_fields=["notes", "updated_at"])
     return plan
@@ -593,7 +591,7 @@ def plan_delete(*, actor: User, plan: InstallmentPlan) -> None:
     """Delete a plan nothing was ever paid on (a mistake); a plan that moved money is cancelled instead."""
     permission_require(actor, Action.PLAN_DECIDE)
     _same_merchant(actor, plan)
-    plan = _plan_lock(plan)
+    plan = plan_lock(plan_id=plan.pk)
     if plan.last_payment_number > 0 or plan.amount_paid > 0 or plan.late_fees > 0:
         raise ValidationError(
             {
@@ -611,16 +609,12 @@ def plan_delete(*, actor: User, plan: InstallmentPlan) -> None:
 
 @audit.action("late_fee.charge")
 @transaction.atomic
-def late_fee_charge(*, installment: Installment, period: date, amount: Decimal, actor: User | None = None) -> LateFee:
-    """Charge one late fee on an overdue installment for ``period``; the same period twice is refused by the
-    database's unique key (the daily job does this set-based for many rows)."""
-    plan = _plan_lock(installment.plan)
-    installment = Installment.objects.select_for_update().get(pk=installment.pk)
-    currency = plan.merchant.currency
-    errors: dict = {}
-    amount = _money_check(errors, "amount", amount, currency)
-    if errors:
-        raise ValidationError(errors)
+def late_fee_charge(*, installment: Installment, period: date, actor: User | None = None) -> LateFee:
+    """Charge the merchant's late fee (``late_fee_amount``, the daily job's rule) once on an overdue installment
+    for ``period``; the same period twice is refused by the database's unique key (the daily job does this
+    set-based for many rows)."""
+    plan = plan_lock(plan_id=installment.plan_id, no_key=True)
+    installment = Installment.objects.select_for_update(of=("self",)).get(pk=installment.pk)
     if not plan.is_open:
         raise ValidationError(
             {
@@ -628,9 +622,17 @@ def late_fee_charge(*, installment: Installment, period: date, amount: Decimal, 
                 % {"plan": plan.reference, "status": plan.get_status_display().lower()}
             }
         )
-    if installment.amount_paid >= installment.amount_due or installment.superseded_at is not None:
+    if not installment_is_unpaid(installment):
         raise ValidationError(
             {"installment": _("Installment %(number)s is not overdue.") % {"number": installment.number}}
+        )
+    amount = late_fee_amount(installment=installment, merchant=plan.merchant)
+    if amount <= 0:
+        raise ValidationError(
+            {
+                "installment": _("No late fee is due on installment %(number)s under %(merchant)s's late fee settings.")
+                % {"merchant": plan.merchant.name, "number": installment.number}
+            }
         )
     try:
         with transaction.atomic():

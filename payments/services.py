@@ -1,8 +1,8 @@
 """The ledger: post, complete, fail, refund and void payments, each in one transaction under the plan's lock.
 
-Allocation order for a completed payment: late fees first (oldest installment first), then the oldest unpaid
-installment, interest before principal, then the next. A refund or void appends reversal lines; nothing that
-moved money is updated away or deleted.
+Allocation order for a completed payment (``payments.allocation``, a pure function): late fees first (oldest
+installment first), then the oldest unpaid installment, interest before principal, then the next. A refund or
+void appends reversal lines; nothing that moved money is updated away or deleted.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from installments.locks import plan_lock
 from installments.models import Installment, InstallmentPlan
-from installments.selectors import overdue_cutoff
+from installments.selectors import installments_overdue_of, overdue_cutoff
 from installments.services import installment_status_for
+from payments.allocation import AllocationRow, allocation_split
 from payments.models import Payment, PaymentAllocation
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
@@ -31,10 +33,6 @@ from taqsit.permissions import Action, permission_require
 
 PlanStatus = InstallmentPlan.Status
 Kind = PaymentAllocation.Kind
-
-
-def _plan_lock(plan_id) -> InstallmentPlan:
-    return InstallmentPlan.objects.select_for_update(of=("self",)).select_related("merchant").get(pk=plan_id)
 
 
 def _actor_sees(actor: User, merchant_id) -> None:
@@ -62,7 +60,7 @@ def _amount_parse(amount: Any, currency: str) -> Decimal:
 def _rows_for_allocation(plan: InstallmentPlan, *, lock: bool = True) -> list[Installment]:
     """The rows in force and every row with a late fee open, oldest first: what a payment can go to, and all a
     receipt's figures need (rows already paid are locked too: cheap, and the plan's lock is held anyway)."""
-    rows = Installment.objects.select_for_update() if lock else Installment.objects.all()
+    rows = Installment.objects.select_for_update(of=("self",)) if lock else Installment.objects.all()
     return list(
         rows.filter(plan=plan)
         .filter(Q(late_fee_paid__lt=F("late_fee")) | Q(superseded_at__isnull=True))
@@ -98,41 +96,32 @@ RECEIPT_FIELDS = (
 )
 
 
+_PAID_FIELD = {Kind.LATE_FEE: "late_fee_paid", Kind.INTEREST: "interest_paid", Kind.PRINCIPAL: "principal_paid"}
+
+
 def _allocate(
     payment: Payment, plan: InstallmentPlan, rows: list[Installment]
 ) -> tuple[list[PaymentAllocation], list[Installment]]:
-    """Spread a completed payment over fees, interest and principal of ``rows`` (``_rows_for_allocation``), in
-    memory; the caller has checked it fits the balance, sets the receipt's figures, then ``_allocation_save``."""
+    """Spread a completed payment over fees, interest and principal of ``rows`` (``_rows_for_allocation``) by
+    ``allocation_split``, in memory; the caller has checked it fits the balance, sets the receipt's figures, then
+    ``_allocation_save``."""
     today = merchant_today(plan.merchant)
     grace = plan.merchant.grace_days
-    remaining = payment.amount
-    lines: list[PaymentAllocation] = []
-    touched: dict[int, Installment] = {}
-
-    def take(row: Installment, kind: str, available: Decimal) -> Decimal:
-        nonlocal remaining
-        share = min(remaining, available)
-        if share > 0:
-            lines.append(
-                PaymentAllocation(
-                    merchant_id=plan.merchant_id, payment=payment, installment=row, kind=kind, amount=share
-                )
+    split = allocation_split(
+        rows=[
+            AllocationRow(
+                installment_id=row.pk,
+                number=row.number,
+                late_fee=row.late_fee - row.late_fee_paid,
+                interest=row.interest - row.interest_paid,
+                principal=row.principal - row.principal_paid,
+                in_force=row.superseded_at is None,
             )
-            remaining -= share
-            touched[row.pk] = row
-        return share
-
-    for row in rows:
-        if remaining == 0:
-            break
-        row.late_fee_paid += take(row, Kind.LATE_FEE, row.late_fee - row.late_fee_paid)
-    for row in rows:
-        if remaining == 0:
-            break
-        if row.superseded_at is not None:
-            continue
-        row.interest_paid += take(row, Kind.INTEREST, row.interest - row.interest_paid)
-        row.principal_paid += take(row, Kind.PRINCIPAL, row.principal - row.principal_paid)
+            for row in rows
+        ],
+        amount=payment.amount,
+    )
+    remaining = payment.amount - sum((line.amount for line in split), ZERO)
     if remaining != 0:
         # The balance check happens under the same lock, so this means the totals drifted: refuse loudly.
         raise ValidationError(
@@ -142,6 +131,18 @@ def _allocate(
                     code="unallocated",
                 )
             }
+        )
+    by_id = {row.pk: row for row in rows}
+    touched: dict[Any, Installment] = {}
+    lines: list[PaymentAllocation] = []
+    for line in split:
+        row = touched.setdefault(line.installment_id, by_id[line.installment_id])
+        field = _PAID_FIELD[line.kind]
+        setattr(row, field, getattr(row, field) + line.amount)
+        lines.append(
+            PaymentAllocation(
+                merchant_id=plan.merchant_id, payment=payment, installment=row, kind=line.kind, amount=line.amount
+            )
         )
     for row in touched.values():
         row.amount_paid = row.principal_paid + row.interest_paid
@@ -183,10 +184,13 @@ def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
         plan.status = PlanStatus.ACTIVE
         plan.status_changed_at = timezone.now()
         plan.status_reason = "Re-opened by a refund."
-    elif plan.status == PlanStatus.DEFAULTED and not _has_overdue(plan):
+    elif (
+        plan.status == PlanStatus.DEFAULTED
+        and not installments_overdue_of(plan=plan, cutoff=overdue_cutoff(plan.merchant)).exists()
+    ):
         plan.status = PlanStatus.ACTIVE
         plan.status_changed_at = timezone.now()
-        plan.status_reason = "Brought up to date."
+        plan.status_reason = InstallmentPlan.RESTORED_REASON
     plan.save(
         update_fields=[
             "amount_paid",
@@ -196,13 +200,6 @@ def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
             "last_payment_number",
             "updated_at",
         ]
-    )
-
-
-def _has_overdue(plan: InstallmentPlan) -> bool:
-    cutoff = overdue_cutoff(plan.merchant)
-    return (
-        Installment.objects.current().filter(plan=plan, amount_paid__lt=F("amount_due"), due_date__lt=cutoff).exists()
     )
 
 
@@ -321,7 +318,7 @@ def payment_post(
         dates_bound_check(errors, today, payment_date=payment_date)
     if errors:
         raise ValidationError(errors)
-    plan = _plan_lock(plan.pk)
+    plan = plan_lock(plan_id=plan.pk, no_key=True)
     if key:
         # Checked under the plan's lock: a twin request that committed while we waited for it is seen.
         existing = _replay(plan.merchant_id, key, plan_id=plan.pk, amount=value)
@@ -380,7 +377,7 @@ def down_payment_record(*, plan: InstallmentPlan, actor: User | None) -> Payment
     """Record the down payment as payment number 1 when a plan becomes active (inside its transaction)."""
     if plan.down_payment <= 0:
         return None
-    plan = _plan_lock(plan.pk)
+    plan = plan_lock(plan_id=plan.pk, no_key=True)
     number = _payment_number(plan, None)
     rows = _rows_for_allocation(plan, lock=False)
     payment = Payment.objects.create(
@@ -410,8 +407,8 @@ def down_payment_record(*, plan: InstallmentPlan, actor: User | None) -> Payment
 
 def _payment_lock(payment: Payment, actor: User) -> tuple[Payment, InstallmentPlan]:
     _actor_sees(actor, payment.merchant_id)
-    plan = _plan_lock(payment.plan_id)
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    plan = plan_lock(plan_id=payment.plan_id, no_key=True)
+    payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
     return payment, plan
 
 
@@ -464,7 +461,7 @@ def _carry_onto_schedule(plan: InstallmentPlan, rows: dict, *, principal: Decima
     """Money a reversal makes owed again on a row no longer in force (a superseded row, the down payment) is
     added to the schedule in force: the first unpaid installment, or the last one when all are paid, so whatever
     the plan owes stays collectable and the schedule still adds up to the total payable."""
-    current = list(Installment.objects.select_for_update().current().filter(plan=plan).order_by("number"))
+    current = list(Installment.objects.select_for_update(of=("self",)).current().filter(plan=plan).order_by("number"))
     target = next((row for row in current if row.amount_paid < row.amount_due), current[-1])
     target = rows.setdefault(target.pk, target)
     target.principal += principal
@@ -493,7 +490,7 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
         lines = list(payment.allocations.filter(reversal_of__isnull=True, amount__gt=0))
         rows = {
             row.pk: row
-            for row in Installment.objects.select_for_update().filter(
+            for row in Installment.objects.select_for_update(of=("self",)).filter(
                 pk__in=[line.installment_id for line in lines if line.installment_id]
             )
         }

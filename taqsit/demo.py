@@ -303,10 +303,10 @@ class _Loader:
         self.pay_rows(plan, actor, overdue[: len(overdue) - missed])
         return overdue[len(overdue) - missed :]
 
-    def late_fee(self, row: Installment, amount: Decimal) -> LateFee:
+    def late_fee(self, row: Installment) -> LateFee:
         """The fee the daily job charges on the first day the row is overdue (no actor: the job did it)."""
         period = row.due_date + timedelta(days=self.grace() + 1)
-        return late_fee_charge(installment=row, period=min(period, self.today), amount=amount, actor=None)
+        return late_fee_charge(installment=row, period=min(period, self.today), actor=None)
 
     def play(self, plan: InstallmentPlan, spec: PlanSpec, *, clerk: User, manager: User) -> None:
         """Move a freshly created active plan forward through ``spec.scenario``."""
@@ -346,12 +346,12 @@ class _Loader:
 
     def _overdue_fee(self, plan, spec, clerk, manager) -> None:
         missed = self.pay_all_but_missed(plan, clerk, spec.missed)
-        self.late_fee(missed[0], self.fee_for(missed[0]))
+        self.late_fee(missed[0])
 
     def _overdue_fee_paid(self, plan, spec, clerk, manager) -> None:
         """A fee charged on the first missed row, then the customer came in and paid the fee and that row."""
         missed = self.pay_all_but_missed(plan, clerk, spec.missed)
-        fee = self.late_fee(missed[0], self.fee_for(missed[0]))
+        fee = self.late_fee(missed[0])
         self.pay(
             plan,
             clerk,
@@ -411,13 +411,6 @@ class _Loader:
     def _cancelled(self, plan, spec, clerk, manager) -> None:
         self.pay_rows(plan, clerk, [row for row in self.rows(plan) if row.due_date <= self.today][:1])
         plan_cancel(actor=manager, plan=plan, reason=spec.reason)
-
-    def fee_for(self, row: Installment) -> Decimal:
-        merchant = Merchant.objects.get(pk=self.merchant.pk)
-        if merchant.late_fee_method == Merchant.LateFeeMethod.FIXED:
-            return merchant.late_fee_amount
-        fee = to_money(row.amount_due * merchant.late_fee_percent / 100, self.currency)
-        return min(fee, merchant.late_fee_cap) if merchant.late_fee_cap else fee
 
     def customers_create(self, actor: User, people: list[dict]) -> None:
         self.customers = [customer_create(actor=actor, **person) for person in people]

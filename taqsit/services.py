@@ -156,7 +156,7 @@ def user_update(*, actor: User, user: User, **fields: Any) -> User:
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), _("This field cannot be changed.")))
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
     for name, value in fields.items():
         setattr(user, name, value)
     if user.merchant_id and (user.role != Role.OWNER or not user.is_active):
@@ -195,7 +195,7 @@ def merchant_update(*, actor: User, merchant: Merchant, **fields: Any) -> Mercha
     unknown = set(fields) - set(POLICY_FIELDS) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), _("This field cannot be changed.")))
-    merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+    merchant = Merchant.objects.select_for_update(of=("self",)).get(pk=merchant.pk)
     if "currency" in fields and fields["currency"] != merchant.currency and merchant.last_plan_number > 0:
         raise ValidationError({"currency": _("The currency cannot change once the merchant has plans.")})
     for name, value in fields.items():

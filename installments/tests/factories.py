@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import factory
 
-from installments.models import InstallmentPlan, Product
-from installments.services import plan_create
-from taqsit.models import User
+from installments.models import Installment, InstallmentPlan, LateFee, Product
+from installments.services import late_fee_charge, plan_create
+from taqsit.models import Merchant, User
 from taqsit.tests.factories import MerchantFactory
 
 
@@ -32,3 +32,15 @@ def plan_make(*, actor: User, customer, **overrides) -> InstallmentPlan:
     }
     terms.update(overrides)
     return plan_create(actor=actor, customer=customer, **terms)
+
+
+def late_fee_make(*, installment: Installment, period: date, amount: Decimal, actor: User | None = None) -> LateFee:
+    """A late fee of ``amount``, charged by ``late_fee_charge`` under a fixed fee of that amount set for the call
+    (the service computes the fee from the merchant's settings; the merchant's own are put back after)."""
+    merchants = Merchant.objects.filter(pk=installment.merchant_id)
+    settings = merchants.values("late_fee_method", "late_fee_amount").get()
+    merchants.update(late_fee_method=Merchant.LateFeeMethod.FIXED, late_fee_amount=amount)
+    try:
+        return late_fee_charge(installment=installment, period=period, actor=actor)
+    finally:
+        merchants.update(**settings)

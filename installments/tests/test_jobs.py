@@ -166,12 +166,12 @@ def test_no_fee_during_the_grace_days(owner, customer):
 
 
 def test_the_fee_the_demo_or_a_clerk_charged_for_the_period_is_not_charged_again(owner, customer):
-    from installments.services import late_fee_charge
+    from installments.tests.factories import late_fee_make
 
     merchant = _policy(owner.merchant, late_fee_method="fixed", late_fee_amount=Decimal("15.00"))
     plan = plan_make(actor=owner, customer=customer)
     row = Installment.objects.get(plan=plan, number=1)
-    late_fee_charge(installment=row, period=date(2026, 2, 16), amount=Decimal("15.00"))
+    late_fee_make(installment=row, period=date(2026, 2, 16), amount=Decimal("15.00"))
 
     assert late_fees_apply(merchant=merchant, today=date(2026, 3, 1)) == (0, Decimal("0"))
     assert _totals(plan) == (Decimal("15.00"), [Decimal("15.00"), Decimal("0"), Decimal("0"), Decimal("0")])

@@ -17,8 +17,8 @@ from customers.tests.factories import CustomerFactory
 from installments.models import Installment, InstallmentPlan
 from installments.selectors import overdue_cutoff, plan_schedule_totals, plans_schedule_gaps
 from installments.serializers import PlanSerializer
-from installments.services import late_fee_charge, plan_reschedule
-from installments.tests.factories import plan_make
+from installments.services import plan_reschedule
+from installments.tests.factories import late_fee_make, plan_make
 from payments.models import Payment
 from payments.services import payment_complete, payment_post, payment_refund, payment_void
 from taqsit.models import Merchant
@@ -105,7 +105,7 @@ def _step(owner, plan: InstallmentPlan, today: date, step, fee_day: list[int]) -
         if row is None:
             return
         fee_day[0] += 1
-        late_fee_charge(installment=row, period=today - timedelta(days=fee_day[0]), amount=argument * unit)
+        late_fee_make(installment=row, period=today - timedelta(days=fee_day[0]), amount=argument * unit)
     else:
         count, frequency, offset = argument
         plan_reschedule(

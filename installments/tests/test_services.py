@@ -4,7 +4,7 @@ The clock is frozen at 2026-03-01 (the ``today`` fixture): a ``plan_make`` plan 
 monthly 200.00 from 2026-01-15) is due 2026-02-15, 03-15, 04-15 and 05-15, so its first installment is overdue.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
 from customers.tests.factories import CustomerFactory
+from installments.jobs import late_fees_apply
 from installments.models import Installment, InstallmentPlan, LateFee, Product
 from installments.selectors import (
     installment_list,
@@ -35,7 +36,7 @@ from installments.services import (
     product_create,
     product_update,
 )
-from installments.tests.factories import ProductFactory, plan_make
+from installments.tests.factories import ProductFactory, late_fee_make, plan_make
 from payments.models import Payment, PaymentAllocation
 from payments.services import payment_post
 from taqsit.models import Merchant, Role
@@ -861,7 +862,7 @@ def test_a_second_reschedule_keeps_both_histories(owner, customer):
 def test_late_fees_on_superseded_rows_are_still_collected_first(owner, customer):
     plan = plan_make(actor=owner, customer=customer)
     old_first = plan.installments.get(number=1)
-    late_fee_charge(installment=old_first, period=date(2026, 2, 20), amount=Decimal("10.00"))
+    late_fee_make(installment=old_first, period=date(2026, 2, 20), amount=Decimal("10.00"))
     _reschedule(owner, plan)  # 800.00 over two months: 400.00 due 2026-04-01 and 05-01
 
     payment = payment_post(actor=owner, plan=plan, amount=Decimal("50.00"))
@@ -962,7 +963,7 @@ def test_a_plan_with_payments_cannot_be_deleted_cancel_it(owner, customer, row_c
 
 def test_a_plan_with_only_a_late_fee_cannot_be_deleted(owner, customer):
     plan = plan_make(actor=owner, customer=customer, down_payment=Decimal("0"))
-    late_fee_charge(installment=plan.installments.get(number=1), period=date(2026, 2, 20), amount=Decimal("5.00"))
+    late_fee_make(installment=plan.installments.get(number=1), period=date(2026, 2, 20), amount=Decimal("5.00"))
 
     with pytest.raises(ValidationError) as excinfo:
         plan_delete(actor=owner, plan=plan)
@@ -992,14 +993,14 @@ def test_a_pending_application_is_deleted(owner, merchant, customer):
     assert not Installment.objects.filter(plan_id=plan.pk).exists()
 
 
-# late_fee_charge ------------------------------------------------------------------------------------------
+# late_fee_charge ----------------------------------------------------------------------------------------
 
 
 def test_late_fee_charge_adds_to_the_installment_and_the_plan(owner, customer):
     plan = plan_make(actor=owner, customer=customer)
     first = plan.installments.get(number=1)
 
-    fee = late_fee_charge(installment=first, period=date(2026, 2, 20), amount=Decimal("15.00"), actor=owner)
+    fee = late_fee_make(installment=first, period=date(2026, 2, 20), amount=Decimal("15.00"), actor=owner)
 
     assert (fee.plan, fee.installment, fee.period, fee.amount, fee.charged_by) == (
         plan,
@@ -1014,7 +1015,7 @@ def test_late_fee_charge_adds_to_the_installment_and_the_plan(owner, customer):
     assert plan.late_fees == Decimal("15.00")
     assert plan.remaining_balance == Decimal("815.00")
 
-    late_fee_charge(installment=first, period=date(2026, 2, 27), amount=Decimal("5.00"))
+    late_fee_make(installment=first, period=date(2026, 2, 27), amount=Decimal("5.00"))
 
     first.refresh_from_db()
     plan.refresh_from_db()
@@ -1025,10 +1026,10 @@ def test_late_fee_charge_adds_to_the_installment_and_the_plan(owner, customer):
 def test_a_second_late_fee_for_the_same_period_is_refused(owner, customer):
     plan = plan_make(actor=owner, customer=customer)
     first = plan.installments.get(number=1)
-    late_fee_charge(installment=first, period=date(2026, 2, 20), amount=Decimal("15.00"))
+    late_fee_make(installment=first, period=date(2026, 2, 20), amount=Decimal("15.00"))
 
     with pytest.raises(ValidationError) as excinfo:
-        late_fee_charge(installment=first, period=date(2026, 2, 20), amount=Decimal("15.00"))
+        late_fee_make(installment=first, period=date(2026, 2, 20), amount=Decimal("15.00"))
 
     assert excinfo.value.message_dict == {"period": ["A late fee for 2026-02-20 is already charged on installment 1."]}
     assert excinfo.value.error_dict["period"][0].code == "duplicate"
@@ -1040,22 +1041,53 @@ def test_a_second_late_fee_for_the_same_period_is_refused(owner, customer):
 
 
 @pytest.mark.parametrize(
-    ("amount", "message"),
+    ("policy", "paid", "expected"),
     [
-        (Decimal("0"), "0.00 must be greater than zero."),
-        (Decimal("-5.00"), "-5.00 must be greater than zero."),
-        (Decimal("1.001"), "1.001 has more decimal places than USD allows (2)."),
-        (None, "This field is required."),
+        ({"late_fee_method": "fixed", "late_fee_amount": Decimal("12.50")}, Decimal("0"), Decimal("12.50")),
+        # 7.5% of the 200.00 left on the row; then of the 133.33 left once 66.67 is paid: 9.99975 -> 10.00.
+        ({"late_fee_method": "percent", "late_fee_percent": Decimal("7.5")}, Decimal("0"), Decimal("15.00")),
+        ({"late_fee_method": "percent", "late_fee_percent": Decimal("7.5")}, Decimal("66.67"), Decimal("10.00")),
+        (
+            {"late_fee_method": "percent", "late_fee_percent": Decimal("7.5"), "late_fee_cap": Decimal("11.00")},
+            Decimal("0"),
+            Decimal("11.00"),
+        ),
     ],
 )
-def test_late_fee_charge_refuses_a_bad_amount(owner, customer, amount, message, row_counts):
+def test_late_fee_charge_charges_the_merchants_fee_as_the_daily_job_does(
+    owner, merchant, customer, policy, paid, expected
+):
+    plan = plan_make(actor=owner, customer=customer)
+    if paid:
+        payment_post(actor=owner, plan=plan, amount=paid)
+    Merchant.objects.filter(pk=merchant.pk).update(**policy)
+    first = plan.installments.get(number=1)
+    # The period the daily job charges: the row's first overdue day.
+    period = first.due_date + timedelta(days=merchant.grace_days + 1)
+
+    fee = late_fee_charge(installment=first, period=period)
+
+    assert fee.amount == expected
+    plan.refresh_from_db()
+    assert plan.late_fees == expected
+    # The daily job charges the same fee on the twin row of a twin plan.
+    twin = plan_make(actor=owner, customer=customer)
+    if paid:
+        payment_post(actor=owner, plan=twin, amount=paid)
+    assert late_fees_apply(merchant=Merchant.objects.get(pk=merchant.pk), today=date(2026, 3, 1)) == (1, expected)
+    assert LateFee.objects.get(plan=twin).amount == expected
+
+
+def test_late_fee_charge_refuses_when_the_merchant_charges_none(owner, merchant, customer, row_counts):
     plan = plan_make(actor=owner, customer=customer)
     before = row_counts()
 
     with pytest.raises(ValidationError) as excinfo:
-        late_fee_charge(installment=plan.installments.get(number=1), period=date(2026, 2, 20), amount=amount)
+        late_fee_charge(installment=plan.installments.get(number=1), period=date(2026, 2, 20))
 
-    assert excinfo.value.message_dict == {"amount": [message]}
+    assert excinfo.value.message_dict == {
+        "installment": ["No late fee is due on installment 1 under Viejos Recuerdos's late fee settings."]
+    }
     assert row_counts() == before
 
 
@@ -1064,7 +1096,7 @@ def test_no_late_fee_on_a_paid_installment(owner, customer):
     payment_post(actor=owner, plan=plan, amount=Decimal("200.00"))
 
     with pytest.raises(ValidationError) as excinfo:
-        late_fee_charge(installment=plan.installments.get(number=1), period=date(2026, 2, 20), amount=Decimal("5"))
+        late_fee_make(installment=plan.installments.get(number=1), period=date(2026, 2, 20), amount=Decimal("5"))
 
     assert excinfo.value.message_dict == {"installment": ["Installment 1 is not overdue."]}
     plan.refresh_from_db()
@@ -1077,7 +1109,7 @@ def test_no_late_fee_on_a_superseded_installment(owner, customer):
     _reschedule(owner, plan)
 
     with pytest.raises(ValidationError) as excinfo:
-        late_fee_charge(installment=old_first, period=date(2026, 2, 20), amount=Decimal("5.00"))
+        late_fee_make(installment=old_first, period=date(2026, 2, 20), amount=Decimal("5.00"))
 
     assert list(excinfo.value.message_dict) == ["installment"]
 
@@ -1088,7 +1120,7 @@ def test_no_late_fee_on_a_plan_not_being_collected(owner, merchant, customer, st
     row = Installment.objects.filter(plan=plan).order_by("number").first()
 
     with pytest.raises(ValidationError) as excinfo:
-        late_fee_charge(installment=row, period=date(2026, 2, 20), amount=Decimal("5.00"))
+        late_fee_make(installment=row, period=date(2026, 2, 20), amount=Decimal("5.00"))
 
     # The status as the pages name it ("pending approval"), so it reads in the clerk's language.
     label = Status(status).label.lower()
@@ -1100,7 +1132,7 @@ def test_a_defaulted_plan_is_still_charged_late_fees(owner, customer):
     plan = plan_make(actor=owner, customer=customer)
     plan_mark_defaulted(actor=None, plan=plan)
 
-    late_fee_charge(installment=plan.installments.get(number=1), period=date(2026, 2, 20), amount=Decimal("5.00"))
+    late_fee_make(installment=plan.installments.get(number=1), period=date(2026, 2, 20), amount=Decimal("5.00"))
 
     plan.refresh_from_db()
     assert plan.late_fees == Decimal("5.00")
@@ -1132,7 +1164,7 @@ def book(owner, merchant, customer, other_owner, other_merchant):
     plan_cancel(actor=owner, plan=plan_c, reason="Returned")
     plan_d = plan_make(actor=other_owner, customer=CustomerFactory(merchant=other_merchant))
     payment_post(actor=owner, plan=plan_a, amount=Decimal("50.00"))
-    late_fee_charge(installment=plan_a.installments.get(number=1), period=date(2026, 2, 25), amount=Decimal("10.00"))
+    late_fee_make(installment=plan_a.installments.get(number=1), period=date(2026, 2, 25), amount=Decimal("10.00"))
     for plan in (plan_a, plan_b, plan_c, plan_d):
         plan.refresh_from_db()
     return {"A": plan_a, "B": plan_b, "C": plan_c, "D": plan_d}
@@ -1323,10 +1355,10 @@ def test_approving_an_active_plan_is_refused_in_the_clerks_language(owner, custo
 def test_a_late_fee_charged_twice_is_refused_in_the_clerks_language(owner, customer, language, expected):
     plan = plan_make(actor=owner, customer=customer)
     first = plan.installments.get(number=1)
-    late_fee_charge(installment=first, period=date(2026, 2, 20), amount=Decimal("5.00"))
+    late_fee_make(installment=first, period=date(2026, 2, 20), amount=Decimal("5.00"))
 
     with translation.override(language), pytest.raises(ValidationError) as excinfo:
-        late_fee_charge(installment=first, period=date(2026, 2, 20), amount=Decimal("5.00"))
+        late_fee_make(installment=first, period=date(2026, 2, 20), amount=Decimal("5.00"))
 
     assert excinfo.value.message_dict == {"period": [expected]}
     assert excinfo.value.error_dict["period"][0].code == "duplicate"

@@ -15,8 +15,7 @@ from django.db import connection
 
 from customers.models import Customer
 from installments.models import Installment, InstallmentPlan
-from installments.services import late_fee_charge
-from installments.tests.factories import plan_make
+from installments.tests.factories import late_fee_make, plan_make
 from payments.models import Payment, PaymentAllocation
 from payments.services import payment_complete, payment_post
 from taqsit.models import Merchant, Role, User
@@ -143,7 +142,7 @@ def test_concurrent_payments_never_overdraw_the_plan(owner, customer, clerks):
 def test_concurrent_payments_of_different_amounts_keep_the_ledger_exact(owner, customer, clerks):
     # 12% flat: 1032.00 payable, 832.00 left; a 7.50 late fee on row 1 makes 839.50.
     plan = plan_make(actor=owner, customer=customer, finance_charge_method="flat", interest_rate=Decimal("12"))
-    late_fee_charge(installment=plan.installments.get(number=1), period=date(2026, 2, 20), amount=Decimal("7.50"))
+    late_fee_make(installment=plan.installments.get(number=1), period=date(2026, 2, 20), amount=Decimal("7.50"))
     clerk_ids = [clerk.pk for clerk in clerks]
     amounts = {index: [Decimal(f"{21 + 4 * index + step}.{index}{step}") for step in range(5)] for index in range(8)}
     attempted = sum((sum(values) for values in amounts.values()), Decimal("0"))

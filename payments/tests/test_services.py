@@ -14,8 +14,8 @@ from django.utils import translation
 
 from customers.tests.factories import CustomerFactory
 from installments.models import Installment, InstallmentPlan
-from installments.services import late_fee_charge, plan_cancel, plan_mark_defaulted, plan_reschedule
-from installments.tests.factories import plan_make
+from installments.services import plan_cancel, plan_mark_defaulted, plan_reschedule
+from installments.tests.factories import late_fee_make, plan_make
 from payments.models import Payment, PaymentAllocation
 from payments.selectors import payment_get, payment_list
 from payments.services import (
@@ -89,8 +89,8 @@ def _fresh(plan):
 def test_late_fees_first_oldest_first_then_interest_before_principal(owner, flat_plan, ledger_assert):
     second = flat_plan.installments.get(number=2)
     first = flat_plan.installments.get(number=1)
-    late_fee_charge(installment=second, period=date(2026, 2, 10), amount=Decimal("10.00"))
-    late_fee_charge(installment=first, period=date(2026, 2, 10), amount=Decimal("5.00"))
+    late_fee_make(installment=second, period=date(2026, 2, 10), amount=Decimal("10.00"))
+    late_fee_make(installment=first, period=date(2026, 2, 10), amount=Decimal("5.00"))
 
     payment = payment_post(actor=owner, plan=flat_plan, amount=Decimal("230.00"))
 
@@ -229,7 +229,7 @@ def test_an_overpayment_is_refused_with_the_remaining_balance_and_nothing_writte
 
 
 def test_the_remaining_balance_includes_late_fees(owner, plan, ledger_assert):
-    late_fee_charge(installment=plan.installments.get(number=1), period=date(2026, 2, 20), amount=Decimal("12.50"))
+    late_fee_make(installment=plan.installments.get(number=1), period=date(2026, 2, 20), amount=Decimal("12.50"))
 
     with pytest.raises(ValidationError) as excinfo:
         payment_post(actor=owner, plan=plan, amount=Decimal("812.51"))
@@ -505,7 +505,7 @@ def test_a_pending_payment_on_a_cancelled_plan_cannot_complete(owner, plan, ledg
 def test_a_refund_reverses_the_allocations_and_restores_the_installments(
     owner, manager, flat_plan, row_counts, ledger_assert
 ):
-    late_fee_charge(installment=flat_plan.installments.get(number=1), period=date(2026, 2, 10), amount=Decimal("5.00"))
+    late_fee_make(installment=flat_plan.installments.get(number=1), period=date(2026, 2, 10), amount=Decimal("5.00"))
     rows_before = _rows(flat_plan)
     payment = payment_post(actor=owner, plan=flat_plan, amount=Decimal("300.00"))
     originals = list(payment.allocations.order_by("id"))

@@ -18,8 +18,8 @@ from kombu.exceptions import OperationalError
 from customers.tests.factories import CustomerFactory
 from installments.jobs import late_fees_apply, plans_mark_defaulted
 from installments.models import Installment, InstallmentPlan
-from installments.services import late_fee_charge, plan_cancel, plan_create, plan_reject, plan_reschedule
-from installments.tests.factories import plan_make
+from installments.services import plan_cancel, plan_create, plan_reject, plan_reschedule
+from installments.tests.factories import late_fee_make, plan_make
 from payments.models import Payment
 from payments.services import payment_post, payment_refund, payment_void
 from payments.stats import merchant_stats, merchant_stats_compute
@@ -65,7 +65,7 @@ def book_build(merchant: Merchant, owner, manager) -> dict[str, InstallmentPlan]
     plans["ali"] = plan_make(actor=owner, customer=_customer(merchant, "Ali", "+14155550101"))
     payment_post(actor=owner, plan=plans["ali"], amount=D("50.00"), payment_date=date(2026, 2, 16))
     first = plans["ali"].installments.get(number=1)
-    late_fee_charge(installment=first, period=date(2026, 2, 20), amount=D("10.00"), actor=manager)
+    late_fee_make(installment=first, period=date(2026, 2, 20), amount=D("10.00"), actor=manager)
 
     plans["badr"] = plan_make(
         actor=owner,
@@ -475,7 +475,7 @@ def test_a_late_fee_invalidates_the_cache(
     row = book["badr"].installments.get(number=3)
     before = merchant_stats(merchant=merchant)
     with django_capture_on_commit_callbacks(execute=True):
-        late_fee_charge(installment=row, period=date(2026, 3, 1), amount=D("7.50"), actor=manager)
+        late_fee_make(installment=row, period=date(2026, 3, 1), amount=D("7.50"), actor=manager)
 
     after = _read_after(merchant, django_assert_num_queries)
 

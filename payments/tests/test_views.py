@@ -16,8 +16,8 @@ from django.urls import reverse
 
 from customers.tests.factories import CustomerFactory
 from installments.models import InstallmentPlan
-from installments.services import late_fee_charge, plan_cancel
-from installments.tests.factories import plan_make
+from installments.services import plan_cancel
+from installments.tests.factories import late_fee_make, plan_make
 from payments.models import Payment
 from payments.services import payment_post, payment_refund
 from taqsit.tests.factories import TEST_PASSWORD
@@ -406,7 +406,7 @@ def test_a_reprinted_receipt_shows_every_figure_as_it_was_when_paid(client, sett
 
 
 def test_a_receipt_counts_the_late_fees_charged_and_open_when_it_was_paid(client, settings, owner, plan):
-    late_fee_charge(installment=plan.installments.get(number=1), period=date(2026, 3, 1), amount=Decimal("10.00"))
+    late_fee_make(installment=plan.installments.get(number=1), period=date(2026, 3, 1), amount=Decimal("10.00"))
     first = payment_post(actor=owner, plan=plan, amount=Decimal("100.00"))
     payment_post(actor=owner, plan=plan, amount=Decimal("110.00"))
 
@@ -423,7 +423,7 @@ def test_a_receipt_counts_the_late_fees_charged_and_open_when_it_was_paid(client
 
 def test_the_figures_of_existing_payments_are_backfilled_from_the_ledger(owner, customer, plan, today):
     with time_machine.travel(datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC), tick=False):  # after the down payment
-        late_fee_charge(installment=plan.installments.get(number=1), period=date(2026, 3, 1), amount=Decimal("10.00"))
+        late_fee_make(installment=plan.installments.get(number=1), period=date(2026, 3, 1), amount=Decimal("10.00"))
     posted = []
     for minute, amount, status in [(1, "150.00", "completed"), (2, "300.00", "pending"), (3, "260.00", "completed")]:
         with time_machine.travel(datetime(2026, 3, 1, 12, minute, tzinfo=UTC), tick=False):

@@ -18,8 +18,8 @@ from django.urls import reverse
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from installments.models import Installment, InstallmentPlan, LateFee, Product
-from installments.services import late_fee_charge, plan_approve
-from installments.tests.factories import ProductFactory, plan_make
+from installments.services import plan_approve
+from installments.tests.factories import ProductFactory, late_fee_make, plan_make
 from payments.models import Payment, PaymentAllocation
 from payments.services import payment_post
 from taqsit.models import Merchant, User
@@ -94,7 +94,7 @@ def ledger(merchant, owner, customer):
     300.00 allocated to it: 10.00 fee, 200.00 to installment 1, 90.00 to installment 2."""
     plan = plan_make(actor=owner, customer=customer)
     first = plan.installments.get(number=1)
-    fee = late_fee_charge(installment=first, period=date(2026, 3, 1), amount=Decimal("10.00"))
+    fee = late_fee_make(installment=first, period=date(2026, 3, 1), amount=Decimal("10.00"))
     payment = payment_post(actor=owner, plan=plan, amount=Decimal("300.00"), payment_date=date(2026, 3, 10))
     return SimpleNamespace(
         plan=plan,
