@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "payments",
     "notifications",
     "auditlog",
+    "demo",  # the demo data and `manage.py demo_load`, above every app
     "axes",  # log-in lockout (the "Log-in lockout" block below)
 ]
 
