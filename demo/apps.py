@@ -1,7 +1,6 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class DemoConfig(AppConfig):
+    # No models, so no admin section: the name is never shown and needs no translation.
     name = "demo"
-    verbose_name = _("Demo data")
