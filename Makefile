@@ -78,6 +78,7 @@ test: install $(SECRET_KEY_FILE)
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .

@@ -1,4 +1,5 @@
-"""Customer pages: search as you type, list, create, edit, and detail with plans, payments and the balance."""
+"""Customer pages: search as you type, list, create, edit, and detail (its plans, balance and payments panels are
+drawn by installments and payments)."""
 
 from __future__ import annotations
 
@@ -15,17 +16,13 @@ from customers.forms import CustomerForm, CustomerSearchForm
 from customers.models import Customer
 from customers.selectors import customer_list
 from customers.services import customer_create, customer_update
-from installments.selectors import plan_list
-from payments.selectors import payment_list
 from taqsit.forms import form_errors_add
-from taqsit.money import ZERO
 from taqsit.permissions import Action
 from taqsit.tenancy import queryset_for_user
 from taqsit.views import is_htmx, staff_page
 
 PAGE_SIZE = 25
 PICKER_SIZE = 8
-PAYMENTS_SHOWN = 50
 
 
 def _customer_for(request, pk) -> Customer:
@@ -94,15 +91,7 @@ def customer_update_view(request, pk):
 
 @staff_page()
 def customer_detail(request, pk):
+    """The customer; their plans and balance, and their payments, are drawn by installments and payments (their
+    template tags), which own them."""
     customer = _customer_for(request, pk)
-    merchant = request.user.merchant
-    plans = list(plan_list(merchant=merchant, customer=customer))
-    payments = payment_list(merchant=merchant, customer=customer)
-    context = {
-        "customer": customer,
-        "plans": plans,
-        "payments": payments[:PAYMENTS_SHOWN],
-        # What the customer still owes: the open plans' remaining balances (late fees included).
-        "balance": sum((plan.remaining_balance for plan in plans if plan.is_open), ZERO),
-    }
-    return render(request, "customers/customer_detail.html", context)
+    return render(request, "customers/customer_detail.html", {"customer": customer})

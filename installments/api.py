@@ -17,7 +17,7 @@ from customers.models import Customer
 from installments.exports import installments_csv, plans_csv
 from installments.filters import InstallmentFilter, PlanFilter, ProductFilter
 from installments.models import Installment, InstallmentPlan, Product
-from installments.selectors import overdue_cutoff, plan_is_overdue, plan_summary
+from installments.selectors import overdue_cutoff, plan_is_overdue, plan_list, plan_summary
 from installments.serializers import (
     CollectionInstallmentSerializer,
     PlanCreateSerializer,
@@ -41,10 +41,7 @@ from installments.services import (
     product_create,
     product_update,
 )
-from payments.api import PaymentViewSet
-from payments.selectors import payment_list
-from payments.serializers import PaymentSerializer
-from taqsit.api import TenantViewSetMixin, nested_list_options
+from taqsit.api import NestedListViewSet, TenantViewSetMixin, nested_list_options
 from taqsit.dates import merchant_today
 from taqsit.exports import EXPORT_ACTION, export_merchant, export_schema
 from taqsit.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -200,14 +197,6 @@ class PlanViewSet(
         plan = self.get_object()
         return Response(PlanSummarySerializer(plan_summary(plan=plan), context=self.get_serializer_context()).data)
 
-    @extend_schema(responses=PaymentSerializer(many=True))
-    @action(detail=True, methods=["get"], **nested_list_options(PaymentViewSet))
-    def payments(self, request, pk=None):
-        """The plan's payments, newest first, with their allocations; the filters, search and ordering of the
-        payment list."""
-        plan = self.get_parent()
-        return self.nested_list_response(payment_list(merchant=plan.merchant, plan=plan), PaymentSerializer)
-
     @export_schema("The plans")
     @action(**EXPORT_ACTION)
     def export(self, request):
@@ -274,6 +263,24 @@ class PlanViewSet(
         serializer.is_valid(raise_exception=True)
         plan = plan_reschedule(actor=request.user, plan=self.get_object(), **serializer.validated_data)
         return self._plan_response(plan)
+
+
+class CustomerPlanViewSet(NestedListViewSet):
+    """``/customers/{id}/plans/``: a customer's plans, served here where plans live (customers know no plans)."""
+
+    queryset = Customer.objects.all()
+    serializer_class = PlanSerializer
+
+    @extend_schema(responses=PlanSerializer(many=True))
+    @action(detail=True, methods=["get"], **nested_list_options(PlanViewSet))
+    def plans(self, request, pk=None):
+        """The customer's plans, with the filters, search and ordering of the plan list."""
+        customer = self.get_parent()
+        queryset = plan_list(merchant=customer.merchant, customer=customer).prefetch_related(
+            "items", PlanViewSet.installments_prefetch
+        )
+        context = {"overdue_cutoff": overdue_cutoff(customer.merchant)}
+        return self.nested_list_response(queryset, PlanSerializer, context)
 
 
 class InstallmentViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -18,7 +18,7 @@ from installments.invariants import SCHEDULE_GAPS_SQL
 from installments.models import Installment, InstallmentPlan, Product
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
-from taqsit.money import minor_unit, to_money
+from taqsit.money import ZERO, minor_unit, to_money
 
 # Days overdue: (label, first day, last day or None for open-ended), for the dashboard and the collections list.
 AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -147,6 +147,19 @@ def plan_list(*, merchant: Merchant, status: str | None = None, customer=None) -
     if customer is not None:
         queryset = queryset.filter(customer=customer)
     return queryset.order_by("-created_at", "-number")
+
+
+@dataclass(frozen=True)
+class CustomerPlans:
+    plans: list[InstallmentPlan]
+    balance: Decimal
+
+
+def customer_plans_owed(*, merchant: Merchant, customer) -> CustomerPlans:
+    """The customer's plans, newest first, and what the customer still owes: the open plans' remaining balances
+    (late fees included)."""
+    plans = list(plan_list(merchant=merchant, customer=customer))
+    return CustomerPlans(plans=plans, balance=sum((plan.remaining_balance for plan in plans if plan.is_open), ZERO))
 
 
 def plan_get(*, merchant: Merchant, pk) -> InstallmentPlan:

@@ -30,7 +30,7 @@ from installments.forms import (
     items_of,
 )
 from installments.models import Installment, InstallmentPlan
-from installments.selectors import installments_overdue, overdue_cutoff, plan_list, plan_schedule_totals, plan_summary
+from installments.selectors import installments_overdue, overdue_cutoff, plan_list, plan_summary
 from installments.services import (
     plan_approve,
     plan_cancel,
@@ -39,7 +39,6 @@ from installments.services import (
     plan_reschedule,
     plan_terms_build,
 )
-from payments.selectors import payment_list
 from taqsit.dates import merchant_today
 from taqsit.forms import amount_fields_localize, form_errors_add, form_token
 from taqsit.permissions import Action, user_can
@@ -238,14 +237,13 @@ def plan_detail(request, pk):
         row.display_status = row.display_status_for(cutoff=cutoff, plan_status=plan.status)
         row.display_status_label = Installment.Status(row.display_status).label
     decide = user_can(user, Action.PLAN_DECIDE)
-    payments = list(payment_list(merchant=plan.merchant, plan=plan))
     context = {
         "plan": plan,
         "items": plan.items.select_related("product"),
         "installments": [row for row in rows if row.superseded_at is None],
         "superseded": [row for row in rows if row.superseded_at is not None],
-        "totals": plan_schedule_totals(plan=plan, rows=rows, payments=payments),
-        "payments": payments,
+        # The schedule's foot counts the down payments given back: payments draws it with its panel (plan_payments).
+        "rows": rows,
         "summary": plan_summary(plan=plan, today=today),
         "actions": {
             "approve": decide and plan.status == Status.PENDING,

@@ -1,0 +1,2 @@
+"""Payments and their allocations, the ledger, the statistics and the dashboard. Imports taqsit, customers and
+installments; serves a customer's and a plan's payments (API and page panels)."""

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.models import Customer
 from installments.models import InstallmentPlan
 from payments.exports import payments_csv
 from payments.filters import PaymentFilter
@@ -26,7 +27,7 @@ from payments.services import (
     payment_void,
 )
 from payments.stats import merchant_stats
-from taqsit.api import RolePermission, TenantViewSetMixin
+from taqsit.api import NestedListViewSet, RolePermission, TenantViewSetMixin, nested_list_options
 from taqsit.dates import merchant_today
 from taqsit.exports import EXPORT_ACTION, export_merchant, export_schema
 from taqsit.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -188,6 +189,35 @@ class PaymentViewSet(
             actor=request.user, payment=self.get_object(), reason=serializer.validated_data["reason"]
         )
         return self._payment_response(payment)
+
+
+class PlanPaymentViewSet(NestedListViewSet):
+    """``/installments/plans/{id}/payments/``: a plan's payments, served here where payments live."""
+
+    queryset = InstallmentPlan.objects.all()
+    serializer_class = PaymentSerializer
+
+    @extend_schema(responses=PaymentSerializer(many=True))
+    @action(detail=True, methods=["get"], **nested_list_options(PaymentViewSet))
+    def payments(self, request, pk=None):
+        """The plan's payments, newest first, with their allocations; the filters, search and ordering of the
+        payment list."""
+        plan = self.get_parent()
+        return self.nested_list_response(payment_list(merchant=plan.merchant, plan=plan), PaymentSerializer)
+
+
+class CustomerPaymentViewSet(NestedListViewSet):
+    """``/customers/{id}/payments/``: a customer's payments, served here where payments live."""
+
+    queryset = Customer.objects.all()
+    serializer_class = PaymentSerializer
+
+    @extend_schema(responses=PaymentSerializer(many=True))
+    @action(detail=True, methods=["get"], **nested_list_options(PaymentViewSet))
+    def payments(self, request, pk=None):
+        """The customer's payments, with the filters, search and ordering of the payment list."""
+        customer = self.get_parent()
+        return self.nested_list_response(payment_list(merchant=customer.merchant, customer=customer), PaymentSerializer)
 
 
 class StatsView(APIView):

@@ -235,7 +235,7 @@ def payment_void_view(request, pk):
 
 
 class DashboardView(StaffPageMixin, TemplateView):
-    template_name = "taqsit/dashboard.html"
+    template_name = "payments/dashboard.html"
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)

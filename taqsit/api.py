@@ -97,6 +97,14 @@ class TenantViewSetMixin(MerchantScopedMixin):
 LIST_OPTIONS = ("filterset_class", "search_fields", "search_number_field", "ordering_fields", "ordering")
 
 
+class NestedListViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
+    """A list of one app's rows under another app's object (``/customers/{id}/plans/``), served by the app that
+    owns the rows: ``queryset`` is the parent's, and the ``@action`` takes the rows' list options."""
+
+    # Unset here, declared by the action (nested_list_options): ``as_view`` takes only the attributes a class has.
+    filterset_class = search_fields = ordering_fields = ordering = None
+
+
 def nested_list_options(viewset: type) -> dict:
     """``viewset``'s filters, search and ordering, for ``@action(detail=True, **nested_list_options(...))``: a
     nested list of the same rows (a customer's plans) takes the same query parameters as their own list, and

@@ -6,9 +6,9 @@ from rest_framework.routers import DefaultRouter
 
 from auditlog.api import AuditEntryViewSet
 from customers.api import CustomerViewSet
-from installments.api import InstallmentViewSet, PlanViewSet, ProductViewSet
+from installments.api import CustomerPlanViewSet, InstallmentViewSet, PlanViewSet, ProductViewSet
 from notifications.api import NotificationViewSet
-from payments.api import PaymentViewSet, StatsView
+from payments.api import CustomerPaymentViewSet, PaymentViewSet, PlanPaymentViewSet, StatsView
 from taqsit.api import (
     LogoutView,
     MerchantView,
@@ -37,6 +37,16 @@ router.register("installments/payments", PaymentViewSet, basename="payment")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("audit-log", AuditEntryViewSet, basename="audit-entry")
 
+# The nested lists, each served by the app that owns its rows, at the parent's address and with the names the
+# parent's own action would have (``customer-plans``): a router of their own, as a basename is registered once.
+nested_router = DefaultRouter()
+nested_router.include_root_view = False
+nested_router.register("customers", CustomerPlanViewSet, basename="customer")
+nested_router.register("installments/plans", PlanPaymentViewSet, basename="plan")
+nested_customer_payments = DefaultRouter()
+nested_customer_payments.include_root_view = False
+nested_customer_payments.register("customers", CustomerPaymentViewSet, basename="customer")
+
 app_name = "api"
 urlpatterns = [
     path("auth/register/", RegisterView.as_view(), name="register"),
@@ -49,6 +59,8 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),
+    path("", include(nested_router.urls)),
+    path("", include(nested_customer_payments.urls)),
 ]
 
 # Keep last: an /api/ address without its trailing slash is answered by the slashed one's view (no redirect,

@@ -1,4 +1,6 @@
-"""The core pages: dashboard, staff and merchant settings (log-in and password pages are in taqsit/urls.py)."""
+"""The core pages: staff and merchant settings (log-in and password pages are in taqsit/urls.py), and the home
+page's address. The dashboard itself, view and template, is payments' (it reads the statistics); its address and
+name (``taqsit:dashboard``, the log-in redirect) stay here, as a URL module may join any app's views."""
 
 from django.urls import path
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "notifications",
     "auditlog",
     "dailyrun",
+    "demo",  # the demo data and `manage.py demo_load`, above every app
     "axes",  # log-in lockout (the "Log-in lockout" block below)
 ]
 

@@ -1,4 +1,4 @@
-"""Core pages: the dashboard, log-in and password pages, staff management and merchant settings.
+"""Core pages: log-in and password pages, staff management and merchant settings (the dashboard is payments').
 
 Also what every page shares: ``StaffPageMixin`` (log-in required, the role table, the merchant) and
 ``staff_page`` for function views. Views parse, call a service or selector, and present.

@@ -13,10 +13,10 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from auditlog.models import Entry
-from customers.api import CustomerViewSet
 from customers.tests.factories import CustomerFactory
-from installments.api import PlanViewSet
+from installments.api import CustomerPlanViewSet
 from installments.tests.factories import ProductFactory, plan_make
+from payments.api import PlanPaymentViewSet
 from payments.services import payment_post, payment_refund
 from taqsit.models import Role
 from taqsit.tests.factories import UserFactory
@@ -281,8 +281,8 @@ def test_the_browsable_api_renders_the_nested_lists_with_their_filters(owner, bo
         assert response.status_code == 200, response.data
         return response.render().content.decode()
 
-    plans = render(CustomerViewSet, "plans", f"/api/customers/{book['busy'].pk}/plans/")
-    payments = render(PlanViewSet, "payments", f"/api/installments/plans/{book['long'].pk}/payments/")
+    plans = render(CustomerPlanViewSet, "plans", f"/api/customers/{book['busy'].pk}/plans/")
+    payments = render(PlanPaymentViewSet, "payments", f"/api/installments/plans/{book['long'].pk}/payments/")
 
     assert 'name="total_min"' in plans
     assert 'name="is_down_payment"' in payments

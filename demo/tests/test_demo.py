@@ -8,11 +8,7 @@ from django.core.management import call_command
 from django.db.models import F, Sum
 
 from customers.models import Customer
-from installments.models import Installment, InstallmentPlan, LateFee, PlanItem, Product
-from installments.selectors import installments_overdue
-from payments.models import Payment, PaymentAllocation
-from taqsit.dates import merchant_today
-from taqsit.demo import (
+from demo.loader import (
     ADMIN_PASSWORD,
     DEMO_MERCHANT,
     DEMO_PASSWORD,
@@ -21,6 +17,10 @@ from taqsit.demo import (
     demo_load,
     demo_login_lines,
 )
+from installments.models import Installment, InstallmentPlan, LateFee, PlanItem, Product
+from installments.selectors import installments_overdue
+from payments.models import Payment, PaymentAllocation
+from taqsit.dates import merchant_today
 from taqsit.models import Merchant, Role, User
 from taqsit.phone import phone_normalize
 

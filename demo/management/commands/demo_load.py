@@ -7,7 +7,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from taqsit.demo import DEMO_MERCHANT, demo_load, demo_login_lines
+from demo.loader import DEMO_MERCHANT, demo_load, demo_login_lines
 
 
 class Command(BaseCommand):
