@@ -72,7 +72,9 @@ def sku_taken_message(sku: str, twin: Product) -> str:
     return _("The SKU %(sku)s is already used by %(product)s.") % {"sku": sku, "product": twin.name}
 
 
-def _product_save(product: Product) -> Product:
+def product_validate(*, product: Product) -> Product:
+    """Trim ``product``'s name and SKU in place and refuse what ``product_create``/``product_update`` would: a
+    price that is not a positive exact amount, a SKU another product of the merchant has; writes nothing."""
     errors: dict[str, list[str]] = {}
     product.name = (product.name or "").strip()
     product.sku = (product.sku or "").strip()
@@ -90,6 +92,11 @@ def _product_save(product: Product) -> Product:
             errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
+    return product
+
+
+def _product_save(product: Product) -> Product:
+    product_validate(product=product)
     try:
         with transaction.atomic():
             product.save()

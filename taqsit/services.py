@@ -10,7 +10,7 @@ import phonenumbers
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -49,14 +49,37 @@ def merchant_register(
     country: str = "US",
 ) -> User:
     """Create a merchant and its owner in one transaction; returns the owner."""
-    merchant = Merchant(
-        name=(merchant_name or "").strip(), currency=currency, timezone=timezone, language=language, country=country
+    merchant = _merchant_save(
+        Merchant(
+            name=(merchant_name or "").strip(),
+            currency=currency,
+            timezone=timezone,
+            language=language,
+            country=country,
+        )
     )
+    owner = _user_build(merchant=merchant, username=username, email=email, password=password, role=Role.OWNER)
+    return owner
+
+
+def _merchant_save(merchant: Merchant) -> Merchant:
     merchant_policy_validate(merchant)
     merchant.full_clean()
     merchant.save()
-    owner = _user_build(merchant=merchant, username=username, email=email, password=password, role=Role.OWNER)
-    return owner
+    return merchant
+
+
+@audit.action("merchant.create")
+@transaction.atomic
+def merchant_create(*, actor: User, **fields: Any) -> Merchant:
+    """A platform admin creates a merchant without an owner yet (owners register through the API or are added
+    in the admin); the same checks as registration."""
+    if not actor.is_superuser:
+        raise PermissionDenied(_("Only a platform admin creates a merchant this way."))
+    unknown = set(fields) - {"is_active", *POLICY_FIELDS, *PROFILE_FIELDS}
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), _("This field cannot be changed.")))
+    return _merchant_save(Merchant(**fields))
 
 
 def user_identity_errors(*, user: User) -> dict[str, str]:
@@ -87,6 +110,20 @@ def _user_clean(user: User) -> None:
         errors.setdefault(name, [message])
     if errors:
         raise ValidationError(errors)
+
+
+def user_validate(*, user: User) -> None:
+    """What ``user_update`` refuses, reading only: a merchant keeps at least one active owner (checked first, on
+    its own), then the model's rules and a name clash, each on its field."""
+    if user.merchant_id and (user.role != Role.OWNER or not user.is_active):
+        owners_left = (
+            User.objects.filter(merchant_id=user.merchant_id, role=Role.OWNER, is_active=True)
+            .exclude(pk=user.pk)
+            .exists()
+        )
+        if not owners_left:
+            raise ValidationError({"role": _("A merchant needs at least one active owner.")})
+    _user_clean(user)
 
 
 def _user_build(*, merchant: Merchant, username: str, email: str, password: str, role: str, **extra: Any) -> User:
@@ -159,15 +196,7 @@ def user_update(*, actor: User, user: User, **fields: Any) -> User:
     user = User.objects.select_for_update().get(pk=user.pk)
     for name, value in fields.items():
         setattr(user, name, value)
-    if user.merchant_id and (user.role != Role.OWNER or not user.is_active):
-        owners_left = (
-            User.objects.filter(merchant_id=user.merchant_id, role=Role.OWNER, is_active=True)
-            .exclude(pk=user.pk)
-            .exists()
-        )
-        if not owners_left:
-            raise ValidationError({"role": _("A merchant needs at least one active owner.")})
-    _user_clean(user)
+    user_validate(user=user)
     if password:
         try:
             validate_password(password, user)
