@@ -55,6 +55,16 @@ class InstallmentPlan(TenantModel):
         DEFAULTED = "defaulted", _("Defaulted")
 
     OPEN_STATUSES = (Status.ACTIVE, Status.DEFAULTED)
+    # The statuses each action starts from: the lifecycle services refuse any other, and the pages, the lists and
+    # the admin offer the action only there (``status_actions``, ``plan_actions_allowed``).
+    ACTION_STATUSES = {
+        "approve": (Status.PENDING,),
+        "reject": (Status.PENDING,),
+        "cancel": (Status.PENDING, Status.ACTIVE, Status.DEFAULTED),
+        "reschedule": OPEN_STATUSES,
+        "mark_defaulted": (Status.ACTIVE,),
+        "pay": OPEN_STATUSES,
+    }
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.PositiveIntegerField(_("plan number"), editable=False)
@@ -154,6 +164,11 @@ class InstallmentPlan(TenantModel):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def status_actions(self) -> frozenset[str]:
+        """The actions this plan's status allows (who may take them is ``plan_actions_allowed``'s part)."""
+        return frozenset(action for action, statuses in self.ACTION_STATUSES.items() if self.status in statuses)
 
 
 class PlanItem(models.Model):

@@ -19,6 +19,7 @@ from installments.models import Installment, InstallmentPlan, Product
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
 from taqsit.money import to_money
+from taqsit.permissions import Action, user_can
 
 # Days overdue: (label, first day, last day or None for open-ended), for the dashboard and the collections list.
 AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -76,6 +77,21 @@ def installments_with_display_status(
         return queryset
     cutoff = overdue_cutoff(merchant, today=today)
     return queryset.annotate(display_status=Installment.display_status_expression(cutoff=cutoff))
+
+
+def plan_actions_allowed(*, plan: InstallmentPlan, user) -> dict[str, bool]:
+    """The buttons a plan's page shows ``user``: the plan's status allows the action (the constants the lifecycle
+    services check, ``InstallmentPlan.ACTION_STATUSES``) and the user's role may take it."""
+    allowed = plan.status_actions
+    decide = user_can(user, Action.PLAN_DECIDE)
+    return {
+        "approve": decide and "approve" in allowed,
+        "reject": decide and "reject" in allowed,
+        "cancel": decide and "cancel" in allowed,
+        "reschedule": decide and "reschedule" in allowed,
+        "pay": user_can(user, Action.PAYMENT_RECORD) and "pay" in allowed,
+        "reverse": user_can(user, Action.PAYMENT_REVERSE),
+    }
 
 
 def installments_unpaid(*, merchant: Merchant) -> QuerySet[Installment]:

@@ -406,7 +406,9 @@ def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
     permission_require(actor, Action.PLAN_DECIDE)
     _same_merchant(actor, plan)
     plan = _plan_lock(plan)
-    _status_require(plan, (Status.PENDING,), _("Plan %(plan)s is %(status)s: it cannot be approved."))
+    _status_require(
+        plan, InstallmentPlan.ACTION_STATUSES["approve"], _("Plan %(plan)s is %(status)s: it cannot be approved.")
+    )
     plan.decided_by = actor
     plan.decided_at = timezone.now()
     plan.save(update_fields=["decided_by", "decided_at", "updated_at"])
@@ -425,7 +427,9 @@ def plan_reject(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the application is rejected.")})
     plan = _plan_lock(plan)
-    _status_require(plan, (Status.PENDING,), _("Plan %(plan)s is %(status)s: it cannot be rejected."))
+    _status_require(
+        plan, InstallmentPlan.ACTION_STATUSES["reject"], _("Plan %(plan)s is %(status)s: it cannot be rejected.")
+    )
     _decide(plan, actor, Status.REJECTED, reason.strip())
     merchant_stats_invalidate(plan.merchant_id)
     return plan
@@ -442,7 +446,7 @@ def plan_cancel(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
     plan = _plan_lock(plan)
     _status_require(
         plan,
-        (Status.PENDING, Status.ACTIVE, Status.DEFAULTED),
+        InstallmentPlan.ACTION_STATUSES["cancel"],
         _("Plan %(plan)s is %(status)s: it cannot be cancelled."),
     )
     plan.status = Status.CANCELLED
@@ -462,7 +466,11 @@ def plan_mark_defaulted(*, actor: User | None, plan: InstallmentPlan, reason: st
         permission_require(actor, Action.PLAN_DECIDE)
         _same_merchant(actor, plan)
     plan = _plan_lock(plan)
-    _status_require(plan, (Status.ACTIVE,), _("Plan %(plan)s is %(status)s: it cannot be marked defaulted."))
+    _status_require(
+        plan,
+        InstallmentPlan.ACTION_STATUSES["mark_defaulted"],
+        _("Plan %(plan)s is %(status)s: it cannot be marked defaulted."),
+    )
     plan.status = Status.DEFAULTED
     plan.status_reason = (reason or "").strip() or "Overdue past the merchant's limit."
     plan.status_changed_at = timezone.now()
@@ -501,7 +509,7 @@ def plan_reschedule(
     _same_merchant(actor, plan)
     plan = _plan_lock(plan)
     _status_require(
-        plan, (Status.ACTIVE, Status.DEFAULTED), _("Plan %(plan)s is %(status)s: it cannot be rescheduled.")
+        plan, InstallmentPlan.ACTION_STATUSES["reschedule"], _("Plan %(plan)s is %(status)s: it cannot be rescheduled.")
     )
     current = list(Installment.objects.select_for_update().current().filter(plan=plan).order_by("number"))
     rows = [row for row in current if row.amount_paid < row.amount_due]

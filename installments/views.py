@@ -30,7 +30,14 @@ from installments.forms import (
     items_of,
 )
 from installments.models import Installment, InstallmentPlan
-from installments.selectors import installments_overdue, overdue_cutoff, plan_list, plan_schedule_totals, plan_summary
+from installments.selectors import (
+    installments_overdue,
+    overdue_cutoff,
+    plan_actions_allowed,
+    plan_list,
+    plan_schedule_totals,
+    plan_summary,
+)
 from installments.services import (
     plan_approve,
     plan_cancel,
@@ -42,7 +49,7 @@ from installments.services import (
 from payments.selectors import payment_list
 from taqsit.dates import merchant_today
 from taqsit.forms import amount_fields_localize, form_errors_add, form_token
-from taqsit.permissions import Action, user_can
+from taqsit.permissions import Action
 from taqsit.tenancy import queryset_for_user
 from taqsit.views import staff_page
 
@@ -230,14 +237,12 @@ def _labelled(form, exc: ValidationError) -> list[str]:
 @staff_page()
 def plan_detail(request, pk):
     plan = _plan_for(request, pk)
-    user = request.user
     today = merchant_today(plan.merchant)
     cutoff = overdue_cutoff(plan.merchant, today=today)
     rows = list(Installment.objects.filter(plan=plan).order_by("superseded_at", "number", "created_at"))
     for row in rows:
         row.display_status = row.display_status_for(cutoff=cutoff, plan_status=plan.status)
         row.display_status_label = Installment.Status(row.display_status).label
-    decide = user_can(user, Action.PLAN_DECIDE)
     payments = list(payment_list(merchant=plan.merchant, plan=plan))
     context = {
         "plan": plan,
@@ -247,14 +252,7 @@ def plan_detail(request, pk):
         "totals": plan_schedule_totals(plan=plan, rows=rows, payments=payments),
         "payments": payments,
         "summary": plan_summary(plan=plan, today=today),
-        "actions": {
-            "approve": decide and plan.status == Status.PENDING,
-            "reject": decide and plan.status == Status.PENDING,
-            "cancel": decide and plan.status in (Status.PENDING, Status.ACTIVE, Status.DEFAULTED),
-            "reschedule": decide and plan.is_open,
-            "pay": user_can(user, Action.PAYMENT_RECORD) and plan.is_open,
-            "reverse": user_can(user, Action.PAYMENT_REVERSE),
-        },
+        "actions": plan_actions_allowed(plan=plan, user=request.user),
     }
     return render(request, "installments/plan_detail.html", context)
 
