@@ -11,9 +11,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import DecimalField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
+from customers.selectors import customer_search
 from installments.invariants import SCHEDULE_GAPS_SQL
 from installments.models import Installment, InstallmentPlan, Product
 from taqsit.dates import merchant_today
@@ -28,6 +29,18 @@ AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("61-90", 61, 90),
     ("90+", 91, None),
 )
+
+
+def aging_condition(key: str, *, today: date) -> Q:
+    """Rows in the aging bucket ``key`` of ``AGING_BUCKETS`` on ``today``, counted in days past the due date (the
+    collections list's filter and the statistics' buckets)."""
+    for bucket, first, last in AGING_BUCKETS:
+        if bucket == key:
+            condition = Q(due_date__lte=today - timedelta(days=first))
+            if last is not None:
+                condition &= Q(due_date__gte=today - timedelta(days=last))
+            return condition
+    raise ValueError(f"No aging bucket {key!r}.")
 
 
 def product_list(*, merchant: Merchant, search: str = "", active_only: bool = False) -> QuerySet[Product]:
@@ -101,14 +114,44 @@ def installments_unpaid(*, merchant: Merchant) -> QuerySet[Installment]:
 
 def installments_overdue(*, merchant: Merchant, today: date | None = None) -> QuerySet[Installment]:
     """The collections list: unpaid rows past due date plus grace, oldest first, largest first."""
+    today = today or merchant_today(merchant)
     cutoff = overdue_cutoff(merchant, today=today)
     return (
         installments_unpaid(merchant=merchant)
         .filter(due_date__lt=cutoff)
         .select_related("plan", "plan__customer")
-        .annotate(remaining=F("amount_due") - F("amount_paid"))
+        .annotate(
+            remaining=F("amount_due") - F("amount_paid"),
+            # date - date is a whole number of days in PostgreSQL (Django's subtraction would make an interval).
+            days_overdue=Func(
+                Value(today), F("due_date"), arg_joiner=" - ", template="(%(expressions)s)", output_field=IntegerField()
+            ),
+        )
         .order_by("due_date", "-remaining", "plan__number", "number")
     )
+
+
+def installments_overdue_filter(
+    queryset: QuerySet[Installment],
+    *,
+    today: date,
+    search: str = "",
+    aging: str = "",
+    min_amount: Decimal | None = None,
+) -> QuerySet[Installment]:
+    """The collections list's filters on ``installments_overdue``: the customer (name or phone digits), the aging
+    bucket, and at least ``min_amount`` left to pay on the row."""
+    queryset = customer_search(queryset, search, path="plan__customer__")
+    if aging:
+        queryset = queryset.filter(aging_condition(aging, today=today))
+    if min_amount is not None:
+        queryset = queryset.filter(remaining__gte=min_amount)
+    return queryset
+
+
+def days_overdue(*, due_date: date, today: date) -> int:
+    """Days past the due date on ``today`` (the collections list, its export and the statistics count so)."""
+    return (today - due_date).days
 
 
 def installment_list(
@@ -192,6 +235,12 @@ class PlanSummary:
     next_amount_due: Decimal
     overdue_amount: Decimal
     status: str
+
+    @property
+    def due_now(self) -> Decimal:
+        """What is due now (the amount the payment page offers): everything overdue, fees included, else the next
+        installment; never more than is owed."""
+        return min(self.overdue_amount or self.next_amount_due, self.remaining_balance)
 
 
 def plan_summary(*, plan: InstallmentPlan, today: date | None = None) -> PlanSummary:

@@ -32,6 +32,7 @@ from installments.forms import (
 from installments.models import Installment, InstallmentPlan
 from installments.selectors import (
     installments_overdue,
+    installments_overdue_filter,
     overdue_cutoff,
     plan_actions_allowed,
     plan_list,
@@ -420,17 +421,17 @@ def _collections(request):
     today = merchant_today(merchant)
     form = CollectionsFilterForm(request.GET or None)
     amount_fields_localize(form, currency=merchant.currency)
-    rows = form.apply(installments_overdue(merchant=merchant, today=today), today=today)
+    rows = installments_overdue_filter(
+        installments_overdue(merchant=merchant, today=today), today=today, **form.filters()
+    )
     return form, rows, today
 
 
 @staff_page()
 def collections(request):
     """Overdue installments across plans, longest overdue first, then largest."""
-    form, rows, today = _collections(request)
+    form, rows, _today = _collections(request)
     page = Paginator(rows, COLLECTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
-    for row in page.object_list:
-        row.days_overdue = (today - row.due_date).days
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "installments/collections.html", {"form": form, "page": page, "query": query.urlencode()})
