@@ -15,10 +15,9 @@ from customers.forms import CustomerForm, CustomerSearchForm
 from customers.models import Customer
 from customers.selectors import customer_list
 from customers.services import customer_create, customer_update
-from installments.selectors import plan_list
+from installments.selectors import customer_balance, plan_list
 from payments.selectors import payment_list
 from taqsit.forms import form_errors_add
-from taqsit.money import ZERO
 from taqsit.permissions import Action
 from taqsit.tenancy import queryset_for_user
 from taqsit.views import is_htmx, staff_page
@@ -102,7 +101,6 @@ def customer_detail(request, pk):
         "customer": customer,
         "plans": plans,
         "payments": payments[:PAYMENTS_SHOWN],
-        # What the customer still owes: the open plans' remaining balances (late fees included).
-        "balance": sum((plan.remaining_balance for plan in plans if plan.is_open), ZERO),
+        "balance": customer_balance(plans=plans),
     }
     return render(request, "customers/customer_detail.html", context)

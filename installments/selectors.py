@@ -6,6 +6,7 @@ so lists are right even before the daily job has marked the rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,7 +20,7 @@ from installments.invariants import SCHEDULE_GAPS_SQL
 from installments.models import Installment, InstallmentPlan, Product
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
-from taqsit.money import to_money
+from taqsit.money import ZERO, to_money
 from taqsit.permissions import Action, user_can
 
 # Days overdue: (label, first day, last day or None for open-ended), for the dashboard and the collections list.
@@ -90,6 +91,11 @@ def installments_with_display_status(
         return queryset
     cutoff = overdue_cutoff(merchant, today=today)
     return queryset.annotate(display_status=Installment.display_status_expression(cutoff=cutoff))
+
+
+def customer_balance(*, plans: Iterable[InstallmentPlan]) -> Decimal:
+    """What a customer still owes, from their ``plans``: the open plans' remaining balances, late fees included."""
+    return sum((plan.remaining_balance for plan in plans if plan.is_open), ZERO)
 
 
 def plan_actions_allowed(*, plan: InstallmentPlan, user) -> dict[str, bool]:

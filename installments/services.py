@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
+from customers.services import customer_create
 from installments.models import Installment, InstallmentPlan, LateFee, PlanItem, Product
 from installments.schedule import Schedule, ScheduleRow, schedule_build, schedule_split
 from installments.signals import plan_activated
@@ -369,6 +370,14 @@ def plan_create(
         plan.refresh_from_db()
     merchant_stats_invalidate(merchant.pk)
     return plan
+
+
+@transaction.atomic
+def plan_create_with_customer(*, actor: User, customer: dict[str, Any], **plan_fields: Any) -> InstallmentPlan:
+    """A new customer (``customer_create``'s fields) and their plan (``plan_create``'s), saved together or not at
+    all: a refusal of either leaves neither. Each keeps its own audit action."""
+    created = customer_create(actor=actor, **customer)
+    return plan_create(actor=actor, customer=created, **plan_fields)
 
 
 def _plan_lock(plan: InstallmentPlan) -> InstallmentPlan:

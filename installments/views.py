@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from customers.forms import CustomerInlineForm
 from customers.models import Customer
-from customers.services import customer_create
 from installments.exports import installments_csv, plans_csv
 from installments.forms import (
     CollectionsFilterForm,
@@ -43,6 +42,7 @@ from installments.services import (
     plan_approve,
     plan_cancel,
     plan_create,
+    plan_create_with_customer,
     plan_reject,
     plan_reschedule,
     plan_terms_build,
@@ -147,18 +147,18 @@ def plan_create_view(request):
             valid = new_customer.is_valid()
         if valid:
             creating_customer = customer is None
+            plan_fields = {
+                "notes": form.cleaned_data["notes"],
+                "idempotency_key": form.cleaned_data["token"],
+                **form.terms(items_of(items)),
+            }
             try:
-                # The new customer and the plan are saved together or not at all.
-                with transaction.atomic():
-                    if customer is None:
-                        customer = customer_create(actor=request.user, **new_customer.cleaned_data)
-                    plan = plan_create(
-                        actor=request.user,
-                        customer=customer,
-                        notes=form.cleaned_data["notes"],
-                        idempotency_key=form.cleaned_data["token"],
-                        **form.terms(items_of(items)),
+                if creating_customer:
+                    plan = plan_create_with_customer(
+                        actor=request.user, customer=new_customer.cleaned_data, **plan_fields
                     )
+                else:
+                    plan = plan_create(actor=request.user, customer=customer, **plan_fields)
             except ValidationError as exc:
                 replay = _replayed_plan(request, form.cleaned_data["token"])
                 if replay is not None:  # the twin request won the race
