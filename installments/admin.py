@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from installments.models import Installment, InstallmentPlan, LateFee, PlanItem, Product
-from installments.selectors import plan_summary
+from installments.selectors import installments_with_display_status, plan_summary
 from installments.services import (
     PRODUCT_FIELDS,
     plan_approve,
@@ -115,6 +115,12 @@ class ProductAdmin(ServiceSaveMixin, PlatformModelAdmin):
 # Plans ---------------------------------------------------------------------------------------------------
 
 
+def display_status_label(row: Installment) -> str:
+    """The displayed status (``installments_with_display_status``, across merchants), as a person reads it; a row
+    read without the annotation (a fresh save) shows its stored status."""
+    return Installment.Status(getattr(row, "display_status", row.status)).label
+
+
 def _plan_currency(obj: Any) -> str:
     return obj.plan.merchant.currency
 
@@ -142,7 +148,7 @@ class InstallmentInline(ReadOnlyTabularInline):
         "interest_display",
         "amount_paid_display",
         "late_fee_display",
-        "status",
+        "display_status_display",
         "paid_on",
         "superseded_at",
     )
@@ -155,7 +161,12 @@ class InstallmentInline(ReadOnlyTabularInline):
     late_fee_display = money_display("late_fee", _("late fees charged"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("merchant").order_by("superseded_at", "number")
+        rows = super().get_queryset(request).select_related("merchant").order_by("superseded_at", "number")
+        return installments_with_display_status(rows, merchant=None)
+
+    @admin.display(description=_("status"), ordering="display_status")
+    def display_status_display(self, obj: Installment) -> str:
+        return display_status_label(obj)
 
 
 class PlanAdminForm(forms.ModelForm):
@@ -353,7 +364,7 @@ class InstallmentAdmin(PlanNumberSearchMixin, LedgerModelAdmin):
         "amount_due_display",
         "amount_paid_display",
         "late_fee_display",
-        "status",
+        "display_status_display",
         "paid_on",
         "superseded_at",
     )
@@ -395,6 +406,13 @@ class InstallmentAdmin(PlanNumberSearchMixin, LedgerModelAdmin):
     interest_paid_display = money_display("interest_paid", _("interest paid"))
     late_fee_display = money_display("late_fee", _("late fees charged"))
     late_fee_paid_display = money_display("late_fee_paid", _("late fees paid"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return installments_with_display_status(super().get_queryset(request), merchant=None)
+
+    @admin.display(description=_("status"), ordering="display_status")
+    def display_status_display(self, obj: Installment) -> str:
+        return display_status_label(obj)
 
     @admin.display(description=_("customer"), ordering="plan__customer__name")
     def customer_display(self, obj: Installment) -> str:

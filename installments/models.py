@@ -284,9 +284,9 @@ class Installment(TenantModel):
     # mark) is not read, so a row of a cancelled, rejected or pending plan is never shown overdue.
 
     @staticmethod
-    def display_status_expression(*, cutoff: date) -> Case:
+    def display_status_expression(*, cutoff: date | models.Expression) -> Case:
         """Paid; overdue (in force, on an active or defaulted plan, due before ``cutoff``: due date + grace <
-        today); partially paid; pending."""
+        today, a date or an expression per row); partially paid; pending."""
         return Case(
             When(amount_paid__gte=F("amount_due"), then=Value(Installment.Status.PAID)),
             When(

@@ -12,8 +12,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import DecimalField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import DateField, DecimalField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
 
 from customers.selectors import customer_search
 from installments.invariants import SCHEDULE_GAPS_SQL
@@ -83,14 +84,29 @@ def unpaid_only(
 
 
 def installments_with_display_status(
-    queryset: QuerySet[Installment], *, merchant: Merchant, today: date | None = None
+    queryset: QuerySet[Installment], *, merchant: Merchant | None, today: date | None = None
 ) -> QuerySet[Installment]:
     """``queryset`` (rows of ``merchant``) with ``display_status``, the status every list, export, filter and page
-    shows (``Installment.display_status_expression``; a row in hand uses ``display_status_for``)."""
+    shows (``Installment.display_status_expression``; a row in hand uses ``display_status_for``). With ``merchant``
+    None (the platform admin's lists, across merchants) each row is judged by its own merchant's today and grace."""
     if "display_status" in queryset.query.annotations:  # already there (a filter on it, then the export)
         return queryset
-    cutoff = overdue_cutoff(merchant, today=today)
+    cutoff = overdue_cutoff(merchant, today=today) if merchant is not None else _overdue_cutoff_per_row()
     return queryset.annotate(display_status=Installment.display_status_expression(cutoff=cutoff))
+
+
+def _overdue_cutoff_per_row() -> Func:
+    """``overdue_cutoff`` in SQL, for each row's merchant: the date now in its time zone, less its grace days."""
+    local_now = Func(
+        Value(timezone.now()), F("merchant__timezone"), arg_joiner=" AT TIME ZONE ", template="(%(expressions)s)"
+    )
+    return Func(
+        Cast(local_now, DateField()),
+        F("merchant__grace_days"),
+        arg_joiner=" - ",
+        template="(%(expressions)s)",
+        output_field=DateField(),
+    )
 
 
 def customer_balance(*, plans: Iterable[InstallmentPlan]) -> Decimal:
