@@ -27,14 +27,20 @@ from django.utils.translation import gettext_lazy as _
 from taqsit.models import Merchant, User
 from taqsit.money import to_money
 from taqsit.services import (
+    PLATFORM_USER_FIELDS,
     POLICY_FIELDS,
     PROFILE_FIELDS,
     merchant_create,
     merchant_policy_validate,
     merchant_update,
+    user_create,
     user_identity_errors,
+    user_update,
     user_validate,
 )
+
+# What the user admin's change form saves through ``user_update`` (groups and permissions follow as usual).
+USER_ADMIN_FIELDS = {"email", "role", "first_name", "last_name", "is_active", "language", *PLATFORM_USER_FIELDS}
 
 
 def is_platform_admin(user: Any) -> bool:
@@ -406,7 +412,7 @@ class StaffChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class TaqsitUserAdmin(PlatformAdminMixin, UserAdmin):
+class TaqsitUserAdmin(ServiceSaveMixin, PlatformAdminMixin, UserAdmin):
     form = StaffChangeForm
     add_form = StaffCreationForm
     list_display = ("username", "email", "first_name", "last_name", "merchant", "role", "is_active", "is_superuser")
@@ -431,3 +437,17 @@ class TaqsitUserAdmin(PlatformAdminMixin, UserAdmin):
             # Staff belong to one merchant; moving one would carry their history into another tenant.
             readonly += ("merchant",)
         return readonly
+
+    def service_save(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> User:
+        data = form.cleaned_data
+        if not change:
+            return user_create(
+                actor=request.user,
+                merchant=data.get("merchant"),
+                username=data["username"],
+                email=data.get("email", ""),
+                password=data.get("password1") if data.get("set_usable_password", True) else None,
+                role=data["role"],
+            )
+        fields = {name: data[name] for name in form.changed_data if name in USER_ADMIN_FIELDS}
+        return user_update(actor=request.user, user=obj, **fields) if fields else obj

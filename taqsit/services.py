@@ -33,6 +33,8 @@ POLICY_FIELDS = (
     "requires_approval",
 )
 PROFILE_FIELDS = ("name", "currency", "timezone", "language", "country")
+# What only a platform admin changes on a user (in the admin).
+PLATFORM_USER_FIELDS = {"username", "is_staff", "is_superuser", "last_login", "date_joined"}
 
 
 @audit.action("merchant.register")
@@ -126,20 +128,27 @@ def user_validate(*, user: User) -> None:
     _user_clean(user)
 
 
-def _user_build(*, merchant: Merchant, username: str, email: str, password: str, role: str, **extra: Any) -> User:
+def _user_build(
+    *, merchant: Merchant, username: str, email: str, password: str | None, role: str, **extra: Any
+) -> User:
     user = User(merchant=merchant, username=(username or "").strip(), email=email, role=role, **extra)
     errors: dict[str, list[str]] = {}
     try:
         _user_clean(user)
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        errors["password"] = list(exc.messages)
+    if password is not None:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            errors["password"] = list(exc.messages)
     if errors:
         raise ValidationError(errors)
-    user.set_password(password)
+    if password is None:
+        # The admin's "password-based authentication: disabled": the user signs in once one is set.
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
     try:
         with transaction.atomic():
             user.save()
@@ -159,18 +168,20 @@ def user_create(
     actor: User,
     username: str,
     email: str,
-    password: str,
+    password: str | None,
     role: str,
     first_name: str = "",
     last_name: str = "",
     is_active: bool = True,
+    merchant: Merchant | None = None,
 ) -> User:
-    """The owner adds a member of staff to their own merchant."""
+    """The owner adds a member of staff to their own merchant (a platform admin names the merchant)."""
     permission_require(actor, Action.STAFF_MANAGE)
-    if actor.merchant is None:
+    merchant = merchant if actor.is_superuser and merchant is not None else actor.merchant
+    if merchant is None:
         raise ValidationError({"merchant": _("Platform admins add staff from the merchant's admin page.")})
     return _user_build(
-        merchant=actor.merchant,
+        merchant=merchant,
         username=username,
         email=email,
         password=password,
@@ -190,6 +201,8 @@ def user_update(*, actor: User, user: User, **fields: Any) -> User:
         raise User.DoesNotExist
     password = fields.pop("password", None)
     allowed = {"email", "role", "first_name", "last_name", "is_active", "language"}
+    if actor.is_superuser:
+        allowed |= PLATFORM_USER_FIELDS
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), _("This field cannot be changed.")))

@@ -11,6 +11,7 @@ from auditlog.models import Entry
 from taqsit.models import Merchant, Role, User
 from taqsit.services import merchant_create, user_validate
 from taqsit.tests.factories import UserFactory
+from taqsit.tests.test_admin import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +73,58 @@ def test_user_validate_lets_an_owner_go_when_another_stays(merchant, owner):
 
     assert user_validate(user=owner) is None
     assert User.objects.get(pk=owner.pk).is_active is True
+
+
+def test_adding_staff_in_the_admin_goes_through_user_create(admin_client, admin_user, merchant):
+    data = {
+        "username": "nadia",
+        "usable_password": "true",
+        "password1": "a long enough pass phrase 42",
+        "password2": "a long enough pass phrase 42",
+        "merchant": str(merchant.pk),
+        "role": "clerk",
+        "email": "nadia@example.com",
+    }
+
+    response = admin_client.post(reverse("admin:taqsit_user_add"), data)
+
+    assert response.status_code == 302
+    user = User.objects.get(username="nadia")
+    assert (user.merchant, user.role, user.email, user.check_password("a long enough pass phrase 42")) == (
+        merchant,
+        Role.CLERK,
+        "nadia@example.com",
+        True,
+    )
+    assert list(
+        Entry.objects.filter(object_type="taqsit.user", object_id=str(user.pk)).values_list("action", "actor_id")
+    ) == [("user.create", admin_user.pk)]
+
+
+def test_adding_staff_without_a_password_leaves_it_unusable(admin_client, merchant):
+    data = {"username": "nadia", "usable_password": "false", "merchant": str(merchant.pk), "role": "viewer"}
+
+    response = admin_client.post(reverse("admin:taqsit_user_add"), data)
+
+    assert response.status_code == 302
+    assert User.objects.get(username="nadia").has_usable_password() is False
+
+
+def test_changing_staff_in_the_admin_goes_through_user_update(admin_client, admin_user, merchant, owner):
+    clerk = UserFactory(merchant=merchant, role=Role.CLERK, username="clerk")
+    url = reverse("admin:taqsit_user_change", args=[clerk.pk])
+    data = form_data(admin_client.get(url))
+    joined = data.pop("date_joined")
+    # The split date and time inputs, as the browser posts them.
+    data.update(role="manager", first_name="Samir", date_joined_0=joined.date(), date_joined_1=joined.time())
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    clerk.refresh_from_db()
+    assert (clerk.role, clerk.first_name, clerk.is_active) == (Role.MANAGER, "Samir", True)
+    assert list(
+        Entry.objects.filter(object_type="taqsit.user", object_id=str(clerk.pk), action="user.update").values_list(
+            "actor_id", flat=True
+        )
+    ) == [admin_user.pk]
