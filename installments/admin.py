@@ -115,12 +115,6 @@ class ProductAdmin(ServiceSaveMixin, PlatformModelAdmin):
 # Plans ---------------------------------------------------------------------------------------------------
 
 
-def display_status_label(row: Installment) -> str:
-    """The displayed status (``installments_with_display_status``, across merchants), as a person reads it; a row
-    read without the annotation (a fresh save) shows its stored status."""
-    return Installment.Status(getattr(row, "display_status", row.status)).label
-
-
 def _plan_currency(obj: Any) -> str:
     return obj.plan.merchant.currency
 
@@ -166,7 +160,7 @@ class InstallmentInline(ReadOnlyTabularInline):
 
     @admin.display(description=_("status"), ordering="display_status")
     def display_status_display(self, obj: Installment) -> str:
-        return display_status_label(obj)
+        return obj.display_status_label
 
 
 class PlanAdminForm(forms.ModelForm):
@@ -412,7 +406,7 @@ class InstallmentAdmin(PlanNumberSearchMixin, LedgerModelAdmin):
 
     @admin.display(description=_("status"), ordering="display_status")
     def display_status_display(self, obj: Installment) -> str:
-        return display_status_label(obj)
+        return obj.display_status_label
 
     @admin.display(description=_("customer"), ordering="plan__customer__name")
     def customer_display(self, obj: Installment) -> str:

@@ -310,6 +310,12 @@ class Installment(TenantModel):
         return Installment.Status.PENDING
 
     @property
+    def display_status_label(self) -> str:
+        """The displayed status as a person reads it, once a list or page has set ``display_status`` (until then,
+        the stored status)."""
+        return Installment.Status(getattr(self, "display_status", self.status)).label
+
+    @property
     def amount_remaining(self) -> Decimal:
         return self.amount_due - self.amount_paid
 

@@ -243,7 +243,6 @@ def plan_detail(request, pk):
     rows = list(Installment.objects.filter(plan=plan).order_by("superseded_at", "number", "created_at"))
     for row in rows:
         row.display_status = row.display_status_for(cutoff=cutoff, plan_status=plan.status)
-        row.display_status_label = Installment.Status(row.display_status).label
     payments = list(payment_list(merchant=plan.merchant, plan=plan))
     context = {
         "plan": plan,

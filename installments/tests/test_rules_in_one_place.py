@@ -15,7 +15,6 @@ from django.urls import reverse
 
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
-from installments.admin import display_status_label
 from installments.models import Installment, InstallmentPlan, Product
 from installments.selectors import (
     aging_condition,
@@ -250,7 +249,7 @@ def test_the_admin_lists_show_each_row_by_its_own_merchants_grace(admin_client, 
     response = admin_client.get(reverse("admin:installments_installment_changelist"))
 
     shown = {
-        (row.plan_id, row.number): (row.status, display_status_label(row))
+        (row.plan_id, row.number): (row.status, row.display_status_label)
         for row in response.context["cl"].result_list
         if row.number <= 2
     }
@@ -271,7 +270,7 @@ def test_the_plan_admin_schedule_shows_the_displayed_status(admin_client, owner,
     inline = next(
         formset for formset in response.context["inline_admin_formsets"] if formset.formset.model is Installment
     )
-    assert [display_status_label(form.instance) for form in inline.formset.forms] == [
+    assert [form.instance.display_status_label for form in inline.formset.forms] == [
         "Overdue",
         "Pending",
         "Pending",
