@@ -130,6 +130,7 @@ ACTION_LABELS = {
     "installments.mark_overdue": _("Installments marked overdue"),
     "late_fee.charge": _("Late fee charged"),
     "late_fees.apply": _("Late fees applied"),
+    "merchant.create": _("Merchant added"),
     "merchant.register": _("Merchant registered"),
     "merchant.update": _("Settings changed"),
     "notification.deliver": _("Message sent"),

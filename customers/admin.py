@@ -6,25 +6,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
-from customers.services import (
-    EDITABLE_FIELDS,
-    customer_create,
-    customer_update,
-    national_id_taken_message,
-    phone_taken_message,
-)
-from taqsit.admin import MerchantFilter, PlatformModelAdmin, ServiceSaveMixin
-from taqsit.phone import phone_normalize
+from customers.services import EDITABLE_FIELDS, customer_create, customer_update, customer_validate
+from taqsit.admin import MerchantFilter, PlatformModelAdmin, ServiceSaveMixin, validation_errors_add
 
 
 class CustomerAdminForm(forms.ModelForm):
-    """Reads the phone as the service does (local numbers in the merchant's country) and reports twins on the
-    field, so the service called on save finds nothing left to refuse."""
+    """Checks with ``customer_validate`` (the phone read in the merchant's country, twins on their field), so the
+    service called on save finds nothing left to refuse."""
 
     # Wider than the stored E.164 value: a local number may be typed with spaces and dashes.
     phone = forms.CharField(label=_("phone"), max_length=32, help_text=_("International, or local to the merchant."))
@@ -43,22 +35,12 @@ class CustomerAdminForm(forms.ModelForm):
         merchant = self._merchant()
         if merchant is None:
             return cleaned
-        others = Customer.objects.filter(merchant=merchant).exclude(pk=self.instance.pk)
-        if cleaned.get("phone"):
-            try:
-                phone = phone_normalize(cleaned["phone"], region=merchant.country)
-            except ValidationError as exc:
-                self.add_error("phone", exc)
-            else:
-                cleaned["phone"] = phone
-                twin = others.filter(phone=phone).first()
-                if twin is not None:
-                    self.add_error("phone", phone_taken_message(twin, phone))
-        national_id = (cleaned.get("national_id") or "").strip()
-        if national_id:
-            twin = others.filter(national_id__iexact=national_id).first()
-            if twin is not None:
-                self.add_error("national_id", national_id_taken_message(twin, national_id))
+        fields = {name: cleaned.get(name, getattr(self.instance, name)) for name in EDITABLE_FIELDS}
+        candidate = Customer(pk=self.instance.pk, merchant=merchant, **fields)
+        candidate._state.adding = self.instance._state.adding
+        if validation_errors_add(self, customer_validate, customer=candidate):
+            # Saved as the service reads it: the phone in E.164.
+            cleaned["phone"] = candidate.phone
         return cleaned
 
 

@@ -19,17 +19,26 @@ def name_search(queryset: QuerySet, path: str, term: str) -> tuple[QuerySet, Q]:
     )
 
 
+def customer_search(queryset: QuerySet, term: str, *, path: str = "", national_id: bool = False) -> QuerySet:
+    """``queryset`` narrowed to rows whose customer (the row itself, or the one at ``path``, e.g.
+    ``"plan__customer__"``) matches ``term``: the name ignoring case and accents, the phone by the term's digits,
+    and with ``national_id`` the national id. The one customer search of the customer list, the picker and the
+    collections list."""
+    term = (term or "").strip()
+    if not term:
+        return queryset
+    digits = "".join(ch for ch in term if ch.isdigit())
+    queryset, condition = name_search(queryset, f"{path}name", term)
+    if national_id:
+        condition |= Q(**{f"{path}national_id__icontains": term})
+    if digits:
+        condition |= Q(**{f"{path}phone__contains": digits})
+    return queryset.filter(condition)
+
+
 def customer_list(*, merchant: Merchant, search: str = "") -> QuerySet[Customer]:
     """The merchant's customers, optionally matching ``search`` on name (accents ignored), phone or national id."""
-    queryset = Customer.objects.for_merchant(merchant)
-    term = (search or "").strip()
-    if term:
-        digits = "".join(ch for ch in term if ch.isdigit())
-        queryset, by_name = name_search(queryset, "name", term)
-        condition = by_name | Q(national_id__icontains=term)
-        if digits:
-            condition |= Q(phone__contains=digits)
-        queryset = queryset.filter(condition)
+    queryset = customer_search(Customer.objects.for_merchant(merchant), search, national_id=True)
     return queryset.order_by("name", "id")
 
 

@@ -38,7 +38,9 @@ def national_id_taken_message(twin: Customer, national_id: str) -> str:
     return _("%(name)s already has the national id %(national_id)s.") % {"name": twin.name, "national_id": national_id}
 
 
-def _customer_save(customer: Customer) -> Customer:
+def customer_validate(*, customer: Customer) -> Customer:
+    """Normalise ``customer`` in place (phone to E.164 in the merchant's country, names trimmed) and refuse what
+    ``customer_create``/``customer_update`` would refuse, each on its field; reads only, writes nothing."""
     errors: dict[str, list[str]] = {}
     try:
         customer.phone = phone_normalize(customer.phone, region=customer.merchant.country)
@@ -63,6 +65,11 @@ def _customer_save(customer: Customer) -> Customer:
             errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
+    return customer
+
+
+def _customer_save(customer: Customer) -> Customer:
+    customer_validate(customer=customer)
     try:
         with transaction.atomic():
             customer.save()

@@ -14,11 +14,10 @@ from django.contrib import admin
 from django.db.models import Case, DateField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Value, When
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from installments.models import Installment, InstallmentPlan, LateFee, PlanItem, Product
-from installments.selectors import plan_summary
+from installments.selectors import installments_with_display_status, plan_summary
 from installments.services import (
     PRODUCT_FIELDS,
     plan_approve,
@@ -28,7 +27,7 @@ from installments.services import (
     plan_update,
     product_create,
     product_update,
-    sku_taken_message,
+    product_validate,
 )
 from taqsit.admin import (
     LedgerModelAdmin,
@@ -40,8 +39,9 @@ from taqsit.admin import (
     money_display,
     money_text,
     service_action_run,
+    validation_errors_add,
 )
-from taqsit.money import MoneyField, decimal_places_message, is_exact
+from taqsit.money import MoneyField
 
 _PLAN_NUMBER = re.compile(r"(?:P-?)?0*(\d{1,9})", re.IGNORECASE)
 
@@ -69,7 +69,7 @@ class PlanNumberSearchMixin:
 
 
 class ProductAdminForm(forms.ModelForm):
-    """The checks ``product_create`` makes, on the form's fields: an exact price and a SKU unique per merchant."""
+    """Checks with ``product_validate``: an exact, positive price and a SKU unique per merchant."""
 
     class Meta:
         model = Product
@@ -83,17 +83,10 @@ class ProductAdminForm(forms.ModelForm):
             merchant = self.instance.merchant if self.instance.merchant_id else None
         if merchant is None:
             return cleaned
-        price = cleaned.get("price")
-        if price is not None:
-            if price <= 0:
-                self.add_error("price", gettext("%(amount)s must be greater than zero.") % {"amount": price})
-            elif not is_exact(price, merchant.currency):
-                self.add_error("price", decimal_places_message(price, merchant.currency))
-        sku = (cleaned.get("sku") or "").strip()
-        if sku:
-            twin = Product.objects.filter(merchant=merchant, sku=sku).exclude(pk=self.instance.pk).first()
-            if twin is not None:
-                self.add_error("sku", sku_taken_message(sku, twin))
+        fields = {name: cleaned.get(name, getattr(self.instance, name)) for name in PRODUCT_FIELDS}
+        candidate = Product(pk=self.instance.pk, merchant=merchant, **fields)
+        candidate._state.adding = self.instance._state.adding
+        validation_errors_add(self, product_validate, product=candidate)
         return cleaned
 
 
@@ -149,7 +142,7 @@ class InstallmentInline(ReadOnlyTabularInline):
         "interest_display",
         "amount_paid_display",
         "late_fee_display",
-        "status",
+        "display_status_display",
         "paid_on",
         "superseded_at",
     )
@@ -162,7 +155,12 @@ class InstallmentInline(ReadOnlyTabularInline):
     late_fee_display = money_display("late_fee", _("late fees charged"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("merchant").order_by("superseded_at", "number")
+        rows = super().get_queryset(request).select_related("merchant").order_by("superseded_at", "number")
+        return installments_with_display_status(rows, merchant=None)
+
+    @admin.display(description=_("status"), ordering="display_status")
+    def display_status_display(self, obj: Installment) -> str:
+        return obj.display_status_label
 
 
 class PlanAdminForm(forms.ModelForm):
@@ -360,7 +358,7 @@ class InstallmentAdmin(PlanNumberSearchMixin, LedgerModelAdmin):
         "amount_due_display",
         "amount_paid_display",
         "late_fee_display",
-        "status",
+        "display_status_display",
         "paid_on",
         "superseded_at",
     )
@@ -402,6 +400,13 @@ class InstallmentAdmin(PlanNumberSearchMixin, LedgerModelAdmin):
     interest_paid_display = money_display("interest_paid", _("interest paid"))
     late_fee_display = money_display("late_fee", _("late fees charged"))
     late_fee_paid_display = money_display("late_fee_paid", _("late fees paid"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return installments_with_display_status(super().get_queryset(request), merchant=None)
+
+    @admin.display(description=_("status"), ordering="display_status")
+    def display_status_display(self, obj: Installment) -> str:
+        return obj.display_status_label
 
     @admin.display(description=_("customer"), ordering="plan__customer__name")
     def customer_display(self, obj: Installment) -> str:

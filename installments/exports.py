@@ -13,7 +13,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from installments.models import Installment, InstallmentPlan
-from installments.selectors import installments_with_display_status
+from installments.selectors import days_overdue, installments_with_display_status
 from taqsit.exports import csv_money, csv_stream, csv_text
 from taqsit.models import Merchant
 
@@ -100,7 +100,7 @@ def installments_csv(
             installment.number,
             installment.due_date.isoformat(),
             installment.display_status,
-            (today - installment.due_date).days if overdue else 0,
+            days_overdue(due_date=installment.due_date, today=today) if overdue else 0,
             csv_money(installment.amount_due, currency),
             csv_money(installment.amount_paid, currency),
             csv_money(remaining, currency),

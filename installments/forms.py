@@ -6,15 +6,12 @@ holds. Amounts are read in the page's language (``AmountField``); the service ju
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
-from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from customers.selectors import name_search
 from installments.models import InstallmentPlan, Product
 from installments.schedule import FinanceChargeMethod, Frequency
 from installments.selectors import AGING_BUCKETS
@@ -201,22 +198,9 @@ class CollectionsFilterForm(forms.Form):
     )
     min_amount = AmountField(label=_("At least"), required=False)
 
-    def apply(self, queryset: QuerySet, *, today: date) -> QuerySet:
+    def filters(self) -> dict:
+        """``installments_overdue_filter``'s keyword arguments; none while the filters do not read."""
         if not self.is_valid():
-            return queryset
+            return {}
         data = self.cleaned_data
-        term = (data.get("q") or "").strip()
-        if term:
-            digits = "".join(ch for ch in term if ch.isdigit())
-            queryset, condition = name_search(queryset, "plan__customer__name", term)
-            if digits:
-                condition |= Q(plan__customer__phone__contains=digits)
-            queryset = queryset.filter(condition)
-        for key, first, last in AGING_BUCKETS:
-            if data.get("aging") == key:
-                queryset = queryset.filter(due_date__lte=today - timedelta(days=first))
-                if last is not None:
-                    queryset = queryset.filter(due_date__gte=today - timedelta(days=last))
-        if data.get("min_amount") is not None:
-            queryset = queryset.filter(remaining__gte=data["min_amount"])
-        return queryset
+        return {"search": data.get("q") or "", "aging": data.get("aging") or "", "min_amount": data.get("min_amount")}

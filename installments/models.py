@@ -58,6 +58,16 @@ class InstallmentPlan(TenantModel):
     # Why a plan was defaulted or made active again, by the daily job, a manager or a payment alike.
     DEFAULTED_REASON = "Overdue past the merchant's limit."
     RESTORED_REASON = "Brought up to date."
+    # The statuses each action starts from: the lifecycle services refuse any other, and the pages, the lists and
+    # the admin offer the action only there (``status_actions``, ``plan_actions_allowed``).
+    ACTION_STATUSES = {
+        "approve": (Status.PENDING,),
+        "reject": (Status.PENDING,),
+        "cancel": (Status.PENDING, Status.ACTIVE, Status.DEFAULTED),
+        "reschedule": OPEN_STATUSES,
+        "mark_defaulted": (Status.ACTIVE,),
+        "pay": OPEN_STATUSES,
+    }
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.PositiveIntegerField(_("plan number"), editable=False)
@@ -157,6 +167,11 @@ class InstallmentPlan(TenantModel):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def status_actions(self) -> frozenset[str]:
+        """The actions this plan's status allows (who may take them is ``plan_actions_allowed``'s part)."""
+        return frozenset(action for action, statuses in self.ACTION_STATUSES.items() if self.status in statuses)
 
 
 class PlanItem(models.Model):
@@ -272,9 +287,9 @@ class Installment(TenantModel):
     # mark) is not read, so a row of a cancelled, rejected or pending plan is never shown overdue.
 
     @staticmethod
-    def display_status_expression(*, cutoff: date) -> Case:
+    def display_status_expression(*, cutoff: date | models.Expression) -> Case:
         """Paid; overdue (in force, on an active or defaulted plan, due before ``cutoff``: due date + grace <
-        today); partially paid; pending."""
+        today, a date or an expression per row); partially paid; pending."""
         return Case(
             When(amount_paid__gte=F("amount_due"), then=Value(Installment.Status.PAID)),
             When(
@@ -296,6 +311,12 @@ class Installment(TenantModel):
         if self.amount_paid > 0:
             return Installment.Status.PARTIALLY_PAID
         return Installment.Status.PENDING
+
+    @property
+    def display_status_label(self) -> str:
+        """The displayed status as a person reads it, once a list or page has set ``display_status`` (until then,
+        the stored status)."""
+        return Installment.Status(getattr(self, "display_status", self.status)).label
 
     @property
     def amount_remaining(self) -> Decimal:

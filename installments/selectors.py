@@ -6,19 +6,23 @@ so lists are right even before the daily job has marked the rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import DateField, DecimalField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
 
+from customers.selectors import customer_search
 from installments.invariants import SCHEDULE_GAPS_SQL
 from installments.models import Installment, InstallmentPlan, Product
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
 from taqsit.money import ZERO, minor_unit, to_money
+from taqsit.permissions import Action, user_can
 
 # Days overdue: (label, first day, last day or None for open-ended), for the dashboard and the collections list.
 AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -27,6 +31,18 @@ AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("61-90", 61, 90),
     ("90+", 91, None),
 )
+
+
+def aging_condition(key: str, *, today: date) -> Q:
+    """Rows in the aging bucket ``key`` of ``AGING_BUCKETS`` on ``today``, counted in days past the due date (the
+    collections list's filter and the statistics' buckets)."""
+    for bucket, first, last in AGING_BUCKETS:
+        if bucket == key:
+            condition = Q(due_date__lte=today - timedelta(days=first))
+            if last is not None:
+                condition &= Q(due_date__gte=today - timedelta(days=last))
+            return condition
+    raise ValueError(f"No aging bucket {key!r}.")
 
 
 def product_list(*, merchant: Merchant, search: str = "", active_only: bool = False) -> QuerySet[Product]:
@@ -85,14 +101,49 @@ def unpaid_only(
 
 
 def installments_with_display_status(
-    queryset: QuerySet[Installment], *, merchant: Merchant, today: date | None = None
+    queryset: QuerySet[Installment], *, merchant: Merchant | None, today: date | None = None
 ) -> QuerySet[Installment]:
     """``queryset`` (rows of ``merchant``) with ``display_status``, the status every list, export, filter and page
-    shows (``Installment.display_status_expression``; a row in hand uses ``display_status_for``)."""
+    shows (``Installment.display_status_expression``; a row in hand uses ``display_status_for``). With ``merchant``
+    None (the platform admin's lists, across merchants) each row is judged by its own merchant's today and grace."""
     if "display_status" in queryset.query.annotations:  # already there (a filter on it, then the export)
         return queryset
-    cutoff = overdue_cutoff(merchant, today=today)
+    cutoff = overdue_cutoff(merchant, today=today) if merchant is not None else _overdue_cutoff_per_row()
     return queryset.annotate(display_status=Installment.display_status_expression(cutoff=cutoff))
+
+
+def _overdue_cutoff_per_row() -> Func:
+    """``overdue_cutoff`` in SQL, for each row's merchant: the date now in its time zone, less its grace days."""
+    local_now = Func(
+        Value(timezone.now()), F("merchant__timezone"), arg_joiner=" AT TIME ZONE ", template="(%(expressions)s)"
+    )
+    return Func(
+        Cast(local_now, DateField()),
+        F("merchant__grace_days"),
+        arg_joiner=" - ",
+        template="(%(expressions)s)",
+        output_field=DateField(),
+    )
+
+
+def customer_balance(*, plans: Iterable[InstallmentPlan]) -> Decimal:
+    """What a customer still owes, from their ``plans``: the open plans' remaining balances, late fees included."""
+    return sum((plan.remaining_balance for plan in plans if plan.is_open), ZERO)
+
+
+def plan_actions_allowed(*, plan: InstallmentPlan, user) -> dict[str, bool]:
+    """The buttons a plan's page shows ``user``: the plan's status allows the action (the constants the lifecycle
+    services check, ``InstallmentPlan.ACTION_STATUSES``) and the user's role may take it."""
+    allowed = plan.status_actions
+    decide = user_can(user, Action.PLAN_DECIDE)
+    return {
+        "approve": decide and "approve" in allowed,
+        "reject": decide and "reject" in allowed,
+        "cancel": decide and "cancel" in allowed,
+        "reschedule": decide and "reschedule" in allowed,
+        "pay": user_can(user, Action.PAYMENT_RECORD) and "pay" in allowed,
+        "reverse": user_can(user, Action.PAYMENT_REVERSE),
+    }
 
 
 def installments_unpaid(*, merchant: Merchant) -> QuerySet[Installment]:
@@ -102,14 +153,44 @@ def installments_unpaid(*, merchant: Merchant) -> QuerySet[Installment]:
 
 def installments_overdue(*, merchant: Merchant, today: date | None = None) -> QuerySet[Installment]:
     """The collections list: unpaid rows past due date plus grace, oldest first, largest first."""
+    today = today or merchant_today(merchant)
     cutoff = overdue_cutoff(merchant, today=today)
     return (
         installments_unpaid(merchant=merchant)
         .filter(due_date__lt=cutoff)
         .select_related("plan", "plan__customer")
-        .annotate(remaining=F("amount_due") - F("amount_paid"))
+        .annotate(
+            remaining=F("amount_due") - F("amount_paid"),
+            # date - date is a whole number of days in PostgreSQL (Django's subtraction would make an interval).
+            days_overdue=Func(
+                Value(today), F("due_date"), arg_joiner=" - ", template="(%(expressions)s)", output_field=IntegerField()
+            ),
+        )
         .order_by("due_date", "-remaining", "plan__number", "number")
     )
+
+
+def installments_overdue_filter(
+    queryset: QuerySet[Installment],
+    *,
+    today: date,
+    search: str = "",
+    aging: str = "",
+    min_amount: Decimal | None = None,
+) -> QuerySet[Installment]:
+    """The collections list's filters on ``installments_overdue``: the customer (name or phone digits), the aging
+    bucket, and at least ``min_amount`` left to pay on the row."""
+    queryset = customer_search(queryset, search, path="plan__customer__")
+    if aging:
+        queryset = queryset.filter(aging_condition(aging, today=today))
+    if min_amount is not None:
+        queryset = queryset.filter(remaining__gte=min_amount)
+    return queryset
+
+
+def days_overdue(*, due_date: date, today: date) -> int:
+    """Days past the due date on ``today`` (the collections list, its export and the statistics count so)."""
+    return (today - due_date).days
 
 
 def installment_list(
@@ -159,7 +240,7 @@ def customer_plans_owed(*, merchant: Merchant, customer) -> CustomerPlans:
     """The customer's plans, newest first, and what the customer still owes: the open plans' remaining balances
     (late fees included)."""
     plans = list(plan_list(merchant=merchant, customer=customer))
-    return CustomerPlans(plans=plans, balance=sum((plan.remaining_balance for plan in plans if plan.is_open), ZERO))
+    return CustomerPlans(plans=plans, balance=customer_balance(plans=plans))
 
 
 def plan_get(*, merchant: Merchant, pk) -> InstallmentPlan:
@@ -202,6 +283,12 @@ class PlanSummary:
     next_amount_due: Decimal
     overdue_amount: Decimal
     status: str
+
+    @property
+    def due_now(self) -> Decimal:
+        """What is due now (the amount the payment page offers): everything overdue, fees included, else the next
+        installment; never more than is owed."""
+        return min(self.overdue_amount or self.next_amount_due, self.remaining_balance)
 
 
 def plan_summary(*, plan: InstallmentPlan, today: date | None = None) -> PlanSummary:

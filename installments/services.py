@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
+from customers.services import customer_create
 from installments.locks import plan_lock
 from installments.models import Installment, InstallmentPlan, LateFee, PlanItem, Product
 from installments.schedule import Schedule, ScheduleRow, schedule_build, schedule_split
@@ -74,7 +75,9 @@ def sku_taken_message(sku: str, twin: Product) -> str:
     return _("The SKU %(sku)s is already used by %(product)s.") % {"sku": sku, "product": twin.name}
 
 
-def _product_save(product: Product) -> Product:
+def product_validate(*, product: Product) -> Product:
+    """Trim ``product``'s name and SKU in place and refuse what ``product_create``/``product_update`` would: a
+    price that is not a positive exact amount, a SKU another product of the merchant has; writes nothing."""
     errors: dict[str, list[str]] = {}
     product.name = (product.name or "").strip()
     product.sku = (product.sku or "").strip()
@@ -92,6 +95,11 @@ def _product_save(product: Product) -> Product:
             errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
+    return product
+
+
+def _product_save(product: Product) -> Product:
+    product_validate(product=product)
     try:
         with transaction.atomic():
             product.save()
@@ -366,6 +374,14 @@ def plan_create(
     return plan
 
 
+@transaction.atomic
+def plan_create_with_customer(*, actor: User, customer: dict[str, Any], **plan_fields: Any) -> InstallmentPlan:
+    """A new customer (``customer_create``'s fields) and their plan (``plan_create``'s), saved together or not at
+    all: a refusal of either leaves neither. Each keeps its own audit action."""
+    created = customer_create(actor=actor, **customer)
+    return plan_create(actor=actor, customer=created, **plan_fields)
+
+
 def _status_require(plan: InstallmentPlan, allowed: tuple[str, ...], message: str) -> None:
     """``message`` names the plan (``%(plan)s``) and its status (``%(status)s``); one whole sentence per
     transition, so each language can word it."""
@@ -397,7 +413,9 @@ def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
     permission_require(actor, Action.PLAN_DECIDE)
     _same_merchant(actor, plan)
     plan = plan_lock(plan_id=plan.pk, no_key=True)
-    _status_require(plan, (Status.PENDING,), _("Plan %(plan)s is %(status)s: it cannot be approved."))
+    _status_require(
+        plan, InstallmentPlan.ACTION_STATUSES["approve"], _("Plan %(plan)s is %(status)s: it cannot be approved.")
+    )
     plan.decided_by = actor
     plan.decided_at = timezone.now()
     plan.save(update_fields=["decided_by", "decided_at", "updated_at"])
@@ -416,7 +434,9 @@ def plan_reject(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the application is rejected.")})
     plan = plan_lock(plan_id=plan.pk, no_key=True)
-    _status_require(plan, (Status.PENDING,), _("Plan %(plan)s is %(status)s: it cannot be rejected."))
+    _status_require(
+        plan, InstallmentPlan.ACTION_STATUSES["reject"], _("Plan %(plan)s is %(status)s: it cannot be rejected.")
+    )
     _decide(plan, actor, Status.REJECTED, reason.strip())
     merchant_stats_invalidate(plan.merchant_id)
     return plan
@@ -433,7 +453,7 @@ def plan_cancel(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
     plan = plan_lock(plan_id=plan.pk, no_key=True)
     _status_require(
         plan,
-        (Status.PENDING, Status.ACTIVE, Status.DEFAULTED),
+        InstallmentPlan.ACTION_STATUSES["cancel"],
         _("Plan %(plan)s is %(status)s: it cannot be cancelled."),
     )
     plan.status = Status.CANCELLED
@@ -453,7 +473,11 @@ def plan_mark_defaulted(*, actor: User | None, plan: InstallmentPlan, reason: st
         permission_require(actor, Action.PLAN_DECIDE)
         _same_merchant(actor, plan)
     plan = plan_lock(plan_id=plan.pk, no_key=True)
-    _status_require(plan, (Status.ACTIVE,), _("Plan %(plan)s is %(status)s: it cannot be marked defaulted."))
+    _status_require(
+        plan,
+        InstallmentPlan.ACTION_STATUSES["mark_defaulted"],
+        _("Plan %(plan)s is %(status)s: it cannot be marked defaulted."),
+    )
     plan.status = Status.DEFAULTED
     plan.status_reason = (reason or "").strip() or InstallmentPlan.DEFAULTED_REASON
     plan.status_changed_at = timezone.now()
@@ -492,7 +516,7 @@ def plan_reschedule(
     _same_merchant(actor, plan)
     plan = plan_lock(plan_id=plan.pk, no_key=True)
     _status_require(
-        plan, (Status.ACTIVE, Status.DEFAULTED), _("Plan %(plan)s is %(status)s: it cannot be rescheduled.")
+        plan, InstallmentPlan.ACTION_STATUSES["reschedule"], _("Plan %(plan)s is %(status)s: it cannot be rescheduled.")
     )
     current = list(Installment.objects.select_for_update(of=("self",)).current().filter(plan=plan).order_by("number"))
     rows = [row for row in current if row.amount_paid < row.amount_due]

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from customers.forms import CustomerInlineForm
 from customers.models import Customer
-from customers.services import customer_create
 from installments.exports import installments_csv, plans_csv
 from installments.forms import (
     CollectionsFilterForm,
@@ -30,18 +29,26 @@ from installments.forms import (
     items_of,
 )
 from installments.models import Installment, InstallmentPlan
-from installments.selectors import installments_overdue, overdue_cutoff, plan_list, plan_summary
+from installments.selectors import (
+    installments_overdue,
+    installments_overdue_filter,
+    overdue_cutoff,
+    plan_actions_allowed,
+    plan_list,
+    plan_summary,
+)
 from installments.services import (
     plan_approve,
     plan_cancel,
     plan_create,
+    plan_create_with_customer,
     plan_reject,
     plan_reschedule,
     plan_terms_build,
 )
 from taqsit.dates import merchant_today
 from taqsit.forms import amount_fields_localize, form_errors_add, form_token
-from taqsit.permissions import Action, user_can
+from taqsit.permissions import Action
 from taqsit.tenancy import queryset_for_user
 from taqsit.views import staff_page
 
@@ -138,18 +145,18 @@ def plan_create_view(request):
             valid = new_customer.is_valid()
         if valid:
             creating_customer = customer is None
+            plan_fields = {
+                "notes": form.cleaned_data["notes"],
+                "idempotency_key": form.cleaned_data["token"],
+                **form.terms(items_of(items)),
+            }
             try:
-                # The new customer and the plan are saved together or not at all.
-                with transaction.atomic():
-                    if customer is None:
-                        customer = customer_create(actor=request.user, **new_customer.cleaned_data)
-                    plan = plan_create(
-                        actor=request.user,
-                        customer=customer,
-                        notes=form.cleaned_data["notes"],
-                        idempotency_key=form.cleaned_data["token"],
-                        **form.terms(items_of(items)),
+                if creating_customer:
+                    plan = plan_create_with_customer(
+                        actor=request.user, customer=new_customer.cleaned_data, **plan_fields
                     )
+                else:
+                    plan = plan_create(actor=request.user, customer=customer, **plan_fields)
             except ValidationError as exc:
                 replay = _replayed_plan(request, form.cleaned_data["token"])
                 if replay is not None:  # the twin request won the race
@@ -229,14 +236,11 @@ def _labelled(form, exc: ValidationError) -> list[str]:
 @staff_page()
 def plan_detail(request, pk):
     plan = _plan_for(request, pk)
-    user = request.user
     today = merchant_today(plan.merchant)
     cutoff = overdue_cutoff(plan.merchant, today=today)
     rows = list(Installment.objects.filter(plan=plan).order_by("superseded_at", "number", "created_at"))
     for row in rows:
         row.display_status = row.display_status_for(cutoff=cutoff, plan_status=plan.status)
-        row.display_status_label = Installment.Status(row.display_status).label
-    decide = user_can(user, Action.PLAN_DECIDE)
     context = {
         "plan": plan,
         "items": plan.items.select_related("product"),
@@ -245,14 +249,7 @@ def plan_detail(request, pk):
         # The schedule's foot counts the down payments given back: payments draws it with its panel (plan_payments).
         "rows": rows,
         "summary": plan_summary(plan=plan, today=today),
-        "actions": {
-            "approve": decide and plan.status == Status.PENDING,
-            "reject": decide and plan.status == Status.PENDING,
-            "cancel": decide and plan.status in (Status.PENDING, Status.ACTIVE, Status.DEFAULTED),
-            "reschedule": decide and plan.is_open,
-            "pay": user_can(user, Action.PAYMENT_RECORD) and plan.is_open,
-            "reverse": user_can(user, Action.PAYMENT_REVERSE),
-        },
+        "actions": plan_actions_allowed(plan=plan, user=request.user),
     }
     return render(request, "installments/plan_detail.html", context)
 
@@ -420,17 +417,17 @@ def _collections(request):
     today = merchant_today(merchant)
     form = CollectionsFilterForm(request.GET or None)
     amount_fields_localize(form, currency=merchant.currency)
-    rows = form.apply(installments_overdue(merchant=merchant, today=today), today=today)
+    rows = installments_overdue_filter(
+        installments_overdue(merchant=merchant, today=today), today=today, **form.filters()
+    )
     return form, rows, today
 
 
 @staff_page()
 def collections(request):
     """Overdue installments across plans, longest overdue first, then largest."""
-    form, rows, today = _collections(request)
+    form, rows, _today = _collections(request)
     page = Paginator(rows, COLLECTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
-    for row in page.object_list:
-        row.days_overdue = (today - row.due_date).days
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "installments/collections.html", {"form": form, "page": page, "query": query.urlencode()})

@@ -101,6 +101,21 @@ class Payment(TenantModel):
     def __str__(self) -> str:
         return f"#{self.payment_number} {self.amount}"
 
+    @property
+    def status_actions(self) -> frozenset[str]:
+        """The actions this payment's status allows (the roles are the pages' and the services' part)."""
+        return frozenset(action for action, statuses in PAYMENT_ACTION_STATUSES.items() if self.status in statuses)
+
+
+# The statuses each action starts from: the services refuse any other, and the pages offer the action only there.
+PAYMENT_ACTION_STATUSES = {
+    "complete": (Payment.Status.PENDING,),
+    "fail": (Payment.Status.PENDING,),
+    "refund": (Payment.Status.COMPLETED,),
+    "void": (Payment.Status.COMPLETED, Payment.Status.PENDING),
+    "delete": (Payment.Status.PENDING, Payment.Status.FAILED),
+}
+
 
 class PaymentAllocation(TenantModel):
     """How much of a payment went to which installment and to what: a late fee, interest or principal."""

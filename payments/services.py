@@ -22,7 +22,7 @@ from installments.models import Installment, InstallmentPlan
 from installments.selectors import installments_overdue_of, overdue_cutoff
 from installments.services import installment_status_for
 from payments.allocation import AllocationRow, allocation_split
-from payments.models import Payment, PaymentAllocation
+from payments.models import PAYMENT_ACTION_STATUSES, Payment, PaymentAllocation
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
@@ -419,7 +419,7 @@ def payment_complete(*, actor: User, payment: Payment) -> Payment:
     completed, under the plan's lock and its balance check. Completing it twice is refused, never allocated twice."""
     permission_require(actor, Action.PAYMENT_RECORD)
     payment, plan = _payment_lock(payment, actor)
-    if payment.status != Payment.Status.PENDING:
+    if payment.status not in PAYMENT_ACTION_STATUSES["complete"]:
         raise ValidationError({"status": ValidationError(_not_pending_message(payment), code="invalid_status")})
     if not plan.is_open:
         raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code="invalid_status")})
@@ -444,7 +444,7 @@ def payment_fail(*, actor: User, payment: Payment, reason: str = "") -> Payment:
     allocated, so no money moves."""
     permission_require(actor, Action.PAYMENT_RECORD)
     payment, _plan = _payment_lock(payment, actor)
-    if payment.status != Payment.Status.PENDING:
+    if payment.status not in PAYMENT_ACTION_STATUSES["fail"]:
         raise ValidationError({"status": ValidationError(_not_pending_message(payment), code="invalid_status")})
     reason = (reason or "").strip()
     if not reason:
@@ -474,9 +474,8 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
     if not reason:
         raise ValidationError({"reason": _("Give the reason.")})
     was_completed = payment.status == Payment.Status.COMPLETED
-    if payment.status not in (Payment.Status.COMPLETED, Payment.Status.PENDING) or (
-        status == Payment.Status.REFUNDED and not was_completed
-    ):
+    action = "refund" if status == Payment.Status.REFUNDED else "void"
+    if payment.status not in PAYMENT_ACTION_STATUSES[action]:
         raise ValidationError(
             {
                 "status": ValidationError(
@@ -594,7 +593,7 @@ def payment_delete(*, actor: User, payment: Payment, reason: str = "Deleted") ->
     numbers remain gapless and the history complete; a completed payment is refunded or voided instead."""
     permission_require(actor, Action.PAYMENT_RECORD)
     payment, _plan = _payment_lock(payment, actor)
-    if payment.status not in (Payment.Status.PENDING, Payment.Status.FAILED):
+    if payment.status not in PAYMENT_ACTION_STATUSES["delete"]:
         raise ValidationError(
             {
                 "status": ValidationError(

@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from installments.models import Installment, InstallmentPlan
 from installments.schedule import Frequency, due_date_for
-from installments.selectors import AGING_BUCKETS, installments_unpaid, overdue_cutoff
+from installments.selectors import AGING_BUCKETS, aging_condition, days_overdue, installments_unpaid, overdue_cutoff
 from payments.models import Payment
 from taqsit.cache import merchant_cache_refresh, merchant_cached
 from taqsit.dates import merchant_today
@@ -200,10 +200,8 @@ def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> 
         "fallen_due": _sum("amount_due", fallen_due),
         "fallen_due_paid": _sum("amount_paid", fallen_due),
     }
-    for key, first, last in AGING_BUCKETS:
-        bucket = overdue & Q(due_date__lte=today - timedelta(days=first))
-        if last is not None:
-            bucket &= Q(due_date__gte=today - timedelta(days=last))
+    for key, _first, _last in AGING_BUCKETS:
+        bucket = overdue & aging_condition(key, today=today)
         aggregates[f"aging_{key}_count"] = Count("pk", filter=bucket)
         aggregates[f"aging_{key}_amount"] = _sum(remaining, bucket)
     weeks, months = _periods(today, cutoff)
@@ -273,7 +271,7 @@ def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> 
                 installments=row["installments"],
                 amount=money(row["amount"]),
                 oldest_due_date=row["oldest"],
-                days_overdue=(today - row["oldest"]).days,
+                days_overdue=days_overdue(due_date=row["oldest"], today=today),
             )
             for row in top
         ),

@@ -50,12 +50,10 @@ def payment_create(request, plan_pk):
     plan = get_object_or_404(plans, pk=plan_pk)
     today = merchant_today(plan.merchant)
     summary = plan_summary(plan=plan, today=today)
-    # What is due now: everything overdue (fees included), else the next installment; never more than is owed.
-    due = summary.overdue_amount or summary.next_amount_due
     initial = {
         "token": form_token(),
         "payment_date": today,
-        "amount": min(due, summary.remaining_balance) or "",
+        "amount": summary.due_now or "",
         "seen_payment": plan.last_payment_number,
     }
     form = PaymentForm(request.POST or None, initial=initial)

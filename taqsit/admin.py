@@ -7,6 +7,7 @@ call the ledger and lifecycle services, and what moved money is read-only here.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -23,15 +24,23 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from taqsit.models import Merchant, Role, User
+from taqsit.models import Merchant, User
 from taqsit.money import to_money
 from taqsit.services import (
+    PLATFORM_USER_FIELDS,
     POLICY_FIELDS,
     PROFILE_FIELDS,
+    merchant_create,
     merchant_policy_validate,
     merchant_update,
+    user_create,
     user_identity_errors,
+    user_update,
+    user_validate,
 )
+
+# What the user admin's change form saves through ``user_update`` (groups and permissions follow as usual).
+USER_ADMIN_FIELDS = {"email", "role", "first_name", "last_name", "is_active", "language", *PLATFORM_USER_FIELDS}
 
 
 def is_platform_admin(user: Any) -> bool:
@@ -211,6 +220,25 @@ class ReasonActionForm(helpers.ActionForm):
     )
 
 
+def validation_errors_add(form: forms.BaseForm, validate: Any, **candidate: Any) -> bool:
+    """Run a service's pure ``<thing>_validate(**candidate)`` from an admin form's ``clean()`` and put what it
+    refuses on the fields it names (the rest above the form), so the admin checks exactly what the service will.
+    A field that already failed its own validation keeps only that error. True when the service found nothing."""
+    try:
+        validate(**candidate)
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            form.add_error(None, exc.messages)
+            return False
+        for field, errors in exc.error_dict.items():
+            name = field if field in form.fields else None
+            if name is not None and name in form.errors:
+                continue
+            form.add_error(name, [message for error in errors for message in error.messages])
+        return False
+    return True
+
+
 _SERVICE_FAILED = "_taqsit_admin_service_failed"
 
 
@@ -313,9 +341,8 @@ class MerchantAdmin(ServiceSaveMixin, PlatformModelAdmin):
     def service_save(self, request: HttpRequest, obj: Merchant, form: forms.ModelForm, change: bool) -> Merchant:
         if not change:
             # A merchant without an owner yet (owners register through the API or are added below it).
-            obj.full_clean()
-            obj.save()
-            return obj
+            fields = {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
+            return merchant_create(actor=request.user, **fields)
         fields = {
             name: form.cleaned_data[name]
             for name in form.changed_data
@@ -331,29 +358,24 @@ class MerchantAdmin(ServiceSaveMixin, PlatformModelAdmin):
 # Users ---------------------------------------------------------------------------------------------------
 
 
-def _last_owner_error(user: User, *, role: str, is_active: bool) -> str | None:
-    """The rule ``user_update`` keeps: a merchant keeps at least one active owner."""
-    if not user.merchant_id or (role == Role.OWNER and is_active):
-        return None
-    others = User.objects.filter(merchant_id=user.merchant_id, role=Role.OWNER, is_active=True).exclude(pk=user.pk)
-    if others.exists():
-        return None
-    return gettext("A merchant needs at least one active owner.")
+def _identity_validate(*, user: User) -> None:
+    # A new member of staff: only the name clashes (the last-owner rule is about changing one).
+    errors = user_identity_errors(user=user)
+    if errors:
+        raise ValidationError(errors)
 
 
-def _identity_errors_add(form: forms.ModelForm, cleaned: dict[str, Any], merchant: Merchant | None) -> None:
-    """A username taken whatever its capitals, or a colleague's e-mail, as an error on its field: the model's
-    constraints would skip the check when the merchant is not on the form (read-only once the user exists)."""
-    user = form.instance
-    candidate = User(
-        pk=user.pk,
-        merchant=merchant,
-        username=cleaned.get("username", user.username) or "",
-        email=cleaned.get("email", user.email) or "",
-    )
-    for name, message in user_identity_errors(user=candidate).items():
-        if name not in form.errors:
-            form.add_error(name if name in form.fields else None, message)
+def _user_candidate(form: forms.ModelForm, cleaned: dict[str, Any], merchant: Merchant | None) -> User:
+    """The user as the form would save it, for ``user_validate``: a username taken whatever its capitals or a
+    colleague's e-mail is then an error on its field (the model's constraints would skip the check when the
+    merchant is not on the form, read-only once the user exists)."""
+    candidate = copy.copy(form.instance)
+    for name, value in cleaned.items():
+        field = next((f for f in User._meta.concrete_fields if f.name == name), None)
+        if field is not None and name != "password":
+            setattr(candidate, name, value)
+    candidate.merchant = merchant
+    return candidate
 
 
 class StaffCreationForm(AdminUserCreationForm):
@@ -367,7 +389,7 @@ class StaffCreationForm(AdminUserCreationForm):
             self.add_error(
                 "merchant", gettext("A member of staff belongs to a merchant (platform admins: createsuperuser).")
             )
-        _identity_errors_add(self, cleaned, cleaned.get("merchant"))
+        validation_errors_add(self, _identity_validate, user=_user_candidate(self, cleaned, cleaned.get("merchant")))
         return cleaned
 
 
@@ -385,18 +407,12 @@ class StaffChangeForm(UserChangeForm):
                 "is_superuser" if "is_superuser" in self.fields else None,
                 gettext("Only a platform admin belongs to no merchant."),
             )
-        if user.pk and user.merchant_id:
-            problem = _last_owner_error(
-                user, role=cleaned.get("role", user.role), is_active=cleaned.get("is_active", user.is_active)
-            )
-            if problem:
-                self.add_error("role" if "role" in self.fields else None, problem)
-        _identity_errors_add(self, cleaned, merchant)
+        validation_errors_add(self, user_validate, user=_user_candidate(self, cleaned, merchant))
         return cleaned
 
 
 @admin.register(User)
-class TaqsitUserAdmin(PlatformAdminMixin, UserAdmin):
+class TaqsitUserAdmin(ServiceSaveMixin, PlatformAdminMixin, UserAdmin):
     form = StaffChangeForm
     add_form = StaffCreationForm
     list_display = ("username", "email", "first_name", "last_name", "merchant", "role", "is_active", "is_superuser")
@@ -421,3 +437,17 @@ class TaqsitUserAdmin(PlatformAdminMixin, UserAdmin):
             # Staff belong to one merchant; moving one would carry their history into another tenant.
             readonly += ("merchant",)
         return readonly
+
+    def service_save(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> User:
+        data = form.cleaned_data
+        if not change:
+            return user_create(
+                actor=request.user,
+                merchant=data.get("merchant"),
+                username=data["username"],
+                email=data.get("email", ""),
+                password=data.get("password1") if data.get("set_usable_password", True) else None,
+                role=data["role"],
+            )
+        fields = {name: data[name] for name in form.changed_data if name in USER_ADMIN_FIELDS}
+        return user_update(actor=request.user, user=obj, **fields) if fields else obj

@@ -10,7 +10,7 @@ import phonenumbers
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -33,6 +33,8 @@ POLICY_FIELDS = (
     "requires_approval",
 )
 PROFILE_FIELDS = ("name", "currency", "timezone", "language", "country")
+# What only a platform admin changes on a user (in the admin).
+PLATFORM_USER_FIELDS = {"username", "is_staff", "is_superuser", "last_login", "date_joined"}
 
 
 @audit.action("merchant.register")
@@ -49,14 +51,37 @@ def merchant_register(
     country: str = "US",
 ) -> User:
     """Create a merchant and its owner in one transaction; returns the owner."""
-    merchant = Merchant(
-        name=(merchant_name or "").strip(), currency=currency, timezone=timezone, language=language, country=country
+    merchant = _merchant_save(
+        Merchant(
+            name=(merchant_name or "").strip(),
+            currency=currency,
+            timezone=timezone,
+            language=language,
+            country=country,
+        )
     )
+    owner = _user_build(merchant=merchant, username=username, email=email, password=password, role=Role.OWNER)
+    return owner
+
+
+def _merchant_save(merchant: Merchant) -> Merchant:
     merchant_policy_validate(merchant)
     merchant.full_clean()
     merchant.save()
-    owner = _user_build(merchant=merchant, username=username, email=email, password=password, role=Role.OWNER)
-    return owner
+    return merchant
+
+
+@audit.action("merchant.create")
+@transaction.atomic
+def merchant_create(*, actor: User, **fields: Any) -> Merchant:
+    """A platform admin creates a merchant without an owner yet (owners register through the API or are added
+    in the admin); the same checks as registration."""
+    if not actor.is_superuser:
+        raise PermissionDenied(_("Only a platform admin creates a merchant this way."))
+    unknown = set(fields) - {"is_active", *POLICY_FIELDS, *PROFILE_FIELDS}
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), _("This field cannot be changed.")))
+    return _merchant_save(Merchant(**fields))
 
 
 def user_identity_errors(*, user: User) -> dict[str, str]:
@@ -89,20 +114,41 @@ def _user_clean(user: User) -> None:
         raise ValidationError(errors)
 
 
-def _user_build(*, merchant: Merchant, username: str, email: str, password: str, role: str, **extra: Any) -> User:
+def user_validate(*, user: User) -> None:
+    """What ``user_update`` refuses, reading only: a merchant keeps at least one active owner (checked first, on
+    its own), then the model's rules and a name clash, each on its field."""
+    if user.merchant_id and (user.role != Role.OWNER or not user.is_active):
+        owners_left = (
+            User.objects.filter(merchant_id=user.merchant_id, role=Role.OWNER, is_active=True)
+            .exclude(pk=user.pk)
+            .exists()
+        )
+        if not owners_left:
+            raise ValidationError({"role": _("A merchant needs at least one active owner.")})
+    _user_clean(user)
+
+
+def _user_build(
+    *, merchant: Merchant, username: str, email: str, password: str | None, role: str, **extra: Any
+) -> User:
     user = User(merchant=merchant, username=(username or "").strip(), email=email, role=role, **extra)
     errors: dict[str, list[str]] = {}
     try:
         _user_clean(user)
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        errors["password"] = list(exc.messages)
+    if password is not None:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            errors["password"] = list(exc.messages)
     if errors:
         raise ValidationError(errors)
-    user.set_password(password)
+    if password is None:
+        # The admin's "password-based authentication: disabled": the user signs in once one is set.
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
     try:
         with transaction.atomic():
             user.save()
@@ -122,18 +168,20 @@ def user_create(
     actor: User,
     username: str,
     email: str,
-    password: str,
+    password: str | None,
     role: str,
     first_name: str = "",
     last_name: str = "",
     is_active: bool = True,
+    merchant: Merchant | None = None,
 ) -> User:
-    """The owner adds a member of staff to their own merchant."""
+    """The owner adds a member of staff to their own merchant (a platform admin names the merchant)."""
     permission_require(actor, Action.STAFF_MANAGE)
-    if actor.merchant is None:
+    merchant = merchant if actor.is_superuser and merchant is not None else actor.merchant
+    if merchant is None:
         raise ValidationError({"merchant": _("Platform admins add staff from the merchant's admin page.")})
     return _user_build(
-        merchant=actor.merchant,
+        merchant=merchant,
         username=username,
         email=email,
         password=password,
@@ -153,21 +201,15 @@ def user_update(*, actor: User, user: User, **fields: Any) -> User:
         raise User.DoesNotExist
     password = fields.pop("password", None)
     allowed = {"email", "role", "first_name", "last_name", "is_active", "language"}
+    if actor.is_superuser:
+        allowed |= PLATFORM_USER_FIELDS
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), _("This field cannot be changed.")))
     user = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
     for name, value in fields.items():
         setattr(user, name, value)
-    if user.merchant_id and (user.role != Role.OWNER or not user.is_active):
-        owners_left = (
-            User.objects.filter(merchant_id=user.merchant_id, role=Role.OWNER, is_active=True)
-            .exclude(pk=user.pk)
-            .exists()
-        )
-        if not owners_left:
-            raise ValidationError({"role": _("A merchant needs at least one active owner.")})
-    _user_clean(user)
+    user_validate(user=user)
     if password:
         try:
             validate_password(password, user)
