@@ -27,6 +27,7 @@ from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.models import Merchant, User
 from taqsit.money import ZERO, amount_text, as_decimal, decimal_places_message, is_exact, to_money
 from taqsit.permissions import Action, permission_require
+from taqsit.services import fields_refuse, model_save, model_update
 
 Status = InstallmentPlan.Status
 
@@ -72,7 +73,8 @@ def sku_taken_message(sku: str, twin: Product) -> str:
     return _("The SKU %(sku)s is already used by %(product)s.") % {"sku": sku, "product": twin.name}
 
 
-def _product_save(product: Product) -> Product:
+def _product_check(product: Product) -> dict[str, list[str]]:
+    """A positive price exact to the currency's unit, and a SKU no other product of the merchant has."""
     errors: dict[str, list[str]] = {}
     product.name = (product.name or "").strip()
     product.sku = (product.sku or "").strip()
@@ -83,19 +85,11 @@ def _product_save(product: Product) -> Product:
         twin = Product.objects.filter(merchant_id=product.merchant_id, sku=product.sku).exclude(pk=product.pk).first()
         if twin is not None:
             errors["sku"] = [sku_taken_message(product.sku, twin)]
-    try:
-        product.full_clean(exclude=list(errors), validate_constraints=False)
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
-    try:
-        with transaction.atomic():
-            product.save()
-    except IntegrityError as exc:
-        raise ValidationError({"sku": _("The SKU %(sku)s is already used.") % {"sku": product.sku}}) from exc
-    return product
+    return errors
+
+
+def _product_conflict(product: Product) -> dict[str, str]:
+    return {"sku": _("The SKU %(sku)s is already used.") % {"sku": product.sku}}
 
 
 @audit.action("product.create")
@@ -103,10 +97,9 @@ def _product_save(product: Product) -> Product:
 def product_create(*, actor: User, merchant: Merchant | None = None, **fields: Any) -> Product:
     """Register a product sold on installment."""
     permission_require(actor, Action.PRODUCT_WRITE)
-    unknown = set(fields) - set(PRODUCT_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), _("Unknown field.")))
-    return _product_save(Product(merchant=_merchant_for(actor, merchant), **fields))
+    fields_refuse(data=fields, fields=PRODUCT_FIELDS)
+    product = Product(merchant=_merchant_for(actor, merchant), **fields)
+    return model_save(instance=product, validate=_product_check, conflict=_product_conflict)
 
 
 @audit.action("product.update")
@@ -115,13 +108,13 @@ def product_update(*, actor: User, product: Product, **fields: Any) -> Product:
     """Edit a product; plans already sold keep their own item prices."""
     permission_require(actor, Action.PRODUCT_WRITE)
     _same_merchant(actor, product)
-    unknown = set(fields) - set(PRODUCT_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), _("Unknown field.")))
-    product = Product.objects.select_for_update().get(pk=product.pk)
-    for name, value in fields.items():
-        setattr(product, name, value)
-    return _product_save(product)
+    return model_update(
+        instance=Product.objects.select_for_update().get(pk=product.pk),
+        fields=PRODUCT_FIELDS,
+        data=fields,
+        validate=_product_check,
+        conflict=_product_conflict,
+    )
 
 
 # Plans ---------------------------------------------------------------------------------------------------
