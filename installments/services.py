@@ -25,7 +25,8 @@ from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.models import Merchant, User
-from taqsit.money import ZERO, amount_text, as_decimal, decimal_places_message, is_exact, to_money
+from taqsit.money import ZERO, as_decimal, decimal_places_message, is_exact, to_money
+from taqsit.money_format import money_figure
 from taqsit.permissions import Action, permission_require
 from taqsit.services import fields_refuse, model_save, model_update
 
@@ -59,7 +60,7 @@ def _money_check(errors: dict, field: str, value: Any, currency: str, *, allow_z
         errors[field] = [_("%(value)s is not an amount.") % {"value": repr(value)}]
         return None
     if amount < 0 or (amount == 0 and not allow_zero):
-        errors[field] = [_("%(amount)s must be greater than zero.") % {"amount": amount_text(amount, currency)}]
+        errors[field] = [_("%(amount)s must be greater than zero.") % {"amount": money_figure(amount, currency)}]
     elif not is_exact(amount, currency):
         errors[field] = [decimal_places_message(amount, currency)]
     return amount
@@ -221,8 +222,8 @@ def plan_terms_build(
             errors["total_amount"] = [
                 _("The total %(total)s does not match the items, which add up to %(items_total)s.")
                 % {
-                    "total": amount_text(given, merchant.currency),
-                    "items_total": amount_text(items_total, merchant.currency),
+                    "total": money_figure(given, merchant.currency),
+                    "items_total": money_figure(items_total, merchant.currency),
                 }
             ]
     if start_date is None:

@@ -26,7 +26,8 @@ from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.metrics import payment_posted
 from taqsit.models import User
-from taqsit.money import ZERO, amount_text, as_decimal, decimal_places_message, is_exact, to_money
+from taqsit.money import ZERO, as_decimal, decimal_places_message, is_exact, to_money
+from taqsit.money_format import money_figure
 from taqsit.permissions import Action, permission_require
 
 PlanStatus = InstallmentPlan.Status
@@ -51,7 +52,7 @@ def _amount_parse(amount: Any, currency: str) -> Decimal:
         raise ValidationError(
             {
                 "amount": _("The amount must be greater than zero, not %(amount)s.")
-                % {"amount": amount_text(value, currency)}
+                % {"amount": money_figure(value, currency)}
             }
         )
     if not is_exact(value, currency):

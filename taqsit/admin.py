@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from taqsit.models import Merchant, Role, User
-from taqsit.money import to_money
+from taqsit.money_format import money_coded
 from taqsit.services import (
     POLICY_FIELDS,
     PROFILE_FIELDS,
@@ -122,13 +122,6 @@ class MerchantFilter(admin.SimpleListFilter):
 # Money ---------------------------------------------------------------------------------------------------
 
 
-def money_text(value: Any, currency: str) -> str | None:
-    """An amount rounded to the currency's minor unit, with its code: ``1234.50 USD``; None stays empty."""
-    if value is None:
-        return None
-    return f"{to_money(value, currency)} {currency}"
-
-
 def merchant_currency(obj: Any) -> str:
     return obj.merchant.currency
 
@@ -148,7 +141,7 @@ def money_display(
 
     @admin.display(description=description, ordering=field if ordering == "" else ordering)
     def display(self: Any, obj: Any) -> str | None:
-        return money_text(getattr(obj, field), currency_of(obj))
+        return money_coded(getattr(obj, field), currency_of(obj))
 
     display.__name__ = f"{field}_display"
     return display

@@ -138,8 +138,3 @@ def percent_of(part: Decimal, whole: Decimal, *, places: int = PERCENT_PLACES) -
     if not whole:
         return None
     return (as_decimal(part) * 100 / as_decimal(whole)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-def amount_text(value: Decimal, currency: str) -> str:
-    """``value`` for a message: in the currency's unit when it fits ("1000.00", not "1000.000"), else as given."""
-    return str(to_money(value, currency)) if is_exact(value, currency) else str(value)

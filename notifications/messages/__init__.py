@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_currency
 
 from notifications.messages import ar, en, es
-from taqsit.money import to_money
 
 CATALOG: dict[str, dict[str, dict[str, str]]] = {"en": en.MESSAGES, "ar": ar.MESSAGES, "es": es.MESSAGES}
 DEFAULT_LANGUAGE = "en"
@@ -30,11 +27,6 @@ class Message:
 def language_for(language: str | None) -> str:
     """The catalog language for a customer's or user's language, English when there is none."""
     return language if language in CATALOG else DEFAULT_LANGUAGE
-
-
-def money_text(amount: Decimal, currency: str, language: str) -> str:
-    """``amount`` rounded to the currency's unit and written as ``language`` writes money."""
-    return format_currency(to_money(amount, currency), currency, locale=language_for(language))
 
 
 def date_text(day: date, language: str) -> str:
