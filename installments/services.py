@@ -24,6 +24,7 @@ from installments.signals import plan_activated
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
+from taqsit.error_codes import ErrorCode
 from taqsit.models import Merchant, User
 from taqsit.money import ZERO, as_decimal, decimal_places_message, is_exact, to_money
 from taqsit.money_format import money_figure
@@ -370,7 +371,7 @@ def _status_require(plan: InstallmentPlan, allowed: tuple[str, ...], message: st
             {
                 "status": ValidationError(
                     message % {"plan": plan.reference, "status": plan.get_status_display().lower()},
-                    code="invalid_status",
+                    code=ErrorCode.INVALID_STATUS,
                 )
             }
         )
@@ -594,7 +595,7 @@ def plan_delete(*, actor: User, plan: InstallmentPlan) -> None:
                 "plan": ValidationError(
                     _("Plan %(plan)s has payments or fees: cancel it instead of deleting it.")
                     % {"plan": plan.reference},
-                    code="has_payments",
+                    code=ErrorCode.HAS_PAYMENTS,
                 )
             }
         )
@@ -642,7 +643,7 @@ def late_fee_charge(*, installment: Installment, period: date, amount: Decimal, 
                 "period": ValidationError(
                     _("A late fee for %(period)s is already charged on installment %(number)s.")
                     % {"period": period, "number": installment.number},
-                    code="duplicate",
+                    code=ErrorCode.DUPLICATE,
                 )
             }
         ) from exc

@@ -24,6 +24,7 @@ from payments.models import Payment, PaymentAllocation
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
+from taqsit.error_codes import ErrorCode
 from taqsit.metrics import payment_posted
 from taqsit.models import User
 from taqsit.money import ZERO, as_decimal, decimal_places_message, is_exact, to_money
@@ -140,7 +141,7 @@ def _allocate(
             {
                 "amount": ValidationError(
                     _("%(amount)s of the payment could not be allocated.") % {"amount": remaining},
-                    code="unallocated",
+                    code=ErrorCode.UNALLOCATED,
                 )
             }
         )
@@ -242,7 +243,8 @@ def _replay(merchant_id, key: str, *, plan_id, amount: Decimal) -> Payment | Non
         raise ValidationError(
             {
                 "idempotency_key": ValidationError(
-                    _("This idempotency key was already used for a different payment."), code="idempotency_mismatch"
+                    _("This idempotency key was already used for a different payment."),
+                    code=ErrorCode.IDEMPOTENCY_MISMATCH,
                 )
             }
         )
@@ -276,7 +278,7 @@ def _balance_check(plan: InstallmentPlan, amount: Decimal) -> None:
                         "remaining": to_money(plan.remaining_balance, currency),
                         "plan": plan.reference,
                     },
-                    code="overpayment",
+                    code=ErrorCode.OVERPAYMENT,
                 )
             }
         )
@@ -329,7 +331,7 @@ def payment_post(
         if existing is not None:
             return existing
     if not plan.is_open:
-        raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code="invalid_status")})
+        raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code=ErrorCode.INVALID_STATUS)})
     # A plan starting later is paid from the day it was agreed (its down payment is recorded that day).
     agreed_on = timezone.localtime(plan.created_at, plan.merchant.tzinfo).date()
     if payment_date < min(plan.start_date, agreed_on):
@@ -424,9 +426,9 @@ def payment_complete(*, actor: User, payment: Payment) -> Payment:
     permission_require(actor, Action.PAYMENT_RECORD)
     payment, plan = _payment_lock(payment, actor)
     if payment.status != Payment.Status.PENDING:
-        raise ValidationError({"status": ValidationError(_not_pending_message(payment), code="invalid_status")})
+        raise ValidationError({"status": ValidationError(_not_pending_message(payment), code=ErrorCode.INVALID_STATUS)})
     if not plan.is_open:
-        raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code="invalid_status")})
+        raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code=ErrorCode.INVALID_STATUS)})
     _balance_check(plan, payment.amount)
     rows = _rows_for_allocation(plan)
     lines, touched = _allocate(payment, plan, rows)
@@ -449,7 +451,7 @@ def payment_fail(*, actor: User, payment: Payment, reason: str = "") -> Payment:
     permission_require(actor, Action.PAYMENT_RECORD)
     payment, _plan = _payment_lock(payment, actor)
     if payment.status != Payment.Status.PENDING:
-        raise ValidationError({"status": ValidationError(_not_pending_message(payment), code="invalid_status")})
+        raise ValidationError({"status": ValidationError(_not_pending_message(payment), code=ErrorCode.INVALID_STATUS)})
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason.")})
@@ -486,7 +488,7 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
                 "status": ValidationError(
                     _("Payment %(number)s is %(status)s.")
                     % {"number": payment.payment_number, "status": payment.get_status_display().lower()},
-                    code="invalid_status",
+                    code=ErrorCode.INVALID_STATUS,
                 )
             }
         )
@@ -604,7 +606,7 @@ def payment_delete(*, actor: User, payment: Payment, reason: str = "Deleted") ->
                 "status": ValidationError(
                     _("Payment %(number)s moved money: refund or void it instead.")
                     % {"number": payment.payment_number},
-                    code="has_money",
+                    code=ErrorCode.HAS_MONEY,
                 )
             }
         )

@@ -26,13 +26,11 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
+from taqsit.error_codes import CONFLICT_CODES, UNPROCESSABLE_CODES
 from taqsit.errors import DATABASE_ERRORS, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE
 from taqsit.request_limits import too_many_fields_message
 
 logger = logging.getLogger(__name__)
-
-CONFLICT_CODES = frozenset({"has_payments", "has_money", "invalid_status", "overpayment_conflict"})
-UNPROCESSABLE_CODES = frozenset({"idempotency_mismatch"})
 
 
 class Conflict(exceptions.APIException):

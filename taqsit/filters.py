@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
+from taqsit.error_codes import ErrorCode
+
 
 class SearchFilter(filters.SearchFilter):
     """DRF's search, with a bad term (a null character) reported under ``search`` like any other bad field."""
@@ -123,7 +125,7 @@ class StrictBooleanField(forms.NullBooleanField):
             return True
         if text in ("false", "0"):
             return False
-        raise forms.ValidationError(_("Enter true or false."), code="invalid")
+        raise forms.ValidationError(_("Enter true or false."), code=ErrorCode.INVALID)
 
     def validate(self, value) -> None:
         """Empty means "no filter"; ``to_python`` refused everything else that is not a boolean."""
