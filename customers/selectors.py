@@ -31,8 +31,3 @@ def customer_list(*, merchant: Merchant, search: str = "") -> QuerySet[Customer]
             condition |= Q(phone__contains=digits)
         queryset = queryset.filter(condition)
     return queryset.order_by("name", "id")
-
-
-def customer_get(*, merchant: Merchant, pk) -> Customer:
-    """One customer of the merchant; another merchant's is ``Customer.DoesNotExist``."""
-    return Customer.objects.for_merchant(merchant).get(pk=pk)

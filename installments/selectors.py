@@ -15,7 +15,7 @@ from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from installments.invariants import SCHEDULE_GAPS_SQL
-from installments.models import Installment, InstallmentPlan, Product
+from installments.models import Installment, InstallmentPlan
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
 from taqsit.money import to_money
@@ -27,21 +27,6 @@ AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("61-90", 61, 90),
     ("90+", 91, None),
 )
-
-
-def product_list(*, merchant: Merchant, search: str = "", active_only: bool = False) -> QuerySet[Product]:
-    """The merchant's products, by name."""
-    queryset = Product.objects.for_merchant(merchant)
-    if active_only:
-        queryset = queryset.filter(is_active=True)
-    term = (search or "").strip()
-    if term:
-        queryset = queryset.filter(Q(name__icontains=term) | Q(sku__icontains=term))
-    return queryset.order_by("name", "id")
-
-
-def product_get(*, merchant: Merchant, pk) -> Product:
-    return Product.objects.for_merchant(merchant).get(pk=pk)
 
 
 def overdue_cutoff(merchant: Merchant, *, today: date | None = None) -> date:
@@ -95,33 +80,6 @@ def installments_overdue(*, merchant: Merchant, today: date | None = None) -> Qu
     )
 
 
-def installment_list(
-    *,
-    merchant: Merchant,
-    status: str | None = None,
-    due_before: date | None = None,
-    due_after: date | None = None,
-    today: date | None = None,
-) -> QuerySet[Installment]:
-    """Installments across the merchant's plans; ``status='overdue'`` is computed from dates."""
-    queryset = Installment.objects.for_merchant(merchant).current().select_related("plan", "plan__customer")
-    if status == Installment.Status.OVERDUE:
-        # The collections list's rows, filtered in place (not ``pk IN (...)``) so the unpaid-by-due-date index
-        # serves both the filter and the order.
-        queryset = (
-            installments_unpaid(merchant=merchant)
-            .filter(due_date__lt=overdue_cutoff(merchant, today=today))
-            .select_related("plan", "plan__customer")
-        )
-    elif status:
-        queryset = queryset.filter(status=status)
-    if due_before:
-        queryset = queryset.filter(due_date__lt=due_before)
-    if due_after:
-        queryset = queryset.filter(due_date__gte=due_after)
-    return queryset.order_by("due_date", "plan__number", "number")
-
-
 def plan_list(*, merchant: Merchant, status: str | None = None, customer=None) -> QuerySet[InstallmentPlan]:
     """The merchant's plans, newest first, with their customer."""
     queryset = InstallmentPlan.objects.for_merchant(merchant).select_related("customer")
@@ -130,11 +88,6 @@ def plan_list(*, merchant: Merchant, status: str | None = None, customer=None) -
     if customer is not None:
         queryset = queryset.filter(customer=customer)
     return queryset.order_by("-created_at", "-number")
-
-
-def plan_get(*, merchant: Merchant, pk) -> InstallmentPlan:
-    """One plan of the merchant; another merchant's is ``InstallmentPlan.DoesNotExist``."""
-    return InstallmentPlan.objects.for_merchant(merchant).select_related("customer", "merchant").get(pk=pk)
 
 
 def plan_is_overdue(*, merchant: Merchant, today: date | None = None) -> Q:
@@ -151,11 +104,6 @@ def plan_is_overdue(*, merchant: Merchant, today: date | None = None) -> Q:
         due_date__lt=overdue_cutoff(merchant, today=today),
     ).exclude(status=Installment.Status.PAID)
     return Q(status__in=InstallmentPlan.OPEN_STATUSES) & Q(Exists(rows))
-
-
-def plans_overdue(*, merchant: Merchant, today: date | None = None) -> QuerySet[InstallmentPlan]:
-    """Plans with at least one overdue installment."""
-    return plan_list(merchant=merchant).filter(plan_is_overdue(merchant=merchant, today=today))
 
 
 @dataclass(frozen=True)

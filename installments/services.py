@@ -662,7 +662,3 @@ def installment_status_for(installment: Installment, *, today: date, grace_days:
     if installment.amount_paid > 0:
         return Installment.Status.PARTIALLY_PAID
     return Installment.Status.PENDING
-
-
-def merchant_today_for(plan: InstallmentPlan) -> date:
-    return merchant_today(plan.merchant)
