@@ -290,18 +290,20 @@ def plan_create(
     customer: Customer,
     notes: str = "",
     idempotency_key: str | None = None,
+    replay: bool = True,
     **terms: Any,
 ) -> InstallmentPlan:
     """Create a plan and its schedule: active (down payment recorded), or pending when approval is required.
 
-    The same ``idempotency_key`` returns the plan it first created and creates nothing.
+    The same ``idempotency_key`` returns the plan it first created and creates nothing (``replay=False``: the
+    caller's own record answers repeats, the key is only kept on the row).
     """
     permission_require(actor, Action.PLAN_CREATE)
     # Read the merchant afresh: its policy (approval, currency) may have changed since ``customer`` was loaded.
     merchant = Merchant.objects.get(pk=customer.merchant_id)
     if not actor.is_superuser and customer.merchant_id != actor.merchant_id:
         raise ValidationError({"customer": _("No such customer.")})
-    if idempotency_key:
+    if idempotency_key and replay:
         existing = InstallmentPlan.objects.filter(merchant=merchant, idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
@@ -311,7 +313,7 @@ def plan_create(
     Merchant.objects.filter(pk=merchant.pk).update(last_plan_number=F("last_plan_number") + 1)
     merchant.refresh_from_db(fields=["last_plan_number", "requires_approval"])
     number = merchant.last_plan_number
-    if idempotency_key:
+    if idempotency_key and replay:
         # A twin request may have committed while we waited for the merchant lock.
         existing = InstallmentPlan.objects.filter(merchant=merchant, idempotency_key=idempotency_key).first()
         if existing is not None:

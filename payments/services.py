@@ -298,11 +298,12 @@ def payment_post(
     status: str = Payment.Status.COMPLETED,
     payment_number: int | None = None,
     idempotency_key: str | None = None,
+    replay: bool = True,
 ) -> Payment:
     """Record a payment on an active or defaulted plan and, when completed, allocate it oldest-first.
 
     The balance can never go below zero; the same ``idempotency_key`` returns the first payment and records
-    nothing new.
+    nothing new (``replay=False``: the caller's own record answers repeats, the key is only kept on the row).
     """
     permission_require(actor, Action.PAYMENT_RECORD)
     _actor_sees(actor, plan.merchant_id)
@@ -325,7 +326,7 @@ def payment_post(
     if errors:
         raise ValidationError(errors)
     plan = _plan_lock(plan.pk)
-    if key:
+    if key and replay:
         # Checked under the plan's lock: a twin request that committed while we waited for it is seen.
         existing = _replay(plan.merchant_id, key, plan_id=plan.pk, amount=value)
         if existing is not None:
