@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from auditlog.capture import TRACKED
 from auditlog.models import Entry
 from taqsit.money import MoneyField
-from taqsit.templatetags.taqsit_tags import money
+from taqsit.money_format import money_html
 
 
 def entry_list(*, merchant_id) -> QuerySet[Entry]:
@@ -84,7 +84,7 @@ def _display(field: models.Field | None, value: Any, currency: str | None, users
     if value is None or field is None:
         return value
     if isinstance(field, MoneyField) and currency:
-        return money(value, currency)
+        return money_html(value, currency)
     if field.choices:
         return dict(field.flatchoices).get(value, value)
     if _is_user_field(field):

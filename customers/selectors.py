@@ -40,8 +40,3 @@ def customer_list(*, merchant: Merchant, search: str = "") -> QuerySet[Customer]
     """The merchant's customers, optionally matching ``search`` on name (accents ignored), phone or national id."""
     queryset = customer_search(Customer.objects.for_merchant(merchant), search, national_id=True)
     return queryset.order_by("name", "id")
-
-
-def customer_get(*, merchant: Merchant, pk) -> Customer:
-    """One customer of the merchant; another merchant's is ``Customer.DoesNotExist``."""
-    return Customer.objects.for_merchant(merchant).get(pk=pk)

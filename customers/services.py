@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
@@ -14,6 +14,7 @@ from taqsit.cache import merchant_stats_invalidate
 from taqsit.models import User
 from taqsit.permissions import Action, permission_require
 from taqsit.phone import phone_normalize
+from taqsit.services import fields_refuse, model_save, model_update, model_validate
 
 EDITABLE_FIELDS = (
     "name",
@@ -38,9 +39,8 @@ def national_id_taken_message(twin: Customer, national_id: str) -> str:
     return _("%(name)s already has the national id %(national_id)s.") % {"name": twin.name, "national_id": national_id}
 
 
-def customer_validate(*, customer: Customer) -> Customer:
-    """Normalise ``customer`` in place (phone to E.164 in the merchant's country, names trimmed) and refuse what
-    ``customer_create``/``customer_update`` would refuse, each on its field; reads only, writes nothing."""
+def _customer_check(customer: Customer) -> dict[str, list[str]]:
+    """The phone in E.164 and, like the national id, not another customer's of the merchant."""
     errors: dict[str, list[str]] = {}
     try:
         customer.phone = phone_normalize(customer.phone, region=customer.merchant.country)
@@ -57,28 +57,18 @@ def customer_validate(*, customer: Customer) -> Customer:
         twin = others.filter(national_id__iexact=customer.national_id).first()
         if twin is not None:
             errors["national_id"] = [national_id_taken_message(twin, customer.national_id)]
-    try:
-        # Uniqueness is reported above with the field's name; the database constraints still back it up.
-        customer.full_clean(exclude=["phone"] if "phone" in errors else None, validate_constraints=False)
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
-    return customer
+    return errors
 
 
-def _customer_save(customer: Customer) -> Customer:
-    customer_validate(customer=customer)
-    try:
-        with transaction.atomic():
-            customer.save()
-    except IntegrityError as exc:
-        # Two clerks registering the same phone at the same moment: the unique constraint decides.
-        raise ValidationError(
-            {"phone": _("A customer with the phone %(phone)s already exists.") % {"phone": customer.phone}}
-        ) from exc
-    return customer
+def customer_validate(*, customer: Customer) -> Customer:
+    """Normalise ``customer`` in place (phone to E.164 in the merchant's country, names trimmed) and refuse what
+    ``customer_create``/``customer_update`` would refuse, each on its field; reads only, writes nothing."""
+    return model_validate(instance=customer, validate=_customer_check)
+
+
+def _customer_conflict(customer: Customer) -> dict[str, str]:
+    # Two clerks registering the same phone at the same moment: the unique constraint decides.
+    return {"phone": _("A customer with the phone %(phone)s already exists.") % {"phone": customer.phone}}
 
 
 @audit.action("customer.create")
@@ -89,11 +79,9 @@ def customer_create(*, actor: User, merchant=None, **fields: Any) -> Customer:
     merchant = merchant if actor.is_superuser and merchant is not None else actor.merchant
     if merchant is None:
         raise ValidationError({"merchant": _("Choose the merchant this customer belongs to.")})
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), _("Unknown field.")))
+    fields_refuse(data=fields, fields=EDITABLE_FIELDS)
     customer = Customer(merchant=merchant, created_by=actor, **fields)
-    return _customer_save(customer)
+    return model_save(instance=customer, validate=_customer_check, conflict=_customer_conflict)
 
 
 @audit.action("customer.update")
@@ -103,12 +91,13 @@ def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Custom
     permission_require(actor, Action.CUSTOMER_WRITE)
     if not actor.is_superuser and customer.merchant_id != actor.merchant_id:
         raise Customer.DoesNotExist
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), _("Unknown field.")))
-    customer = Customer.objects.select_for_update(of=("self",)).get(pk=customer.pk)
-    for name, value in fields.items():
-        setattr(customer, name, value)
+    customer = model_update(
+        instance=Customer.objects.select_for_update(of=("self",)).get(pk=customer.pk),
+        fields=EDITABLE_FIELDS,
+        data=fields,
+        validate=_customer_check,
+        conflict=_customer_conflict,
+    )
     # The statistics name the customers with the most overdue.
     merchant_stats_invalidate(customer.merchant_id)
-    return _customer_save(customer)
+    return customer

@@ -37,11 +37,11 @@ from taqsit.admin import (
     ReasonActionForm,
     ServiceSaveMixin,
     money_display,
-    money_text,
     service_action_run,
     validation_errors_add,
 )
 from taqsit.money import MoneyField
+from taqsit.money_format import money_coded
 
 _PLAN_NUMBER = re.compile(r"(?:P-?)?0*(\d{1,9})", re.IGNORECASE)
 
@@ -293,17 +293,17 @@ class InstallmentPlanAdmin(ServiceSaveMixin, PlanNumberSearchMixin, PlatformMode
         summary = plan_summary(plan=obj)
         currency = summary.currency
         rows = [
-            (_("Total amount"), money_text(summary.total_amount, currency)),
-            (_("Down payment"), money_text(summary.down_payment, currency)),
-            (_("Finance charge"), money_text(summary.finance_charge, currency)),
-            (_("Total payable"), money_text(summary.total_payable, currency)),
-            (_("Amount paid"), money_text(summary.amount_paid, currency)),
-            (_("Late fees charged"), money_text(summary.late_fees, currency)),
-            (_("Remaining balance"), money_text(summary.remaining_balance, currency)),
+            (_("Total amount"), money_coded(summary.total_amount, currency)),
+            (_("Down payment"), money_coded(summary.down_payment, currency)),
+            (_("Finance charge"), money_coded(summary.finance_charge, currency)),
+            (_("Total payable"), money_coded(summary.total_payable, currency)),
+            (_("Amount paid"), money_coded(summary.amount_paid, currency)),
+            (_("Late fees charged"), money_coded(summary.late_fees, currency)),
+            (_("Remaining balance"), money_coded(summary.remaining_balance, currency)),
             (_("Installments paid"), f"{summary.installments_paid} / {summary.total_installments}"),
             (_("Next payment due"), summary.next_payment_due or "-"),
-            (_("Next amount due"), money_text(summary.next_amount_due, currency)),
-            (_("Overdue"), money_text(summary.overdue_amount, currency)),
+            (_("Next amount due"), money_coded(summary.next_amount_due, currency)),
+            (_("Overdue"), money_coded(summary.overdue_amount, currency)),
         ]
         return format_html(
             '<table class="plan-summary">{}</table>',

@@ -160,8 +160,14 @@ class PlanViewSet(
         notes = data.pop("notes", "")
 
         def handler(key):
+            # One layer: the API's record replays a repeat before this runs; the key stays on the row.
             plan = plan_create(
-                actor=request.user, customer=customer, notes=notes, idempotency_key=key, **_terms_from(data)
+                actor=request.user,
+                customer=customer,
+                notes=notes,
+                idempotency_key=key,
+                replay=False,
+                **_terms_from(data),
             )
             return self._plan_response(plan, status.HTTP_201_CREATED)
 

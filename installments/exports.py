@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from installments.models import Installment, InstallmentPlan
 from installments.selectors import days_overdue, installments_with_display_status
-from taqsit.exports import csv_money, csv_stream, csv_text
+from taqsit.exports import csv_stream, csv_text
 from taqsit.models import Merchant
+from taqsit.money_format import money_figure
 
 PLAN_HEADER = (
     "plan",
@@ -68,13 +69,13 @@ def plans_csv(plans: QuerySet[InstallmentPlan], *, merchant: Merchant, today: da
             plan.due_date.isoformat(),
             plan.installment_frequency,
             plan.number_of_installments,
-            csv_money(plan.total_amount, currency),
-            csv_money(plan.down_payment, currency),
-            csv_money(plan.finance_charge, currency),
-            csv_money(plan.total_payable, currency),
-            csv_money(plan.late_fees, currency),
-            csv_money(plan.amount_paid, currency),
-            csv_money(plan.remaining_balance, currency),
+            money_figure(plan.total_amount, currency),
+            money_figure(plan.down_payment, currency),
+            money_figure(plan.finance_charge, currency),
+            money_figure(plan.total_payable, currency),
+            money_figure(plan.late_fees, currency),
+            money_figure(plan.amount_paid, currency),
+            money_figure(plan.remaining_balance, currency),
             currency,
         ]
 
@@ -101,10 +102,10 @@ def installments_csv(
             installment.due_date.isoformat(),
             installment.display_status,
             days_overdue(due_date=installment.due_date, today=today) if overdue else 0,
-            csv_money(installment.amount_due, currency),
-            csv_money(installment.amount_paid, currency),
-            csv_money(remaining, currency),
-            csv_money(installment.late_fee - installment.late_fee_paid, currency),
+            money_figure(installment.amount_due, currency),
+            money_figure(installment.amount_paid, currency),
+            money_figure(remaining, currency),
+            money_figure(installment.late_fee - installment.late_fee_paid, currency),
             currency,
         ]
 

@@ -18,7 +18,7 @@ from installments.selectors import AGING_BUCKETS
 from taqsit.forms import AmountField, TokenField, amount_fields_localize, amount_format
 from taqsit.models import Merchant
 from taqsit.money import minor_unit
-from taqsit.templatetags.taqsit_tags import money
+from taqsit.money_format import money_html
 
 ISO_DATE = ["%Y-%m-%d"]
 
@@ -125,7 +125,9 @@ class ProductSelect(forms.Select):
         product = getattr(value, "instance", None)
         if isinstance(product, Product):
             option["attrs"]["data-price"] = amount_format(product.price, places=minor_unit(self.currency))
-            option["attrs"]["data-price-label"] = _("Price: %(price)s") % {"price": money(product.price, self.currency)}
+            option["attrs"]["data-price-label"] = _("Price: %(price)s") % {
+                "price": money_html(product.price, self.currency)
+            }
         return option
 
 

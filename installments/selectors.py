@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from customers.selectors import customer_search
 from installments.invariants import SCHEDULE_GAPS_SQL
-from installments.models import Installment, InstallmentPlan, Product
+from installments.models import Installment, InstallmentPlan
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
 from taqsit.money import ZERO, minor_unit, to_money
@@ -43,21 +43,6 @@ def aging_condition(key: str, *, today: date) -> Q:
                 condition &= Q(due_date__gte=today - timedelta(days=last))
             return condition
     raise ValueError(f"No aging bucket {key!r}.")
-
-
-def product_list(*, merchant: Merchant, search: str = "", active_only: bool = False) -> QuerySet[Product]:
-    """The merchant's products, by name."""
-    queryset = Product.objects.for_merchant(merchant)
-    if active_only:
-        queryset = queryset.filter(is_active=True)
-    term = (search or "").strip()
-    if term:
-        queryset = queryset.filter(Q(name__icontains=term) | Q(sku__icontains=term))
-    return queryset.order_by("name", "id")
-
-
-def product_get(*, merchant: Merchant, pk) -> Product:
-    return Product.objects.for_merchant(merchant).get(pk=pk)
 
 
 def overdue_cutoff(merchant: Merchant, *, today: date | None = None) -> date:
@@ -193,33 +178,6 @@ def days_overdue(*, due_date: date, today: date) -> int:
     return (today - due_date).days
 
 
-def installment_list(
-    *,
-    merchant: Merchant,
-    status: str | None = None,
-    due_before: date | None = None,
-    due_after: date | None = None,
-    today: date | None = None,
-) -> QuerySet[Installment]:
-    """Installments across the merchant's plans; ``status='overdue'`` is computed from dates."""
-    queryset = Installment.objects.for_merchant(merchant).current().select_related("plan", "plan__customer")
-    if status == Installment.Status.OVERDUE:
-        # The collections list's rows, filtered in place (not ``pk IN (...)``) so the unpaid-by-due-date index
-        # serves both the filter and the order.
-        queryset = (
-            installments_unpaid(merchant=merchant)
-            .filter(due_date__lt=overdue_cutoff(merchant, today=today))
-            .select_related("plan", "plan__customer")
-        )
-    elif status:
-        queryset = queryset.filter(status=status)
-    if due_before:
-        queryset = queryset.filter(due_date__lt=due_before)
-    if due_after:
-        queryset = queryset.filter(due_date__gte=due_after)
-    return queryset.order_by("due_date", "plan__number", "number")
-
-
 def plan_list(*, merchant: Merchant, status: str | None = None, customer=None) -> QuerySet[InstallmentPlan]:
     """The merchant's plans, newest first, with their customer."""
     queryset = InstallmentPlan.objects.for_merchant(merchant).select_related("customer")
@@ -243,11 +201,6 @@ def customer_plans_owed(*, merchant: Merchant, customer) -> CustomerPlans:
     return CustomerPlans(plans=plans, balance=customer_balance(plans=plans))
 
 
-def plan_get(*, merchant: Merchant, pk) -> InstallmentPlan:
-    """One plan of the merchant; another merchant's is ``InstallmentPlan.DoesNotExist``."""
-    return InstallmentPlan.objects.for_merchant(merchant).select_related("customer", "merchant").get(pk=pk)
-
-
 def plan_is_overdue(*, merchant: Merchant, today: date | None = None) -> Q:
     """A plan being collected with at least one unpaid row of its schedule past due date plus grace.
 
@@ -258,11 +211,6 @@ def plan_is_overdue(*, merchant: Merchant, today: date | None = None) -> Q:
         merchant=merchant
     )
     return Q(status__in=InstallmentPlan.OPEN_STATUSES) & Q(Exists(rows))
-
-
-def plans_overdue(*, merchant: Merchant, today: date | None = None) -> QuerySet[InstallmentPlan]:
-    """Plans with at least one overdue installment."""
-    return plan_list(merchant=merchant).filter(plan_is_overdue(merchant=merchant, today=today))
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,12 @@ from installments.signals import plan_activated
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
+from taqsit.error_codes import ErrorCode
 from taqsit.models import Merchant, User
-from taqsit.money import ZERO, amount_text, as_decimal, decimal_places_message, is_exact, to_money
+from taqsit.money import ZERO, as_decimal, decimal_places_message, is_exact, to_money
+from taqsit.money_format import money_figure
 from taqsit.permissions import Action, permission_require
+from taqsit.services import fields_refuse, model_save, model_update, model_validate
 
 Status = InstallmentPlan.Status
 
@@ -61,7 +64,7 @@ def _money_check(errors: dict, field: str, value: Any, currency: str, *, allow_z
         errors[field] = [_("%(value)s is not an amount.") % {"value": repr(value)}]
         return None
     if amount < 0 or (amount == 0 and not allow_zero):
-        errors[field] = [_("%(amount)s must be greater than zero.") % {"amount": amount_text(amount, currency)}]
+        errors[field] = [_("%(amount)s must be greater than zero.") % {"amount": money_figure(amount, currency)}]
     elif not is_exact(amount, currency):
         errors[field] = [decimal_places_message(amount, currency)]
     return amount
@@ -75,9 +78,8 @@ def sku_taken_message(sku: str, twin: Product) -> str:
     return _("The SKU %(sku)s is already used by %(product)s.") % {"sku": sku, "product": twin.name}
 
 
-def product_validate(*, product: Product) -> Product:
-    """Trim ``product``'s name and SKU in place and refuse what ``product_create``/``product_update`` would: a
-    price that is not a positive exact amount, a SKU another product of the merchant has; writes nothing."""
+def _product_check(product: Product) -> dict[str, list[str]]:
+    """A positive price exact to the currency's unit, and a SKU no other product of the merchant has."""
     errors: dict[str, list[str]] = {}
     product.name = (product.name or "").strip()
     product.sku = (product.sku or "").strip()
@@ -88,24 +90,17 @@ def product_validate(*, product: Product) -> Product:
         twin = Product.objects.filter(merchant_id=product.merchant_id, sku=product.sku).exclude(pk=product.pk).first()
         if twin is not None:
             errors["sku"] = [sku_taken_message(product.sku, twin)]
-    try:
-        product.full_clean(exclude=list(errors), validate_constraints=False)
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
-    return product
+    return errors
 
 
-def _product_save(product: Product) -> Product:
-    product_validate(product=product)
-    try:
-        with transaction.atomic():
-            product.save()
-    except IntegrityError as exc:
-        raise ValidationError({"sku": _("The SKU %(sku)s is already used.") % {"sku": product.sku}}) from exc
-    return product
+def product_validate(*, product: Product) -> Product:
+    """Trim ``product``'s name and SKU in place and refuse what ``product_create``/``product_update`` would: a
+    price that is not a positive exact amount, a SKU another product of the merchant has; writes nothing."""
+    return model_validate(instance=product, validate=_product_check)
+
+
+def _product_conflict(product: Product) -> dict[str, str]:
+    return {"sku": _("The SKU %(sku)s is already used.") % {"sku": product.sku}}
 
 
 @audit.action("product.create")
@@ -113,10 +108,9 @@ def _product_save(product: Product) -> Product:
 def product_create(*, actor: User, merchant: Merchant | None = None, **fields: Any) -> Product:
     """Register a product sold on installment."""
     permission_require(actor, Action.PRODUCT_WRITE)
-    unknown = set(fields) - set(PRODUCT_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), _("Unknown field.")))
-    return _product_save(Product(merchant=_merchant_for(actor, merchant), **fields))
+    fields_refuse(data=fields, fields=PRODUCT_FIELDS)
+    product = Product(merchant=_merchant_for(actor, merchant), **fields)
+    return model_save(instance=product, validate=_product_check, conflict=_product_conflict)
 
 
 @audit.action("product.update")
@@ -125,13 +119,13 @@ def product_update(*, actor: User, product: Product, **fields: Any) -> Product:
     """Edit a product; plans already sold keep their own item prices."""
     permission_require(actor, Action.PRODUCT_WRITE)
     _same_merchant(actor, product)
-    unknown = set(fields) - set(PRODUCT_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), _("Unknown field.")))
-    product = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
-    for name, value in fields.items():
-        setattr(product, name, value)
-    return _product_save(product)
+    return model_update(
+        instance=Product.objects.select_for_update(of=("self",)).get(pk=product.pk),
+        fields=PRODUCT_FIELDS,
+        data=fields,
+        validate=_product_check,
+        conflict=_product_conflict,
+    )
 
 
 # Plans ---------------------------------------------------------------------------------------------------
@@ -238,8 +232,8 @@ def plan_terms_build(
             errors["total_amount"] = [
                 _("The total %(total)s does not match the items, which add up to %(items_total)s.")
                 % {
-                    "total": amount_text(given, merchant.currency),
-                    "items_total": amount_text(items_total, merchant.currency),
+                    "total": money_figure(given, merchant.currency),
+                    "items_total": money_figure(items_total, merchant.currency),
                 }
             ]
     if start_date is None:
@@ -305,18 +299,20 @@ def plan_create(
     customer: Customer,
     notes: str = "",
     idempotency_key: str | None = None,
+    replay: bool = True,
     **terms: Any,
 ) -> InstallmentPlan:
     """Create a plan and its schedule: active (down payment recorded), or pending when approval is required.
 
-    The same ``idempotency_key`` returns the plan it first created and creates nothing.
+    The same ``idempotency_key`` returns the plan it first created and creates nothing (``replay=False``: the
+    caller's own record answers repeats, the key is only kept on the row).
     """
     permission_require(actor, Action.PLAN_CREATE)
     # Read the merchant afresh: its policy (approval, currency) may have changed since ``customer`` was loaded.
     merchant = Merchant.objects.get(pk=customer.merchant_id)
     if not actor.is_superuser and customer.merchant_id != actor.merchant_id:
         raise ValidationError({"customer": _("No such customer.")})
-    if idempotency_key:
+    if idempotency_key and replay:
         existing = InstallmentPlan.objects.filter(merchant=merchant, idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
@@ -326,7 +322,7 @@ def plan_create(
     Merchant.objects.filter(pk=merchant.pk).update(last_plan_number=F("last_plan_number") + 1)
     merchant.refresh_from_db(fields=["last_plan_number", "requires_approval"])
     number = merchant.last_plan_number
-    if idempotency_key:
+    if idempotency_key and replay:
         # A twin request may have committed while we waited for the merchant lock.
         existing = InstallmentPlan.objects.filter(merchant=merchant, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -390,7 +386,7 @@ def _status_require(plan: InstallmentPlan, allowed: tuple[str, ...], message: st
             {
                 "status": ValidationError(
                     message % {"plan": plan.reference, "status": plan.get_status_display().lower()},
-                    code="invalid_status",
+                    code=ErrorCode.INVALID_STATUS,
                 )
             }
         )
@@ -622,7 +618,7 @@ def plan_delete(*, actor: User, plan: InstallmentPlan) -> None:
                 "plan": ValidationError(
                     _("Plan %(plan)s has payments or fees: cancel it instead of deleting it.")
                     % {"plan": plan.reference},
-                    code="has_payments",
+                    code=ErrorCode.HAS_PAYMENTS,
                 )
             }
         )
@@ -674,7 +670,7 @@ def late_fee_charge(*, installment: Installment, period: date, actor: User | Non
                 "period": ValidationError(
                     _("A late fee for %(period)s is already charged on installment %(number)s.")
                     % {"period": period, "number": installment.number},
-                    code="duplicate",
+                    code=ErrorCode.DUPLICATE,
                 )
             }
         ) from exc
@@ -693,7 +689,3 @@ def installment_status_for(installment: Installment, *, today: date, grace_days:
     if installment.amount_paid > 0:
         return Installment.Status.PARTIALLY_PAID
     return Installment.Status.PENDING
-
-
-def merchant_today_for(plan: InstallmentPlan) -> date:
-    return merchant_today(plan.merchant)

@@ -20,14 +20,9 @@ def notification_settings_get(*, merchant: Merchant) -> NotificationSettings:
     return NotificationSettings.objects.filter(merchant=merchant).first() or NotificationSettings(merchant=merchant)
 
 
-def notification_list(*, user: User, unread: bool | None = None) -> QuerySet[Notification]:
-    """The user's in-app notifications, newest first (a user sees only their own)."""
-    queryset = Notification.objects.filter(user=user, channel=Notification.Channel.IN_APP)
-    if unread is True:
-        queryset = queryset.filter(read_at__isnull=True)
-    elif unread is False:
-        queryset = queryset.filter(read_at__isnull=False)
-    return queryset.order_by("-created_at", "-pk")
+def notification_list(*, user: User) -> QuerySet[Notification]:
+    """The user's in-app notifications, newest first (a user sees only their own; ``?unread=`` is a filter)."""
+    return Notification.objects.filter(user=user, channel=Notification.Channel.IN_APP).order_by("-created_at", "-pk")
 
 
 @dataclass(frozen=True)

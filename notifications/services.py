@@ -23,13 +23,14 @@ from installments.models import Installment, InstallmentPlan
 from installments.selectors import overdue_cutoff
 from notifications.channels.email import email_send
 from notifications.channels.sms import sms_backend
-from notifications.messages import Message, date_text, language_for, message_render, money_text
+from notifications.messages import Message, date_text, language_for, message_render
 from notifications.models import Notification, NotificationSettings
 from notifications.selectors import notification_settings_get, staff_digest_figures
 from taqsit import audit
 from taqsit.dates import merchant_today
 from taqsit.metrics import notification_failed, notification_sent
 from taqsit.models import Merchant, User
+from taqsit.money_format import money_text
 
 logger = logging.getLogger(__name__)
 

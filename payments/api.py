@@ -105,7 +105,11 @@ class PaymentViewSet(
         plan.merchant = merchant  # the same row: the service reads its currency and day without a query
 
         def handler(key):
-            payment = payment_with_allocations(payment_post(actor=request.user, plan=plan, idempotency_key=key, **data))
+            # One layer: the API's record replays a repeat before this runs; the key stays on the row for
+            # the integrator's reconciliation.
+            payment = payment_with_allocations(
+                payment_post(actor=request.user, plan=plan, idempotency_key=key, replay=False, **data)
+            )
             serializer = PaymentSerializer(payment, context=self.get_serializer_context())
             return Response(serializer.data, status=status.HTTP_201_CREATED)
 

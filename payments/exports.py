@@ -9,8 +9,9 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from payments.models import Payment
-from taqsit.exports import csv_money, csv_stream, csv_text
+from taqsit.exports import csv_stream, csv_text
 from taqsit.models import Merchant
+from taqsit.money_format import money_figure
 
 PAYMENT_HEADER = (
     "plan",
@@ -41,7 +42,7 @@ def payments_csv(payments: QuerySet[Payment], *, merchant: Merchant, today: date
             payment.payment_number,
             csv_text(payment.plan.customer.name),
             payment.payment_date.isoformat(),
-            csv_money(payment.amount, currency),
+            money_figure(payment.amount, currency),
             payment.payment_method,
             payment.status,
             "yes" if payment.is_down_payment else "no",

@@ -56,11 +56,6 @@ def payment_list(
     return queryset.order_by("-payment_date", "-created_at", "-id")
 
 
-def payment_get(*, merchant: Merchant, pk) -> Payment:
-    """One payment of the merchant; another merchant's is ``Payment.DoesNotExist``."""
-    return payment_list(merchant=merchant).get(pk=pk)
-
-
 def payment_standing_after(*, payment: Payment) -> tuple[Decimal, Decimal]:
     """What the plan had received and still owed right after ``payment`` (for its receipt, whenever printed).
 

@@ -26,9 +26,11 @@ from payments.models import PAYMENT_ACTION_STATUSES, Payment, PaymentAllocation
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
+from taqsit.error_codes import ErrorCode
 from taqsit.metrics import payment_posted
 from taqsit.models import User
-from taqsit.money import ZERO, amount_text, as_decimal, decimal_places_message, is_exact, to_money
+from taqsit.money import ZERO, as_decimal, decimal_places_message, is_exact, to_money
+from taqsit.money_format import money_figure
 from taqsit.permissions import Action, permission_require
 
 PlanStatus = InstallmentPlan.Status
@@ -49,7 +51,7 @@ def _amount_parse(amount: Any, currency: str) -> Decimal:
         raise ValidationError(
             {
                 "amount": _("The amount must be greater than zero, not %(amount)s.")
-                % {"amount": amount_text(value, currency)}
+                % {"amount": money_figure(value, currency)}
             }
         )
     if not is_exact(value, currency):
@@ -128,7 +130,7 @@ def _allocate(
             {
                 "amount": ValidationError(
                     _("%(amount)s of the payment could not be allocated.") % {"amount": remaining},
-                    code="unallocated",
+                    code=ErrorCode.UNALLOCATED,
                 )
             }
         )
@@ -238,7 +240,8 @@ def _replay(merchant_id, key: str, *, plan_id, amount: Decimal) -> Payment | Non
         raise ValidationError(
             {
                 "idempotency_key": ValidationError(
-                    _("This idempotency key was already used for a different payment."), code="idempotency_mismatch"
+                    _("This idempotency key was already used for a different payment."),
+                    code=ErrorCode.IDEMPOTENCY_MISMATCH,
                 )
             }
         )
@@ -272,7 +275,7 @@ def _balance_check(plan: InstallmentPlan, amount: Decimal) -> None:
                         "remaining": to_money(plan.remaining_balance, currency),
                         "plan": plan.reference,
                     },
-                    code="overpayment",
+                    code=ErrorCode.OVERPAYMENT,
                 )
             }
         )
@@ -292,11 +295,12 @@ def payment_post(
     status: str = Payment.Status.COMPLETED,
     payment_number: int | None = None,
     idempotency_key: str | None = None,
+    replay: bool = True,
 ) -> Payment:
     """Record a payment on an active or defaulted plan and, when completed, allocate it oldest-first.
 
     The balance can never go below zero; the same ``idempotency_key`` returns the first payment and records
-    nothing new.
+    nothing new (``replay=False``: the caller's own record answers repeats, the key is only kept on the row).
     """
     permission_require(actor, Action.PAYMENT_RECORD)
     _actor_sees(actor, plan.merchant_id)
@@ -319,13 +323,13 @@ def payment_post(
     if errors:
         raise ValidationError(errors)
     plan = plan_lock(plan_id=plan.pk, no_key=True)
-    if key:
+    if key and replay:
         # Checked under the plan's lock: a twin request that committed while we waited for it is seen.
         existing = _replay(plan.merchant_id, key, plan_id=plan.pk, amount=value)
         if existing is not None:
             return existing
     if not plan.is_open:
-        raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code="invalid_status")})
+        raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code=ErrorCode.INVALID_STATUS)})
     # A plan starting later is paid from the day it was agreed (its down payment is recorded that day).
     agreed_on = timezone.localtime(plan.created_at, plan.merchant.tzinfo).date()
     if payment_date < min(plan.start_date, agreed_on):
@@ -420,9 +424,9 @@ def payment_complete(*, actor: User, payment: Payment) -> Payment:
     permission_require(actor, Action.PAYMENT_RECORD)
     payment, plan = _payment_lock(payment, actor)
     if payment.status not in PAYMENT_ACTION_STATUSES["complete"]:
-        raise ValidationError({"status": ValidationError(_not_pending_message(payment), code="invalid_status")})
+        raise ValidationError({"status": ValidationError(_not_pending_message(payment), code=ErrorCode.INVALID_STATUS)})
     if not plan.is_open:
-        raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code="invalid_status")})
+        raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code=ErrorCode.INVALID_STATUS)})
     _balance_check(plan, payment.amount)
     rows = _rows_for_allocation(plan)
     lines, touched = _allocate(payment, plan, rows)
@@ -445,7 +449,7 @@ def payment_fail(*, actor: User, payment: Payment, reason: str = "") -> Payment:
     permission_require(actor, Action.PAYMENT_RECORD)
     payment, _plan = _payment_lock(payment, actor)
     if payment.status not in PAYMENT_ACTION_STATUSES["fail"]:
-        raise ValidationError({"status": ValidationError(_not_pending_message(payment), code="invalid_status")})
+        raise ValidationError({"status": ValidationError(_not_pending_message(payment), code=ErrorCode.INVALID_STATUS)})
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason.")})
@@ -481,7 +485,7 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
                 "status": ValidationError(
                     _("Payment %(number)s is %(status)s.")
                     % {"number": payment.payment_number, "status": payment.get_status_display().lower()},
-                    code="invalid_status",
+                    code=ErrorCode.INVALID_STATUS,
                 )
             }
         )
@@ -599,7 +603,7 @@ def payment_delete(*, actor: User, payment: Payment, reason: str = "Deleted") ->
                 "status": ValidationError(
                     _("Payment %(number)s moved money: refund or void it instead.")
                     % {"number": payment.payment_number},
-                    code="has_money",
+                    code=ErrorCode.HAS_MONEY,
                 )
             }
         )

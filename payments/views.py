@@ -33,8 +33,8 @@ from payments.services import payment_complete, payment_fail, payment_post, paym
 from payments.stats import merchant_stats
 from taqsit.dates import merchant_today
 from taqsit.forms import amount_fields_localize, form_errors_add, form_token
+from taqsit.money_format import money_html
 from taqsit.permissions import Action
-from taqsit.templatetags.taqsit_tags import money
 from taqsit.tenancy import queryset_for_user
 from taqsit.views import StaffPageMixin, staff_page
 
@@ -152,7 +152,7 @@ def _reverse(request, pk, *, service, done: str, title: str, question: str, butt
     names = {
         "number": payment.payment_number,
         "ref": payment.plan.reference,
-        "amount": money(payment.amount, payment.merchant.currency),
+        "amount": money_html(payment.amount, payment.merchant.currency),
         "method": payment.get_payment_method_display().lower(),
         "reference": payment.reference or "—",
     }

@@ -25,7 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from taqsit.models import Merchant, User
-from taqsit.money import to_money
+from taqsit.money_format import money_coded
 from taqsit.services import (
     PLATFORM_USER_FIELDS,
     POLICY_FIELDS,
@@ -131,13 +131,6 @@ class MerchantFilter(admin.SimpleListFilter):
 # Money ---------------------------------------------------------------------------------------------------
 
 
-def money_text(value: Any, currency: str) -> str | None:
-    """An amount rounded to the currency's minor unit, with its code: ``1234.50 USD``; None stays empty."""
-    if value is None:
-        return None
-    return f"{to_money(value, currency)} {currency}"
-
-
 def merchant_currency(obj: Any) -> str:
     return obj.merchant.currency
 
@@ -157,7 +150,7 @@ def money_display(
 
     @admin.display(description=description, ordering=field if ordering == "" else ordering)
     def display(self: Any, obj: Any) -> str | None:
-        return money_text(getattr(obj, field), currency_of(obj))
+        return money_coded(getattr(obj, field), currency_of(obj))
 
     display.__name__ = f"{field}_display"
     return display

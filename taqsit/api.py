@@ -68,10 +68,6 @@ class TenantViewSetMixin(MerchantScopedMixin):
     # A field searched by number (taqsit.filters.SearchFilter): a plan by ``42``, ``#42`` or ``P-000042``.
     search_number_field: str | None = None
 
-    @property
-    def merchant(self):
-        return self.request.user.merchant
-
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
         merchant = getattr(self.request.user, "merchant", None) if self.request else None

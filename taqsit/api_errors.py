@@ -23,16 +23,15 @@ from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
+from taqsit.error_codes import CONFLICT_CODES, UNPROCESSABLE_CODES
 from taqsit.errors import DATABASE_ERRORS, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE
 from taqsit.request_limits import too_many_fields_message
 
 logger = logging.getLogger(__name__)
-
-CONFLICT_CODES = frozenset({"has_payments", "has_money", "invalid_status", "overpayment_conflict"})
-UNPROCESSABLE_CODES = frozenset({"idempotency_mismatch"})
 
 
 class Conflict(exceptions.APIException):
@@ -54,28 +53,20 @@ class Unprocessable(exceptions.APIException):
     default_code = "unprocessable"
 
 
-def validation_detail(exc: DjangoValidationError) -> dict | list:
-    """Django's ValidationError as DRF's body: {field: [messages]}, non-field errors under DRF's key."""
-    if hasattr(exc, "error_dict"):
-        detail = {}
-        for field, messages in exc.message_dict.items():
-            key = api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field
-            detail[key] = list(messages)
-        return detail
-    return {api_settings.NON_FIELD_ERRORS_KEY: list(exc.messages)}
-
-
-def _codes(exc: DjangoValidationError) -> set[str]:
-    if hasattr(exc, "error_dict"):
-        return {error.code for errors in exc.error_dict.values() for error in errors if error.code}
-    return {error.code for error in exc.error_list if error.code}
+def validation_detail(exc: DjangoValidationError) -> dict:
+    """Django's ValidationError as DRF's body (DRF's own ``as_serializer_error``): {field: [messages]} with each
+    message's code, Django's non-field errors under DRF's key."""
+    detail = as_serializer_error(exc)
+    return {
+        (api_settings.NON_FIELD_ERRORS_KEY if key == NON_FIELD_ERRORS else key): value for key, value in detail.items()
+    }
 
 
 def translate(exc: Exception) -> Exception:
     """Map domain exceptions to DRF's; leave everything else as it is."""
     if isinstance(exc, DjangoValidationError):
-        codes = _codes(exc)
         detail = validation_detail(exc)
+        codes = {getattr(message, "code", None) for messages in detail.values() for message in messages}
         if codes & UNPROCESSABLE_CODES:
             return Unprocessable(detail)
         if codes & CONFLICT_CODES:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -19,8 +18,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
-
-from taqsit.money import to_money
 
 CHUNK_SIZE = 500
 CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -31,11 +28,6 @@ def csv_text(value: str | None) -> str:
     """Text a spreadsheet would run as a formula (=, +, -, @, tab, carriage return first) is written as text."""
     value = value or ""
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def csv_money(value: Decimal, currency: str) -> str:
-    """An amount in the currency's unit, as a plain number: "1200.50" (USD), "12.345" (KWD), "5000" (JPY)."""
-    return str(to_money(value, currency))
 
 
 class _Echo:

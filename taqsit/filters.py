@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
+from taqsit.error_codes import ErrorCode
+
 
 class SearchFilter(filters.SearchFilter):
     """DRF's search, with a bad term (a null character) reported under ``search`` like any other bad field."""
@@ -111,22 +113,19 @@ def ordering_total(ordering, model) -> list:
 
 
 class StrictBooleanField(forms.NullBooleanField):
-    """``true``/``false`` (or ``1``/``0``); anything else is an error naming the filter, not silently ignored."""
+    """Django's reading of a boolean (``true``/``false``, ``1``/``0``); anything else is an error naming the filter,
+    not silently ignored as django-filter would."""
 
     widget = forms.TextInput
 
     def to_python(self, value):
-        if value in (None, ""):
-            return None
-        text = str(value).strip().lower()
-        if text in ("true", "1"):
-            return True
-        if text in ("false", "0"):
-            return False
-        raise forms.ValidationError(_("Enter true or false."), code="invalid")
+        return super().to_python(value.strip().lower() if isinstance(value, str) else value)
 
-    def validate(self, value) -> None:
-        """Empty means "no filter"; ``to_python`` refused everything else that is not a boolean."""
+    def clean(self, value):
+        result = super().clean(value)
+        if result is None and value not in (None, ""):
+            raise forms.ValidationError(_("Enter true or false."), code=ErrorCode.INVALID)
+        return result
 
 
 class StrictBooleanFilter(django_filters.BooleanFilter):

@@ -22,6 +22,7 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language, get_language_bidi, to_locale
 from django.utils.translation import gettext_lazy as _
 
+from taqsit.error_codes import ErrorCode
 from taqsit.models import Language, Merchant, Role
 from taqsit.money import minor_unit
 from taqsit.services import POLICY_FIELDS, PROFILE_FIELDS, password_reset_mail_allow
@@ -128,7 +129,7 @@ class AmountField(forms.Field):
 
     def invalid(self) -> ValidationError:
         return ValidationError(
-            _("Enter an amount such as %(example)s.") % {"example": self.example()}, code="invalid_amount"
+            _("Enter an amount such as %(example)s.") % {"example": self.example()}, code=ErrorCode.INVALID_AMOUNT
         )
 
     def widget_attrs(self, widget) -> dict:

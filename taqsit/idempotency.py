@@ -20,6 +20,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from taqsit.error_codes import ErrorCode
 from taqsit.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -95,7 +96,9 @@ def idempotent(request: Request, *, scope: str, handler: Callable[[str | None], 
                     "header": HEADER,
                     "key": repr(key),
                 }
-                raise ValidationError({"idempotency_key": ValidationError(message, code="idempotency_mismatch")})
+                raise ValidationError(
+                    {"idempotency_key": ValidationError(message, code=ErrorCode.IDEMPOTENCY_MISMATCH)}
+                )
             response = Response(first.response_body, status=first.status_code)
             response[REPLAY_HEADER] = "true"
             return response

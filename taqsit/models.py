@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from taqsit.error_codes import ErrorCode
 from taqsit.money import MoneyField, currency_validate
 
 
@@ -33,7 +34,7 @@ class Language(models.TextChoices):
 
 def timezone_validate(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value}, code="invalid")
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value}, code=ErrorCode.INVALID)
 
 
 class Merchant(TimeStampedModel):

@@ -16,6 +16,8 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from taqsit.error_codes import ErrorCode
+
 ZERO = Decimal("0")
 MAX_DIGITS = 14
 DECIMAL_PLACES = 3
@@ -40,7 +42,7 @@ def currency_validate(code: str) -> None:
     """Raise ValidationError unless ``code`` is an ISO 4217 currency Babel knows."""
     if code not in currency_codes():
         raise ValidationError(
-            _("%(code)s is not an ISO 4217 currency code.") % {"code": repr(code)}, code="invalid_currency"
+            _("%(code)s is not an ISO 4217 currency code.") % {"code": repr(code)}, code=ErrorCode.INVALID_CURRENCY
         )
 
 
@@ -65,16 +67,18 @@ def as_decimal(value: Decimal | int | str) -> Decimal:
     else:
         text = str(value).strip()
         if "_" in text:
-            raise ValidationError(_("%(value)s is not a number.") % {"value": repr(value)}, code="invalid")
+            raise ValidationError(_("%(value)s is not a number.") % {"value": repr(value)}, code=ErrorCode.INVALID)
         try:
             result = Decimal(text)
         except InvalidOperation as exc:
-            raise ValidationError(_("%(value)s is not a number.") % {"value": repr(value)}, code="invalid") from exc
+            raise ValidationError(
+                _("%(value)s is not a number.") % {"value": repr(value)}, code=ErrorCode.INVALID
+            ) from exc
     if not result.is_finite():
-        raise ValidationError(_("%(value)s is not a finite number.") % {"value": repr(value)}, code="invalid")
+        raise ValidationError(_("%(value)s is not a finite number.") % {"value": repr(value)}, code=ErrorCode.INVALID)
     if result.adjusted() > 20:
         # Far beyond what any amount column stores: refuse before quantize() overflows the decimal context.
-        raise ValidationError(too_large_message(result), code="max_value")
+        raise ValidationError(too_large_message(result), code=ErrorCode.MAX_VALUE)
     return result
 
 
@@ -138,8 +142,3 @@ def percent_of(part: Decimal, whole: Decimal, *, places: int = PERCENT_PLACES) -
     if not whole:
         return None
     return (as_decimal(part) * 100 / as_decimal(whole)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-def amount_text(value: Decimal, currency: str) -> str:
-    """``value`` for a message: in the currency's unit when it fits ("1000.00", not "1000.000"), else as given."""
-    return str(to_money(value, currency)) if is_exact(value, currency) else str(value)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import phonenumbers
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from taqsit import audit
@@ -33,8 +34,79 @@ POLICY_FIELDS = (
     "requires_approval",
 )
 PROFILE_FIELDS = ("name", "currency", "timezone", "language", "country")
+USER_FIELDS = ("email", "role", "first_name", "last_name", "is_active", "language")
+
 # What only a platform admin changes on a user (in the admin).
-PLATFORM_USER_FIELDS = {"username", "is_staff", "is_superuser", "last_login", "date_joined"}
+PLATFORM_USER_FIELDS = ("username", "is_staff", "is_superuser", "last_login", "date_joined")
+
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+
+def model_save(
+    *,
+    instance: ModelT,
+    validate: Callable[[ModelT], dict[str, list[str]]] | None = None,
+    exclude: Iterable[str] = (),
+    constraints: bool = False,
+    conflict: Callable[[ModelT], Any] | None = None,
+) -> ModelT:
+    """Check the instance (``model_validate``) and save it; a unique clash lost to a concurrent twin is
+    ``conflict(instance)``'s ValidationError."""
+    model_validate(instance=instance, validate=validate, exclude=exclude, constraints=constraints)
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        if conflict is None:
+            raise
+        raise ValidationError(conflict(instance)) from exc
+    return instance
+
+
+def model_validate(
+    *,
+    instance: ModelT,
+    validate: Callable[[ModelT], dict[str, list[str]]] | None = None,
+    exclude: Iterable[str] = (),
+    constraints: bool = False,
+) -> ModelT:
+    """The service's own rules (``validate`` returns field errors, or raises to stop there), then the model's,
+    all named on their fields; reads only (the admin's forms check with it before saving through the service)."""
+    errors = dict(validate(instance)) if validate is not None else {}
+    try:
+        # A field the service already refused is not checked twice: one message per problem.
+        instance.full_clean(exclude=[*exclude, *errors], validate_constraints=constraints)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    return instance
+
+
+def model_update(
+    *,
+    instance: ModelT,
+    fields: Iterable[str],
+    data: dict[str, Any],
+    validate: Callable[[ModelT], dict[str, list[str]]] | None = None,
+    exclude: Iterable[str] = (),
+    constraints: bool = False,
+    conflict: Callable[[ModelT], Any] | None = None,
+) -> ModelT:
+    """Set the editable ``fields`` of a locked ``instance`` from ``data`` and save it through ``model_save``;
+    any other key is refused by name."""
+    fields_refuse(data=data, fields=fields)
+    for name, value in data.items():
+        setattr(instance, name, value)
+    return model_save(instance=instance, validate=validate, exclude=exclude, constraints=constraints, conflict=conflict)
+
+
+def fields_refuse(*, data: dict[str, Any], fields: Iterable[str]) -> None:
+    """A key a service does not edit is refused by name rather than silently ignored."""
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), _("Unknown field.")))
 
 
 @audit.action("merchant.register")
@@ -100,23 +172,27 @@ def user_identity_errors(*, user: User) -> dict[str, str]:
     return errors
 
 
-def _user_clean(user: User) -> None:
-    """The model's rules, with a name clash reported on the field it concerns, not above the form."""
-    errors: dict[str, list[str]] = {}
-    try:
-        # The case-insensitive constraints would only say so without naming a field: checked below instead.
-        user.full_clean(exclude=["password"], validate_constraints=False)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    for name, message in user_identity_errors(user=user).items():
-        errors.setdefault(name, [message])
-    if errors:
-        raise ValidationError(errors)
+def _user_check(user: User, *, password: str | None) -> dict[str, list[str]]:
+    """Name clashes reported on their field (the case-insensitive constraints would not name one), and the
+    password's strength."""
+    errors = {name: [message] for name, message in user_identity_errors(user=user).items()}
+    if password is not None:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            errors["password"] = list(exc.messages)
+    return errors
 
 
-def user_validate(*, user: User) -> None:
-    """What ``user_update`` refuses, reading only: a merchant keeps at least one active owner (checked first, on
-    its own), then the model's rules and a name clash, each on its field."""
+def _user_conflict(user: User) -> dict[str, str] | str:
+    # A concurrent twin got there first: the same checks now name the clash.
+    return user_identity_errors(user=user) or _(
+        "Someone saved the same username or e-mail at the same moment: try again."
+    )
+
+
+def _last_owner_check(user: User) -> None:
+    """A merchant keeps at least one active owner: refused on its own, before anything else."""
     if user.merchant_id and (user.role != Role.OWNER or not user.is_active):
         owners_left = (
             User.objects.filter(merchant_id=user.merchant_id, role=Role.OWNER, is_active=True)
@@ -125,40 +201,31 @@ def user_validate(*, user: User) -> None:
         )
         if not owners_left:
             raise ValidationError({"role": _("A merchant needs at least one active owner.")})
-    _user_clean(user)
+
+
+def user_validate(*, user: User, password: str | None = None) -> None:
+    """What ``user_create``/``user_update`` refuse, reading only: a merchant keeps at least one active owner
+    (checked first, on its own), then a name clash, the password's strength and the model's rules, each on its
+    field."""
+    _last_owner_check(user)
+    model_validate(instance=user, validate=lambda u: _user_check(u, password=password), exclude=["password"])
 
 
 def _user_build(
     *, merchant: Merchant, username: str, email: str, password: str | None, role: str, **extra: Any
 ) -> User:
     user = User(merchant=merchant, username=(username or "").strip(), email=email, role=role, **extra)
-    errors: dict[str, list[str]] = {}
-    try:
-        _user_clean(user)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if password is not None:
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            errors["password"] = list(exc.messages)
-    if errors:
-        raise ValidationError(errors)
     if password is None:
         # The admin's "password-based authentication: disabled": the user signs in once one is set.
         user.set_unusable_password()
     else:
         user.set_password(password)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as exc:
-        # A concurrent twin got there first: the same checks now name the clash.
-        raise ValidationError(
-            user_identity_errors(user=user)
-            or _("Someone saved the same username or e-mail at the same moment: try again.")
-        ) from exc
-    return user
+    return model_save(
+        instance=user,
+        validate=lambda u: _user_check(u, password=password),
+        exclude=["password"],
+        conflict=_user_conflict,
+    )
 
 
 @audit.action("user.create")
@@ -200,31 +267,22 @@ def user_update(*, actor: User, user: User, **fields: Any) -> User:
     if not actor.is_superuser and user.merchant_id != actor.merchant_id:
         raise User.DoesNotExist
     password = fields.pop("password", None)
-    allowed = {"email", "role", "first_name", "last_name", "is_active", "language"}
-    if actor.is_superuser:
-        allowed |= PLATFORM_USER_FIELDS
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), _("This field cannot be changed.")))
-    user = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
-    for name, value in fields.items():
-        setattr(user, name, value)
-    user_validate(user=user)
-    if password:
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise ValidationError({"password": list(exc.messages)}) from exc
-        user.set_password(password)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as exc:
-        raise ValidationError(
-            user_identity_errors(user=user)
-            or _("Someone saved the same username or e-mail at the same moment: try again.")
-        ) from exc
-    return user
+
+    def check(candidate: User) -> dict[str, list[str]]:
+        _last_owner_check(candidate)
+        errors = _user_check(candidate, password=password or None)
+        if password and not errors:
+            candidate.set_password(password)
+        return errors
+
+    return model_update(
+        instance=User.objects.select_for_update(of=("self",)).get(pk=user.pk),
+        fields=USER_FIELDS + PLATFORM_USER_FIELDS if actor.is_superuser else USER_FIELDS,
+        data=fields,
+        validate=check,
+        exclude=["password"],
+        conflict=_user_conflict,
+    )
 
 
 @audit.action("merchant.update")
@@ -234,20 +292,25 @@ def merchant_update(*, actor: User, merchant: Merchant, **fields: Any) -> Mercha
     permission_require(actor, Action.STAFF_MANAGE)
     if not actor.is_superuser and merchant.pk != actor.merchant_id:
         raise Merchant.DoesNotExist
-    unknown = set(fields) - set(POLICY_FIELDS) - set(PROFILE_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), _("This field cannot be changed.")))
     merchant = Merchant.objects.select_for_update(of=("self",)).get(pk=merchant.pk)
     if "currency" in fields and fields["currency"] != merchant.currency and merchant.last_plan_number > 0:
         raise ValidationError({"currency": _("The currency cannot change once the merchant has plans.")})
-    for name, value in fields.items():
-        setattr(merchant, name, value)
-    merchant_policy_validate(merchant)
-    merchant.full_clean()
-    merchant.save()
+    merchant = model_update(
+        instance=merchant,
+        fields=POLICY_FIELDS + PROFILE_FIELDS,
+        data=fields,
+        # The policy's errors stop before the model's constraints would repeat them without a field.
+        validate=_merchant_policy_check,
+        constraints=True,
+    )
     # Grace days and the time zone move the overdue line: the statistics are recomputed.
     merchant_stats_invalidate(merchant.pk)
     return merchant
+
+
+def _merchant_policy_check(merchant: Merchant) -> dict[str, list[str]]:
+    merchant_policy_validate(merchant)
+    return {}
 
 
 def merchant_policy_validate(merchant: Merchant) -> None:

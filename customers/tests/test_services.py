@@ -4,13 +4,19 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from customers.models import Customer
-from customers.selectors import customer_get, customer_list
+from customers.selectors import customer_list
 from customers.services import customer_create, customer_update
 from customers.tests.factories import CustomerFactory
-from taqsit.models import Role
+from taqsit.models import Merchant, Role
 from taqsit.tests.factories import MerchantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+# A read only this test made: the API and pages scope by the merchant through the viewsets.
+def customer_get(*, merchant: Merchant, pk) -> Customer:
+    """One customer of the merchant; another merchant's is ``Customer.DoesNotExist``."""
+    return Customer.objects.for_merchant(merchant).get(pk=pk)
 
 
 # customer_create ------------------------------------------------------------------------------------------

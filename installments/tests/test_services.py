@@ -9,20 +9,19 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
 from django.utils import translation
 
 from customers.tests.factories import CustomerFactory
 from installments.jobs import late_fees_apply
 from installments.models import Installment, InstallmentPlan, LateFee, Product
 from installments.selectors import (
-    installment_list,
     installments_overdue,
-    plan_get,
+    installments_unpaid,
+    overdue_cutoff,
+    plan_is_overdue,
     plan_list,
     plan_summary,
-    plans_overdue,
-    product_get,
-    product_list,
 )
 from installments.services import (
     late_fee_charge,
@@ -43,6 +42,62 @@ from taqsit.models import Merchant, Role
 from taqsit.tests.factories import MerchantFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today")]
+
+
+# Reads only these tests made (the pages and the API read through filter sets and the selectors these compose).
+
+
+def product_list(*, merchant: Merchant, search: str = "", active_only: bool = False) -> QuerySet[Product]:
+    """The merchant's products, by name."""
+    queryset = Product.objects.for_merchant(merchant)
+    if active_only:
+        queryset = queryset.filter(is_active=True)
+    term = (search or "").strip()
+    if term:
+        queryset = queryset.filter(Q(name__icontains=term) | Q(sku__icontains=term))
+    return queryset.order_by("name", "id")
+
+
+def product_get(*, merchant: Merchant, pk) -> Product:
+    return Product.objects.for_merchant(merchant).get(pk=pk)
+
+
+def installment_list(
+    *,
+    merchant: Merchant,
+    status: str | None = None,
+    due_before: date | None = None,
+    due_after: date | None = None,
+    today: date | None = None,
+) -> QuerySet[Installment]:
+    """Installments across the merchant's plans; ``status='overdue'`` is computed from dates."""
+    queryset = Installment.objects.for_merchant(merchant).current().select_related("plan", "plan__customer")
+    if status == Installment.Status.OVERDUE:
+        # The collections list's rows, filtered in place (not ``pk IN (...)``) so the unpaid-by-due-date index
+        # serves both the filter and the order.
+        queryset = (
+            installments_unpaid(merchant=merchant)
+            .filter(due_date__lt=overdue_cutoff(merchant, today=today))
+            .select_related("plan", "plan__customer")
+        )
+    elif status:
+        queryset = queryset.filter(status=status)
+    if due_before:
+        queryset = queryset.filter(due_date__lt=due_before)
+    if due_after:
+        queryset = queryset.filter(due_date__gte=due_after)
+    return queryset.order_by("due_date", "plan__number", "number")
+
+
+def plan_get(*, merchant: Merchant, pk) -> InstallmentPlan:
+    """One plan of the merchant; another merchant's is ``InstallmentPlan.DoesNotExist``."""
+    return InstallmentPlan.objects.for_merchant(merchant).select_related("customer", "merchant").get(pk=pk)
+
+
+def plans_overdue(*, merchant: Merchant, today: date | None = None) -> QuerySet[InstallmentPlan]:
+    """Plans with at least one overdue installment."""
+    return plan_list(merchant=merchant).filter(plan_is_overdue(merchant=merchant, today=today))
+
 
 Status = InstallmentPlan.Status
 

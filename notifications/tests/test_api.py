@@ -94,6 +94,19 @@ def test_the_list_filters_unread(client, inbox, unread, subjects):
     assert [row["subject"] for row in response.json()["results"]] == subjects
 
 
+@pytest.mark.parametrize(("unread", "subjects"), [("1", ["Newer"]), ("0", ["Older"]), (" TRUE ", ["Newer"])])
+def test_the_unread_filter_reads_booleans_as_django_does(client, inbox, unread, subjects):
+    response = client.get(URL, {"unread": unread})
+
+    assert [row["subject"] for row in response.json()["results"]] == subjects
+
+
+def test_an_unreadable_unread_filter_is_a_400_naming_it(client, inbox):
+    response = client.get(URL, {"unread": "maybe"})
+
+    assert (response.status_code, response.json()) == (400, {"unread": ["Enter true or false."]})
+
+
 def test_customer_messages_are_not_in_the_inbox(client, owner, inbox, customer):
     Notification.objects.create(
         merchant=owner.merchant,

@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from notifications.messages import CATALOG, date_text, language_for, message_render, money_text
+from notifications.messages import CATALOG, date_text, language_for, message_render
 from notifications.models import Notification
 from taqsit.models import Language
+from taqsit.money_format import money_text
 
 
 def _fields(template: str) -> set[str]:

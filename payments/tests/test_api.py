@@ -240,7 +240,6 @@ def test_recording_a_payment_over_a_jwt_sends_a_fixed_list_of_statements(api_cli
         ("INSERT", "taqsit_idempotencyrecord"),  # the key, claimed in one statement
         ("SAVEPOINT", ""),  # payment_post
         ("SELECT", "installments_installmentplan"),  # the plan's lock
-        ("SELECT", "payments_payment"),  # the key, under the lock
         ("SELECT", "installments_installment"),  # the rows to allocate to, locked
         ("INSERT", "payments_payment"),  # with the receipt's figures, worked out on those rows
         ("UPDATE", "installments_installment"),  # one UPDATE per row paid: 250.00 pays the overdue 200.00

@@ -17,7 +17,7 @@ from installments.models import Installment, InstallmentPlan
 from installments.services import plan_cancel, plan_mark_defaulted, plan_reschedule
 from installments.tests.factories import late_fee_make, plan_make
 from payments.models import Payment, PaymentAllocation
-from payments.selectors import payment_get, payment_list
+from payments.selectors import payment_list
 from payments.services import (
     payment_complete,
     payment_delete,
@@ -31,6 +31,13 @@ from taqsit.models import Merchant, Role
 from taqsit.tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today")]
+
+
+# A read only this test made: the API and pages scope by the merchant through the viewsets.
+def payment_get(*, merchant: Merchant, pk) -> Payment:
+    """One payment of the merchant; another merchant's is ``Payment.DoesNotExist``."""
+    return payment_list(merchant=merchant).get(pk=pk)
+
 
 PlanStatus = InstallmentPlan.Status
 RowStatus = Installment.Status

@@ -6,35 +6,20 @@ import math
 from datetime import timedelta
 from decimal import Decimal
 
-from babel.numbers import format_currency, format_percent, get_currency_symbol
+from babel.numbers import format_percent
 from django import template
-from django.utils.translation import get_language, get_language_bidi, to_locale
+from django.utils.translation import get_language, to_locale
 
-from taqsit.money import as_decimal, to_money
+from taqsit.money import as_decimal
+from taqsit.money_format import money_html
 
 register = template.Library()
 
 
 @register.filter
 def money(value: Decimal | int | str | None, currency: str) -> str:
-    """``{{ amount|money:currency }}``: rounded to the currency's minor unit and written the way the active
-    language writes money (1,234.50 US$ / 1.234,50 US$ / ‏1,234.50 US$), by Babel from CLDR; a negative amount
-    in Arabic keeps its minus on the right, where a right-to-left reader starts."""
-    if value is None or value == "" or not currency:
-        return ""
-    amount = to_money(as_decimal(value), currency)
-    locale = to_locale(get_language() or "en")
-    text = format_currency(amount, currency, locale=locale)
-    if get_language_bidi():
-        # In a right-to-left page a Latin symbol ("US$") would be torn apart by the bidi algorithm ("$US"):
-        # isolate it (FSI ... PDI) so it keeps its own direction, as CLDR's pattern intends.
-        symbol = get_currency_symbol(currency, locale=locale)
-        text = text.replace(symbol, f"\u2068{symbol}\u2069", 1)
-        if amount < 0:
-            # An Arabic letter mark before the minus binds it to the number's right-to-left start whatever text
-            # comes before (CLDR's Arabic minus sign): "‏؜-1,200.50 US$" shows as "US$ 1,200.50-".
-            text = text.replace("-", "\u061c-", 1)
-    return text
+    """``{{ amount|money:currency }}``: the amount as the active language writes money (see ``money_html``)."""
+    return money_html(value, currency)
 
 
 @register.filter
