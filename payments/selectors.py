@@ -37,13 +37,11 @@ def payment_list(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> QuerySet[Payment]:
-    """The merchant's payments, newest first, with their allocations and staff prefetched."""
+    """The merchant's payments, newest first, with their allocations prefetched."""
     queryset = (
         Payment.objects.for_merchant(merchant)
-        .select_related("plan", "plan__customer")
-        # The staff who took and settled each payment are read by id afterwards, not left-joined: a join to the
-        # users table is planned as a sequential scan per payment once its statistics say it is small.
-        .prefetch_related(_allocations(), "received_by", "settled_by")
+        .select_related("plan", "plan__customer", "received_by", "settled_by")
+        .prefetch_related(_allocations())
     )
     if plan is not None:
         queryset = queryset.filter(plan=plan)
