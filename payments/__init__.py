@@ -1,2 +1,3 @@
-"""Payments and their allocations, the ledger, the statistics and the dashboard. Imports taqsit, customers and
-installments; serves a customer's and a plan's payments (API and page panels)."""
+"""Payments and their allocations, the ledger (``services/``: post, reverse, allocation), the statistics and the
+dashboard. Imports taqsit, customers and installments; serves a customer's and a plan's payments (API and page
+panels)."""

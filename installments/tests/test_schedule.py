@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from installments.schedule import (
     FREQUENCY_FIELD,
     MAX_INSTALLMENTS,
-    MAX_INTEREST_RATE,
     PERIODS_PER_YEAR,
     FinanceChargeMethod,
     Frequency,
@@ -32,6 +31,7 @@ from installments.schedule import (
     schedule_build,
     schedule_split,
 )
+from installments.schedule_terms import MAX_INTEREST_RATE
 
 D = Decimal
 

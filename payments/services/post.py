@@ -1,9 +1,5 @@
-"""The ledger: post, complete, fail, refund and void payments, each in one transaction under the plan's lock.
-
-Allocation order for a completed payment (``payments.allocation``, a pure function): late fees first (oldest
-installment first), then the oldest unpaid installment, interest before principal, then the next. A refund or
-void appends reversal lines; nothing that moved money is updated away or deleted.
-"""
+"""Money in: post a payment, record a plan's down payment, complete or fail a pending payment, and the figures a
+receipt shows; each in one transaction under the plan's lock."""
 
 from __future__ import annotations
 
@@ -13,18 +9,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from installments.locks import plan_lock
 from installments.models import Installment, InstallmentPlan
-from installments.selectors import installments_overdue_of, overdue_cutoff
-from installments.services import installment_status_for
-from payments.allocation import AllocationRow, allocation_split
 from payments.models import PAYMENT_ACTION_STATUSES, Payment, PaymentAllocation
+from payments.services._common import Kind, _actor_sees, _payment_lock, _plan_after_money
+from payments.services.allocation import _allocate, _allocation_save, _rows_for_allocation
 from taqsit import audit
-from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.error_codes import ErrorCode
 from taqsit.metrics import payment_posted
@@ -32,14 +25,6 @@ from taqsit.models import User
 from taqsit.money import ZERO, as_decimal, decimal_places_message, is_exact, to_money
 from taqsit.money_format import money_figure
 from taqsit.permissions import Action, permission_require
-
-PlanStatus = InstallmentPlan.Status
-Kind = PaymentAllocation.Kind
-
-
-def _actor_sees(actor: User, merchant_id) -> None:
-    if not actor.is_superuser and actor.merchant_id != merchant_id:
-        raise InstallmentPlan.DoesNotExist("No InstallmentPlan matches the given query.")
 
 
 def _amount_parse(amount: Any, currency: str) -> Decimal:
@@ -57,17 +42,6 @@ def _amount_parse(amount: Any, currency: str) -> Decimal:
     if not is_exact(value, currency):
         raise ValidationError({"amount": decimal_places_message(value, currency)})
     return to_money(value, currency)
-
-
-def _rows_for_allocation(plan: InstallmentPlan, *, lock: bool = True) -> list[Installment]:
-    """The rows in force and every row with a late fee open, oldest first: what a payment can go to, and all a
-    receipt's figures need (rows already paid are locked too: cheap, and the plan's lock is held anyway)."""
-    rows = Installment.objects.select_for_update(of=("self",)) if lock else Installment.objects.all()
-    return list(
-        rows.filter(plan=plan)
-        .filter(Q(late_fee_paid__lt=F("late_fee")) | Q(superseded_at__isnull=True))
-        .order_by("due_date", "number", "created_at")
-    )
 
 
 def _receipt_figures(plan: InstallmentPlan, rows: list[Installment], *, amount_paid: Decimal) -> dict[str, Any]:
@@ -96,113 +70,6 @@ RECEIPT_FIELDS = (
     "next_due_date_after",
     "next_amount_due_after",
 )
-
-
-_PAID_FIELD = {Kind.LATE_FEE: "late_fee_paid", Kind.INTEREST: "interest_paid", Kind.PRINCIPAL: "principal_paid"}
-
-
-def _allocate(
-    payment: Payment, plan: InstallmentPlan, rows: list[Installment]
-) -> tuple[list[PaymentAllocation], list[Installment]]:
-    """Spread a completed payment over fees, interest and principal of ``rows`` (``_rows_for_allocation``) by
-    ``allocation_split``, in memory; the caller has checked it fits the balance, sets the receipt's figures, then
-    ``_allocation_save``."""
-    today = merchant_today(plan.merchant)
-    grace = plan.merchant.grace_days
-    split = allocation_split(
-        rows=[
-            AllocationRow(
-                installment_id=row.pk,
-                number=row.number,
-                late_fee=row.late_fee - row.late_fee_paid,
-                interest=row.interest - row.interest_paid,
-                principal=row.principal - row.principal_paid,
-                in_force=row.superseded_at is None,
-            )
-            for row in rows
-        ],
-        amount=payment.amount,
-    )
-    remaining = payment.amount - sum((line.amount for line in split), ZERO)
-    if remaining != 0:
-        # The balance check happens under the same lock, so this means the totals drifted: refuse loudly.
-        raise ValidationError(
-            {
-                "amount": ValidationError(
-                    _("%(amount)s of the payment could not be allocated.") % {"amount": remaining},
-                    code=ErrorCode.UNALLOCATED,
-                )
-            }
-        )
-    by_id = {row.pk: row for row in rows}
-    touched: dict[Any, Installment] = {}
-    lines: list[PaymentAllocation] = []
-    for line in split:
-        row = touched.setdefault(line.installment_id, by_id[line.installment_id])
-        field = _PAID_FIELD[line.kind]
-        setattr(row, field, getattr(row, field) + line.amount)
-        lines.append(
-            PaymentAllocation(
-                merchant_id=plan.merchant_id, payment=payment, installment=row, kind=line.kind, amount=line.amount
-            )
-        )
-    for row in touched.values():
-        row.amount_paid = row.principal_paid + row.interest_paid
-        row.status = installment_status_for(row, today=today, grace_days=grace)
-        if row.status == Installment.Status.PAID and row.paid_on is None:
-            row.paid_on = payment.payment_date
-    return lines, list(touched.values())
-
-
-def _allocation_save(lines: list[PaymentAllocation], touched: list[Installment]) -> None:
-    """Write what ``_allocate`` worked out, once the payment row exists."""
-    # One UPDATE per row (a payment touches one or two as a rule): cheaper to build than bulk_update's CASE.
-    for row in touched:
-        row.save(
-            update_fields=[
-                "late_fee_paid",
-                "interest_paid",
-                "principal_paid",
-                "amount_paid",
-                "status",
-                "paid_on",
-                "updated_at",
-            ]
-        )
-    PaymentAllocation.objects.bulk_create(lines)
-
-
-def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
-    """Apply ``delta`` to the plan's amount paid and move it between active, defaulted and completed; every
-    movement of money (post, complete, refund, void, down payment) passes here, so the statistics are dropped.
-    Saves the plan in one UPDATE, with the payment number ``_payment_number`` took (under the plan's lock)."""
-    merchant_stats_invalidate(plan.merchant_id)
-    plan.amount_paid += delta
-    if plan.is_open and plan.remaining_balance == 0:
-        plan.status = PlanStatus.COMPLETED
-        plan.status_changed_at = timezone.now()
-        plan.status_reason = ""
-    elif plan.status == PlanStatus.COMPLETED and plan.remaining_balance > 0:
-        plan.status = PlanStatus.ACTIVE
-        plan.status_changed_at = timezone.now()
-        plan.status_reason = "Re-opened by a refund."
-    elif (
-        plan.status == PlanStatus.DEFAULTED
-        and not installments_overdue_of(plan=plan, cutoff=overdue_cutoff(plan.merchant)).exists()
-    ):
-        plan.status = PlanStatus.ACTIVE
-        plan.status_changed_at = timezone.now()
-        plan.status_reason = InstallmentPlan.RESTORED_REASON
-    plan.save(
-        update_fields=[
-            "amount_paid",
-            "status",
-            "status_changed_at",
-            "status_reason",
-            "last_payment_number",
-            "updated_at",
-        ]
-    )
 
 
 def _payment_number(plan: InstallmentPlan, requested: int | None) -> int:
@@ -409,13 +276,6 @@ def down_payment_record(*, plan: InstallmentPlan, actor: User | None) -> Payment
     return payment
 
 
-def _payment_lock(payment: Payment, actor: User) -> tuple[Payment, InstallmentPlan]:
-    _actor_sees(actor, payment.merchant_id)
-    plan = plan_lock(plan_id=payment.plan_id, no_key=True)
-    payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
-    return payment, plan
-
-
 @audit.action("payment.complete")
 @transaction.atomic
 def payment_complete(*, actor: User, payment: Payment) -> Payment:
@@ -458,158 +318,4 @@ def payment_fail(*, actor: User, payment: Payment, reason: str = "") -> Payment:
     payment.settled_at = timezone.now()
     payment.reversal_reason = reason
     payment.save(update_fields=["status", "settled_by", "settled_at", "reversal_reason", "updated_at"])
-    return payment
-
-
-def _carry_onto_schedule(plan: InstallmentPlan, rows: dict, *, principal: Decimal, interest: Decimal) -> None:
-    """Money a reversal makes owed again on a row no longer in force (a superseded row, the down payment) is
-    added to the schedule in force: the first unpaid installment, or the last one when all are paid, so whatever
-    the plan owes stays collectable and the schedule still adds up to the total payable."""
-    current = list(Installment.objects.select_for_update(of=("self",)).current().filter(plan=plan).order_by("number"))
-    target = next((row for row in current if row.amount_paid < row.amount_due), current[-1])
-    target = rows.setdefault(target.pk, target)
-    target.principal += principal
-    target.interest += interest
-    target.amount_due = target.principal + target.interest
-
-
-def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: str, status: str) -> Payment:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Give the reason.")})
-    was_completed = payment.status == Payment.Status.COMPLETED
-    action = "refund" if status == Payment.Status.REFUNDED else "void"
-    if payment.status not in PAYMENT_ACTION_STATUSES[action]:
-        raise ValidationError(
-            {
-                "status": ValidationError(
-                    _("Payment %(number)s is %(status)s.")
-                    % {"number": payment.payment_number, "status": payment.get_status_display().lower()},
-                    code=ErrorCode.INVALID_STATUS,
-                )
-            }
-        )
-    if was_completed:
-        lines = list(payment.allocations.filter(reversal_of__isnull=True, amount__gt=0))
-        rows = {
-            row.pk: row
-            for row in Installment.objects.select_for_update(of=("self",)).filter(
-                pk__in=[line.installment_id for line in lines if line.installment_id]
-            )
-        }
-        today = merchant_today(plan.merchant)
-        carried = {Kind.PRINCIPAL: ZERO, Kind.INTEREST: ZERO}
-        for line in lines:
-            row = rows.get(line.installment_id)
-            if row is None:
-                carried[Kind.PRINCIPAL] += line.amount  # the down payment is owed again
-                continue
-            if line.kind == Kind.LATE_FEE:
-                row.late_fee_paid -= line.amount
-                continue
-            if line.kind == Kind.INTEREST:
-                row.interest_paid -= line.amount
-            else:
-                row.principal_paid -= line.amount
-            if row.superseded_at is not None:
-                carried[line.kind] += line.amount
-        if carried[Kind.PRINCIPAL] or carried[Kind.INTEREST]:
-            _carry_onto_schedule(plan, rows, principal=carried[Kind.PRINCIPAL], interest=carried[Kind.INTEREST])
-        for row in rows.values():
-            row.amount_paid = row.principal_paid + row.interest_paid
-            row.status = installment_status_for(row, today=today, grace_days=plan.merchant.grace_days)
-            if row.status != Installment.Status.PAID:
-                row.paid_on = None
-        Installment.objects.bulk_update(
-            list(rows.values()),
-            [
-                "late_fee_paid",
-                "interest_paid",
-                "principal_paid",
-                "amount_paid",
-                "principal",
-                "interest",
-                "amount_due",
-                "status",
-                "paid_on",
-                "updated_at",
-            ],
-        )
-        PaymentAllocation.objects.bulk_create(
-            [
-                PaymentAllocation(
-                    merchant_id=plan.merchant_id,
-                    payment=payment,
-                    installment_id=line.installment_id,
-                    kind=line.kind,
-                    amount=-line.amount,
-                    reversal_of=line,
-                )
-                for line in lines
-            ]
-        )
-    payment.status = status
-    payment.reversed_by = actor
-    payment.reversed_at = timezone.now()
-    payment.reversal_reason = reason
-    payment.save(update_fields=["status", "reversed_by", "reversed_at", "reversal_reason", "updated_at"])
-    if was_completed:
-        _plan_after_money(plan, -payment.amount)
-    return payment
-
-
-@audit.action("payment.refund")
-@transaction.atomic
-def payment_refund(*, actor: User, payment: Payment, reason: str) -> Payment:
-    """Give a completed payment back: its allocations are reversed and the plan re-opened if it was completed."""
-    permission_require(actor, Action.PAYMENT_REVERSE)
-    payment, plan = _payment_lock(payment, actor)
-    return _reverse(payment, plan, actor=actor, reason=reason, status=Payment.Status.REFUNDED)
-
-
-@audit.action("payment.void")
-@transaction.atomic
-def payment_void(*, actor: User, payment: Payment, reason: str) -> Payment:
-    """Cancel a payment recorded in error (completed or pending): reversed like a refund, marked voided."""
-    permission_require(actor, Action.PAYMENT_REVERSE)
-    payment, plan = _payment_lock(payment, actor)
-    return _reverse(payment, plan, actor=actor, reason=reason, status=Payment.Status.VOIDED)
-
-
-@audit.action("payment.update")
-@transaction.atomic
-def payment_update(*, actor: User, payment: Payment, notes: str | None = None, reference: str | None = None) -> Payment:
-    """Only a payment's notes and reference change in place; its amount and date are history."""
-    permission_require(actor, Action.PAYMENT_RECORD)
-    payment, _plan = _payment_lock(payment, actor)
-    if notes is not None:
-        payment.notes = notes
-    if reference is not None:
-        payment.reference = reference.strip()
-    payment.save(update_fields=["notes", "reference", "updated_at"])
-    return payment
-
-
-@audit.action("payment.delete")
-@transaction.atomic
-def payment_delete(*, actor: User, payment: Payment, reason: str = "Deleted") -> Payment:
-    """Withdraw a payment that never moved money (pending or failed). The row stays, voided, so payment
-    numbers remain gapless and the history complete; a completed payment is refunded or voided instead."""
-    permission_require(actor, Action.PAYMENT_RECORD)
-    payment, _plan = _payment_lock(payment, actor)
-    if payment.status not in PAYMENT_ACTION_STATUSES["delete"]:
-        raise ValidationError(
-            {
-                "status": ValidationError(
-                    _("Payment %(number)s moved money: refund or void it instead.")
-                    % {"number": payment.payment_number},
-                    code=ErrorCode.HAS_MONEY,
-                )
-            }
-        )
-    payment.status = Payment.Status.VOIDED
-    payment.reversed_by = actor
-    payment.reversed_at = timezone.now()
-    payment.reversal_reason = (reason or "").strip() or "Deleted"
-    payment.save(update_fields=["status", "reversed_by", "reversed_at", "reversal_reason", "updated_at"])
     return payment

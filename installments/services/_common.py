@@ -1,0 +1,76 @@
+"""What the installments services share: the actor's merchant, the tenancy check, money input, a plan's rows and
+its activation."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from installments.models import Installment, InstallmentPlan
+from installments.schedule import ScheduleRow
+from installments.signals import plan_activated
+from taqsit.models import Merchant, User
+from taqsit.money import as_decimal, decimal_places_message, is_exact
+from taqsit.money_format import money_figure
+
+Status = InstallmentPlan.Status
+
+
+def _merchant_for(actor: User, merchant: Merchant | None) -> Merchant:
+    if actor.is_superuser and merchant is not None:
+        return merchant
+    if actor.merchant is None:
+        raise ValidationError({"merchant": _("Choose the merchant.")})
+    return actor.merchant
+
+
+def _same_merchant(actor: User, obj: Any) -> None:
+    """Another merchant's object does not exist for this actor."""
+    if not actor.is_superuser and obj.merchant_id != actor.merchant_id:
+        raise type(obj).DoesNotExist(f"No {type(obj).__name__} matches the given query.")
+
+
+def _money_check(errors: dict, field: str, value: Any, currency: str, *, allow_zero: bool = False) -> Decimal | None:
+    """Parse a money input; a problem is added to ``errors`` under ``field``."""
+    if value is None or value == "":
+        errors[field] = [_("This field is required.")]
+        return None
+    try:
+        amount = as_decimal(value)
+    except (ValidationError, TypeError):
+        errors[field] = [_("%(value)s is not an amount.") % {"value": repr(value)}]
+        return None
+    if amount < 0 or (amount == 0 and not allow_zero):
+        errors[field] = [_("%(amount)s must be greater than zero.") % {"amount": money_figure(amount, currency)}]
+    elif not is_exact(amount, currency):
+        errors[field] = [decimal_places_message(amount, currency)]
+    return amount
+
+
+def _installments_create(plan: InstallmentPlan, rows: tuple[ScheduleRow, ...] | list[ScheduleRow]) -> None:
+    Installment.objects.bulk_create(
+        [
+            Installment(
+                merchant_id=plan.merchant_id,
+                plan=plan,
+                number=row.number,
+                due_date=row.due_date,
+                amount_due=row.amount,
+                principal=row.principal,
+                interest=row.interest,
+            )
+            for row in rows
+        ]
+    )
+
+
+def _plan_activate(plan: InstallmentPlan, actor: User | None) -> None:
+    """Make the plan active and record its down payment (the payments app listens) under the plan's lock."""
+    plan.status = Status.ACTIVE
+    plan.status_changed_at = timezone.now()
+    plan.save(update_fields=["status", "status_changed_at", "updated_at"])
+    plan_activated.send(sender=InstallmentPlan, plan=plan, actor=actor)

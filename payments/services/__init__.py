@@ -1,0 +1,28 @@
+"""The ledger, by direction: ``post`` (post, down payment, complete, fail, the receipt's figures) and ``reverse``
+(refund, void, edit, withdraw); ``allocation`` writes what the pure ``payments.allocation`` splits. Import from here.
+
+Allocation order for a completed payment: late fees first (oldest installment first), then the oldest unpaid
+installment, interest before principal, then the next. A refund or void appends reversal lines; nothing that moved
+money is updated away or deleted.
+"""
+
+from payments.services.post import (
+    RECEIPT_FIELDS,
+    down_payment_record,
+    payment_complete,
+    payment_fail,
+    payment_post,
+)
+from payments.services.reverse import payment_delete, payment_refund, payment_update, payment_void
+
+__all__ = [
+    "RECEIPT_FIELDS",
+    "down_payment_record",
+    "payment_complete",
+    "payment_delete",
+    "payment_fail",
+    "payment_post",
+    "payment_refund",
+    "payment_update",
+    "payment_void",
+]

@@ -1,0 +1,65 @@
+"""What the ledger services share: the tenancy check, the payment's and its plan's lock, and the plan's figures
+and status after money moves."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils import timezone
+
+from installments.locks import plan_lock
+from installments.models import InstallmentPlan
+from installments.selectors import installments_overdue_of, overdue_cutoff
+from payments.models import Payment, PaymentAllocation
+from taqsit.cache import merchant_stats_invalidate
+from taqsit.models import User
+
+PlanStatus = InstallmentPlan.Status
+
+
+Kind = PaymentAllocation.Kind
+
+
+def _actor_sees(actor: User, merchant_id) -> None:
+    if not actor.is_superuser and actor.merchant_id != merchant_id:
+        raise InstallmentPlan.DoesNotExist("No InstallmentPlan matches the given query.")
+
+
+def _payment_lock(payment: Payment, actor: User) -> tuple[Payment, InstallmentPlan]:
+    _actor_sees(actor, payment.merchant_id)
+    plan = plan_lock(plan_id=payment.plan_id, no_key=True)
+    payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+    return payment, plan
+
+
+def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
+    """Apply ``delta`` to the plan's amount paid and move it between active, defaulted and completed; every
+    movement of money (post, complete, refund, void, down payment) passes here, so the statistics are dropped.
+    Saves the plan in one UPDATE, with the payment number ``_payment_number`` took (under the plan's lock)."""
+    merchant_stats_invalidate(plan.merchant_id)
+    plan.amount_paid += delta
+    if plan.is_open and plan.remaining_balance == 0:
+        plan.status = PlanStatus.COMPLETED
+        plan.status_changed_at = timezone.now()
+        plan.status_reason = ""
+    elif plan.status == PlanStatus.COMPLETED and plan.remaining_balance > 0:
+        plan.status = PlanStatus.ACTIVE
+        plan.status_changed_at = timezone.now()
+        plan.status_reason = "Re-opened by a refund."
+    elif (
+        plan.status == PlanStatus.DEFAULTED
+        and not installments_overdue_of(plan=plan, cutoff=overdue_cutoff(plan.merchant)).exists()
+    ):
+        plan.status = PlanStatus.ACTIVE
+        plan.status_changed_at = timezone.now()
+        plan.status_reason = InstallmentPlan.RESTORED_REASON
+    plan.save(
+        update_fields=[
+            "amount_paid",
+            "status",
+            "status_changed_at",
+            "status_reason",
+            "last_payment_number",
+            "updated_at",
+        ]
+    )

@@ -1,0 +1,1 @@
+"""The pages across apps: the role matrix of every page."""
