@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from django import forms
@@ -17,7 +18,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import model_ngettext
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponseRedirect
@@ -35,6 +36,7 @@ from taqsit.services import (
     merchant_update,
     user_create,
     user_identity_errors,
+    user_password_set,
     user_update,
     user_validate,
 )
@@ -404,10 +406,26 @@ class StaffChangeForm(UserChangeForm):
         return cleaned
 
 
+# The platform admin changing a password, for the change-password form's save (Django's view builds the form
+# without the request); set per request, so concurrent requests never see each other's.
+_password_actor: ContextVar[User | None] = ContextVar("password_actor", default=None)
+
+
+class ServicePasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's change-password form, saved through ``user_password_set`` (which checks the password's
+    strength; the changed password ends the user's API sessions)."""
+
+    def save(self, commit: bool = True) -> User:
+        usable = self.cleaned_data.get("set_usable_password", True)
+        password = self.cleaned_data["password1"] if usable else None
+        return user_password_set(actor=_password_actor.get(), user=self.user, password=password)
+
+
 @admin.register(User)
 class TaqsitUserAdmin(ServiceSaveMixin, PlatformAdminMixin, UserAdmin):
     form = StaffChangeForm
     add_form = StaffCreationForm
+    change_password_form = ServicePasswordChangeForm
     list_display = ("username", "email", "first_name", "last_name", "merchant", "role", "is_active", "is_superuser")
     list_filter = (MerchantFilter, "role", "is_active", "is_superuser")
     list_select_related = ("merchant",)
@@ -430,6 +448,13 @@ class TaqsitUserAdmin(ServiceSaveMixin, PlatformAdminMixin, UserAdmin):
             # Staff belong to one merchant; moving one would carry their history into another tenant.
             readonly += ("merchant",)
         return readonly
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = ""):
+        token = _password_actor.set(request.user)
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            _password_actor.reset(token)
 
     def service_save(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> User:
         data = form.cleaned_data

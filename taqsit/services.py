@@ -261,6 +261,27 @@ def user_create(
 
 @audit.action("user.update")
 @transaction.atomic
+def user_password_set(*, actor: User, user: User, password: str | None) -> User:
+    """Set a member of staff's password (checked for strength), or with None turn password sign-in off (the
+    admin's "password-based authentication: disabled"); either way their API tokens stop working at once."""
+    permission_require(actor, Action.STAFF_MANAGE)
+    if not actor.is_superuser and user.merchant_id != actor.merchant_id:
+        raise User.DoesNotExist
+    user = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": list(exc.messages)}) from exc
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@audit.action("user.update")
+@transaction.atomic
 def user_update(*, actor: User, user: User, **fields: Any) -> User:
     """Change a member of staff's role, names, e-mail, active flag or password; the last owner stays an owner."""
     permission_require(actor, Action.STAFF_MANAGE)

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from auditlog.models import Entry
 from taqsit.models import Merchant, Role, User
-from taqsit.services import merchant_create, user_validate
+from taqsit.services import merchant_create, user_password_set, user_validate
 from taqsit.tests.factories import UserFactory
 from taqsit.tests.test_admin import form_data
 
@@ -128,3 +128,53 @@ def test_changing_staff_in_the_admin_goes_through_user_update(admin_client, admi
             "actor_id", flat=True
         )
     ) == [admin_user.pk]
+
+
+def test_a_password_changed_in_the_admin_goes_through_the_service(admin_client, admin_user, merchant, owner):
+    clerk = UserFactory(merchant=merchant, role=Role.CLERK, username="clerk")
+    url = reverse("admin:auth_user_password_change", args=[clerk.pk])
+
+    response = admin_client.post(
+        url, {"password1": "Counter-Key-2026", "password2": "Counter-Key-2026", "usable_password": "true"}
+    )
+
+    assert response.status_code == 302
+    clerk.refresh_from_db()
+    assert clerk.check_password("Counter-Key-2026")
+    assert list(
+        Entry.objects.filter(object_type="taqsit.user", object_id=str(clerk.pk), action="user.update").values_list(
+            "actor_id", flat=True
+        )
+    ) == [admin_user.pk]
+
+
+def test_a_weak_password_in_the_admin_is_refused_and_changes_nothing(admin_client, merchant, owner):
+    clerk = UserFactory(merchant=merchant, role=Role.CLERK, username="clerk")
+    before = clerk.password
+    url = reverse("admin:auth_user_password_change", args=[clerk.pk])
+
+    response = admin_client.post(url, {"password1": "12345678", "password2": "12345678", "usable_password": "true"})
+
+    assert response.status_code == 200
+    assert "This password is too common." in response.content.decode()
+    clerk.refresh_from_db()
+    assert clerk.password == before
+
+
+def test_user_password_set_turns_password_sign_in_off_or_refuses_a_weak_one(admin_user, merchant, owner):
+    clerk = UserFactory(merchant=merchant, role=Role.CLERK, username="clerk")
+
+    with pytest.raises(ValidationError) as refused:
+        user_password_set(actor=admin_user, user=clerk, password="12345678")
+    user_password_set(actor=owner, user=clerk, password=None)
+
+    assert refused.value.message_dict == {
+        "password": ["This password is too common.", "This password is entirely numeric."]
+    }
+    clerk.refresh_from_db()
+    assert clerk.has_usable_password() is False
+
+
+def test_user_password_set_keeps_to_the_owners_merchant(owner, other_owner):
+    with pytest.raises(User.DoesNotExist):
+        user_password_set(actor=other_owner, user=owner, password="Counter-Key-2026")
