@@ -1,7 +1,7 @@
 """Take the README's screenshots (docs/screenshots/) of a running Taqsit with the demo data.
 
     make run                                   # in one terminal: serves the demo merchant on :8000
-    .venv/bin/python tests/browser/screenshots.py [--base http://127.0.0.1:8000]
+    .venv/bin/python -m tests.browser.screenshots [--base http://127.0.0.1:8000]
 
 Not a test: it writes files. It logs in as the demo clerk and shoots, in English and Arabic, the dashboard, the
 new-plan page with its schedule preview, and a payment receipt.
@@ -13,6 +13,8 @@ import argparse
 from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.system_deps import chromium_ensure
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -27,7 +29,7 @@ def shoot(page: Page, name: str) -> None:
 def run(base: str, username: str, password: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium_ensure(), args=CHROMIUM_ARGS)
         for language in ("en", "ar"):
             context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 860})
             context.add_cookies([{"name": "django_language", "value": language, "url": base}])
