@@ -85,7 +85,9 @@ def chromium_ensure() -> str:
         return path
     print("Installing Playwright's Chromium (playwright install chromium)...", flush=True)  # noqa: T201
     command = [sys.executable, "-m", "playwright", "install", "chromium"]
-    if subprocess.run(command, check=False).returncode == 0 and (path := chromium_path()):  # noqa: S603
+    # Its download progress and, without network, its stack traces are kept back: the line below says it all.
+    installed = subprocess.run(command, check=False, capture_output=True)  # noqa: S603
+    if installed.returncode == 0 and (path := chromium_path()):
         return path
     raise MissingProgramError(
         "The browser tests need Chromium and none could be installed: run `sudo apt-get install chromium` "
