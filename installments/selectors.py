@@ -178,11 +178,15 @@ def days_overdue(*, due_date: date, today: date) -> int:
     return (today - due_date).days
 
 
-def plan_list(*, merchant: Merchant, status: str | None = None, customer=None) -> QuerySet[InstallmentPlan]:
-    """The merchant's plans, newest first, with their customer."""
+def plan_list(
+    *, merchant: Merchant, status: str | None = None, customer=None, origin: str | None = None
+) -> QuerySet[InstallmentPlan]:
+    """The merchant's plans, newest first, with their customer; ``origin`` "portal" keeps customers' applications."""
     queryset = InstallmentPlan.objects.for_merchant(merchant).select_related("customer")
     if status:
         queryset = queryset.filter(status=status)
+    if origin:
+        queryset = queryset.filter(origin=origin)
     if customer is not None:
         queryset = queryset.filter(customer=customer)
     return queryset.order_by("-created_at", "-number")
