@@ -305,7 +305,7 @@ def plan_schedule_totals(
         rows = list(Installment.objects.filter(plan=plan))
     in_force = sum((row.amount_due if row.superseded_at is None else row.amount_paid for row in rows), Decimal("0"))
     fees = sum((row.late_fee for row in rows), Decimal("0"))
-    reversed_ = ("refunded", "voided")
+    reversed_ = ("refunded", "voided", "failed")  # a failed down payment was an expected one, owed again
     if payments is not None:
         carried = sum((pay.amount for pay in payments if pay.is_down_payment and pay.status in reversed_), Decimal("0"))
     else:

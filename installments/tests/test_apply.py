@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from customers.tests.factories import CustomerFactory
 from installments.models import Installment, InstallmentPlan, PlanItem
@@ -24,13 +25,20 @@ from installments.services import (
 )
 from installments.tests.factories import ProductFactory, plan_make
 from payments.models import Payment, PaymentAllocation
-from payments.services import payment_complete, payment_post
+from payments.services import payment_complete, payment_fail, payment_post, payment_void
 from taqsit.tests.pages import html, signed_in
 
 pytestmark = pytest.mark.django_db
 Status = InstallmentPlan.Status
 PORTAL = InstallmentPlan.Origin.PORTAL
 COUNTER = InstallmentPlan.Origin.COUNTER
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The services' messages are asserted in English, whatever language an earlier test left active."""
+    with translation.override("en"):
+        yield
 
 
 def schedule_of(plan: InstallmentPlan) -> list[tuple]:
@@ -252,6 +260,25 @@ def test_approving_an_application_keeps_its_schedule_and_expects_the_down_paymen
     ledger_assert(plan)
     # Regular payments follow as number 2.
     assert payment_post(actor=clerk, plan=plan, amount="300.00").payment_number == 2
+    ledger_assert(plan)
+
+
+@pytest.mark.parametrize("how", ["fail", "void"])
+def test_an_expected_down_payment_never_paid_is_owed_on_the_schedule(manager, customer, today, ledger_assert, how):
+    plan = plan_approve(actor=manager, plan=apply(customer, down_payment="100.00"))
+    down = Payment.objects.get(plan=plan)
+    if how == "fail":
+        payment_fail(actor=manager, payment=down, reason="The customer did not come.")
+    else:
+        payment_void(actor=manager, payment=down, reason="Recorded by mistake.")
+    plan.refresh_from_db()
+    assert [row[2] for row in schedule_of(plan)] == [Decimal("400.00"), Decimal("300.00"), Decimal("300.00")]
+    assert (plan.amount_paid, plan.remaining_balance) == (Decimal("0.00"), Decimal("1000.00"))
+    ledger_assert(plan)
+    # Still collectable: the whole balance is paid on the rows and closes the plan.
+    payment_post(actor=manager, plan=plan, amount="1000.00")
+    plan.refresh_from_db()
+    assert (plan.status, plan.remaining_balance) == (Status.COMPLETED, Decimal("0.00"))
     ledger_assert(plan)
 
 

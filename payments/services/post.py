@@ -17,6 +17,7 @@ from installments.models import Installment, InstallmentPlan
 from payments.models import PAYMENT_ACTION_STATUSES, Payment, PaymentAllocation
 from payments.services._common import Kind, _actor_sees, _payment_lock, _plan_after_money
 from payments.services.allocation import _allocate, _allocation_save, _rows_for_allocation
+from payments.services.reverse import _expected_down_payment_owed
 from taqsit import audit
 from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.error_codes import ErrorCode
@@ -350,4 +351,6 @@ def payment_fail(*, actor: User, payment: Payment, reason: str = "") -> Payment:
     payment.settled_at = timezone.now()
     payment.reversal_reason = reason
     payment.save(update_fields=["status", "settled_by", "settled_at", "reversal_reason", "updated_at"])
+    if payment.is_down_payment:
+        _expected_down_payment_owed(_plan, payment)
     return payment
