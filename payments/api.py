@@ -4,6 +4,7 @@ completed payment is never deleted."""
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -15,6 +16,7 @@ from installments.models import InstallmentPlan
 from payments.exports import payments_csv
 from payments.filters import PaymentFilter
 from payments.models import Payment
+from payments.proofs import proof_response
 from payments.selectors import payment_list, payment_with_allocations
 from payments.serializers import PaymentCreateSerializer, PaymentSerializer, PaymentUpdateSerializer, StatsSerializer
 from payments.services import (
@@ -193,6 +195,28 @@ class PaymentViewSet(
             actor=request.user, payment=self.get_object(), reason=serializer.validated_data["reason"]
         )
         return self._payment_response(payment)
+
+    def perform_content_negotiation(self, request, force=False):
+        # The proof answers with its own type whatever the client accepts (an image, a PDF); its refusals in JSON.
+        return super().perform_content_negotiation(request, force=force or self.action == "proof")
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+            (200, "image/webp"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="No such payment for your merchant, or it has no proof."),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def proof(self, request, pk=None):
+        """The photo or PDF of the proof a customer sent with a transfer report, with its stored type
+        (``Content-Disposition``: images inline, a PDF as an attachment); 404 when the payment has none."""
+        proof = self.get_object().proof_or_none
+        if proof is None:
+            raise exceptions.NotFound(_("This payment has no proof."))
+        return proof_response(proof)
 
 
 class PlanPaymentViewSet(NestedListViewSet):

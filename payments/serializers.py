@@ -1,3 +1,6 @@
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from payments.models import Payment, PaymentAllocation
@@ -30,6 +33,10 @@ class PaymentSerializer(serializers.ModelSerializer):
         help_text="Who completed or failed the payment when it was pending.",
     )
 
+    proof = serializers.SerializerMethodField(
+        help_text="The URL of the proof the customer sent with a transfer report (GET it with your token), or null."
+    )
+
     class Meta:
         model = Payment
         fields = [
@@ -44,6 +51,8 @@ class PaymentSerializer(serializers.ModelSerializer):
             "notes",
             "status",
             "is_down_payment",
+            "origin",
+            "proof",
             "received_by",
             "reversed_at",
             "reversal_reason",
@@ -53,6 +62,14 @@ class PaymentSerializer(serializers.ModelSerializer):
             "allocations",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_proof(self, payment: Payment) -> str | None:
+        if payment.proof_or_none is None:
+            return None
+        url = reverse("api:payment-proof", kwargs={"pk": payment.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
 
 
 class PaymentCreateSerializer(StrictSerializer):
