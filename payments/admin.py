@@ -143,9 +143,6 @@ class PaymentAdmin(PlanNumberSearchMixin, LedgerModelAdmin):
 
     amount_display = money_display("amount", _("amount"))
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("proof")
-
     def get_urls(self) -> list:
         proof = path(
             "<path:object_id>/proof/",

@@ -1,5 +1,4 @@
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -63,9 +62,10 @@ class PaymentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_proof(self, payment: Payment) -> str | None:
-        if payment.proof_or_none is None:
+        # Only a customer's report has a proof: a payment staff recorded is not looked up (no query after a POST).
+        if payment.origin != Payment.Origin.PORTAL or payment.proof_or_none is None:
             return None
         url = reverse("api:payment-proof", kwargs={"pk": payment.pk})
         request = self.context.get("request")

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.models import Customer
 from installments.locks import plan_lock
@@ -54,7 +55,7 @@ def size_label(size: int) -> str:
         return _("%(size)s MB") % {"size": f"{value.normalize():f}"}
     if size >= 1024:
         return _("%(size)s KB") % {"size": size // 1024}
-    return _("%(size)s bytes") % {"size": size}
+    return ngettext("%(size)s byte", "%(size)s bytes", size) % {"size": size}
 
 
 def _proof_check(proof: Any, errors: dict[str, list[str]]) -> str | None:

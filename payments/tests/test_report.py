@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
+from django.utils import translation
 
 from auditlog.models import Entry
 from customers.tests.factories import CustomerFactory
@@ -335,3 +336,13 @@ def test_staff_reject_a_reported_transfer_with_the_reason(media, clerk, customer
     # The proof stays with the payment: what the customer sent is kept with the decision.
     assert (media / payment.proof.file.name).read_bytes() == PNG
     ledger_assert(plan)
+
+
+def test_a_spanish_customer_reads_the_refusal_in_spanish(media, customer, plan):
+    with translation.override("es"):
+        refusal = _refused(customer, plan, proof=upload(TEXT, "recibo.png"), reference="")
+
+    assert refusal == {
+        "proof": ["El comprobante debe ser un archivo PDF, JPEG, PNG o WebP."],
+        "reference": ["Indique la referencia de la transferencia."],
+    }
