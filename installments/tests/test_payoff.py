@@ -5,20 +5,25 @@ on that date, completes the plan."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from customers.tests.factories import CustomerFactory
 from installments.models import Installment, InstallmentPlan
 from installments.selectors import PayoffQuote, plan_payoff_quote
 from installments.services import plan_cancel, plan_reschedule
 from installments.tests.factories import late_fee_make, plan_make
+from installments.tests.test_schedule_adds_up import _plan, _step, steps, terms
 from payments.services import payment_post
 from taqsit.models import Role
+from taqsit.money import quantum
 from taqsit.tests.factories import MerchantFactory, UserFactory
 from taqsit.tests.pages import html, signed_in
 
@@ -226,6 +231,44 @@ def test_a_defaulted_plan_has_a_quote(usd_plan):
     InstallmentPlan.objects.filter(pk=usd_plan.pk).update(status=InstallmentPlan.Status.DEFAULTED)
     usd_plan.refresh_from_db()
     assert plan_payoff_quote(plan=usd_plan, on=date(2026, 3, 1)).amount == D("747.00")
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(terms_=terms, steps_=steps, days_ago=st.integers(0, 400))
+def test_the_quoted_amount_closes_the_plan_after_any_sequence_of_services(
+    owner, merchant, today, ledger_assert, terms_, steps_, days_ago
+):
+    """Whatever happened to the plan (payments, pending ones cleared, refunds, voids, late fees, reschedules, in 2-,
+    3- and 0-decimal currencies), the quote for any day a payment could carry is the remaining balance, its figures
+    add up in the currency's unit, and that amount posted on that day completes the plan."""
+    with transaction.atomic():
+        plan = _plan(owner, CustomerFactory(merchant=merchant), today, terms_)
+        fee_day = [0]
+        for step in steps_:
+            try:
+                with transaction.atomic():
+                    _step(owner, plan, today, step, fee_day)
+            except ValidationError:
+                pass
+        plan.refresh_from_db()
+        if not plan.is_open:
+            event("plan closed before the quote")
+            transaction.set_rollback(True)
+            return
+        on = max(today - timedelta(days=days_ago), plan.start_date)
+        quote = plan_payoff_quote(plan=plan, on=on)
+        unit = quantum(plan.merchant.currency)
+        for figure in (quote.principal, quote.interest, quote.fees, quote.rebate, quote.amount):
+            assert figure.as_tuple().exponent == unit.as_tuple().exponent
+        assert quote.amount == quote.principal + quote.interest + quote.fees - quote.rebate == plan.remaining_balance
+        assert Decimal("0") <= quote.interest_not_yet_due <= quote.interest
+        event(f"interest not yet due: {quote.interest_not_yet_due > 0}")
+        _assert_closes(plan, quote, actor=owner, ledger_assert=ledger_assert)
+        transaction.set_rollback(True)
 
 
 # The API ------------------------------------------------------------------------------------------------------
