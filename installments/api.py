@@ -144,7 +144,7 @@ class PlanViewSet(
     def get_queryset(self):
         queryset = super().get_queryset()
         if self.action == "payoff":
-            # The quote sums the rows in one query of its own: the schedule's prefetches would be wasted.
+            # The quote reads the rows in one query of its own: the schedule's prefetches would be wasted.
             return queryset.select_related("merchant").prefetch_related(None)
         return queryset
 
