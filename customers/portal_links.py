@@ -108,8 +108,11 @@ def portal_links_revoke(*, customer: Customer, actor: User | None) -> int:
 def portal_link_resolve(token: str) -> PortalLink | None:
     """The live link ``token`` opens, with its customer and merchant, or None: a bad signature, an unknown,
     revoked or expired link, a merchant whose portal is off or who is inactive. Notes when it was used."""
+    token = str(token or "")
+    if not token.isascii():  # what a link carries is ASCII; anything else (a lone surrogate) is no token
+        return None
     try:
-        signing.Signer(salt=SIGNER_SALT).unsign(str(token or ""))
+        signing.Signer(salt=SIGNER_SALT).unsign(token)
     except signing.BadSignature:
         return None
     now = timezone.now()
