@@ -138,3 +138,21 @@ def test_a_token_of_merchant_a_does_not_open_merchant_b(api_client, customer, li
     token["merchant_id"] = str(other_merchant.pk)
     token["portal_epoch"] = 0
     assert _bearer(api_client, str(token)).get("/api/portal/me/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [
+        ("/portal/", "portal"),
+        ("/portal/m/x/", "portal"),
+        ("/api/portal/me/", "portal"),
+        ("/api/customers/", "api"),
+        ("/customers/", "web"),
+        ("/admin/", "admin"),
+        ("/portalx/", "web"),
+    ],
+)
+def test_the_portals_paths_are_its_own_audit_source(path, source):
+    from auditlog.middleware import source_of
+
+    assert source_of(path) == source
