@@ -71,4 +71,8 @@ class PortalRegisterSerializer(StrictSerializer):
     phone = serializers.CharField(max_length=32)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
     national_id = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    language = serializers.ChoiceField(choices=Language.choices, required=False, default="")
+    language = serializers.ChoiceField(
+        choices=Language.choices,
+        required=False,
+        help_text="The language of the code and the portal; the shop's if left out.",
+    )

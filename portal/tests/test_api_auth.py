@@ -270,3 +270,22 @@ def test_a_portal_write_is_credited_to_the_customer(api_client, customer, link):
     # Using the link is recorded too (its last use), credited to no one but the portal.
     used = Entry.objects.filter(object_type="customers.portallink", operation="update").latest("id")
     assert used.source == "portal" and used.customer_id == customer.pk
+
+
+def test_a_registration_without_a_language_takes_the_shops(
+    api_client, registering, sms_outbox, django_capture_on_commit_callbacks
+):
+    Merchant.objects.filter(pk=registering.pk).update(language="es")
+    body = {"merchant": str(registering.pk), "name": "Omar Saleh", "phone": "+14155550199"}
+    assert _post(api_client, "register", body, django_capture_on_commit_callbacks).status_code == 202
+    assert sms_outbox[0]["body"].endswith(
+        "es tu código para Viejos Recuerdos. Vale 10 minutos; no lo compartas con nadie."
+    )
+    token = {
+        "merchant": str(registering.pk),
+        "phone": "+14155550199",
+        "code": _code(sms_outbox[0]["body"]),
+        "register": True,
+    }
+    assert _post(api_client, "token", token, django_capture_on_commit_callbacks).status_code == 200
+    assert Customer.objects.get(phone="+14155550199").language == "es"
