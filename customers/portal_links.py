@@ -123,7 +123,9 @@ def portal_link_resolve(token: str) -> PortalLink | None:
     )
     if link is None or link.customer.merchant_id != link.merchant_id or not portal_is_open(link.customer.merchant):
         return None
-    PortalLink.objects.filter(pk=link.pk).update(last_used_at=now)
+    # The customer opened their link: the trail credits them with its use.
+    with audit.context(actor_customer=str(link.customer_id), merchant=str(link.merchant_id), actor=None, role=None):
+        PortalLink.objects.filter(pk=link.pk).update(last_used_at=now)
     link.last_used_at = now
     return link
 

@@ -267,9 +267,15 @@ def test_a_portal_write_is_credited_to_the_customer(api_client, customer, link):
         "",
     )
     assert entry.context["merchant"] == str(customer.merchant_id)
-    # Using the link is recorded too (its last use), credited to no one but the portal.
+    # Using the link is recorded too (its last use), credited to the customer.
     used = Entry.objects.filter(object_type="customers.portallink", operation="update").latest("id")
-    assert used.source == "portal" and used.customer_id == customer.pk
+    assert (used.source, used.customer_id, used.actor_customer_id, used.actor_id) == (
+        "portal",
+        customer.pk,
+        customer.pk,
+        None,
+    )
+    assert list(used.after) == ["last_used_at"]
 
 
 def test_a_registration_without_a_language_takes_the_shops(
