@@ -634,6 +634,9 @@ class _DemoElectronics(_Loader):
             late_fee_amount=Decimal("5.00"),
             default_after_days=60,
             requires_approval=False,
+            portal_enabled=True,
+            portal_self_registration=True,
+            portal_transfer_reports=True,
         )
         owner.first_name, owner.last_name = "Nadia", "Rahman"
         self.staff = {"owner": owner}

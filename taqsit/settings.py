@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "notifications",
     "auditlog",
     "dailyrun",
+    "portal",  # the customers' portal (/portal/) and borrower API (/api/portal/), above every app
     "demo",  # the demo data and `manage.py demo_load`, above every app
     "axes",  # log-in lockout (the "Log-in lockout" block below)
 ]
@@ -260,6 +261,14 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "taqsit:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
+# The customer portal (portal/, customers/portal_links.py). SITE_URL is the address customers open (no trailing
+# slash), put in front of their portal links: empty, pages show links relative to this site and messages carry
+# none. PORTAL_LINK_DAYS: how long a portal link opens the portal.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+PORTAL_LINK_DAYS = env.int("PORTAL_LINK_DAYS", default=30)
+if PORTAL_LINK_DAYS < 1:
+    raise ImproperlyConfigured("PORTAL_LINK_DAYS must be at least 1.")
+
 # The REST API (DESIGN.md, "The REST API").
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -291,6 +300,11 @@ REST_FRAMEWORK = {
         "user": env.str("API_RATE_USER", default="2000/hour"),
         "auth_ip": env.str("API_RATE_AUTH_IP", default="20/minute"),
         "auth_user": env.str("API_RATE_AUTH_USER", default="10/minute"),
+        # The borrower API (/api/portal/): per customer, and per address; its log-in endpoints are stricter.
+        "portal_customer": env.str("API_RATE_PORTAL_CUSTOMER", default="600/hour"),
+        "portal_ip": env.str("API_RATE_PORTAL_IP", default="1200/hour"),
+        "portal_auth_ip": env.str("API_RATE_PORTAL_AUTH_IP", default="10/minute"),
+        "portal_auth_destination": env.str("API_RATE_PORTAL_AUTH_DESTINATION", default="5/minute"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -1,0 +1,17 @@
+"""The portal's pages, under /portal/."""
+
+from django.urls import path
+
+from portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("l/<str:token>/", views.link_entry, name="link"),
+    path("logout/", views.logout_view, name="logout"),
+    path("logged-out/", views.logged_out, name="logged-out"),
+    path("language/", views.language_set, name="language"),
+    path("m/<uuid:merchant_id>/", views.merchant_login, name="merchant-login"),
+    path("m/<uuid:merchant_id>/code/", views.merchant_code, name="merchant-code"),
+    path("m/<uuid:merchant_id>/register/", views.merchant_register, name="merchant-register"),
+]
