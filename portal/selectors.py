@@ -71,6 +71,11 @@ class PlanCard:
         return self.plan.is_open and self.summary.overdue_amount > 0
 
     @property
+    def financed(self) -> Decimal:
+        """The price less the down payment: what the plan lends."""
+        return self.summary.total_amount - self.summary.down_payment
+
+    @property
     def owed(self) -> Decimal:
         """Everything the plan asks for: the total payable and the late fees charged."""
         return self.summary.total_payable + self.summary.late_fees
