@@ -21,6 +21,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from customers.portal_links import portal_is_open, portal_link_resolve
+from installments.selectors import plan_payoff_quote
+from payments.models import Payment
 from portal.auth import (
     SESSION_LANGUAGE,
     SESSION_LAST_MERCHANT,
@@ -54,11 +56,6 @@ from portal.services import (
     portal_register_complete,
     portal_register_request,
 )
-
-try:  # the payoff quote lands with its own branch; until then the plan page shows none
-    from installments.selectors import plan_payoff_quote
-except ImportError:  # pragma: no cover
-    plan_payoff_quote = None
 from taqsit.dates import merchant_today
 from taqsit.forms import form_errors_add
 from taqsit.models import Language, Merchant
@@ -102,7 +99,7 @@ def _payoff(request: HttpRequest, plan, rows) -> tuple[PayoffDateForm, object]:
     today = merchant_today(plan.merchant)
     data = {"date": request.GET["date"]} if request.GET.get("date") else {"date": today.isoformat()}
     form = PayoffDateForm(data)
-    if plan_payoff_quote is None or not plan.is_open or not form.is_valid():
+    if not plan.is_open or not form.is_valid():
         return form, None
     try:
         return form, plan_payoff_quote(plan=plan, on=form.cleaned_data["date"], rows=rows)
@@ -161,7 +158,17 @@ def message_detail(request: HttpRequest, notification_id) -> HttpResponse:
     """One message, marked read by opening it: a read state only (nothing else changes, the first read time
     stays, an audit entry records it), like opening an e-mail; another customer's message: 404."""
     notification = notification_mark_read_by_customer(customer=request.portal_customer, notification_id=notification_id)
-    return render(request, "portal/message_detail.html", portal_context(request, notification=notification))
+    # What the message is about, to open from it: its plan (a decision, a reminder's installment) and, for a
+    # receipt, the payment's receipt while the payment stands completed.
+    plan_id = notification.plan_id or (notification.installment.plan_id if notification.installment_id else None)
+    payment = notification.payment if notification.payment_id else None
+    context = portal_context(
+        request,
+        notification=notification,
+        plan_id=plan_id,
+        receipt_id=payment.pk if payment is not None and payment.status == Payment.Status.COMPLETED else None,
+    )
+    return render(request, "portal/message_detail.html", context)
 
 
 @require_POST

@@ -330,3 +330,49 @@ def test_the_staff_customer_page_shows_the_portal_activity(client, customer, man
     html = client.get(f"/customers/{customer.pk}/").content.decode()
     panel = html.split('id="portal-activity"')[1].split("</section>")[0]
     assert "1 live portal link" in panel and "Message read" not in panel
+
+
+# The payoff quote ----------------------------------------------------------------------------------------------
+
+
+def test_the_plan_page_quotes_what_closes_the_plan_today_or_on_a_day_picked(client, customer, plan, today):
+    enter(client, customer)
+    html = client.get(f"/portal/plans/{plan.pk}/").content.decode()
+    assert 'name="date" id="id_date" value="2026-03-01"' in html
+    # 550.00 left: all principal (no finance charge), no late fee, no rebate rule.
+    assert cell(html, 'data-payoff="principal"') == "$550.00"
+    assert cell(html, 'data-payoff="interest"') == "$0.00"
+    assert cell(html, 'data-payoff="fees"') == "$0.00"
+    assert cell(html, 'data-payoff="rebate"') == "$0.00"
+    assert cell(html, 'data-payoff="amount"') == "$550.00"
+    assert "To pay on March 1, 2026" in html
+
+    html = client.get(f"/portal/plans/{plan.pk}/?date=2026-04-20").content.decode()
+    assert "To pay on April 20, 2026" in html
+    assert cell(html, 'data-payoff="amount"') == "$550.00"
+
+    html = client.get(f"/portal/plans/{plan.pk}/?date=2025-12-01").content.decode()
+    assert 'data-payoff="errors"' in html and 'data-payoff="amount"' not in html
+    assert "is before plan" in html
+    html = client.get(f"/portal/plans/{plan.pk}/?date=tomorrow").content.decode()
+    assert 'data-payoff="errors"' in html and "Enter a valid date." in html
+
+
+def test_a_closed_plan_has_no_payoff_quote(client, customer, owner, today):
+    plan = plan_make(actor=owner, customer=customer)
+    payment_post(actor=owner, plan=plan, amount=Decimal("800.00"), payment_date=date(2026, 2, 20))
+    enter(client, customer)
+    html = client.get(f"/portal/plans/{plan.pk}/").content.decode()
+    assert "Completed" in html
+    assert 'id="payoff"' not in html
+    assert cell(html, 'data-figure="remaining"') == "$0.00"
+
+
+def test_a_receipt_message_opens_its_plan_and_receipt(client, customer, plan, today):
+    payment = Payment.objects.get(plan=plan, payment_number=2)
+    note = message(customer, subject="Payment received")
+    Notification.objects.filter(pk=note.pk).update(kind="payment_receipt", plan=plan, payment=payment)
+    enter(client, customer)
+    html = client.get(f"/portal/messages/{note.pk}/").content.decode()
+    assert f'href="/portal/plans/{plan.pk}/"' in html
+    assert f'href="/portal/payments/{payment.pk}/receipt/"' in html
