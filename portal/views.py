@@ -84,7 +84,7 @@ def home(request: HttpRequest) -> HttpResponse:
     along, overdue ones marked; each links to its page."""
     customer = request.portal_customer
     cards = customer_plan_cards(customer=customer)
-    context = portal_context(request, cards=cards, unread=customer_unread_count(customer=customer))
+    context = portal_context(request, cards=cards)
     return render(request, "portal/home.html", context)
 
 

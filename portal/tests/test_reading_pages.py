@@ -376,3 +376,15 @@ def test_a_receipt_message_opens_its_plan_and_receipt(client, customer, plan, to
     html = client.get(f"/portal/messages/{note.pk}/").content.decode()
     assert f'href="/portal/plans/{plan.pk}/"' in html
     assert f'href="/portal/payments/{payment.pk}/receipt/"' in html
+
+
+def test_the_pages_speak_spanish(client, customer, plan, today):
+    Customer.objects.filter(pk=customer.pk).update(language="es")
+    enter(client, customer)
+    html = client.get("/portal/").content.decode()
+    assert 'lang="es" dir="ltr"' in html
+    assert "Próximo pago" in html and "Calendario y pagos" in html
+    html = client.get(f"/portal/plans/{plan.pk}/").content.decode()
+    assert "Precio total" in html and "Liquidar todo" in html
+    html = client.get("/portal/messages/").content.decode()
+    assert "Mensajes de la tienda" in html
