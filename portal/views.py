@@ -9,19 +9,18 @@ from __future__ import annotations
 import contextlib
 from functools import partial
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from customers.portal_links import portal_is_open, portal_link_resolve
-from installments.selectors import plan_payoff_quote
+from installments.forms import PayoffForm
+from installments.selectors import PayoffQuote, plan_payoff_quote
 from payments.models import Payment
 from portal.auth import (
     SESSION_LANGUAGE,
@@ -88,17 +87,10 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", context)
 
 
-class PayoffDateForm(forms.Form):
-    """The payoff quote's date: today unless the customer picks another."""
-
-    date = forms.DateField(label=_("Pay off on"), widget=forms.DateInput(attrs={"type": "date"}))
-
-
-def _payoff(request: HttpRequest, plan, rows) -> tuple[PayoffDateForm, object]:
-    """The payoff quote for the date asked (``?date=``, else today), or the form naming what is wrong with it."""
-    today = merchant_today(plan.merchant)
-    data = {"date": request.GET["date"]} if request.GET.get("date") else {"date": today.isoformat()}
-    form = PayoffDateForm(data)
+def _payoff(request: HttpRequest, plan, rows) -> tuple[PayoffForm, PayoffQuote | None]:
+    """The payoff quote for the date asked (``?date=``, else the merchant's today), or the form naming what is
+    wrong with the date (the staff plan page's form and rule)."""
+    form = PayoffForm({"date": request.GET.get("date") or merchant_today(plan.merchant).isoformat()})
     if not plan.is_open or not form.is_valid():
         return form, None
     try:
