@@ -12,7 +12,8 @@ from auditlog.models import Entry
 from customers.models import Customer
 from customers.portal_links import portal_link_issue
 from customers.tests.factories import CustomerFactory
-from installments.tests.factories import plan_make
+from installments.models import Installment, InstallmentPlan
+from installments.tests.factories import late_fee_make, plan_make
 from notifications.models import Notification
 from payments.models import Payment
 from payments.services import payment_fail, payment_post
@@ -83,8 +84,6 @@ def test_home_shows_each_plan_with_what_is_next_left_and_progress(client, custom
 
 
 def test_a_pending_application_says_it_waits_for_approval(client, customer, owner, today):
-    from installments.models import InstallmentPlan
-
     pending = plan_make(actor=owner, customer=customer)
     InstallmentPlan.objects.filter(pk=pending.pk).update(status="pending")
     enter(client, customer)
@@ -388,3 +387,29 @@ def test_the_pages_speak_spanish(client, customer, plan, today):
     assert "Precio total" in html and "Liquidar todo" in html
     html = client.get("/portal/messages/").content.decode()
     assert "Mensajes de la tienda" in html
+
+
+def test_interest_and_late_fees_show_on_the_figures_rows_and_payoff(client, customer, owner, today):
+    # 800.00 financed at a flat 12 % a year over four months: 32.00 of interest, 8.00 on each row of 208.00.
+    plan = plan_make(actor=owner, customer=customer, finance_charge_method="flat", interest_rate=Decimal("12"))
+    late_fee_make(
+        installment=Installment.objects.get(plan=plan, number=1), period=date(2026, 2, 20), amount=Decimal("10.00")
+    )
+    # 100.00 goes to the late fee (10.00), then row 1's interest (8.00), then its principal (82.00).
+    payment_post(actor=owner, plan=plan, amount=Decimal("100.00"), payment_date=date(2026, 2, 25))
+    enter(client, customer)
+    html = client.get(f"/portal/plans/{plan.pk}/").content.decode()
+    assert cell(html, 'data-figure="finance-charge"') == "$32.00"
+    assert cell(html, 'data-figure="total-payable"') == "$1,032.00"
+    assert cell(html, 'data-figure="late-fees"') == "$10.00"
+    assert cell(html, 'data-figure="paid"') == "$300.00"
+    assert cell(html, 'data-figure="remaining"') == "$742.00"
+    row = re.search(r'data-row="1"(.*?)</tr>', html, re.S).group(1)
+    assert cell(row, 'data-cell="due"') == "$208.00"
+    assert cell(row, 'data-cell="paid"') == "$90.00"
+    assert "principal $82.00 · interest $8.00 · late fee $10.00 of $10.00" in " ".join(row.split())
+    # Closing on 1 March: the principal left (718.00), all the interest not paid (24.00), no fee left.
+    assert cell(html, 'data-payoff="principal"') == "$718.00"
+    assert cell(html, 'data-payoff="interest"') == "$24.00"
+    assert cell(html, 'data-payoff="fees"') == "$0.00"
+    assert cell(html, 'data-payoff="amount"') == "$742.00"
