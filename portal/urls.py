@@ -14,4 +14,10 @@ urlpatterns = [
     path("m/<uuid:merchant_id>/", views.merchant_login, name="merchant-login"),
     path("m/<uuid:merchant_id>/code/", views.merchant_code, name="merchant-code"),
     path("m/<uuid:merchant_id>/register/", views.merchant_register, name="merchant-register"),
+    path("plans/<uuid:plan_id>/", views.plan_detail, name="plan"),
+    path("payments/", views.payment_list, name="payments"),
+    path("payments/<uuid:payment_id>/receipt/", views.payment_receipt, name="receipt"),
+    path("messages/", views.message_list, name="messages"),
+    path("messages/read-all/", views.messages_read_all, name="messages-read-all"),
+    path("messages/<uuid:notification_id>/", views.message_detail, name="message"),
 ]
