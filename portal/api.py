@@ -10,28 +10,49 @@ import contextlib
 import hashlib
 from collections.abc import Mapping
 
+import django_filters
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import permissions, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 
 from customers.portal_links import portal_link_resolve
+from installments.models import Installment, InstallmentPlan
+from installments.selectors import overdue_cutoff, plan_list
+from installments.services import plan_apply
+from notifications.models import Notification
+from payments.models import Payment
+from payments.selectors import payment_list
+from payments.services.report import payment_report
 from portal.auth import customer_audit_values
 from portal.authentication import CustomerJWTAuthentication, PortalPrincipal, customer_for_claims
 from portal.serializers import (
+    PortalApplySerializer,
     PortalLinkLoginSerializer,
     PortalMeSerializer,
+    PortalNotificationSerializer,
+    PortalPaymentReportSerializer,
+    PortalPaymentSerializer,
+    PortalPayoffQuerySerializer,
+    PortalPlanDetailSerializer,
+    PortalPlanSerializer,
     PortalRefreshSerializer,
     PortalTokenPairSerializer,
 )
-from portal.services import portal_customer_language_set
+from portal.services import portal_customer_language_set, portal_notification_read
 from portal.tokens import PortalRefreshToken, portal_tokens_for
 from taqsit import audit
 from taqsit.api import SettingsRateThrottle
+from taqsit.dates import merchant_today
+from taqsit.filters import FilterBackend, FilterSet, StrictBooleanFilter
+from taqsit.serializers import NoBodySerializer
 
 TAG = "portal"
 
@@ -192,3 +213,214 @@ class PortalMeView(PortalAPIView):
         serializer.is_valid(raise_exception=True)
         customer = portal_customer_language_set(customer=self.customer, **serializer.validated_data)
         return Response(PortalMeSerializer(customer).data)
+
+
+# The customer's own data: plans (apply, payoff quote), payments (report a transfer) and messages. Every queryset
+# is the logged-in customer's at their merchant: anyone else's row is a 404, as one that does not exist.
+
+NOT_FOUND = OpenApiResponse(description="No such object among yours.")
+
+
+class PortalPlanFilter(FilterSet):
+    class Meta:
+        model = InstallmentPlan
+        fields = ["status"]
+
+
+class PortalPaymentFilter(FilterSet):
+    plan = django_filters.UUIDFilter(field_name="plan_id")
+
+    class Meta:
+        model = Payment
+        fields = ["plan", "status"]
+
+
+class PortalNotificationFilter(FilterSet):
+    unread = StrictBooleanFilter(
+        field_name="read_at", lookup_expr="isnull", help_text="true: only unread; false: only read. Default: all."
+    )
+
+    class Meta:
+        model = Notification
+        fields = ["unread"]
+
+
+def _customer_plans(customer) -> QuerySet[InstallmentPlan]:
+    """The customer's plans at their merchant, newest first, with their items and schedules."""
+    installments = Prefetch("installments", queryset=Installment.objects.order_by("number"))
+    return (
+        plan_list(merchant=customer.merchant, customer=customer)
+        .select_related("merchant")
+        .prefetch_related("items", installments)
+    )
+
+
+def _customer_payments(customer) -> QuerySet[Payment]:
+    """The customer's payments at their merchant, newest first, with their allocations and proofs."""
+    return payment_list(merchant=customer.merchant, customer=customer)
+
+
+def _customer_notifications(customer) -> QuerySet[Notification]:
+    """The messages sent to the customer by their merchant (reminders, alerts, decisions, receipts), newest first."""
+    return Notification.objects.filter(
+        merchant_id=customer.merchant_id, customer=customer, status=Notification.Status.SENT
+    ).order_by("-sent_at", "-created_at", "-id")
+
+
+@extend_schema_view(
+    list=extend_schema(tags=[TAG], summary="The customer's plans at this shop"),
+    retrieve=extend_schema(
+        tags=[TAG],
+        summary="A plan with its schedule and payments",
+        responses={200: PortalPlanDetailSerializer, 404: NOT_FOUND},
+    ),
+)
+class PortalPlanViewSet(PortalAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The customer's plans (their loans): each with where it stands and what falls due next; one with its whole
+    schedule, what was paid on each row, and its payments."""
+
+    queryset = InstallmentPlan.objects.none()  # the schema's model; requests use get_queryset()
+    serializer_class = PortalPlanSerializer
+    filter_backends = [FilterBackend]
+    filterset_class = PortalPlanFilter
+
+    def get_queryset(self):
+        customer = self.customer
+        if customer is None:
+            return InstallmentPlan.objects.none()
+        queryset = _customer_plans(customer)
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(Prefetch("payments", queryset=_customer_payments(customer)))
+        return queryset
+
+    def get_serializer_class(self):
+        return PortalPlanDetailSerializer if self.action == "retrieve" else PortalPlanSerializer
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        if self.customer is not None:
+            context["overdue_cutoff"] = overdue_cutoff(self.customer.merchant)
+        return context
+
+    def _plan_response(self, plan: InstallmentPlan, code: int = status.HTTP_200_OK) -> Response:
+        self.action = "retrieve"
+        plan = self.get_queryset().get(pk=plan.pk)
+        return Response(PortalPlanDetailSerializer(plan, context=self.get_serializer_context()).data, status=code)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Apply for a plan",
+        request=PortalApplySerializer,
+        responses={201: PortalPlanDetailSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def apply(self, request):
+        """Apply for a new plan: the shop's products (``items``) or a ``description`` and ``total_amount``, the
+        down payment, the number of installments and their frequency. The plan is ``pending`` (the shop's approval
+        queue) until the shop approves or rejects it; the customer is told either way."""
+        serializer = PortalApplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        items = [{"product": item["product"], "quantity": item["quantity"]} for item in data.pop("items", None) or []]
+        plan = plan_apply(customer=self.customer, items=items or None, **data)
+        return self._plan_response(plan, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="What closes the plan on a date",
+        parameters=[PortalPayoffQuerySerializer],
+        responses={
+            200: OpenApiResponse(description="STAND-IN"),
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="The plan is not being paid (pending, completed, rejected...)."),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def payoff(self, request, pk=None):
+        """What closes the plan if paid on ``date`` (default: the shop's today): unpaid principal and interest,
+        late fees, less a rebate; ``amount`` is the sum to pay."""
+        from installments.selectors import plan_payoff_quote  # STAND-IN until i13-payoff is merged
+        from installments.serializers import PayoffQuoteSerializer
+
+        plan = self.get_object()
+        query = PortalPayoffQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        on = query.validated_data.get("date") or merchant_today(plan.merchant)
+        quote = plan_payoff_quote(plan=plan, on=on)
+        return Response(PayoffQuoteSerializer(quote, context={"currency": quote.currency}).data)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=[TAG], summary="The customer's payments"),
+    retrieve=extend_schema(
+        tags=[TAG], summary="One of the customer's payments", responses={200: PortalPaymentSerializer, 404: NOT_FOUND}
+    ),
+)
+class PortalPaymentViewSet(PortalAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The customer's payment history, and the transfers they report."""
+
+    queryset = Payment.objects.none()  # the schema's model; requests use get_queryset()
+    serializer_class = PortalPaymentSerializer
+    filter_backends = [FilterBackend]
+    filterset_class = PortalPaymentFilter
+    # A report carries a file; a JSON body (no file) is read to be refused naming ``proof``.
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self):
+        customer = self.customer
+        return Payment.objects.none() if customer is None else _customer_payments(customer)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Report a transfer",
+        request={"multipart/form-data": PortalPaymentReportSerializer},
+        responses={201: PortalPaymentSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        """Report a payment made by bank transfer or mobile wallet, with a photo or PDF of its proof (multipart).
+        It is ``pending`` until the shop confirms it (then allocated, and a receipt is sent) or cannot (``failed``,
+        with the reason). A refused report saves nothing."""
+        serializer = PortalPaymentReportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        plan = _customer_plans(self.customer).filter(pk=data.pop("plan")).first()
+        if plan is None:
+            return Response({"plan": [_("No such plan.")]}, status=status.HTTP_400_BAD_REQUEST)
+        payment = payment_report(customer=self.customer, plan=plan, **data)
+        payment = self.get_queryset().get(pk=payment.pk)
+        serializer = PortalPaymentSerializer(payment, context=self.get_serializer_context())
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=[TAG], summary="The messages the shop sent the customer"),
+    retrieve=extend_schema(
+        tags=[TAG], summary="One message", responses={200: PortalNotificationSerializer, 404: NOT_FOUND}
+    ),
+)
+class PortalNotificationViewSet(
+    PortalAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Every reminder, overdue alert, decision and receipt the shop sent the customer, with its read state."""
+
+    queryset = Notification.objects.none()  # the schema's model; requests use get_queryset()
+    serializer_class = PortalNotificationSerializer
+    filter_backends = [FilterBackend]
+    filterset_class = PortalNotificationFilter
+
+    def get_queryset(self):
+        customer = self.customer
+        return Notification.objects.none() if customer is None else _customer_notifications(customer)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Mark a message read",
+        request=None,
+        responses={200: PortalNotificationSerializer, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        """Mark the message read (no body); marking it again keeps the first read time."""
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)
+        notification = portal_notification_read(customer=self.customer, notification=self.get_object())
+        return Response(PortalNotificationSerializer(notification, context=self.get_serializer_context()).data)
