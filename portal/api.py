@@ -25,7 +25,8 @@ from rest_framework_simplejwt.exceptions import TokenError
 
 from customers.portal_links import portal_link_resolve
 from installments.models import Installment, InstallmentPlan
-from installments.selectors import overdue_cutoff, plan_list
+from installments.selectors import overdue_cutoff, plan_list, plan_payoff_quote
+from installments.serializers import PayoffQuoteSerializer
 from installments.services import plan_apply
 from notifications.models import Notification
 from payments.models import Payment
@@ -262,9 +263,13 @@ def _customer_payments(customer) -> QuerySet[Payment]:
 
 def _customer_notifications(customer) -> QuerySet[Notification]:
     """The messages sent to the customer by their merchant (reminders, alerts, decisions, receipts), newest first."""
-    return Notification.objects.filter(
-        merchant_id=customer.merchant_id, customer=customer, status=Notification.Status.SENT
-    ).order_by("-sent_at", "-created_at", "-id")
+    return (
+        Notification.objects.filter(
+            merchant_id=customer.merchant_id, customer=customer, status=Notification.Status.SENT
+        )
+        .select_related("installment", "payment")
+        .order_by("-sent_at", "-created_at", "-id")
+    )
 
 
 @extend_schema_view(
@@ -330,7 +335,7 @@ class PortalPlanViewSet(PortalAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
         summary="What closes the plan on a date",
         parameters=[PortalPayoffQuerySerializer],
         responses={
-            200: OpenApiResponse(description="STAND-IN"),
+            200: PayoffQuoteSerializer,
             404: NOT_FOUND,
             409: OpenApiResponse(description="The plan is not being paid (pending, completed, rejected...)."),
         },
@@ -339,9 +344,6 @@ class PortalPlanViewSet(PortalAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
     def payoff(self, request, pk=None):
         """What closes the plan if paid on ``date`` (default: the shop's today): unpaid principal and interest,
         late fees, less a rebate; ``amount`` is the sum to pay."""
-        from installments.selectors import plan_payoff_quote  # STAND-IN until i13-payoff is merged
-        from installments.serializers import PayoffQuoteSerializer
-
         plan = self.get_object()
         query = PortalPayoffQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

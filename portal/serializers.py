@@ -285,14 +285,40 @@ class PortalNotificationSerializer(serializers.ModelSerializer):
     e-mail, with its read state on the portal."""
 
     is_read = serializers.SerializerMethodField()
+    plan = serializers.SerializerMethodField(help_text="The plan it is about (a reminder's, a decision's).")
+    payment = serializers.UUIDField(
+        source="payment_id", read_only=True, allow_null=True, help_text="The payment it is about (a receipt)."
+    )
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "channel", "subject", "body", "sent_at", "is_read", "read_at", "created_at"]
+        fields = [
+            "id",
+            "kind",
+            "channel",
+            "subject",
+            "body",
+            "plan",
+            "payment",
+            "sent_at",
+            "is_read",
+            "read_at",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_is_read(self, notification: Notification) -> bool:
         return notification.read_at is not None
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_plan(self, notification: Notification):
+        if notification.plan_id is not None:
+            return str(notification.plan_id)
+        if notification.installment_id is not None:
+            return str(notification.installment.plan_id)
+        if notification.payment_id is not None:
+            return str(notification.payment.plan_id)
+        return None
 
 
 class PortalApplyItemSerializer(StrictSerializer):

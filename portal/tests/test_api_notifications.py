@@ -7,6 +7,8 @@ import time_machine
 
 from auditlog.models import Entry
 from customers.tests.factories import CustomerFactory
+from installments.models import InstallmentPlan
+from installments.services import plan_reject
 from notifications.models import Notification
 from portal.tests.borrower import bearer
 
@@ -69,6 +71,8 @@ def test_the_list_shows_the_messages_sent_to_the_customer_newest_first(client, c
                 "channel": "email",
                 "subject": "Installment overdue",
                 "body": "Your installment of 200.00 due on 2026-02-15 is overdue.",
+                "plan": None,
+                "payment": None,
                 "sent_at": "2026-02-16T09:00:00Z",
                 "is_read": True,
                 "read_at": "2026-02-17T08:00:00Z",
@@ -80,6 +84,8 @@ def test_the_list_shows_the_messages_sent_to_the_customer_newest_first(client, c
                 "channel": "sms",
                 "subject": "",
                 "body": "Your installment of 200.00 is due on 2026-02-15.",
+                "plan": None,
+                "payment": None,
                 "sent_at": "2026-02-12T09:00:00Z",
                 "is_read": False,
                 "read_at": None,
@@ -146,3 +152,28 @@ def test_another_customers_message_is_a_404_and_stays_unread(client, merchant, c
     assert client.get(NOTIFICATIONS).json()["count"] == 0
     theirs.refresh_from_db()
     assert theirs.read_at is None
+
+
+def test_a_decision_on_an_application_reaches_the_customers_messages(
+    client, customer, owner, django_capture_on_commit_callbacks, sms_outbox
+):
+    application = {
+        "description": "Sofa",
+        "total_amount": "600.00",
+        "number_of_installments": 3,
+        "installment_frequency": "monthly",
+    }
+    plan_id = client.post("/api/portal/plans/apply/", application, format="json").json()["id"]
+    plan = InstallmentPlan.objects.get(pk=plan_id)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        plan_reject(actor=owner, plan=plan, reason="We need a guarantor.")
+
+    rows = client.get(NOTIFICATIONS).json()["results"]
+    # Told by SMS and by e-mail: both messages are listed.
+    assert sorted((row["kind"], row["channel"], row["plan"], row["payment"], row["is_read"]) for row in rows) == [
+        ("plan_rejected", "email", plan_id, None, False),
+        ("plan_rejected", "sms", plan_id, None, False),
+    ]
+    assert all("We need a guarantor." in row["body"] for row in rows)
+    assert client.get(f"/api/portal/plans/{plan_id}/").json()["status_reason"] == "We need a guarantor."

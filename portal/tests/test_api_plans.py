@@ -338,3 +338,61 @@ def test_applying_is_in_the_audit_trail_as_the_customers_own_act(client, custome
     assert Entry.objects.filter(object_type="installments.planitem", object_id=str(item.pk)).values_list(
         "source", "actor_customer_id"
     ).get() == ("portal", customer.pk)
+
+
+# The payoff quote ------------------------------------------------------------------------------------------------
+
+
+def test_the_payoff_quote_is_what_closes_the_plan_on_that_date(client, api_client, customer, owner, plan, today):
+    flat = plan_make(
+        actor=owner,
+        customer=customer,
+        finance_charge_method="flat",
+        interest_rate=Decimal("12"),
+        down_payment=Decimal("0"),
+    )
+
+    response = client.get(f"{PLANS}{plan.pk}/payoff/", {"date": "2026-03-20"})
+    default = client.get(f"{PLANS}{flat.pk}/payoff/")
+
+    assert (response.status_code, response.json()) == (
+        200,
+        {
+            "date": "2026-03-20",
+            "principal": "550.00",
+            "interest": "0.00",
+            "fees": "0.00",
+            "rebate": "0.00",
+            "amount": "550.00",
+        },
+    )
+    # 1000.00 financed at 12% flat for 4 months: 40.00 of interest, none paid; the date defaults to today.
+    assert default.json() == {
+        "date": "2026-03-01",
+        "principal": "1000.00",
+        "interest": "40.00",
+        "fees": "0.00",
+        "rebate": "0.00",
+        "amount": "1040.00",
+    }
+    # The staff endpoint quotes the same.
+    api_client.credentials()
+    api_client.force_authenticate(owner)
+    staff = api_client.get(f"/api/installments/plans/{flat.pk}/payoff/", {"date": "2026-03-01"})
+    assert staff.json() == default.json()
+
+
+def test_a_bad_payoff_date_is_a_400_naming_date(client, plan):
+    assert client.get(f"{PLANS}{plan.pk}/payoff/", {"date": "soon"}).json() == {
+        "date": ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]
+    }
+    before_start = client.get(f"{PLANS}{plan.pk}/payoff/", {"date": "2026-01-01"})
+    assert (before_start.status_code, list(before_start.json())) == (400, ["date"])
+
+
+def test_a_plan_not_being_paid_has_no_payoff_quote(client, customer):
+    application = client.post(f"{PLANS}apply/", APPLICATION, format="json").json()
+
+    response = client.get(f"{PLANS}{application['id']}/payoff/")
+
+    assert (response.status_code, list(response.json())) == (409, ["status"])
