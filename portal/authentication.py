@@ -30,6 +30,8 @@ class PortalPrincipal:
     is_anonymous: bool = False
     is_superuser: bool = False
     is_staff: bool = False
+    # No role: the role table (taqsit/permissions.py) allows a customer nothing of the staff's.
+    role: None = None
     pk: None = None
     id: None = None
 
