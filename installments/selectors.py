@@ -246,13 +246,22 @@ class PlanSummary:
         return min(self.overdue_amount or self.next_amount_due, self.remaining_balance)
 
 
-def plan_summary(*, plan: InstallmentPlan, today: date | None = None) -> PlanSummary:
+def plan_summary(
+    *, plan: InstallmentPlan, today: date | None = None, rows: list[Installment] | None = None
+) -> PlanSummary:
     """Where a plan stands: what was owed, paid and is left, and what falls due next.
 
     ``remaining_balance`` = total payable + late fees charged - amount paid (the down payment included).
+    ``rows``: all the plan's installments, superseded ones included, when the caller has them already (a list of
+    plans reads every plan's rows in one query).
     """
     currency = plan.merchant.currency
-    rows = list(Installment.objects.current().filter(plan=plan).order_by("number"))
+    if rows is None:
+        all_rows = None
+        rows = list(Installment.objects.current().filter(plan=plan).order_by("number"))
+    else:
+        all_rows = rows
+        rows = sorted((row for row in rows if row.superseded_at is None), key=lambda row: row.number)
     cutoff = overdue_cutoff(plan.merchant, today=today)
     unpaid = [row for row in rows if row.amount_paid < row.amount_due]
     next_row = unpaid[0] if unpaid and plan.is_open else None
@@ -260,13 +269,9 @@ def plan_summary(*, plan: InstallmentPlan, today: date | None = None) -> PlanSum
     overdue = sum(
         (row.amount_due - row.amount_paid for row in unpaid if row.due_date < cutoff and plan.is_open), Decimal("0")
     )
-    fees_open = sum(
-        (
-            row.late_fee - row.late_fee_paid
-            for row in Installment.objects.filter(plan=plan, late_fee__gt=F("late_fee_paid"))
-        ),
-        Decimal("0"),
-    )
+    if all_rows is None:
+        all_rows = Installment.objects.filter(plan=plan, late_fee__gt=F("late_fee_paid"))
+    fees_open = sum((row.late_fee - row.late_fee_paid for row in all_rows), Decimal("0"))
 
     def money(value: Decimal) -> Decimal:
         return to_money(value, currency)
