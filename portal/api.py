@@ -25,15 +25,16 @@ from rest_framework_simplejwt.exceptions import TokenError
 
 from customers.portal_links import portal_link_resolve
 from installments.models import Installment, InstallmentPlan
-from installments.selectors import overdue_cutoff, plan_list, plan_payoff_quote
+from installments.selectors import overdue_cutoff, plan_payoff_quote
 from installments.serializers import PayoffQuoteSerializer
 from installments.services import plan_apply
 from notifications.models import Notification
-from payments.models import Payment
-from payments.selectors import payment_list
+from payments.models import Payment, PaymentAllocation
 from payments.services.report import payment_report
 from portal.auth import customer_audit_values
 from portal.authentication import CustomerJWTAuthentication, PortalPrincipal, customer_for_claims
+from portal.inbox import notification_mark_read_by_customer
+from portal.selectors import customer_notifications, customer_payments, customer_plans
 from portal.serializers import (
     PortalApplySerializer,
     PortalLinkLoginSerializer,
@@ -47,7 +48,7 @@ from portal.serializers import (
     PortalRefreshSerializer,
     PortalTokenPairSerializer,
 )
-from portal.services import portal_customer_language_set, portal_notification_read
+from portal.services import portal_customer_language_set
 from portal.tokens import PortalRefreshToken, portal_tokens_for
 from taqsit import audit
 from taqsit.api import SettingsRateThrottle
@@ -247,29 +248,22 @@ class PortalNotificationFilter(FilterSet):
 
 
 def _customer_plans(customer) -> QuerySet[InstallmentPlan]:
-    """The customer's plans at their merchant, newest first, with their items and schedules."""
+    """The customer's plans at their merchant (``portal.selectors``), with their items and schedules."""
     installments = Prefetch("installments", queryset=Installment.objects.order_by("number"))
-    return (
-        plan_list(merchant=customer.merchant, customer=customer)
-        .select_related("merchant")
-        .prefetch_related("items", installments)
-    )
+    return customer_plans(customer=customer).prefetch_related("items", installments)
 
 
 def _customer_payments(customer) -> QuerySet[Payment]:
-    """The customer's payments at their merchant, newest first, with their allocations and proofs."""
-    return payment_list(merchant=customer.merchant, customer=customer)
+    """The customer's payments at their merchant (``portal.selectors``), with their allocations and proofs."""
+    allocations = Prefetch(
+        "allocations", queryset=PaymentAllocation.objects.select_related("installment").order_by("id")
+    )
+    return customer_payments(customer=customer).select_related("proof").prefetch_related(allocations)
 
 
 def _customer_notifications(customer) -> QuerySet[Notification]:
-    """The messages sent to the customer by their merchant (reminders, alerts, decisions, receipts), newest first."""
-    return (
-        Notification.objects.filter(
-            merchant_id=customer.merchant_id, customer=customer, status=Notification.Status.SENT
-        )
-        .select_related("installment", "payment")
-        .order_by("-sent_at", "-created_at", "-id")
-    )
+    """The messages the customer's merchant sent them (``portal.selectors``), with what each is about."""
+    return customer_notifications(customer=customer).select_related("installment", "payment")
 
 
 @extend_schema_view(
@@ -424,5 +418,5 @@ class PortalNotificationViewSet(
     def read(self, request, pk=None):
         """Mark the message read (no body); marking it again keeps the first read time."""
         NoBodySerializer(data=request.data).is_valid(raise_exception=True)
-        notification = portal_notification_read(customer=self.customer, notification=self.get_object())
+        notification = notification_mark_read_by_customer(customer=self.customer, notification_id=pk)
         return Response(PortalNotificationSerializer(notification, context=self.get_serializer_context()).data)

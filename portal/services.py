@@ -31,7 +31,6 @@ from customers.portal_links import portal_is_open
 from customers.services import customer_self_register, customer_self_register_validate
 from notifications.channels.email import email_send
 from notifications.channels.sms import sms_backend
-from notifications.models import Notification
 from portal.models import PortalCode, PortalCodeFailure
 from taqsit import audit
 from taqsit.error_codes import ErrorCode
@@ -291,17 +290,3 @@ def portal_customer_language_set(*, customer: Customer, language: str) -> Custom
     customer.language = language
     customer.save(update_fields=["language", "updated_at"])
     return customer
-
-
-@audit.action("portal.notification_read")
-def portal_notification_read(
-    *, customer: Customer, notification: Notification, now: datetime | None = None
-) -> Notification:
-    """The customer marks one of the messages the shop sent them read; the first read time stays (marking it
-    again changes nothing). Another customer's message, or another merchant's, does not exist for them."""
-    if (notification.customer_id, notification.merchant_id) != (customer.pk, customer.merchant_id):
-        raise Notification.DoesNotExist("No Notification matches the given query.")
-    now = now or timezone.now()
-    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now, updated_at=now)
-    notification.refresh_from_db(fields=["read_at", "updated_at"])
-    return notification

@@ -138,7 +138,7 @@ def test_marking_read_is_in_the_audit_trail_as_the_customers_own_act(client, cus
     entries = Entry.objects.filter(object_type="notifications.notification", object_id=str(reminder.pk))
     assert [(e.operation, e.source, e.action, e.actor_id, e.actor_customer_id) for e in entries.order_by("id")] == [
         ("insert", "", "", None, None),
-        ("update", "portal", "portal.notification_read", None, customer.pk),
+        ("update", "portal", "notification.mark_read", None, customer.pk),
     ]
     assert entries.order_by("id").last().after == {"read_at": "2026-03-01T12:00:00+00:00"}
 
