@@ -243,3 +243,22 @@ def test_the_history_reads_a_bounded_number_of_queries(client, customer, owner, 
         response = client.get(PAYMENTS)
 
     assert response.json()["count"] == 5
+
+
+def test_a_photo_of_a_few_megabytes_is_taken_and_one_over_the_limit_is_refused_naming_proof(
+    client, plan, media, settings, row_counts
+):
+    """Django's default body limit (2.5 MB) counts no file: a phone photo under PAYMENT_PROOF_MAX_BYTES (5 MB)
+    goes through, and one over it is refused by the report's own check, naming ``proof``."""
+    assert (settings.DATA_UPLOAD_MAX_MEMORY_SIZE, settings.PAYMENT_PROOF_MAX_BYTES) == (2621440, 5242880)
+    photo = PNG + b"\x00" * (3 * 1024 * 1024)
+    too_big = PNG + b"\x00" * (5 * 1024 * 1024)
+
+    taken = client.post(PAYMENTS, _report_body(plan, proof=upload(photo)), format="multipart")
+    before = row_counts()
+    refused = client.post(PAYMENTS, _report_body(plan, proof=upload(too_big)), format="multipart")
+
+    assert taken.status_code == 201, taken.json()
+    assert PaymentProof.objects.get().size == len(photo)
+    assert (refused.status_code, refused.json()) == (400, {"proof": ["The proof is larger than 5 MB."]})
+    assert row_counts() == before
