@@ -24,10 +24,10 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 
 from customers.portal_links import portal_link_resolve
-from installments.models import Installment, InstallmentPlan
+from installments.models import Installment, InstallmentPlan, Product
 from installments.selectors import overdue_cutoff, plan_payoff_quote
-from installments.serializers import PayoffQuoteSerializer
-from installments.services import plan_apply
+from installments.serializers import PayoffQuoteSerializer, SchedulePreviewSerializer
+from installments.services import application_terms, plan_apply, plan_preview
 from notifications.models import Notification
 from payments.models import Payment, PaymentAllocation
 from payments.services.report import payment_report
@@ -45,6 +45,7 @@ from portal.serializers import (
     PortalPayoffQuerySerializer,
     PortalPlanDetailSerializer,
     PortalPlanSerializer,
+    PortalProductSerializer,
     PortalRefreshSerializer,
     PortalTokenPairSerializer,
 )
@@ -53,7 +54,7 @@ from portal.tokens import PortalRefreshToken, portal_tokens_for
 from taqsit import audit
 from taqsit.api import SettingsRateThrottle
 from taqsit.dates import merchant_today
-from taqsit.filters import FilterBackend, FilterSet, StrictBooleanFilter
+from taqsit.filters import FilterBackend, FilterSet, SearchFilter, StrictBooleanFilter
 from taqsit.serializers import NoBodySerializer
 
 TAG = "portal"
@@ -326,6 +327,27 @@ class PortalPlanViewSet(PortalAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     @extend_schema(
         tags=[TAG],
+        summary="The schedule an application would get",
+        request=PortalApplySerializer,
+        responses={200: SchedulePreviewSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        """The schedule the terms of an application would get (the live preview the shop's clerk has), by the
+        rules ``apply/`` follows; nothing is saved."""
+        serializer = PortalApplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        items = [{"product": item["product"], "quantity": item["quantity"]} for item in data.pop("items", None) or []]
+        merchant = self.customer.merchant
+        terms = application_terms(merchant=merchant, items=items or None, **data)
+        schedule = plan_preview(merchant=merchant, **terms)
+        if schedule is None:
+            raise ValidationError({"total_amount": [_("Give the total amount or the items sold.")]})
+        return Response(SchedulePreviewSerializer(schedule, context={"currency": merchant.currency}).data)
+
+    @extend_schema(
+        tags=[TAG],
         summary="What closes the plan on a date",
         parameters=[PortalPayoffQuerySerializer],
         responses={
@@ -420,3 +442,20 @@ class PortalNotificationViewSet(
         NoBodySerializer(data=request.data).is_valid(raise_exception=True)
         notification = notification_mark_read_by_customer(customer=self.customer, notification_id=pk)
         return Response(PortalNotificationSerializer(notification, context=self.get_serializer_context()).data)
+
+
+@extend_schema_view(list=extend_schema(tags=[TAG], summary="The shop's products"))
+class PortalProductViewSet(PortalAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The products the customer's shop sells on installment (active ones, by name): what ``items`` of an
+    application name."""
+
+    queryset = Product.objects.none()  # the schema's model; requests use get_queryset()
+    serializer_class = PortalProductSerializer
+    filter_backends = [SearchFilter]
+    search_fields = ["name", "sku"]
+
+    def get_queryset(self):
+        customer = self.customer
+        if customer is None:
+            return Product.objects.none()
+        return Product.objects.filter(merchant_id=customer.merchant_id, is_active=True).order_by("name", "id")

@@ -10,6 +10,7 @@ router = SimpleRouter()
 router.register("plans", api.PortalPlanViewSet, basename="portal-plan")
 router.register("payments", api.PortalPaymentViewSet, basename="portal-payment")
 router.register("notifications", api.PortalNotificationViewSet, basename="portal-notification")
+router.register("products", api.PortalProductViewSet, basename="portal-product")
 
 urlpatterns = [
     path("auth/link/", api.PortalLinkTokenView.as_view(), name="portal-auth-link"),

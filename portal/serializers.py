@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Customer
-from installments.models import Installment, InstallmentPlan, PlanItem
+from installments.models import Installment, InstallmentPlan, PlanItem, Product
 from installments.schedule import Frequency
 from notifications.models import Notification
 from payments.models import Payment, PaymentAllocation
@@ -319,6 +319,15 @@ class PortalNotificationSerializer(serializers.ModelSerializer):
         if notification.payment_id is not None:
             return str(notification.payment.plan_id)
         return None
+
+
+class PortalProductSerializer(serializers.ModelSerializer):
+    price = MoneyField(read_only=True)
+
+    class Meta:
+        model = Product
+        fields = ["id", "name", "sku", "price"]
+        read_only_fields = fields
 
 
 class PortalApplyItemSerializer(StrictSerializer):

@@ -396,3 +396,62 @@ def test_a_plan_not_being_paid_has_no_payoff_quote(client, customer):
     response = client.get(f"{PLANS}{application['id']}/payoff/")
 
     assert (response.status_code, list(response.json())) == (409, ["status"])
+
+
+# The live preview and the shop's products ------------------------------------------------------------------------
+
+
+def test_the_preview_is_the_schedule_an_application_would_get_and_saves_nothing(client, today, row_counts):
+    before = row_counts()
+
+    response = client.post(f"{PLANS}preview/", {**APPLICATION, "start_date": "2026-03-10"}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert response.json() == {
+        "currency": "USD",
+        "total_amount": "900.00",
+        "down_payment": "100.00",
+        "financed": "800.00",
+        "finance_charge": "0.00",
+        "total_payable": "900.00",
+        "installment_amount": "200.00",
+        "number_of_installments": 4,
+        "due_date": "2026-07-10",
+        "installments": [
+            {"number": n, "due_date": due, "amount_due": "200.00", "principal": "200.00", "interest": "0.00"}
+            for n, due in enumerate(["2026-04-10", "2026-05-10", "2026-06-10", "2026-07-10"], start=1)
+        ],
+    }
+    assert row_counts() == before
+
+
+def test_a_preview_without_a_price_names_the_total(client, today):
+    body = {"number_of_installments": 3, "installment_frequency": "monthly"}
+
+    response = client.post(f"{PLANS}preview/", body, format="json")
+
+    assert (response.status_code, response.json()) == (
+        400,
+        {"total_amount": ["Give the total amount or the items sold."]},
+    )
+
+
+def test_the_shops_active_products_are_listed_by_name(client, merchant, other_merchant):
+    fridge = ProductFactory(merchant=merchant, name="Fridge", sku="FR-1", price=Decimal("450.00"))
+    cooker = ProductFactory(merchant=merchant, name="Cooker", sku="CK-1", price=Decimal("300.50"))
+    ProductFactory(merchant=merchant, name="Old radio", sku="RD-0", price=Decimal("20.00"), is_active=False)
+    ProductFactory(merchant=other_merchant, name="Kettle", sku="KT-1", price=Decimal("40.00"))
+
+    response = client.get("/api/portal/products/")
+    found = client.get("/api/portal/products/", {"search": "fr"})
+
+    assert response.json() == {
+        "count": 2,
+        "next": None,
+        "previous": None,
+        "results": [
+            {"id": str(cooker.pk), "name": "Cooker", "sku": "CK-1", "price": "300.50"},
+            {"id": str(fridge.pk), "name": "Fridge", "sku": "FR-1", "price": "450.00"},
+        ],
+    }
+    assert [row["name"] for row in found.json()["results"]] == ["Fridge"]
