@@ -214,7 +214,9 @@ class PortalMeView(PortalAPIView):
     def patch(self, request):
         serializer = PortalMeSerializer(self.customer, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        customer = portal_customer_language_set(customer=self.customer, **serializer.validated_data)
+        customer = self.customer
+        if serializer.validated_data:  # an empty body changes nothing
+            customer = portal_customer_language_set(customer=customer, **serializer.validated_data)
         return Response(PortalMeSerializer(customer).data)
 
 
