@@ -9,6 +9,7 @@ from auditlog.models import Entry
 from customers.tests.factories import CustomerFactory
 from installments.models import InstallmentPlan
 from installments.services import plan_reject
+from installments.tests.factories import plan_make
 from notifications.models import Notification
 from portal.tests.borrower import bearer
 
@@ -177,3 +178,14 @@ def test_a_decision_on_an_application_reaches_the_customers_messages(
     ]
     assert all("We need a guarantor." in row["body"] for row in rows)
     assert client.get(f"/api/portal/plans/{plan_id}/").json()["status_reason"] == "We need a guarantor."
+
+
+def test_the_list_reads_a_bounded_number_of_queries(client, customer, owner, django_assert_max_num_queries):
+    plan = plan_make(actor=owner, customer=customer)
+    for number in (1, 2, 3):
+        message(customer, installment=plan.installments.get(number=number))
+
+    with django_assert_max_num_queries(5):
+        response = client.get(NOTIFICATIONS)
+
+    assert [row["plan"] for row in response.json()["results"]] == [str(plan.pk)] * 3
