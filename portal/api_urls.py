@@ -13,6 +13,9 @@ router.register("notifications", api.PortalNotificationViewSet, basename="portal
 router.register("products", api.PortalProductViewSet, basename="portal-product")
 
 urlpatterns = [
+    path("auth/code/", api.PortalCodeRequestView.as_view(), name="portal-auth-code"),
+    path("auth/token/", api.PortalCodeTokenView.as_view(), name="portal-auth-token"),
+    path("auth/register/", api.PortalRegisterView.as_view(), name="portal-auth-register"),
     path("auth/link/", api.PortalLinkTokenView.as_view(), name="portal-auth-link"),
     path("auth/token/refresh/", api.PortalTokenRefreshView.as_view(), name="portal-auth-refresh"),
     path("me/", api.PortalMeView.as_view(), name="portal-me"),

@@ -30,10 +30,10 @@ class PortalPrincipal:
     is_anonymous: bool = False
     is_superuser: bool = False
     is_staff: bool = False
-    # No role: the role table (taqsit/permissions.py) allows a customer nothing of the staff's.
-    role: None = None
     pk: None = None
     id: None = None
+    # No staff role: the role table (taqsit.permissions.user_can) allows a customer nothing of the staff's.
+    role: None = None
 
     def __post_init__(self) -> None:
         self.merchant_id = self.customer.merchant_id

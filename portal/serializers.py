@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -13,6 +14,7 @@ from installments.schedule import Frequency
 from notifications.models import Notification
 from payments.models import Payment, PaymentAllocation
 from payments.services.report import REPORTABLE_METHODS
+from taqsit.models import Language
 from taqsit.money import to_money
 from taqsit.serializers import MoneyField, StrictIntegerField, StrictModelSerializer, StrictSerializer
 
@@ -370,4 +372,49 @@ class PortalPayoffQuerySerializer(serializers.Serializer):
 
     date = serializers.DateField(
         required=False, help_text="The day the plan would be paid off, YYYY-MM-DD; default: the shop's today."
+    )
+
+
+class PortalDetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class _DestinationMixin:
+    """A ``phone`` or an ``email`` (one of them): read as ``destination``."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        phone, email = attrs.pop("phone", ""), attrs.pop("email", "")
+        if bool(phone) == bool(email):
+            raise serializers.ValidationError({"phone": [_("Give a phone number or an e-mail address (one of them).")]})
+        attrs["destination"] = phone or email
+        return attrs
+
+
+class PortalCodeRequestSerializer(_DestinationMixin, StrictSerializer):
+    merchant = serializers.UUIDField(help_text="The shop's id (its portal's address is /portal/m/<merchant>/).")
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+
+
+class PortalCodeTokenSerializer(_DestinationMixin, StrictSerializer):
+    merchant = serializers.UUIDField()
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    code = serializers.CharField(max_length=6, min_length=6)
+    register = serializers.BooleanField(
+        default=False, help_text="True to finish a self-registration (auth/register/) with its code."
+    )
+
+
+class PortalRegisterSerializer(StrictSerializer):
+    merchant = serializers.UUIDField()
+    name = serializers.CharField(max_length=200)
+    phone = serializers.CharField(max_length=32)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    national_id = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    language = serializers.ChoiceField(
+        choices=Language.choices,
+        required=False,
+        help_text="The language of the code and the portal; the shop's if left out.",
     )
