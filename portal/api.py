@@ -301,6 +301,14 @@ def _customer_notifications(customer) -> QuerySet[Notification]:
     return customer_notifications(customer=customer).select_related("installment", "payment")
 
 
+def _application(validated: dict) -> dict:
+    """An application's terms as ``plan_apply`` and ``application_terms`` take them: each item a product of the
+    shop and a quantity (its price is the shop's), or none."""
+    terms = dict(validated)
+    items = [{"product": item["product"], "quantity": item["quantity"]} for item in terms.pop("items", None) or []]
+    return {**terms, "items": items or None}
+
+
 @extend_schema_view(
     list=extend_schema(tags=[TAG], summary="The customer's plans at this shop"),
     retrieve=extend_schema(
@@ -354,9 +362,7 @@ class PortalPlanViewSet(PortalAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
         queue) until the shop approves or rejects it; the customer is told either way."""
         serializer = PortalApplySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        items = [{"product": item["product"], "quantity": item["quantity"]} for item in data.pop("items", None) or []]
-        plan = plan_apply(customer=self.customer, items=items or None, **data)
+        plan = plan_apply(customer=self.customer, **_application(serializer.validated_data))
         return self._plan_response(plan, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -371,10 +377,8 @@ class PortalPlanViewSet(PortalAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
         rules ``apply/`` follows; nothing is saved."""
         serializer = PortalApplySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        items = [{"product": item["product"], "quantity": item["quantity"]} for item in data.pop("items", None) or []]
         merchant = self.customer.merchant
-        terms = application_terms(merchant=merchant, items=items or None, **data)
+        terms = application_terms(merchant=merchant, **_application(serializer.validated_data))
         schedule = plan_preview(merchant=merchant, **terms)
         if schedule is None:
             raise ValidationError({"total_amount": [_("Give the total amount or the items sold.")]})
