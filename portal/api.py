@@ -159,8 +159,36 @@ class PortalAPIMixin:
         user = getattr(self.request, "user", None)
         return user.customer if isinstance(user, PortalPrincipal) else None
 
+    # Query parameters an action takes beyond its filters' and its pages' (the payoff's ``date``).
+    query_parameters_by_action: dict[str, tuple[str, ...]] = {}
+
+    def _query_parameters_allowed(self) -> set[str]:
+        """What the schema documents for this view: its filter set's fields, the search and ordering
+        parameters, the pages', the action's own, and ``format`` (DRF's renderer choice)."""
+        allowed = {"format", *self.query_parameters_by_action.get(getattr(self, "action", None), ())}
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None:
+            allowed.update(filterset_class.base_filters)
+        for backend in getattr(self, "filter_backends", ()):
+            if getattr(self, "search_fields", None) and hasattr(backend, "search_param"):
+                allowed.add(backend.search_param)
+            if getattr(self, "ordering_fields", None) and hasattr(backend, "ordering_param"):
+                allowed.add(backend.ordering_param)
+        paginator = getattr(self, "paginator", None)
+        for name in ("page_query_param", "page_size_query_param", "limit_query_param", "offset_query_param"):
+            if getattr(paginator, name, None):
+                allowed.add(getattr(paginator, name))
+        return allowed
+
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
+        if request.method in ("GET", "HEAD"):
+            # A customer's app that sends a parameter we do not know (a typo of ``status``) is told, rather than
+            # answered as if it had not asked.
+            unknown = sorted(set(request.query_params) - self._query_parameters_allowed())
+            if unknown:
+                message = _("Unknown query parameter.")
+                raise ValidationError({name or "query": [message] for name in unknown})
         if isinstance(request.user, PortalPrincipal):
             self._portal_audit = contextlib.ExitStack()
             self._portal_audit.enter_context(audit.context(**customer_audit_values(request.user.customer)))
@@ -324,6 +352,7 @@ class PortalPlanViewSet(PortalAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
     queryset = InstallmentPlan.objects.none()  # the schema's model; requests use get_queryset()
     serializer_class = PortalPlanSerializer
     filter_backends = [FilterBackend]
+    query_parameters_by_action = {"payoff": ("date",)}
     filterset_class = PortalPlanFilter
 
     def get_queryset(self):

@@ -455,3 +455,17 @@ def test_the_shops_active_products_are_listed_by_name(client, merchant, other_me
         ],
     }
     assert [row["name"] for row in found.json()["results"]] == ["Fridge"]
+
+
+def test_an_unknown_query_parameter_is_named_in_a_400(client, plan):
+    """A customer's app that misspells a filter is told, rather than answered as if it had asked nothing."""
+    typo = client.get(PLANS, {"stauts": "active"})
+    nameless = client.get("/api/portal/products/?=x")
+    known = client.get(PLANS, {"status": "active", "page": 1, "page_size": 5})
+    payoff = client.get(f"{PLANS}{plan.pk}/payoff/", {"date": "2026-03-01", "dat": "x"})
+
+    assert (typo.status_code, typo.json()["stauts"]) == (400, ["Unknown query parameter."])
+    assert (nameless.status_code, nameless.json()["query"]) == (400, ["Unknown query parameter."])
+    assert (known.status_code, known.json()["count"]) == (200, 1)
+    assert (payoff.status_code, payoff.json()["dat"]) == (400, ["Unknown query parameter."])
+    assert client.get(f"{PLANS}{plan.pk}/payoff/", {"date": "2026-03-01"}).status_code == 200
