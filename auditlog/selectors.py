@@ -144,6 +144,7 @@ ACTION_LABELS = {
     "payment.refund": _("Payment refunded"),
     "payment.update": _("Payment edited"),
     "payment.void": _("Payment voided"),
+    "plan.apply": _("Plan applied for"),
     "plan.approve": _("Plan approved"),
     "plan.cancel": _("Plan cancelled"),
     "plan.create": _("Plan created"),

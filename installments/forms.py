@@ -179,10 +179,17 @@ class RescheduleForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class PlanFilterForm(forms.Form):
+class PlanOriginFilterForm(forms.Form):
+    origin = forms.ChoiceField(
+        label=_("Origin"), choices=[("", _("All")), *InstallmentPlan.Origin.choices], required=False
+    )
+
+
+class PlanFilterForm(PlanOriginFilterForm):
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("All")), *InstallmentPlan.Status.choices], required=False
     )
+    field_order = ["status", "origin"]
 
 
 class CollectionsFilterForm(forms.Form):

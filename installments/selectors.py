@@ -178,11 +178,15 @@ def days_overdue(*, due_date: date, today: date) -> int:
     return (today - due_date).days
 
 
-def plan_list(*, merchant: Merchant, status: str | None = None, customer=None) -> QuerySet[InstallmentPlan]:
-    """The merchant's plans, newest first, with their customer."""
+def plan_list(
+    *, merchant: Merchant, status: str | None = None, customer=None, origin: str | None = None
+) -> QuerySet[InstallmentPlan]:
+    """The merchant's plans, newest first, with their customer; ``origin`` "portal" keeps customers' applications."""
     queryset = InstallmentPlan.objects.for_merchant(merchant).select_related("customer")
     if status:
         queryset = queryset.filter(status=status)
+    if origin:
+        queryset = queryset.filter(origin=origin)
     if customer is not None:
         queryset = queryset.filter(customer=customer)
     return queryset.order_by("-created_at", "-number")
@@ -301,7 +305,7 @@ def plan_schedule_totals(
         rows = list(Installment.objects.filter(plan=plan))
     in_force = sum((row.amount_due if row.superseded_at is None else row.amount_paid for row in rows), Decimal("0"))
     fees = sum((row.late_fee for row in rows), Decimal("0"))
-    reversed_ = ("refunded", "voided")
+    reversed_ = ("refunded", "voided", "failed")  # a failed down payment was an expected one, owed again
     if payments is not None:
         carried = sum((pay.amount for pay in payments if pay.is_down_payment and pay.status in reversed_), Decimal("0"))
     else:

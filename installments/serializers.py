@@ -117,6 +117,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "customer",
             "customer_name",
             "status",
+            "origin",
             "items",
             "total_amount",
             "down_payment",

@@ -6,5 +6,7 @@ payment is recorded as payment number 1 in the same transaction.
 
 from django.dispatch import Signal
 
-# Sent with plan=<InstallmentPlan>, actor=<User|None>, while the plan's row lock is held.
+# Sent with plan=<InstallmentPlan>, actor=<User|None>, down_payment_received=<bool>, while the plan's row lock is
+# held. ``down_payment_received`` is False when a customer's application is approved away from the counter: the
+# down payment is then expected (a pending payment to confirm when the customer pays it), not received.
 plan_activated = Signal()

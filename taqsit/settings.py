@@ -124,6 +124,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "taqsit.User"
 # The new-plan page asks the clerk to confirm an annual interest rate above this (percent): a typo guard.
 INTEREST_RATE_CONFIRM_ABOVE = env.str("INTEREST_RATE_CONFIRM_ABOVE", default="36")
+# A customer may have at most this many portal applications waiting for the shop's answer at once.
+PORTAL_OPEN_APPLICATIONS_MAX = env.int("PORTAL_OPEN_APPLICATIONS_MAX", default=3)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

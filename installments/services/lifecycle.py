@@ -55,7 +55,9 @@ def _decide(plan: InstallmentPlan, actor: User, status: str, reason: str) -> Non
 @audit.action("plan.approve")
 @transaction.atomic
 def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
-    """A manager approves a pending application: it becomes active and its down payment is recorded."""
+    """A manager approves a pending application: it becomes active and its down payment is recorded, as
+    received for a plan signed up at the counter, as expected (pending, to confirm when paid) for a customer's
+    portal application, since the customer is not at the counter to hand it over."""
     permission_require(actor, Action.PLAN_DECIDE)
     _same_merchant(actor, plan)
     plan = plan_lock(plan_id=plan.pk, no_key=True)
@@ -65,7 +67,7 @@ def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
     plan.decided_by = actor
     plan.decided_at = timezone.now()
     plan.save(update_fields=["decided_by", "decided_at", "updated_at"])
-    _plan_activate(plan, actor)
+    _plan_activate(plan, actor, down_payment_received=plan.origin != InstallmentPlan.Origin.PORTAL)
     plan.refresh_from_db()
     merchant_stats_invalidate(plan.merchant_id)
     return plan

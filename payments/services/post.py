@@ -17,6 +17,7 @@ from installments.models import Installment, InstallmentPlan
 from payments.models import PAYMENT_ACTION_STATUSES, Payment, PaymentAllocation
 from payments.services._common import Kind, _actor_sees, _payment_lock, _plan_after_money
 from payments.services.allocation import _allocate, _allocation_save, _rows_for_allocation
+from payments.services.reverse import _expected_down_payment_owed
 from taqsit import audit
 from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.error_codes import ErrorCode
@@ -244,13 +245,32 @@ def payment_post(
     return payment
 
 
-def down_payment_record(*, plan: InstallmentPlan, actor: User | None) -> Payment | None:
-    """Record the down payment as payment number 1 when a plan becomes active (inside its transaction)."""
+def down_payment_record(*, plan: InstallmentPlan, actor: User | None, received: bool = True) -> Payment | None:
+    """Record the down payment as payment number 1 when a plan becomes active (inside its transaction).
+
+    ``received=False`` (a customer's application approved away from the counter): the down payment is expected,
+    recorded pending, and allocated when the staff confirm it was paid (``payment_complete``)."""
     if plan.down_payment <= 0:
         return None
     plan = plan_lock(plan_id=plan.pk, no_key=True)
     number = _payment_number(plan, None)
     rows = _rows_for_allocation(plan, lock=False)
+    if not received:
+        payment = Payment.objects.create(
+            **_receipt_figures(plan, rows, amount_paid=plan.amount_paid),
+            merchant_id=plan.merchant_id,
+            plan=plan,
+            payment_number=number,
+            amount=plan.down_payment,
+            payment_date=merchant_today(plan.merchant),
+            payment_method=Payment.Method.CASH,
+            status=Payment.Status.PENDING,
+            is_down_payment=True,
+            received_by=None,
+            notes="Down payment expected",
+        )
+        _plan_number_save(plan)
+        return payment
     payment = Payment.objects.create(
         **_receipt_figures(plan, rows, amount_paid=plan.amount_paid + plan.down_payment),
         merchant_id=plan.merchant_id,
@@ -289,7 +309,20 @@ def payment_complete(*, actor: User, payment: Payment) -> Payment:
         raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code=ErrorCode.INVALID_STATUS)})
     _balance_check(plan, payment.amount)
     rows = _rows_for_allocation(plan)
-    lines, touched = _allocate(payment, plan, rows)
+    if payment.is_down_payment:
+        # An expected down payment now paid: held as the down payment, as ``down_payment_record`` holds one.
+        lines = [
+            PaymentAllocation(
+                merchant_id=plan.merchant_id,
+                payment=payment,
+                installment=None,
+                kind=Kind.DOWN_PAYMENT,
+                amount=payment.amount,
+            )
+        ]
+        touched = []
+    else:
+        lines, touched = _allocate(payment, plan, rows)
     payment.status = Payment.Status.COMPLETED
     payment.settled_by = actor
     payment.settled_at = timezone.now()
@@ -318,4 +351,6 @@ def payment_fail(*, actor: User, payment: Payment, reason: str = "") -> Payment:
     payment.settled_at = timezone.now()
     payment.reversal_reason = reason
     payment.save(update_fields=["status", "settled_by", "settled_at", "reversal_reason", "updated_at"])
+    if payment.is_down_payment:
+        _expected_down_payment_owed(_plan, payment)
     return payment
