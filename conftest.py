@@ -45,6 +45,18 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def _media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, _media_root):
+    """Uploaded files (proofs of payment) go to a temporary folder, never the checkout's var/media; tests that
+    look at the files written set a MEDIA_ROOT of their own."""
+    settings.MEDIA_ROOT = _media_root
+
+
 @pytest.fixture
 def merchant(db):
     return MerchantFactory(name="Viejos Recuerdos")

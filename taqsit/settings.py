@@ -241,6 +241,13 @@ if AUDIT_RETENTION_DAYS < 1:
 AUDIT_ARCHIVE_DIR = Path(env.str("AUDIT_ARCHIVE_DIR", default=str(VAR_DIR / "audit-archive")))
 # End of audit trail -----------------------------------------------------------------------------------------
 
+# Uploaded files: the proofs of payment customers send with a transfer report (payments/proofs.py). Private:
+# nothing serves MEDIA_ROOT; staff read a proof through its payment's proof view, which checks the merchant.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+PAYMENT_PROOF_MAX_BYTES = env.int("PAYMENT_PROOF_MAX_BYTES", default=5 * 1024 * 1024)
+if PAYMENT_PROOF_MAX_BYTES < 1:
+    raise ImproperlyConfigured("PAYMENT_PROOF_MAX_BYTES must be at least 1.")
+
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]

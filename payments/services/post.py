@@ -130,6 +130,22 @@ def _not_pending_message(payment: Payment) -> str:
     }
 
 
+def _payment_date_check(plan: InstallmentPlan, payment_date: date) -> None:
+    """A plan starting later is paid from the day it was agreed (its down payment is recorded that day)."""
+    agreed_on = timezone.localtime(plan.created_at, plan.merchant.tzinfo).date()
+    if payment_date < min(plan.start_date, agreed_on):
+        if plan.start_date <= agreed_on:
+            message = _("The payment date %(date)s is before the plan started (%(start)s).")
+        else:
+            message = _("The payment date %(date)s is before plan %(plan)s was agreed (%(start)s).")
+        raise ValidationError(
+            {
+                "payment_date": message
+                % {"date": payment_date, "start": min(plan.start_date, agreed_on), "plan": plan.reference}
+            }
+        )
+
+
 def _balance_check(plan: InstallmentPlan, amount: Decimal) -> None:
     if amount > plan.remaining_balance:
         # A pending payment's amount comes back from the database with three places: show both in the unit.
@@ -198,19 +214,7 @@ def payment_post(
             return existing
     if not plan.is_open:
         raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code=ErrorCode.INVALID_STATUS)})
-    # A plan starting later is paid from the day it was agreed (its down payment is recorded that day).
-    agreed_on = timezone.localtime(plan.created_at, plan.merchant.tzinfo).date()
-    if payment_date < min(plan.start_date, agreed_on):
-        if plan.start_date <= agreed_on:
-            message = _("The payment date %(date)s is before the plan started (%(start)s).")
-        else:
-            message = _("The payment date %(date)s is before plan %(plan)s was agreed (%(start)s).")
-        raise ValidationError(
-            {
-                "payment_date": message
-                % {"date": payment_date, "start": min(plan.start_date, agreed_on), "plan": plan.reference}
-            }
-        )
+    _payment_date_check(plan, payment_date)
     if status == Payment.Status.COMPLETED:
         _balance_check(plan, value)
     number = _payment_number(plan, payment_number)

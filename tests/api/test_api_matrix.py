@@ -29,6 +29,7 @@ from installments.tests.factories import ProductFactory, plan_make
 from notifications.models import Notification
 from payments.models import Payment, PaymentAllocation
 from payments.services import payment_post
+from payments.tests.reports import report
 from taqsit import api_urls
 from taqsit.models import Merchant, Role, User
 from taqsit.tests.factories import TEST_PASSWORD, UserFactory
@@ -75,6 +76,10 @@ class World:
             payment_date=date(2026, 2, 15),
             status=status,
         )
+
+    def reported_payment(self) -> Payment:
+        """A transfer the customer reported, with its proof (MEDIA_ROOT is the tests' own, conftest.py)."""
+        return report(customer=self.customer, plan=self.plan())
 
     def staff(self) -> User:
         return UserFactory(merchant=self.merchant, role=Role.CLERK, username="target-clerk")
@@ -246,6 +251,7 @@ TABLE: tuple[Row, ...] = (
         200,
         lambda w: (pk(w.payment(status=Payment.Status.PENDING)), {"reason": "Cheque bounced."}),
     ),
+    Row("payment-proof", "get", EVERYONE, 200, lambda w: (pk(w.reported_payment()), None)),
     Row("payment-refund", "post", MANAGERS, 200, lambda w: (pk(w.payment()), {"reason": "Goods returned."})),
     Row("payment-void", "post", MANAGERS, 200, lambda w: (pk(w.payment()), {"reason": "Typed twice."})),
     # the user's own in-app notifications
@@ -357,6 +363,7 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "payment-complete",
         "payment-detail",
         "payment-fail",
+        "payment-proof",
         "payment-refund",
         "payment-void",
         "plan-approve",
@@ -369,7 +376,7 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "product-detail",
         "user-detail",
     ]
-    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (62, 57, 32, 25)
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (63, 58, 33, 25)
 
 
 ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}
