@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from auditlog.models import Entry
@@ -23,6 +25,8 @@ pytestmark = pytest.mark.django_db
 APPLY = "/portal/apply/"
 PREVIEW = "/portal/apply/preview/"
 REPORT = "/portal/report/"
+# A portal page: the session, the customer and merchant, the page's own reads (choices), a little to spare.
+QUERIES_MAX = 8
 
 
 @pytest.fixture
@@ -415,3 +419,26 @@ def test_a_customer_of_another_merchant_cannot_report_on_this_merchants_plan(
         "Select a valid choice. That choice is not one of the available choices."
     ]
     assert row_counts() == before
+
+
+def test_the_report_page_reads_as_many_queries_for_8_plans_as_for_1(portal, owner, customer, today):
+    plan_make(actor=owner, customer=customer)
+    with CaptureQueriesContext(connection) as one:
+        portal.get(REPORT)
+    made = [plan_make(actor=owner, customer=customer) for _ in range(7)]
+    with CaptureQueriesContext(connection) as eight:
+        response = portal.get(f"{REPORT}?plan={made[-1].pk}")
+    assert response.content.decode().count(" left)</option>") == 8
+    assert len(eight) == len(one) <= QUERIES_MAX, [query["sql"] for query in eight]
+
+
+def test_the_apply_page_reads_as_many_queries_for_8_products_as_for_1(portal, merchant, today):
+    ProductFactory(merchant=merchant, name="Sofa", price=Decimal("900.00"))
+    with CaptureQueriesContext(connection) as one:
+        portal.get(APPLY)
+    for number in range(7):
+        ProductFactory(merchant=merchant, name=f"Sofa {number}", price=Decimal("900.00"))
+    with CaptureQueriesContext(connection) as eight:
+        response = portal.get(APPLY)
+    assert response.content.decode().count(" · $900.00</option>") == 8
+    assert len(eight) == len(one) <= QUERIES_MAX, [query["sql"] for query in eight]
