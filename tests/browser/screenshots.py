@@ -67,8 +67,8 @@ def shoot_portal(browser, base: str) -> None:
         context = browser.new_context(base_url=base, viewport=PHONE, is_mobile=True, has_touch=True)
         page = context.new_page()
         page.goto(link["path"])
-        page.select_option("#portal-language", language)  # sends the switch's form
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.select_option("#portal-language", language)  # sends the switch's form
         expect(page.locator("html")).to_have_attribute("lang", language)
         shoot(page, f"portal-home-{language}")
 
