@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 
-# Run by ``manage.py shell``: a portal link for the demo merchant's customer whose plan being paid off has the
-# most payments (a home and a schedule with something on them), and that plan's id.
+# Run by ``manage.py shell``: a portal link for a customer of the demo merchant with a short monthly plan being
+# paid off and a few payments on it (a home and a schedule with something on them, short enough to read), and
+# that plan's id.
 PORTAL_LINK = """
 import json
 from django.db.models import Count
@@ -35,8 +36,9 @@ from customers.portal_links import portal_link_issue
 from installments.models import InstallmentPlan
 from demo.loader import DEMO_MERCHANT
 plan = (
-    InstallmentPlan.objects.filter(merchant__name=DEMO_MERCHANT, status="active")
-    .annotate(paid=Count("payments")).order_by("-paid", "number").select_related("customer").first()
+    InstallmentPlan.objects.filter(merchant__name=DEMO_MERCHANT, status="active", installment_frequency="monthly")
+    .annotate(paid=Count("payments")).filter(paid__gte=3)
+    .order_by("number_of_installments", "number").select_related("customer").first()
 )
 issued = portal_link_issue(customer=plan.customer)
 print(json.dumps({"path": reverse("portal:link", kwargs={"token": issued.token}), "plan": str(plan.pk)}))
