@@ -66,7 +66,13 @@ def apply_preview(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             errors = _labelled(form, exc)
     else:
-        errors = _labelled(form, ValidationError(form.errors.as_data()))
+        # A field not filled in yet is no error while the customer types: the preview waits for it.
+        typed = {
+            field: problems
+            for field, problems in form.errors.as_data().items()
+            if any(problem.code != "required" for problem in problems)
+        }
+        errors = _labelled(form, ValidationError(typed)) if typed else []
     context = portal_context(request, schedule=schedule, errors=errors)
     return render(request, "installments/_preview.html", context)
 

@@ -94,10 +94,7 @@ class ApplyForm(forms.Form):
     )
     total_amount = AmountField(label=_("Price"), required=False, help_text=_("Leave empty for the product's price."))
     down_payment = AmountField(label=_("Down payment"), required=False, initial=Decimal("0"))
-    # Not required here: the preview waits for it quietly, and ``plan_apply`` asks for it by name.
-    number_of_installments = forms.IntegerField(
-        label=_("Number of installments"), min_value=1, max_value=600, required=False
-    )
+    number_of_installments = forms.IntegerField(label=_("Number of installments"), min_value=1, max_value=600)
     installment_frequency = forms.ChoiceField(
         label=_("Frequency"), choices=Frequency.choices, initial=Frequency.MONTHLY
     )

@@ -142,7 +142,7 @@ def test_applying_for_a_product_takes_its_price(portal, merchant, customer, toda
             "Enter an amount such as 1,200.50.",
             id="not-an-amount",
         ),
-        pytest.param({"number_of_installments": ""}, "number_of_installments", None, id="no-n"),
+        pytest.param({"number_of_installments": ""}, "number_of_installments", "This field is required.", id="no-n"),
         pytest.param({"start_date": "1999-01-01"}, "start_date", None, id="start-long-ago"),
     ],
 )
