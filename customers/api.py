@@ -15,6 +15,7 @@ from customers.serializers import CustomerSerializer, PortalLinkSerializer
 from customers.services import customer_create, customer_update
 from taqsit.api import TenantViewSetMixin
 from taqsit.permissions import Action
+from taqsit.serializers import NoBodySerializer
 
 
 class CustomerViewSet(
@@ -55,6 +56,7 @@ class CustomerViewSet(
     )
     @action(detail=True, methods=["post", "delete"], url_path="portal-link", serializer_class=serializers.Serializer)
     def portal_link(self, request, pk=None):
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)
         customer = self.get_object()
         if request.method == "DELETE":
             portal_links_revoke(customer=customer, actor=request.user)

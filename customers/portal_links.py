@@ -108,8 +108,11 @@ def portal_links_revoke(*, customer: Customer, actor: User | None) -> int:
 def portal_link_resolve(token: str) -> PortalLink | None:
     """The live link ``token`` opens, with its customer and merchant, or None: a bad signature, an unknown,
     revoked or expired link, a merchant whose portal is off or who is inactive. Notes when it was used."""
+    token = str(token or "")
+    if not token.isascii():  # what a link carries is ASCII; anything else (a lone surrogate) is no token
+        return None
     try:
-        signing.Signer(salt=SIGNER_SALT).unsign(str(token or ""))
+        signing.Signer(salt=SIGNER_SALT).unsign(token)
     except signing.BadSignature:
         return None
     now = timezone.now()
@@ -120,7 +123,9 @@ def portal_link_resolve(token: str) -> PortalLink | None:
     )
     if link is None or link.customer.merchant_id != link.merchant_id or not portal_is_open(link.customer.merchant):
         return None
-    PortalLink.objects.filter(pk=link.pk).update(last_used_at=now)
+    # The customer opened their link: the trail credits them with its use.
+    with audit.context(actor_customer=str(link.customer_id), merchant=str(link.merchant_id), actor=None, role=None):
+        PortalLink.objects.filter(pk=link.pk).update(last_used_at=now)
     link.last_used_at = now
     return link
 

@@ -19,19 +19,32 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 
-from customers.portal_links import portal_link_resolve
+from customers.portal_links import portal_is_open, portal_link_resolve
 from portal.auth import customer_audit_values
 from portal.authentication import CustomerJWTAuthentication, PortalPrincipal, customer_for_claims
 from portal.serializers import (
+    PortalCodeRequestSerializer,
+    PortalCodeTokenSerializer,
+    PortalDetailSerializer,
     PortalLinkLoginSerializer,
     PortalMeSerializer,
     PortalRefreshSerializer,
+    PortalRegisterSerializer,
     PortalTokenPairSerializer,
 )
-from portal.services import portal_customer_language_set
+from portal.services import (
+    Purpose,
+    code_sent_message,
+    portal_code_request,
+    portal_code_verify,
+    portal_customer_language_set,
+    portal_register_complete,
+    portal_register_request,
+)
 from portal.tokens import PortalRefreshToken, portal_tokens_for
 from taqsit import audit
 from taqsit.api import SettingsRateThrottle
+from taqsit.models import Merchant
 
 TAG = "portal"
 
@@ -42,10 +55,29 @@ class IsPortalCustomer(permissions.BasePermission):
     message = _lazy("Log in to the portal with a code or your personal link.")
 
     def has_permission(self, request, view) -> bool:
+        method = request.method.lower()
+        if method not in view.http_method_names or not hasattr(view, method):
+            # No handler for this method on this route: dispatch answers 405, whoever asks.
+            return True
         return isinstance(request.user, PortalPrincipal)
 
 
-class PortalCustomerThrottle(SettingsRateThrottle):
+# The limits when REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] names none for a portal scope (settings.py names them).
+PORTAL_RATES = {
+    "portal_customer": "600/hour",
+    "portal_ip": "1200/hour",
+    "portal_auth_ip": "10/minute",
+    "portal_auth_destination": "5/minute",
+}
+
+
+class PortalRateThrottle(SettingsRateThrottle):
+    @property
+    def THROTTLE_RATES(self) -> dict:  # noqa: N802 (DRF's attribute name)
+        return {**PORTAL_RATES, **super().THROTTLE_RATES}
+
+
+class PortalCustomerThrottle(PortalRateThrottle):
     """Requests per customer."""
 
     scope = "portal_customer"
@@ -57,7 +89,7 @@ class PortalCustomerThrottle(SettingsRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": user.customer.pk}
 
 
-class PortalIPThrottle(SettingsRateThrottle):
+class PortalIPThrottle(PortalRateThrottle):
     """Requests per client address."""
 
     scope = "portal_ip"
@@ -72,7 +104,7 @@ class PortalAuthIPThrottle(PortalIPThrottle):
     scope = "portal_auth_ip"
 
 
-class PortalAuthDestinationThrottle(SettingsRateThrottle):
+class PortalAuthDestinationThrottle(PortalRateThrottle):
     """Log-in attempts per phone or e-mail address, whatever address they come from."""
 
     scope = "portal_auth_destination"
@@ -192,3 +224,76 @@ class PortalMeView(PortalAPIView):
         serializer.is_valid(raise_exception=True)
         customer = portal_customer_language_set(customer=self.customer, **serializer.validated_data)
         return Response(PortalMeSerializer(customer).data)
+
+
+class PortalCodeRequestView(PortalAuthAPIView):
+    """Send a one-time code to a customer's phone (SMS) or e-mail address. The answer is the same whether or not
+    the shop knows the phone or address; at most 3 codes per phone or address in 15 minutes."""
+
+    @extend_schema(
+        tags=[TAG],
+        request=PortalCodeRequestSerializer,
+        responses={202: PortalDetailSerializer, 400: OpenApiResponse(description="Invalid, or too many requests")},
+    )
+    def post(self, request):
+        serializer = PortalCodeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        merchant = _open_merchant(data["merchant"])
+        portal_code_request(merchant=merchant, destination=data["destination"], purpose=Purpose.LOGIN)
+        return Response({"detail": code_sent_message()}, status=status.HTTP_202_ACCEPTED)
+
+
+class PortalCodeTokenView(PortalAuthAPIView):
+    """Exchange a one-time code for an access and a refresh token. With ``register: true``, the code of a
+    registration (``auth/register/``): the customer is created then (or, if the phone is already a customer's,
+    that customer is logged in)."""
+
+    @extend_schema(
+        tags=[TAG],
+        request=PortalCodeTokenSerializer,
+        responses={200: PortalTokenPairSerializer, 400: OpenApiResponse(description="Wrong or expired code, locked")},
+    )
+    def post(self, request):
+        serializer = PortalCodeTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        merchant = _open_merchant(data["merchant"])
+        if data.get("register"):
+            customer = portal_register_complete(merchant=merchant, destination=data["destination"], code=data["code"])
+        else:
+            customer = portal_code_verify(
+                merchant=merchant, destination=data["destination"], code=data["code"], purpose=Purpose.LOGIN
+            )
+        return Response(portal_tokens_for(customer))
+
+
+class PortalRegisterView(PortalAuthAPIView):
+    """Self-registration, where the merchant allows it: the details, then a code sent to the phone; send the
+    code to ``auth/token/`` with ``register: true`` (and the same phone) to finish and log in."""
+
+    @extend_schema(
+        tags=[TAG],
+        request=PortalRegisterSerializer,
+        responses={
+            202: PortalDetailSerializer,
+            400: OpenApiResponse(description="Invalid"),
+            409: OpenApiResponse(description="The shop takes no registrations on its portal"),
+        },
+    )
+    def post(self, request):
+        serializer = PortalRegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        merchant = _open_merchant(data.pop("merchant"))
+        portal_register_request(merchant=merchant, **data)
+        return Response({"detail": code_sent_message()}, status=status.HTTP_202_ACCEPTED)
+
+
+def _open_merchant(merchant_id) -> Merchant:
+    """The merchant named by a log-in request; one unknown, inactive or with its portal off is refused as unknown
+    (its portal is not a place customers can know)."""
+    merchant = Merchant.objects.filter(pk=merchant_id).first()
+    if merchant is None or not portal_is_open(merchant):
+        raise ValidationError({"merchant": [_("No shop with an open customer portal has this id.")]})
+    return merchant

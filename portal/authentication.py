@@ -32,6 +32,8 @@ class PortalPrincipal:
     is_staff: bool = False
     pk: None = None
     id: None = None
+    # No staff role: the role table (taqsit.permissions.user_can) allows a customer nothing of the staff's.
+    role: None = None
 
     def __post_init__(self) -> None:
         self.merchant_id = self.customer.merchant_id

@@ -138,3 +138,34 @@ def test_a_token_of_merchant_a_does_not_open_merchant_b(api_client, customer, li
     token["merchant_id"] = str(other_merchant.pk)
     token["portal_epoch"] = 0
     assert _bearer(api_client, str(token)).get("/api/portal/me/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [
+        ("/portal/", "portal"),
+        ("/portal/m/x/", "portal"),
+        ("/api/portal/me/", "portal"),
+        ("/api/customers/", "api"),
+        ("/customers/", "web"),
+        ("/admin/", "admin"),
+        ("/portalx/", "web"),
+    ],
+)
+def test_the_portals_paths_are_its_own_audit_source(path, source):
+    from auditlog.middleware import source_of
+
+    assert source_of(path) == source
+
+
+def test_a_customer_is_nobody_to_the_staffs_scoping_and_role_table(customer):
+    from installments.models import InstallmentPlan
+    from portal.authentication import PortalPrincipal
+    from taqsit.permissions import Action, user_can
+    from taqsit.tenancy import queryset_for_user
+
+    principal = PortalPrincipal(customer=customer)
+    assert (principal.merchant_id, principal.pk, principal.is_authenticated) == (customer.merchant_id, None, True)
+    assert queryset_for_user(Customer.objects.all(), principal).count() == 0
+    assert queryset_for_user(InstallmentPlan.objects.all(), principal).count() == 0
+    assert [action for action in Action if user_can(principal, action)] == []

@@ -64,7 +64,14 @@ def api_schema(settings):
     # Generous limits: this test is about answers, not throttling (that is tested in test_api_auth.py).
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"user": "100000/hour", "auth_ip": "100000/hour", "auth_user": "100000/hour"},
+        "DEFAULT_THROTTLE_RATES": {
+            "user": "100000/hour",
+            "auth_ip": "100000/hour",
+            "auth_user": "100000/hour",
+            **dict.fromkeys(
+                ("portal_customer", "portal_ip", "portal_auth_ip", "portal_auth_destination"), "100000/hour"
+            ),
+        },
     }
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)

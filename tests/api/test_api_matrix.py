@@ -105,6 +105,12 @@ class World:
         """The latest entry of this merchant's trail (its customer's creation, at least)."""
         return Entry.objects.filter(merchant=self.merchant).latest("id")
 
+    def portal_customer(self) -> Customer:
+        """The customer, with the merchant's customer portal turned on."""
+        Merchant.objects.filter(pk=self.merchant.pk).update(portal_enabled=True)
+        self.merchant.refresh_from_db()
+        return Customer.objects.get(pk=self.customer.pk)
+
     def refresh_token(self) -> str:
         user = self.actor or self.owner
         return str(RefreshToken.for_user(user))
@@ -180,6 +186,9 @@ TABLE: tuple[Row, ...] = (
         lambda w: (pk(w.customer), {"name": "Amina H. Haddad", "phone": "+14155550198"}),
     ),
     Row("customer-detail", "patch", WRITERS, 200, lambda w: (pk(w.customer), {"notes": "Pays on Fridays."})),
+    # a customer's portal link: any member of staff gives one, or revokes them all (with the portal on)
+    Row("customer-portal-link", "post", EVERYONE, 201, lambda w: (pk(w.portal_customer()), None)),
+    Row("customer-portal-link", "delete", EVERYONE, 204, lambda w: (pk(w.portal_customer()), None)),
     Row("customer-plans", "get", EVERYONE, 200, lambda w: (pk(w.customer), None)),
     Row("customer-payments", "get", EVERYONE, 200, lambda w: (pk(w.customer), None)),
     # products
@@ -298,6 +307,9 @@ def _patterns(patterns=None):
             isinstance(pattern, URLPattern)
             and "format" not in pattern.pattern.regex.groupindex
             and pattern.name != "not-found"  # the JSON 404 for any address no route matches
+            # The borrower API (/api/portal/) takes customers' tokens, never staff's: its walls, and every route
+            # of it, are tested in portal/tests/ (test_api_walls.py).
+            and not (pattern.name or "").startswith("portal-")
         ):
             yield pattern
 
@@ -357,6 +369,7 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "customer-detail",
         "customer-payments",
         "customer-plans",
+        "customer-portal-link",
         "installment-detail",
         "notification-detail",
         "notification-read",
@@ -376,7 +389,7 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "product-detail",
         "user-detail",
     ]
-    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (63, 58, 33, 25)
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (65, 60, 35, 25)
 
 
 ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}
