@@ -185,6 +185,12 @@ class PlanOriginFilterForm(forms.Form):
     )
 
 
+class PayoffForm(forms.Form):
+    """The plan page's payoff quote: the day the customer would pay (empty: today)."""
+
+    date = _date_input(_("Pay on"), required=False)
+
+
 class PlanFilterForm(PlanOriginFilterForm):
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("All")), *InstallmentPlan.Status.choices], required=False

@@ -22,6 +22,7 @@ from installments.exports import installments_csv, plans_csv
 from installments.forms import (
     CollectionsFilterForm,
     ItemFormSet,
+    PayoffForm,
     PlanFilterForm,
     PlanForm,
     PlanOriginFilterForm,
@@ -37,6 +38,7 @@ from installments.selectors import (
     overdue_cutoff,
     plan_actions_allowed,
     plan_list,
+    plan_payoff_quote,
     plan_summary,
 )
 from installments.services import (
@@ -53,7 +55,7 @@ from taqsit.forms import amount_fields_localize, form_errors_add, form_token
 from taqsit.money_format import money_figure
 from taqsit.permissions import Action
 from taqsit.tenancy import queryset_for_user
-from taqsit.views import staff_page
+from taqsit.views import is_htmx, staff_page
 
 Status = InstallmentPlan.Status
 PAGE_SIZE = 25
@@ -235,6 +237,34 @@ def _labelled(form, exc: ValidationError) -> list[str]:
 # Detail and lifecycle -------------------------------------------------------------------------------------
 
 
+def _payoff(plan: InstallmentPlan, data, *, today, rows: list[Installment] | None = None) -> dict:
+    """The payoff panel's context: its form (``data``, the query string, or unbound: today) and the quote (from
+    ``rows``, all the plan's installments, when the page has them), or the messages that explain why there is
+    none."""
+    form = PayoffForm(data, initial={"date": today})
+    quote, errors = None, []
+    if form.is_bound and not form.is_valid():
+        errors = _form_messages(form)
+    else:
+        on = (form.cleaned_data.get("date") if form.is_bound else None) or today
+        try:
+            quote = plan_payoff_quote(plan=plan, on=on, rows=rows)
+        except ValidationError as exc:
+            errors = _labelled(form, exc)
+    return {"payoff_form": form, "payoff": quote, "payoff_errors": errors}
+
+
+@staff_page()
+def plan_payoff(request, pk):
+    """The payoff quote for ``?date=`` (htmx, the plan page's panel); without htmx, the plan page showing it."""
+    plan = _plan_for(request, pk)
+    if not is_htmx(request):
+        query = urlencode({"date": request.GET.get("date", "")})
+        return redirect(f"{reverse('installments:plan-detail', kwargs={'pk': plan.pk})}?{query}#payoff")
+    context = {**_payoff(plan, request.GET, today=merchant_today(plan.merchant)), "currency": plan.merchant.currency}
+    return render(request, "installments/_payoff_quote.html", context)
+
+
 @staff_page()
 def plan_detail(request, pk):
     plan = _plan_for(request, pk)
@@ -257,6 +287,8 @@ def plan_detail(request, pk):
         if plan.origin == InstallmentPlan.Origin.PORTAL
         else None,
     }
+    if plan.is_open:
+        context.update(_payoff(plan, request.GET if "date" in request.GET else None, today=today, rows=rows))
     return render(request, "installments/plan_detail.html", context)
 
 

@@ -17,4 +17,10 @@ urlpatterns = [
     path("apply/", actions.apply, name="apply"),
     path("apply/preview/", actions.apply_preview, name="apply-preview"),
     path("report/", actions.report, name="report"),
+    path("plans/<uuid:plan_id>/", views.plan_detail, name="plan"),
+    path("payments/", views.payment_list, name="payments"),
+    path("payments/<uuid:payment_id>/receipt/", views.payment_receipt, name="receipt"),
+    path("messages/", views.message_list, name="messages"),
+    path("messages/read-all/", views.messages_read_all, name="messages-read-all"),
+    path("messages/<uuid:notification_id>/", views.message_detail, name="message"),
 ]

@@ -7,15 +7,21 @@ that shows a customer's data.
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from customers.portal_links import portal_is_open, portal_link_resolve
-from installments.selectors import plan_list, plan_summary
+from installments.forms import PayoffForm
+from installments.selectors import PayoffQuote, plan_payoff_quote
+from payments.models import Payment
 from portal.auth import (
     SESSION_LANGUAGE,
     SESSION_LAST_MERCHANT,
@@ -28,6 +34,18 @@ from portal.auth import (
     portal_required,
 )
 from portal.forms import CodeForm, CodeRequestForm, RegisterForm
+from portal.inbox import notification_mark_read_by_customer, notifications_mark_all_read_by_customer
+from portal.selectors import (
+    customer_notifications,
+    customer_payments,
+    customer_plan,
+    customer_plan_cards,
+    customer_receipt,
+    customer_unread_count,
+    plan_card,
+    plan_installments,
+    plan_schedule_rows,
+)
 from portal.services import (
     Purpose,
     code_sent_message,
@@ -37,12 +55,15 @@ from portal.services import (
     portal_register_complete,
     portal_register_request,
 )
+from taqsit.dates import merchant_today
 from taqsit.forms import form_errors_add
 from taqsit.models import Language, Merchant
 
 # The code on its way: whom it was sent to and why, until it is typed (the destination is never shown back
 # as "known" or "unknown").
 SESSION_PENDING = "portal_pending_code"
+# The messages page shows this many at a time, newest first.
+MESSAGES_PER_PAGE = 25
 
 
 def link_entry(request: HttpRequest, token: str) -> HttpResponse:
@@ -58,16 +79,101 @@ def link_entry(request: HttpRequest, token: str) -> HttpResponse:
 
 @portal_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The customer's plans at the merchant: status, what falls due next and how much, what is left."""
+    """The customer's plans at the merchant: status, what falls due next and how much, what is left, how far
+    along, overdue ones marked; each links to its page."""
     customer = request.portal_customer
-    merchant = customer.merchant
-    plans = list(plan_list(merchant=merchant, customer=customer))
-    rows = []
-    for plan in plans:
-        plan.merchant = merchant  # already loaded: one query fewer per plan
-        plan.customer = customer
-        rows.append((plan, plan_summary(plan=plan)))
-    return render(request, "portal/home.html", portal_context(request, rows=rows))
+    cards = customer_plan_cards(customer=customer)
+    context = portal_context(request, cards=cards)
+    return render(request, "portal/home.html", context)
+
+
+def _payoff(request: HttpRequest, plan, rows) -> tuple[PayoffForm, PayoffQuote | None]:
+    """The payoff quote for the date asked (``?date=``, else the merchant's today), or the form naming what is
+    wrong with the date (the staff plan page's form and rule)."""
+    form = PayoffForm({"date": request.GET.get("date") or merchant_today(plan.merchant).isoformat()})
+    if not plan.is_open or not form.is_valid():
+        return form, None
+    try:
+        return form, plan_payoff_quote(plan=plan, on=form.cleaned_data["date"], rows=rows)
+    except ValidationError as exc:
+        form_errors_add(form, exc, aliases={"on": "date"})
+        return form, None
+
+
+@portal_required
+def plan_detail(request: HttpRequest, plan_id) -> HttpResponse:
+    """One of the customer's plans: its figures, the whole schedule with what was paid on each row, its payments
+    and what would close it on a date (the payoff quote). Another customer's or merchant's plan: 404."""
+    customer = request.portal_customer
+    plan = customer_plan(customer=customer, plan_id=plan_id)
+    rows = plan_installments(plan=plan)
+    payoff_form, quote = _payoff(request, plan, rows)
+    context = portal_context(
+        request,
+        plan=plan,
+        card=plan_card(plan=plan, rows=rows),
+        schedule=plan_schedule_rows(plan=plan, rows=rows),
+        payments=list(customer_payments(customer=customer, plan=plan)),
+        payoff_form=payoff_form,
+        quote=quote,
+    )
+    return render(request, "portal/plan_detail.html", context)
+
+
+@portal_required
+def payment_list(request: HttpRequest) -> HttpResponse:
+    """The customer's payments on all their plans, newest first: pending ones waiting for the shop to confirm,
+    failed ones with the reason, a receipt for each completed one."""
+    customer = request.portal_customer
+    payments = list(customer_payments(customer=customer))
+    return render(request, "portal/payments.html", portal_context(request, payments=payments))
+
+
+@portal_required
+def payment_receipt(request: HttpRequest, payment_id) -> HttpResponse:
+    """A printable receipt of one of the customer's completed payments, as the shop's receipt shows it; any
+    other payment (pending, failed, reversed, or not theirs): 404."""
+    receipt = customer_receipt(customer=request.portal_customer, payment_id=payment_id)
+    return render(request, "portal/receipt.html", portal_context(request, receipt=receipt))
+
+
+@portal_required
+def message_list(request: HttpRequest) -> HttpResponse:
+    """Every message the shop sent the customer, newest first, the unread ones marked."""
+    customer = request.portal_customer
+    page = Paginator(customer_notifications(customer=customer), MESSAGES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "portal/messages.html", portal_context(request, page=page))
+
+
+@portal_required
+def message_detail(request: HttpRequest, notification_id) -> HttpResponse:
+    """One message, marked read by opening it: a read state only (nothing else changes, the first read time
+    stays, an audit entry records it), like opening an e-mail; another customer's message: 404."""
+    notification = notification_mark_read_by_customer(customer=request.portal_customer, notification_id=notification_id)
+    # What the message is about, to open from it: its plan (a decision, a reminder's installment) and, for a
+    # receipt, the payment's receipt while the payment stands completed.
+    plan_id = notification.plan_id or (notification.installment.plan_id if notification.installment_id else None)
+    payment = notification.payment if notification.payment_id else None
+    context = portal_context(
+        request,
+        notification=notification,
+        plan_id=plan_id,
+        receipt_id=payment.pk if payment is not None and payment.status == Payment.Status.COMPLETED else None,
+    )
+    return render(request, "portal/message_detail.html", context)
+
+
+@require_POST
+@portal_required
+def messages_read_all(request: HttpRequest) -> HttpResponse:
+    """Mark every message read, then back to the list."""
+    count = notifications_mark_all_read_by_customer(customer=request.portal_customer)
+    if count:
+        messages.success(
+            request,
+            ngettext("%(count)d message marked read.", "%(count)d messages marked read.", count) % {"count": count},
+        )
+    return redirect("portal:messages")
 
 
 def logout_view(request: HttpRequest) -> HttpResponse:
@@ -114,6 +220,8 @@ def portal_context(request: HttpRequest, **values) -> dict:
         "customer": customer,
         "merchant": merchant,
         "currency": merchant.currency if merchant is not None else "",
+        # The menu's count of unopened messages: a callable, so only a page that shows it asks the database.
+        "unread_messages": partial(customer_unread_count, customer=customer) if customer is not None else 0,
         **values,
     }
 

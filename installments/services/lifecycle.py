@@ -19,6 +19,7 @@ from installments.locks import plan_lock
 from installments.models import Installment, InstallmentPlan
 from installments.schedule import ScheduleRow, schedule_split
 from installments.services._common import Status, _installments_create, _plan_activate, _same_merchant
+from installments.signals import plan_decided
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
@@ -52,6 +53,14 @@ def _decide(plan: InstallmentPlan, actor: User, status: str, reason: str) -> Non
     plan.save(update_fields=["status", "status_reason", "status_changed_at", "decided_by", "decided_at", "updated_at"])
 
 
+def _decision_tell(plan: InstallmentPlan, decision: str, reason: str) -> None:
+    """The customer is told (the notifications app listens) once the decision is committed, never for a decision
+    rolled back; a listener's error is logged, it does not undo or fail the decision."""
+    transaction.on_commit(
+        lambda: plan_decided.send(sender=InstallmentPlan, plan=plan, decision=decision, reason=reason), robust=True
+    )
+
+
 @audit.action("plan.approve")
 @transaction.atomic
 def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
@@ -70,6 +79,7 @@ def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
     _plan_activate(plan, actor, down_payment_received=plan.origin != InstallmentPlan.Origin.PORTAL)
     plan.refresh_from_db()
     merchant_stats_invalidate(plan.merchant_id)
+    _decision_tell(plan, "approved", "")
     return plan
 
 
@@ -87,6 +97,7 @@ def plan_reject(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
     )
     _decide(plan, actor, Status.REJECTED, reason.strip())
     merchant_stats_invalidate(plan.merchant_id)
+    _decision_tell(plan, "rejected", plan.status_reason)
     return plan
 
 

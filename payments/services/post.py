@@ -18,6 +18,7 @@ from payments.models import PAYMENT_ACTION_STATUSES, Payment, PaymentAllocation
 from payments.services._common import Kind, _actor_sees, _payment_lock, _plan_after_money
 from payments.services.allocation import _allocate, _allocation_save, _rows_for_allocation
 from payments.services.reverse import _expected_down_payment_owed
+from payments.signals import payment_recorded, payment_settled
 from taqsit import audit
 from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.error_codes import ErrorCode
@@ -246,6 +247,9 @@ def payment_post(
         _plan_number_save(plan)
     # Counted once the payment is committed (taqsit_payments_posted_total); a replay returned above is not.
     transaction.on_commit(lambda: payment_posted(method=payment_method, status=status))
+    if completed:
+        # The customer's receipt (the notifications app listens), once committed; a replay is not told again.
+        transaction.on_commit(lambda: payment_recorded.send(sender=Payment, payment=payment), robust=True)
     return payment
 
 
@@ -300,6 +304,14 @@ def down_payment_record(*, plan: InstallmentPlan, actor: User | None, received: 
     return payment
 
 
+def _settled_tell(payment: Payment, outcome: str, reason: str) -> None:
+    """The customer is told a pending payment's outcome (the notifications app listens) once it is committed; a
+    listener's error is logged, it does not undo or fail the confirmation."""
+    transaction.on_commit(
+        lambda: payment_settled.send(sender=Payment, payment=payment, outcome=outcome, reason=reason), robust=True
+    )
+
+
 @audit.action("payment.complete")
 @transaction.atomic
 def payment_complete(*, actor: User, payment: Payment) -> Payment:
@@ -335,6 +347,7 @@ def payment_complete(*, actor: User, payment: Payment) -> Payment:
     payment.save(update_fields=["status", "settled_by", "settled_at", *RECEIPT_FIELDS, "updated_at"])
     _allocation_save(lines, touched)
     _plan_after_money(plan, payment.amount)
+    _settled_tell(payment, "completed", "")
     return payment
 
 
@@ -357,4 +370,5 @@ def payment_fail(*, actor: User, payment: Payment, reason: str = "") -> Payment:
     payment.save(update_fields=["status", "settled_by", "settled_at", "reversal_reason", "updated_at"])
     if payment.is_down_payment:
         _expected_down_payment_owed(_plan, payment)
+    _settled_tell(payment, "failed", reason)
     return payment

@@ -219,6 +219,7 @@ TABLE: tuple[Row, ...] = (
     Row("plan-detail", "delete", MANAGERS, 204, lambda w: (pk(w.plan(down_payment=Decimal("0"))), None)),
     Row("plan-preview", "post", EVERYONE, 200, lambda w: ({}, dict(PLAN_TERMS))),
     Row("plan-summary", "get", EVERYONE, 200, lambda w: (pk(w.plan()), None)),
+    Row("plan-payoff", "get", EVERYONE, 200, lambda w: (pk(w.plan()), None)),
     Row("plan-payments", "get", EVERYONE, 200, lambda w: (pk(w.plan()), None)),
     Row("plan-overdue", "get", EVERYONE, 200, lambda w: (w.plan() and {}, None)),
     Row("plan-by-status", "get", EVERYONE, 200, lambda w: ({"plan_status": "active"}, None)),
@@ -383,13 +384,14 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "plan-cancel",
         "plan-detail",
         "plan-payments",
+        "plan-payoff",
         "plan-reject",
         "plan-reschedule",
         "plan-summary",
         "product-detail",
         "user-detail",
     ]
-    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (65, 60, 35, 25)
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (66, 61, 36, 25)
 
 
 ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}
