@@ -10,24 +10,45 @@ import contextlib
 import hashlib
 from collections.abc import Mapping
 
+import django_filters
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import permissions, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 
 from customers.portal_links import portal_is_open, portal_link_resolve
+from installments.models import Installment, InstallmentPlan, Product
+from installments.selectors import overdue_cutoff, plan_payoff_quote
+from installments.serializers import PayoffQuoteSerializer, SchedulePreviewSerializer
+from installments.services import application_terms, plan_apply, plan_preview
+from notifications.models import Notification
+from payments.models import Payment, PaymentAllocation
+from payments.services.report import payment_report
 from portal.auth import customer_audit_values
 from portal.authentication import CustomerJWTAuthentication, PortalPrincipal, customer_for_claims
+from portal.inbox import notification_mark_read_by_customer
+from portal.selectors import customer_notifications, customer_payments, customer_plans
 from portal.serializers import (
+    PortalApplySerializer,
     PortalCodeRequestSerializer,
     PortalCodeTokenSerializer,
     PortalDetailSerializer,
     PortalLinkLoginSerializer,
     PortalMeSerializer,
+    PortalNotificationSerializer,
+    PortalPaymentReportSerializer,
+    PortalPaymentSerializer,
+    PortalPayoffQuerySerializer,
+    PortalPlanDetailSerializer,
+    PortalPlanSerializer,
+    PortalProductSerializer,
     PortalRefreshSerializer,
     PortalRegisterSerializer,
     PortalTokenPairSerializer,
@@ -44,7 +65,10 @@ from portal.services import (
 from portal.tokens import PortalRefreshToken, portal_tokens_for
 from taqsit import audit
 from taqsit.api import SettingsRateThrottle
+from taqsit.dates import merchant_today
+from taqsit.filters import FilterBackend, FilterSet, SearchFilter, StrictBooleanFilter
 from taqsit.models import Merchant
+from taqsit.serializers import NoBodySerializer
 
 TAG = "portal"
 
@@ -222,8 +246,257 @@ class PortalMeView(PortalAPIView):
     def patch(self, request):
         serializer = PortalMeSerializer(self.customer, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        customer = portal_customer_language_set(customer=self.customer, **serializer.validated_data)
+        customer = self.customer
+        if serializer.validated_data:  # an empty body changes nothing
+            customer = portal_customer_language_set(customer=customer, **serializer.validated_data)
         return Response(PortalMeSerializer(customer).data)
+
+
+# The customer's own data: plans (apply, payoff quote), payments (report a transfer) and messages. Every queryset
+# is the logged-in customer's at their merchant: anyone else's row is a 404, as one that does not exist.
+
+NOT_FOUND = OpenApiResponse(description="No such object among yours.")
+
+
+class PortalPlanFilter(FilterSet):
+    class Meta:
+        model = InstallmentPlan
+        fields = ["status"]
+
+
+class PortalPaymentFilter(FilterSet):
+    plan = django_filters.UUIDFilter(field_name="plan_id")
+
+    class Meta:
+        model = Payment
+        fields = ["plan", "status"]
+
+
+class PortalNotificationFilter(FilterSet):
+    unread = StrictBooleanFilter(
+        field_name="read_at", lookup_expr="isnull", help_text="true: only unread; false: only read. Default: all."
+    )
+
+    class Meta:
+        model = Notification
+        fields = ["unread"]
+
+
+def _customer_plans(customer) -> QuerySet[InstallmentPlan]:
+    """The customer's plans at their merchant (``portal.selectors``), with their items and schedules."""
+    installments = Prefetch("installments", queryset=Installment.objects.order_by("number"))
+    return customer_plans(customer=customer).prefetch_related("items", installments)
+
+
+def _customer_payments(customer) -> QuerySet[Payment]:
+    """The customer's payments at their merchant (``portal.selectors``), with their allocations and proofs."""
+    allocations = Prefetch(
+        "allocations", queryset=PaymentAllocation.objects.select_related("installment").order_by("id")
+    )
+    return customer_payments(customer=customer).select_related("proof").prefetch_related(allocations)
+
+
+def _customer_notifications(customer) -> QuerySet[Notification]:
+    """The messages the customer's merchant sent them (``portal.selectors``), with what each is about."""
+    return customer_notifications(customer=customer).select_related("installment", "payment")
+
+
+def _application(validated: dict) -> dict:
+    """An application's terms as ``plan_apply`` and ``application_terms`` take them: each item a product of the
+    shop and a quantity (its price is the shop's), or none."""
+    terms = dict(validated)
+    items = [{"product": item["product"], "quantity": item["quantity"]} for item in terms.pop("items", None) or []]
+    return {**terms, "items": items or None}
+
+
+@extend_schema_view(
+    list=extend_schema(tags=[TAG], summary="The customer's plans at this shop"),
+    retrieve=extend_schema(
+        tags=[TAG],
+        summary="A plan with its schedule and payments",
+        responses={200: PortalPlanDetailSerializer, 404: NOT_FOUND},
+    ),
+)
+class PortalPlanViewSet(PortalAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The customer's plans (their loans): each with where it stands and what falls due next; one with its whole
+    schedule, what was paid on each row, and its payments."""
+
+    queryset = InstallmentPlan.objects.none()  # the schema's model; requests use get_queryset()
+    serializer_class = PortalPlanSerializer
+    filter_backends = [FilterBackend]
+    filterset_class = PortalPlanFilter
+
+    def get_queryset(self):
+        customer = self.customer
+        if customer is None:
+            return InstallmentPlan.objects.none()
+        queryset = _customer_plans(customer)
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(Prefetch("payments", queryset=_customer_payments(customer)))
+        return queryset
+
+    def get_serializer_class(self):
+        return PortalPlanDetailSerializer if self.action == "retrieve" else PortalPlanSerializer
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        if self.customer is not None:
+            context["overdue_cutoff"] = overdue_cutoff(self.customer.merchant)
+        return context
+
+    def _plan_response(self, plan: InstallmentPlan, code: int = status.HTTP_200_OK) -> Response:
+        self.action = "retrieve"
+        plan = self.get_queryset().get(pk=plan.pk)
+        return Response(PortalPlanDetailSerializer(plan, context=self.get_serializer_context()).data, status=code)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Apply for a plan",
+        request=PortalApplySerializer,
+        responses={201: PortalPlanDetailSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def apply(self, request):
+        """Apply for a new plan: the shop's products (``items``) or a ``description`` and ``total_amount``, the
+        down payment, the number of installments and their frequency. The plan is ``pending`` (the shop's approval
+        queue) until the shop approves or rejects it; the customer is told either way."""
+        serializer = PortalApplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        plan = plan_apply(customer=self.customer, **_application(serializer.validated_data))
+        return self._plan_response(plan, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="The schedule an application would get",
+        request=PortalApplySerializer,
+        responses={200: SchedulePreviewSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        """The schedule the terms of an application would get (the live preview the shop's clerk has), by the
+        rules ``apply/`` follows; nothing is saved."""
+        serializer = PortalApplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        merchant = self.customer.merchant
+        terms = application_terms(merchant=merchant, **_application(serializer.validated_data))
+        schedule = plan_preview(merchant=merchant, **terms)
+        if schedule is None:
+            raise ValidationError({"total_amount": [_("Give the total amount or the items sold.")]})
+        return Response(SchedulePreviewSerializer(schedule, context={"currency": merchant.currency}).data)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="What closes the plan on a date",
+        parameters=[PortalPayoffQuerySerializer],
+        responses={
+            200: PayoffQuoteSerializer,
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="The plan is not being paid (pending, completed, rejected...)."),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def payoff(self, request, pk=None):
+        """What closes the plan if paid on ``date`` (default: the shop's today): unpaid principal and interest,
+        late fees, less a rebate; ``amount`` is the sum to pay."""
+        plan = self.get_object()
+        query = PortalPayoffQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        on = query.validated_data.get("date") or merchant_today(plan.merchant)
+        quote = plan_payoff_quote(plan=plan, on=on)
+        return Response(PayoffQuoteSerializer(quote, context={"currency": quote.currency}).data)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=[TAG], summary="The customer's payments"),
+    retrieve=extend_schema(
+        tags=[TAG], summary="One of the customer's payments", responses={200: PortalPaymentSerializer, 404: NOT_FOUND}
+    ),
+)
+class PortalPaymentViewSet(PortalAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The customer's payment history, and the transfers they report."""
+
+    queryset = Payment.objects.none()  # the schema's model; requests use get_queryset()
+    serializer_class = PortalPaymentSerializer
+    filter_backends = [FilterBackend]
+    filterset_class = PortalPaymentFilter
+    # A report carries a file; a JSON body (no file) is read to be refused naming ``proof``.
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self):
+        customer = self.customer
+        return Payment.objects.none() if customer is None else _customer_payments(customer)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Report a transfer",
+        request={"multipart/form-data": PortalPaymentReportSerializer},
+        responses={201: PortalPaymentSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        """Report a payment made by bank transfer or mobile wallet, with a photo or PDF of its proof (multipart).
+        It is ``pending`` until the shop confirms it (then allocated, and a receipt is sent) or cannot (``failed``,
+        with the reason). A refused report saves nothing."""
+        serializer = PortalPaymentReportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        plan = _customer_plans(self.customer).filter(pk=data.pop("plan")).first()
+        if plan is None:
+            return Response({"plan": [_("No such plan.")]}, status=status.HTTP_400_BAD_REQUEST)
+        payment = payment_report(customer=self.customer, plan=plan, **data)
+        payment = self.get_queryset().get(pk=payment.pk)
+        serializer = PortalPaymentSerializer(payment, context=self.get_serializer_context())
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=[TAG], summary="The messages the shop sent the customer"),
+    retrieve=extend_schema(
+        tags=[TAG], summary="One message", responses={200: PortalNotificationSerializer, 404: NOT_FOUND}
+    ),
+)
+class PortalNotificationViewSet(
+    PortalAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Every reminder, overdue alert, decision and receipt the shop sent the customer, with its read state."""
+
+    queryset = Notification.objects.none()  # the schema's model; requests use get_queryset()
+    serializer_class = PortalNotificationSerializer
+    filter_backends = [FilterBackend]
+    filterset_class = PortalNotificationFilter
+
+    def get_queryset(self):
+        customer = self.customer
+        return Notification.objects.none() if customer is None else _customer_notifications(customer)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Mark a message read",
+        request=None,
+        responses={200: PortalNotificationSerializer, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        """Mark the message read (no body); marking it again keeps the first read time."""
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)
+        notification = notification_mark_read_by_customer(customer=self.customer, notification_id=pk)
+        return Response(PortalNotificationSerializer(notification, context=self.get_serializer_context()).data)
+
+
+@extend_schema_view(list=extend_schema(tags=[TAG], summary="The shop's products"))
+class PortalProductViewSet(PortalAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The products the customer's shop sells on installment (active ones, by name): what ``items`` of an
+    application name."""
+
+    queryset = Product.objects.none()  # the schema's model; requests use get_queryset()
+    serializer_class = PortalProductSerializer
+    filter_backends = [SearchFilter]
+    search_fields = ["name", "sku"]
+
+    def get_queryset(self):
+        customer = self.customer
+        if customer is None:
+            return Product.objects.none()
+        return Product.objects.filter(merchant_id=customer.merchant_id, is_active=True).order_by("name", "id")
 
 
 class PortalCodeRequestView(PortalAuthAPIView):

@@ -338,6 +338,10 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "payments.models.Payment.Status",
         "PaymentMethodEnum": "payments.models.Payment.Method",
         "AllocationKindEnum": "payments.models.PaymentAllocation.Kind",
+        # The same values with other labels: named, not numbered, in the schema and in generated clients.
+        "PlanOriginEnum": "installments.models.InstallmentPlan.Origin",
+        "PaymentOriginEnum": "payments.models.Payment.Origin",
+        "NotificationKindEnum": "notifications.models.Notification.Kind",
         "LanguageEnum": "taqsit.models.Language",
         "RoleEnum": "taqsit.models.Role",
     },

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import URLPattern, URLResolver
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.renderers import HTMLFormRenderer
 from rest_framework.test import APIClient
@@ -15,6 +16,7 @@ from installments.models import InstallmentPlan, Product
 from installments.serializers import ProductSerializer
 from installments.tests.factories import ProductFactory, plan_make
 from installments.tests.test_api import terms
+from notifications.models import Notification
 from notifications.tests.test_api import _notification
 from payments.models import Payment
 from portal.tokens import portal_tokens_for
@@ -276,6 +278,16 @@ def test_every_write_endpoint_refuses_an_unknown_field(client, owner, clerk, cus
     customer.refresh_from_db()
     portal = APIClient()
     portal.credentials(HTTP_AUTHORIZATION=f"Bearer {portal_tokens_for(customer)['access']}")
+    ids["/api/portal/notifications/"] = Notification.objects.create(
+        merchant=customer.merchant,
+        customer=customer,
+        channel=Notification.Channel.SMS,
+        kind=Notification.Kind.REMINDER_UPCOMING,
+        day=today,
+        status=Notification.Status.SENT,
+        send_after=timezone.now(),
+        sent_at=timezone.now(),
+    ).pk
     writes = _schema_writes()
     answers = {}
     for path, method in writes:
