@@ -1,6 +1,7 @@
 """A customer's whole journey on the portal, on a phone (390 x 844), in English and in Arabic: the shop issues
-their link; they open it, see their plans, apply for a new one with the live schedule preview, and report a
-transfer with a photo of the proof; a clerk confirms it from the "to confirm" list; the customer sees it paid.
+their link; they open it, see their plans, a plan's schedule and a receipt, apply for a new plan with the live
+schedule preview, and report a transfer with a photo of the proof; a clerk confirms it from the "to confirm"
+list; the customer sees it completed, with its receipt.
 
 Every figure is asserted as the page writes it in the customer's language (``money_html``, the filter the
 templates use); no page scrolls sideways at 390 px; the Content-Security-Policy refuses nothing (the ``page``
@@ -97,8 +98,27 @@ def test_a_customers_journey_from_the_link_to_a_confirmed_transfer(
     expect(main.locator("h1")).to_have_text(said("Hello, %(name)s", language, name="Amina Haddad"))
     card = main.locator(f"#plan-{plan.pk}")
     expect(card).to_contain_text(plan.reference)
-    expect(card).to_contain_text(shown("600.00", language))  # remaining
-    expect(card).to_contain_text(shown("400.00", language))  # paid: the down payment and the first installment
+    expect(card.locator("[data-remaining]")).to_have_text(shown("600.00", language))
+    expect(card.locator("[data-paid]")).to_have_text(shown("400.00", language))  # the down payment, the first row
+    no_sideways_scroll(customer_page)
+
+    # The plan's schedule: what was paid on each row.
+    card.get_by_role("link", name=plan.reference).click()
+    expect(main.locator("h1")).to_have_text(said("Plan %(ref)s", language, ref=plan.reference))
+    expect(main.locator("[data-figure=remaining]")).to_have_text(shown("600.00", language))
+    rows = main.locator(".portal-schedule tbody tr")
+    expect(rows).to_have_count(4)
+    expect(rows.nth(0).locator("[data-cell=due]")).to_have_text(shown("200.00", language))
+    expect(rows.nth(0).locator("[data-cell=paid]")).to_have_text(shown("200.00", language))
+    expect(rows.nth(1).locator("[data-cell=paid]")).to_have_text(shown("0.00", language))
+    no_sideways_scroll(customer_page)
+
+    # The receipt of the installment paid at the counter.
+    counter_payment = Payment.objects.get(plan=plan, payment_number=2)
+    main.locator(f"#payment-{counter_payment.pk}").get_by_role("link", name=said("Receipt", language)).click()
+    expect(main.locator("[data-receipt=amount]")).to_have_text(shown("200.00", language))
+    expect(main.locator("[data-receipt=paid]")).to_have_text(shown("400.00", language))
+    expect(main.locator("[data-receipt=remaining]")).to_have_text(shown("600.00", language))
     no_sideways_scroll(customer_page)
 
     # Apply for a new plan: the preview follows the terms as they are typed.
@@ -136,9 +156,12 @@ def test_a_customers_journey_from_the_link_to_a_confirmed_transfer(
     waiting = main.locator(f"#plan-{application.pk}")
     expect(waiting).to_contain_text(application.reference)
     expect(waiting).to_contain_text(said("Pending approval", language))
+    expect(waiting).to_contain_text(said("Waiting for the shop's approval.", language))
 
-    # Report a transfer with a photo of the proof.
-    customer_page.locator(".portal-nav").get_by_role("link", name=said("Report a payment", language)).click()
+    # Report a transfer with a photo of the proof, from the plan's page.
+    card.get_by_role("link", name=plan.reference).click()
+    main.get_by_role("link", name=said("Report a payment", language)).click()
+    expect(customer_page).to_have_url(f"{site}/portal/report/?plan={plan.pk}")
     expect(main.locator("h1")).to_have_text(said("Report a payment", language))
     no_sideways_scroll(customer_page)
     # Only the plan being paid off is offered; the application waiting for approval is not.
@@ -161,7 +184,13 @@ def test_a_customers_journey_from_the_link_to_a_confirmed_transfer(
         "image/png",
     )
     # Pending: nothing counts until the shop confirms it.
-    expect(card).to_contain_text(shown("600.00", language))
+    expect(card.locator("[data-remaining]")).to_have_text(shown("600.00", language))
+    customer_page.locator(".portal-nav").get_by_role("link", name=said("Payments", language)).click()
+    listed = main.locator(f"#payment-{reported.pk}")
+    expect(listed).to_have_attribute("data-status", "pending")
+    expect(listed.locator("[data-cell=amount]")).to_have_text(shown("200.00", language))
+    expect(listed).to_contain_text(said("Waiting for the shop to confirm.", language))
+    no_sideways_scroll(customer_page)
 
     # A clerk confirms it from the "to confirm" list (the counter's tablet, in English).
     log_in(page, "clerk")
@@ -177,8 +206,14 @@ def test_a_customers_journey_from_the_link_to_a_confirmed_transfer(
     reported.refresh_from_db()
     assert (reported.status, reported.settled_by) == (Payment.Status.COMPLETED, clerk)
 
-    # The customer sees it paid: 400.00 left, 600.00 paid.
-    customer_page.goto("/portal/")
-    expect(card).to_contain_text(shown("400.00", language))
-    expect(card).to_contain_text(shown("600.00", language))
+    # The customer sees it completed, with its receipt: 400.00 left, 600.00 paid.
+    customer_page.reload()
+    expect(listed).to_have_attribute("data-status", "completed")
+    expect(listed).to_contain_text(said("Completed", language))
+    listed.get_by_role("link", name=said("Receipt", language)).click()
+    expect(main.locator("[data-receipt=amount]")).to_have_text(shown("200.00", language))
+    expect(main.locator("[data-receipt=remaining]")).to_have_text(shown("400.00", language))
+    customer_page.locator(".portal-nav").get_by_role("link", name=said("Plans", language)).click()
+    expect(card.locator("[data-remaining]")).to_have_text(shown("400.00", language))
+    expect(card.locator("[data-paid]")).to_have_text(shown("600.00", language))
     no_sideways_scroll(customer_page)
