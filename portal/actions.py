@@ -17,11 +17,11 @@ from django.views.decorators.http import require_POST
 
 from customers.models import Customer
 from installments.models import InstallmentPlan
-from installments.selectors import plan_list
 from installments.services import application_terms, plan_apply, plan_preview
 from payments.services import payment_report
 from portal.auth import portal_required
 from portal.forms import ApplyForm, ReportForm
+from portal.selectors import customer_plans
 from portal.views import portal_context
 from taqsit.dates import merchant_today
 from taqsit.forms import form_errors_add
@@ -92,7 +92,7 @@ def _labelled(form: ApplyForm, exc: ValidationError) -> list[str]:
 
 def _open_plans(customer: Customer) -> QuerySet[InstallmentPlan]:
     """The customer's plans a payment can be reported for: their own, at their merchant, being collected."""
-    return plan_list(merchant=customer.merchant, customer=customer).filter(status__in=InstallmentPlan.OPEN_STATUSES)
+    return customer_plans(customer=customer).filter(status__in=InstallmentPlan.OPEN_STATUSES)
 
 
 @portal_required
