@@ -48,6 +48,8 @@ def said(message: str, language: str, **values) -> str:
 
 
 def no_sideways_scroll(page: Page) -> None:
+    # Measured once the page's stylesheets are in: a page's text can be there before its styles are.
+    page.wait_for_load_state("load")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{page.url} is {width} px wide"
 
