@@ -21,7 +21,7 @@ DJANGO_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat $(SECRET_KEY_FILE))}"
 # Gossip and mingle are off: one worker has no peers to talk to.
 WORKER_CMD ?= $(BIN)/celery -A taqsit worker --beat --loglevel INFO --concurrency 2 --without-gossip --without-mingle
 
-.PHONY: venv install run worker test lint format db-stop clean bench
+.PHONY: venv install run worker test test-deps messages lint format db-stop clean bench
 
 venv install: $(INSTALL_STAMP)
 
@@ -72,8 +72,19 @@ else
 endif
 
 # DEBUG is unset so the suite runs with the production settings; DATABASE_URL is used when set.
-test: install $(SECRET_KEY_FILE)
+test: install $(SECRET_KEY_FILE) test-deps
 	env -u DEBUG $(DJANGO_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+# What the suite needs from outside Python (tests/system_deps.py): Chromium for the browser tests and Debian's
+# redis-server for the resilience tests, found or installed (apt-get as root, else Playwright's Chromium). When
+# neither can be had it prints one line saying what to run, and `make test` stops before the suite.
+test-deps: install
+	@$(BIN)/python -m tests.system_deps
+
+# Compiles locale/*/LC_MESSAGES/django.po after a translation changed (gettext's msgfmt, installed when missing).
+messages: install $(SECRET_KEY_FILE)
+	@$(BIN)/python -m tests.system_deps gettext
+	$(DJANGO_ENV) $(BIN)/python manage.py compilemessages -l ar -l es
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from customers.models import Customer
@@ -43,6 +44,16 @@ def _process_cache(settings):
 def _fast_password_hashing(settings):
     """PBKDF2 is deliberately slow; tests hash with MD5 (as cookiecutter-django's test settings do)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Every test starts and ends in the default language: a page request in Spanish or Arabic leaves its language
+    active in the thread (LocaleMiddleware does not deactivate it), and messages built by services called later in
+    the same thread would otherwise come out in that language, depending on the order tests run in."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(scope="session")

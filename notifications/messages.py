@@ -23,6 +23,8 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from customers.portal_links import portal_link_for_message
+
 DEFAULT_LANGUAGE = "en"
 
 # Translators: the fields in braces are filled in; keep them as they are. SMS texts should stay short.
@@ -237,12 +239,8 @@ def message_render(
 
 
 def _portal_url(customer) -> str | None:
-    """The link to ``customer``'s portal for a message, or None (the merchant's portal is off, or this build has
-    no portal yet): the portal's ``customers.portal_links``, imported when a message is written."""
-    try:
-        from customers.portal_links import portal_link_for_message
-    except ImportError:
-        return None
+    """A fresh link to ``customer``'s portal for a message, or None (the merchant's portal is off, or SITE_URL is
+    not set)."""
     return portal_link_for_message(customer)
 
 

@@ -27,6 +27,7 @@ from taqsit.error_codes import ErrorCode
 from taqsit.models import User
 from taqsit.money import ZERO
 from taqsit.permissions import Action, permission_require
+from taqsit.signals import send_on_commit
 
 
 def _status_require(plan: InstallmentPlan, allowed: tuple[str, ...], message: str) -> None:
@@ -56,9 +57,7 @@ def _decide(plan: InstallmentPlan, actor: User, status: str, reason: str) -> Non
 def _decision_tell(plan: InstallmentPlan, decision: str, reason: str) -> None:
     """The customer is told (the notifications app listens) once the decision is committed, never for a decision
     rolled back; a listener's error is logged, it does not undo or fail the decision."""
-    transaction.on_commit(
-        lambda: plan_decided.send(sender=InstallmentPlan, plan=plan, decision=decision, reason=reason), robust=True
-    )
+    send_on_commit(plan_decided, sender=InstallmentPlan, plan=plan, decision=decision, reason=reason)
 
 
 @audit.action("plan.approve")

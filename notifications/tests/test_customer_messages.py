@@ -9,7 +9,6 @@ rows of 200.00 (from 2026-01-15: due 02-15, 03-15, 04-15, 05-15, unless a test s
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -507,18 +506,30 @@ def test_the_portal_line_in_arabic(owner, sara, approval_required, monkeypatch, 
     assert Notification.objects.get(channel=Channel.SMS).body.endswith(f"السبب: ناقص\nحسابكم: {PORTAL}")
 
 
-def test_without_the_portal_s_links_module_there_is_no_line(monkeypatch, customer):
-    monkeypatch.undo()  # the real _portal_url
-    monkeypatch.setitem(sys.modules, "customers.portal_links", None)  # importing it raises ImportError
+def test_the_real_portal_line_opens_that_customer_s_portal(monkeypatch, customer, settings):
+    """Without the stand-in: a message carries a link of its own that logs this customer in, and none while the
+    merchant's portal is off or no SITE_URL is set (a message cannot carry a relative address)."""
+    from customers.portal_links import portal_link_resolve
 
-    assert messages._portal_url(customer) is None
-    assert messages.message_render(
-        kind="overdue_alert",
-        channel="sms",
-        language="en",
-        fields={"merchant": "M", "number": "1", "plan": "P-1", "due_date": "D", "amount": "A", "customer": "C"},
-        portal_url=messages.portal_url_for(customer),
-    ).body == ("M: installment 1 of plan P-1 was due on D. Outstanding: A.")
+    monkeypatch.undo()  # the real _portal_url
+    settings.SITE_URL = "https://shop.example"
+    fields = {"merchant": "M", "number": "1", "plan": "P-1", "due_date": "D", "amount": "A", "customer": "C"}
+
+    assert messages.portal_url_for(customer) is None  # the portal is off by default
+
+    Merchant.objects.filter(pk=customer.merchant_id).update(portal_enabled=True)
+    customer.merchant.refresh_from_db()
+    url = messages.portal_url_for(customer)
+    body = messages.message_render(
+        kind="overdue_alert", channel="sms", language="en", fields=fields, portal_url=url
+    ).body
+    assert url.startswith("https://shop.example/portal/l/")
+    assert body == f"M: installment 1 of plan P-1 was due on D. Outstanding: A.\nYour account: {url}"
+    token = url.removeprefix("https://shop.example/portal/l/").rstrip("/")
+    assert portal_link_resolve(token).customer_id == customer.pk
+
+    settings.SITE_URL = ""
+    assert messages.portal_url_for(customer) is None
 
 
 def test_a_queued_message_is_delivered_once_by_the_worker(owner, amina, sms_outbox):

@@ -27,6 +27,7 @@ from taqsit.models import User
 from taqsit.money import ZERO, as_decimal, decimal_places_message, is_exact, to_money
 from taqsit.money_format import money_figure
 from taqsit.permissions import Action, permission_require
+from taqsit.signals import send_on_commit
 
 
 def _amount_parse(amount: Any, currency: str) -> Decimal:
@@ -249,7 +250,7 @@ def payment_post(
     transaction.on_commit(lambda: payment_posted(method=payment_method, status=status))
     if completed:
         # The customer's receipt (the notifications app listens), once committed; a replay is not told again.
-        transaction.on_commit(lambda: payment_recorded.send(sender=Payment, payment=payment), robust=True)
+        send_on_commit(payment_recorded, sender=Payment, payment=payment)
     return payment
 
 
@@ -307,9 +308,7 @@ def down_payment_record(*, plan: InstallmentPlan, actor: User | None, received: 
 def _settled_tell(payment: Payment, outcome: str, reason: str) -> None:
     """The customer is told a pending payment's outcome (the notifications app listens) once it is committed; a
     listener's error is logged, it does not undo or fail the confirmation."""
-    transaction.on_commit(
-        lambda: payment_settled.send(sender=Payment, payment=payment, outcome=outcome, reason=reason), robust=True
-    )
+    send_on_commit(payment_settled, sender=Payment, payment=payment, outcome=outcome, reason=reason)
 
 
 @audit.action("payment.complete")

@@ -1,14 +1,13 @@
 """Playwright (Python) driving Debian's Chromium against pytest-django's live server.
 
-`playwright install` cannot download browsers here: the tests launch /usr/bin/chromium (`apt-get install
-chromium`, done by .ci/run). Every test gets a fresh browser context (no cookies), the live server runs the
-production settings over plain HTTP.
+The browser is the one tests/system_deps.py finds (CHROMIUM_PATH, Debian's /usr/bin/chromium, or Playwright's
+own build); `make test` installs one first when there is none. Every test gets a fresh browser context (no
+cookies), the live server runs the production settings over plain HTTP.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -16,22 +15,24 @@ from django.test.utils import override_settings
 from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_django import live_server_helper
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+from tests.system_deps import chromium_path
+
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (as .ci/run does).")
+    executable = chromium_path()
+    if executable is None:
+        pytest.fail("No Chromium found: `make test` installs one (tests/system_deps.py), or set CHROMIUM_PATH.")
     # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between browser
     # steps are still plain synchronous code, so Django's async-safety check is lifted for these tests only.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             yield chromium
             chromium.close()
     finally:

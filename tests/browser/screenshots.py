@@ -21,6 +21,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
 
+from tests.system_deps import chromium_ensure
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -95,7 +97,7 @@ def shoot_portal(browser, base: str) -> None:
 def run(base: str, username: str, password: str, *, portal_only: bool = False) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium_ensure(), args=CHROMIUM_ARGS)
         for language in () if portal_only else ("en", "ar"):
             context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 860})
             context.add_cookies([{"name": "django_language", "value": language, "url": base}])
