@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal import views
+from portal import actions, views
 
 app_name = "portal"
 urlpatterns = [
@@ -14,6 +14,9 @@ urlpatterns = [
     path("m/<uuid:merchant_id>/", views.merchant_login, name="merchant-login"),
     path("m/<uuid:merchant_id>/code/", views.merchant_code, name="merchant-code"),
     path("m/<uuid:merchant_id>/register/", views.merchant_register, name="merchant-register"),
+    path("apply/", actions.apply, name="apply"),
+    path("apply/preview/", actions.apply_preview, name="apply-preview"),
+    path("report/", actions.report, name="report"),
     path("plans/<uuid:plan_id>/", views.plan_detail, name="plan"),
     path("payments/", views.payment_list, name="payments"),
     path("payments/<uuid:payment_id>/receipt/", views.payment_receipt, name="receipt"),
