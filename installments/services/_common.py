@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from installments.models import Installment, InstallmentPlan
+from installments.models import Installment, InstallmentPlan, PlanItem
 from installments.schedule import ScheduleRow
 from installments.signals import plan_activated
 from taqsit.models import Merchant, User
@@ -49,6 +49,23 @@ def _money_check(errors: dict, field: str, value: Any, currency: str, *, allow_z
     elif not is_exact(amount, currency):
         errors[field] = [decimal_places_message(amount, currency)]
     return amount
+
+
+def _items_create(plan: InstallmentPlan, items) -> None:
+    """The plan's lines, as the terms priced them (``PlanTerms.items``)."""
+    PlanItem.objects.bulk_create(
+        [
+            PlanItem(
+                plan=plan,
+                product=item.product,
+                description=item.description,
+                quantity=item.quantity,
+                unit_price=item.unit_price,
+                line_total=item.line_total,
+            )
+            for item in items
+        ]
+    )
 
 
 def _installments_create(plan: InstallmentPlan, rows: tuple[ScheduleRow, ...] | list[ScheduleRow]) -> None:

@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from customers.models import Customer
 from installments.models import InstallmentPlan, PlanItem
 from installments.schedule import FinanceChargeMethod, Schedule
-from installments.services._common import Status, _installments_create, _money_check
+from installments.services._common import Status, _installments_create, _items_create, _money_check
 from installments.services.plans import plan_terms_build
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
@@ -188,19 +188,7 @@ def plan_apply(
         due_date=schedule.last_due_date,
         created_by=None,
     )
-    PlanItem.objects.bulk_create(
-        [
-            PlanItem(
-                plan=plan,
-                product=item.product,
-                description=item.description,
-                quantity=item.quantity,
-                unit_price=item.unit_price,
-                line_total=item.line_total,
-            )
-            for item in plan_terms.items
-        ]
-    )
+    _items_create(plan, plan_terms.items)
     _installments_create(plan, schedule.rows)
     merchant_stats_invalidate(merchant.pk)
     return plan

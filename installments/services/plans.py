@@ -16,9 +16,16 @@ from django.utils.translation import gettext as _
 from customers.models import Customer
 from customers.services import customer_create
 from installments.locks import plan_lock
-from installments.models import InstallmentPlan, PlanItem, Product
+from installments.models import InstallmentPlan, Product
 from installments.schedule import Schedule, schedule_build
-from installments.services._common import Status, _installments_create, _money_check, _plan_activate, _same_merchant
+from installments.services._common import (
+    Status,
+    _installments_create,
+    _items_create,
+    _money_check,
+    _plan_activate,
+    _same_merchant,
+)
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
@@ -222,19 +229,7 @@ def plan_create(
         created_by=actor,
         idempotency_key=idempotency_key or None,
     )
-    PlanItem.objects.bulk_create(
-        [
-            PlanItem(
-                plan=plan,
-                product=item.product,
-                description=item.description,
-                quantity=item.quantity,
-                unit_price=item.unit_price,
-                line_total=item.line_total,
-            )
-            for item in plan_terms.items
-        ]
-    )
+    _items_create(plan, plan_terms.items)
     _installments_create(plan, schedule.rows)
     if not merchant.requires_approval:
         _plan_activate(plan, actor)
