@@ -95,6 +95,19 @@ def demo_login_lines(*, port: str | int | None = None) -> list[str]:
         f"Staff pages at http://127.0.0.1:{port}/ (and the API at /api/) as:",
         f"Merchant staff ({DEMO_MERCHANT}): {', '.join(DEMO_STAFF)} / {DEMO_PASSWORD}",
         f"Merchant staff ({KW_MERCHANT}): {', '.join(KW_STAFF)} / {DEMO_PASSWORD}",
+        *_portal_lines(port),
+    ]
+
+
+def _portal_lines(port: str | int) -> list[str]:
+    """How a demo customer gets into the portal: a personal link from the staff customer page, or a one-time
+    code (SMS goes to the worker's log in development, where the code can be read)."""
+    merchant = Merchant.objects.filter(name=DEMO_MERCHANT, portal_enabled=True).first()
+    if merchant is None:
+        return []
+    return [
+        f"Customer portal ({DEMO_MERCHANT}): a customer's page > Portal link, or a one-time code (in var/worker.log)"
+        f" at http://127.0.0.1:{port}/portal/m/{merchant.pk}/",
     ]
 
 

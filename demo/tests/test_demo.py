@@ -188,6 +188,8 @@ def test_command_prints_the_summary_and_the_logins(monkeypatch):
     assert f"Log in at http://127.0.0.1:8123/admin/ as admin / {ADMIN_PASSWORD} (platform admin)" in text
     assert f"Merchant staff ({DEMO_MERCHANT}): owner, manager, clerk, viewer / {DEMO_PASSWORD}" in text
     assert f"Merchant staff ({KW_MERCHANT}): kw-owner / {DEMO_PASSWORD}" in text
+    demo = Merchant.objects.get(name=DEMO_MERCHANT)
+    assert f"or a one-time code (in var/worker.log) at http://127.0.0.1:8123/portal/m/{demo.pk}/" in text
 
 
 def test_loading_as_of_a_past_day_dates_everything_before_it():

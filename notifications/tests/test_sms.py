@@ -100,7 +100,8 @@ def test_the_default_backend_only_logs(settings, caplog):
 
     assert isinstance(backend, LoggingSmsBackend)
     assert message_id.startswith("log-")
-    assert caplog.messages == [f"SMS {message_id} to +14155550123: Hello"]
+    sms_records = [record.getMessage() for record in caplog.records if record.name == "notifications.channels.sms"]
+    assert sms_records == [f"SMS {message_id} to +14155550123: Hello"]
 
 
 def test_a_backend_by_dotted_path_and_an_unknown_one(settings):
