@@ -89,6 +89,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
     _connect_as(*_OWNER)  # the test database is dropped by its owner
 
 
+@pytest.fixture
+def database_owner_dsn() -> str:
+    """A libpq connection string to the test database as its owner, for a connection of its own."""
+    from psycopg.conninfo import make_conninfo
+
+    database = connections["default"].settings_dict
+    return make_conninfo(
+        host=database["HOST"] or None,
+        port=database["PORT"] or None,
+        dbname=database["NAME"],
+        user=_OWNER[0],
+        password=_OWNER[1] or None,
+    )
+
+
 @pytest.fixture(autouse=True)
 def _plain_http(settings):
     """The test client speaks plain HTTP; production's HTTPS redirect is tested where it matters."""
