@@ -137,6 +137,14 @@ def _user_of(request: HttpRequest):
     return user
 
 
+def request_merchant_set(request, merchant_id) -> None:
+    """The entry point for requests that act for a customer, not a staff user (the portal): from here on every
+    query of the request runs for ``merchant_id`` (known from the portal's link, session or token before any
+    tenant row is read). Takes Django's request or DRF's."""
+    django_request = getattr(request, "_request", request)
+    django_request.tenant_merchant_id = merchant_id
+
+
 def request_scope(request: HttpRequest) -> tuple[str, str]:
     merchant_id = getattr(request, "tenant_merchant_id", None)
     if merchant_id:

@@ -12,7 +12,9 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, connection, transaction
+from django.http import HttpResponse
 from django.urls import reverse
 
 from customers.tests.factories import CustomerFactory
@@ -250,3 +252,22 @@ def test_a_forgotten_filter_leaks_nothing(api_client, client, two_shops, monkeyp
     assert page.status_code == 200
     assert b["customer"].name not in page.content.decode()
     assert a["customer"].name in page.content.decode()
+
+
+def test_a_request_acting_for_a_customer_runs_for_the_merchant_it_names(rf, two_shops):
+    """The portal's entry point: no staff user, the merchant known from the link or token."""
+    a = two_shops["A"]
+    seen = {}
+
+    def view(request):
+        seen["before"] = InstallmentPlan.objects.count()
+        tenancy.request_merchant_set(request, a["merchant"].pk)
+        seen["after"] = list(InstallmentPlan.objects.values_list("pk", flat=True))
+        seen["setting"] = _session_setting()
+        return HttpResponse("ok")
+
+    request = rf.get("/portal/")
+    request.user = AnonymousUser()
+    assert tenancy.TenantScopeMiddleware(view)(request).status_code == 200
+    assert seen == {"before": 0, "after": [a["plan"].pk], "setting": str(a["merchant"].pk)}
+    assert _session_setting() == ""
