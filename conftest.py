@@ -69,12 +69,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """After the migrations: the test policy, then every test connects as the runtime role. The platform role's
     work shares the test's connection (and transaction); the flush of a transactional test is the owner's."""
     with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
-        cursor.execute("SELECT relname FROM pg_class WHERE relrowsecurity AND relnamespace = 'public'::regnamespace")
-        for (table,) in cursor.fetchall():
-            cursor.execute(
-                f'CREATE POLICY {TEST_POLICY} ON "{table}" USING ({OUTSIDE_THE_APPLICATION}) '
-                f"WITH CHECK ({OUTSIDE_THE_APPLICATION})"
-            )
+        for statement in _test_policy_sql(False):
+            cursor.execute(statement)
     original_flush = flush.Command.handle
 
     def flush_as_owner(self, *args, **options):
@@ -102,6 +98,37 @@ def database_owner_dsn() -> str:
         user=_OWNER[0],
         password=_OWNER[1] or None,
     )
+
+
+def _test_policy_sql(drop: bool) -> list[str]:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_policies WHERE policyname = %s", [TEST_POLICY])
+        existing = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT relname FROM pg_class WHERE relrowsecurity AND relnamespace = 'public'::regnamespace")
+        secured = [row[0] for row in cursor.fetchall()]
+    if drop:
+        return [f'DROP POLICY {TEST_POLICY} ON "{table}"' for table in sorted(existing)]
+    return [
+        f'CREATE POLICY {TEST_POLICY} ON "{table}" USING ({OUTSIDE_THE_APPLICATION}) '
+        f"WITH CHECK ({OUTSIDE_THE_APPLICATION})"
+        for table in secured
+        if table not in existing
+    ]
+
+
+@pytest.fixture
+def without_test_policy(transactional_db, database_owner_dsn):
+    """For a transactional test whose data is written (and committed): the test suite's own policy is dropped,
+    so the planner sees the tables as in production, with the tenant policy alone; put back after."""
+    from psycopg import connect
+
+    def apply(drop: bool) -> None:
+        with connect(database_owner_dsn, autocommit=True) as owner_connection:
+            for statement in _test_policy_sql(drop):
+                owner_connection.execute(statement)
+
+    yield lambda: apply(True)
+    apply(False)
 
 
 @pytest.fixture(autouse=True)
