@@ -8,7 +8,7 @@ One mechanism for every interface: ``TenantModel`` gives each tenant-owned model
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -243,7 +243,19 @@ class TenantScopeMiddleware:
                         return self.get_response(request)
                     finally:
                         scope_reset()
-            return self.get_response(request)
+            response = self.get_response(request)
+            if response.streaming:
+                # Read after this returns (a CSV export): its rows are still the request's merchant's only.
+                response.streaming_content = _streamed_for(request_scope(request)[0], response.streaming_content)
+            return response
         finally:
             _current_request.reset(token)
             scope_reset()
+
+
+def _streamed_for(merchant_id: str, content: Iterable) -> Iterator:
+    try:
+        with merchant_scope(merchant_id):
+            yield from content
+    finally:
+        scope_reset()

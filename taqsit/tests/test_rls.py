@@ -271,3 +271,19 @@ def test_a_request_acting_for_a_customer_runs_for_the_merchant_it_names(rf, two_
     assert tenancy.TenantScopeMiddleware(view)(request).status_code == 200
     assert seen == {"before": 0, "after": [a["plan"].pk], "setting": str(a["merchant"].pk)}
     assert _session_setting() == ""
+
+
+def test_a_streamed_export_is_read_for_the_request_merchant_after_the_view_returned(client, two_shops, monkeypatch):
+    """A CSV export's rows are read while the response is sent, after the middleware returned: still for the
+    request's merchant only (the application's own filter switched off here), and forgotten after."""
+    a, b = two_shops["A"], two_shops["B"]
+    monkeypatch.setattr(tenancy.TenantQuerySet, "for_merchant", lambda self, merchant: self)
+    client.force_login(a["owner"])
+
+    response = client.get(reverse("installments:collections-csv"))
+    assert response.status_code == 200
+    with tenancy.no_merchant_scope():  # the test's own reading of the stream would otherwise see every row
+        body = b"".join(response.streaming_content).decode()
+    assert a["customer"].name in body
+    assert b["customer"].name not in body
+    assert _session_setting() == ""
