@@ -80,18 +80,26 @@ def tenant_tables(connection: BaseDatabaseWrapper) -> list[str]:
 def _role_ensure(cursor, *, name: str, bypass_rls: bool, password: str) -> None:
     """Create the role when missing (an administrator may have made it already: then it is only checked)."""
     qn = _quote
-    cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", [name])
+    wanted = (True, False, False, False, False, bypass_rls)
+    cursor.execute(
+        "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolinherit, rolbypassrls FROM pg_roles "
+        "WHERE rolname = %s",
+        [name],
+    )
     row = cursor.fetchone()
     cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
     superuser = cursor.fetchone()[0]
     attributes = f"LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT {'BYPASSRLS' if bypass_rls else 'NOBYPASSRLS'}"
+    # Roles belong to the whole server, and several people's test runs on one server make and check them at
+    # once: a second CREATE finds the role made; an ALTER only when something differs, giving way to a racing one.
     if row is None:
-        # Two test runs on one server may both create it: the second finds it made.
         cursor.execute(
             f"DO $$ BEGIN CREATE ROLE {qn(name)} {attributes}; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
         )
-    elif superuser:
-        cursor.execute(f"ALTER ROLE {qn(name)} {attributes}")
+    elif superuser and tuple(row) != wanted:
+        cursor.execute(
+            f"DO $$ BEGIN ALTER ROLE {qn(name)} {attributes}; EXCEPTION WHEN internal_error THEN NULL; END $$"
+        )
     cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", [name])
     is_super, bypasses = cursor.fetchone()
     if is_super or (bypasses and not bypass_rls):
