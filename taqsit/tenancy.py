@@ -208,7 +208,9 @@ def scope_wrapper_install(sender, connection, **kwargs) -> None:
     connection.taqsit_applied = _NOTHING
     connection.taqsit_written_at = None
     if scope_wrapper not in connection.execute_wrappers:
-        connection.execute_wrappers.append(scope_wrapper)
+        # First, not last: a connection made inside another wrapper's block (``connection.execute_wrapper()``,
+        # as taqsit/audit.py's) would otherwise lose this one when that block pops the last wrapper.
+        connection.execute_wrappers.insert(0, scope_wrapper)
 
 
 def scope_reset(*, using: str = DEFAULT_DB_ALIAS) -> None:

@@ -13,7 +13,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.http import HttpResponse
 from django.urls import reverse
 
@@ -287,3 +287,15 @@ def test_a_streamed_export_is_read_for_the_request_merchant_after_the_view_retur
     assert a["customer"].name in body
     assert b["customer"].name not in body
     assert _session_setting() == ""
+
+
+def test_a_connection_made_inside_another_wrappers_block_keeps_the_merchant_wrapper():
+    """A request's first query often runs inside the audit context's execute wrapper: the connection is made
+    there, and the wrapper that sets the merchant must outlive that block."""
+    fresh = connections.create_connection("default")
+    try:
+        with fresh.execute_wrapper(lambda execute, *args: execute(*args)), fresh.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        assert fresh.execute_wrappers == [tenancy.scope_wrapper]
+    finally:
+        fresh.close()
