@@ -11,13 +11,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     STATIC_ROOT=/app/staticfiles \
     PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
-    AUDIT_ARCHIVE_DIR=/var/lib/taqsit/audit-archive
+    AUDIT_ARCHIVE_DIR=/var/lib/taqsit/audit-archive \
+    MEDIA_ROOT=/var/lib/taqsit/media
 
 # gunicorn keeps its control socket under the user's home: give it one it can write; the metrics folder and
-# the audit-log archive (a volume in docker-compose.yml, which takes this folder's owner) too.
+# the audit-log archive and the uploaded files (volumes in docker-compose.yml, which take these folders' owner) too.
 RUN groupadd --system taqsit \
     && useradd --system --gid taqsit --create-home --home-dir /home/taqsit --shell /usr/sbin/nologin taqsit \
-    && install -d -o taqsit -g taqsit "$PROMETHEUS_MULTIPROC_DIR" "$AUDIT_ARCHIVE_DIR"
+    && install -d -o taqsit -g taqsit "$PROMETHEUS_MULTIPROC_DIR" "$AUDIT_ARCHIVE_DIR" \
+    && install -d -m 700 -o taqsit -g taqsit "$MEDIA_ROOT"
 
 WORKDIR /app
 

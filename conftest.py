@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management.commands import flush
 from django.db import connections
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from customers.models import Customer
@@ -156,6 +157,28 @@ def _process_cache(settings):
 def _fast_password_hashing(settings):
     """PBKDF2 is deliberately slow; tests hash with MD5 (as cookiecutter-django's test settings do)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Every test starts and ends in the default language: a page request in Spanish or Arabic leaves its language
+    active in the thread (LocaleMiddleware does not deactivate it), and messages built by services called later in
+    the same thread would otherwise come out in that language, depending on the order tests run in."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(scope="session")
+def _media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, _media_root):
+    """Uploaded files (proofs of payment) go to a temporary folder, never the checkout's var/media; tests that
+    look at the files written set a MEDIA_ROOT of their own."""
+    settings.MEDIA_ROOT = _media_root
 
 
 @pytest.fixture

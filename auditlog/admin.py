@@ -81,6 +81,7 @@ class EntryAdmin(PlatformModelAdmin):
         "operation",
         "action",
         "actor",
+        "actor_customer_id",
         "role",
         "source",
     )
@@ -107,6 +108,7 @@ class EntryAdmin(PlatformModelAdmin):
         "operation",
         "changes",
         "actor",
+        "actor_customer_id",
         "role",
         "source",
         "action",

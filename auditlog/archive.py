@@ -9,7 +9,7 @@ over, or a run stopped between writing and deleting) is merged into its file, ne
 The file is written to a temporary name, read back (checksum, every line parsed, exactly the ids to delete with
 exactly their text), renamed into place, and only then are the entries deleted, in the same transaction and
 recorded by an entry of their own: through the owner's function ``audit_trail_archived_delete``
-(auditlog/migrations/0003_archived_delete_function.py), the one way out of the trail, which deletes only entries
+(auditlog/migrations/0005_archived_delete_function.py), the one way out of the trail, which deletes only entries
 whose text matches the archive's digest. ``audit_restore`` loads a file back, idempotently, and records that too;
 restored entries are held ``RESTORE_HOLD`` before they can be archived again.
 """

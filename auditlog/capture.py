@@ -62,6 +62,8 @@ TRACKED: tuple[Tracked, ...] = (
     # Every log-in sets last_login; the password hash is a secret: its change is recorded, not its value.
     Tracked("taqsit.User", ignore=("last_login",), mask=("password",)),
     Tracked("customers.Customer", customer=OWN_ID),
+    # A customer's portal links: issued, used, revoked. The token's hash is not worth copying.
+    Tracked("customers.PortalLink", customer=CUSTOMER_ID, mask=("token_hash",)),
     Tracked("installments.Product"),
     Tracked("installments.InstallmentPlan", plan=OWN_ID, customer=CUSTOMER_ID),
     Tracked(
@@ -84,6 +86,7 @@ TRACKED: tuple[Tracked, ...] = (
 # a malformed value from failing the write it describes.
 CONTEXT_COLUMNS = {
     "actor_id": "NULLIF(ctx ->> 'actor', '')::uuid",
+    "actor_customer_id": "NULLIF(ctx ->> 'actor_customer', '')::uuid",
     "role": "left(COALESCE(ctx ->> 'role', ''), 20)",
     "source": "left(COALESCE(ctx ->> 'source', ''), 10)",
     "action": "left(COALESCE(ctx ->> 'action', ''), 100)",

@@ -36,6 +36,9 @@ def _audited_class(request_class: type) -> type:
 
 
 def source_of(path: str) -> audit.Source:
+    # The customers' side first: /api/portal/ is the borrower API, not the staff's.
+    if path.startswith(("/portal/", "/api/portal/")):
+        return audit.Source.PORTAL
     if path.startswith("/api/"):
         return audit.Source.API
     if path.startswith("/admin/"):

@@ -34,6 +34,7 @@ SOURCE_CHOICES = [
     (Source.ADMIN.value, _("Admin")),
     (Source.JOB.value, _("Job")),
     (Source.SHELL.value, _("Shell")),
+    (Source.PORTAL.value, _("Portal")),
 ]
 
 
@@ -82,6 +83,8 @@ class Entry(models.Model):
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     context = models.JSONField(_("context"), null=True, blank=True)
     context_id = models.UUIDField(_("context id"), null=True, blank=True)
+    # The customer who acted, on the portal or the borrower API (the context's ``actor_customer``): no staff actor.
+    actor_customer_id = models.UUIDField(_("customer who acted"), null=True, blank=True)
     # What the history panels of the plan and customer pages look for.
     plan_id = models.UUIDField(_("plan"), null=True, blank=True)
     customer_id = models.UUIDField(_("customer"), null=True, blank=True)
@@ -97,6 +100,11 @@ class Entry(models.Model):
             models.Index(fields=["object_type", "object_id"], name="audit_object"),
             models.Index(fields=["plan_id", "-id"], condition=Q(plan_id__isnull=False), name="audit_plan"),
             models.Index(fields=["customer_id", "-id"], condition=Q(customer_id__isnull=False), name="audit_customer"),
+            models.Index(
+                fields=["actor_customer_id", "-id"],
+                condition=Q(actor_customer_id__isnull=False),
+                name="audit_actor_customer",
+            ),
             # Append-only and written in time order: a BRIN index finds a month for the archival at almost no
             # cost on each insert.
             BrinIndex(fields=["created_at"], name="audit_created_brin"),

@@ -12,7 +12,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.functional import Promise
@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from auditlog.capture import TRACKED
 from auditlog.models import Entry
+from taqsit.audit import Source
 from taqsit.money import MoneyField
 from taqsit.money_format import money_html
 
@@ -38,6 +39,26 @@ def plan_history(*, plan) -> QuerySet[Entry]:
 def customer_history(*, customer) -> QuerySet[Entry]:
     """What was written about a customer: the customer, its plans and its notifications."""
     return entry_list(merchant_id=customer.merchant_id).filter(customer_id=customer.pk)
+
+
+def customer_portal_activity(*, customer, limit: int = 20) -> list[Entry]:
+    """What happened on the portal for a customer, newest first: what they did there (they are the actor) and
+    what was written about them from a portal address (a personal link used), the latest ``limit``."""
+    return list(
+        entry_list(merchant_id=customer.merchant_id)
+        .filter(source=Source.PORTAL)
+        .filter(Q(actor_customer_id=customer.pk) | Q(customer_id=customer.pk))[:limit]
+    )
+
+
+def portal_activity_label(entry: Entry) -> str:
+    """What a portal entry means, in the page's language: the business action when one was named, a personal
+    link opening the portal, else what was written ("Changed: Notification")."""
+    if entry.action:
+        return action_label(entry.action)
+    if entry.object_type == "customers.portallink" and "last_used_at" in (entry.after or {}):
+        return str(_("Opened the portal with a personal link"))
+    return f"{entry.get_operation_display()}: {object_label(entry)}"
 
 
 def object_type_choices() -> list[tuple[str, str]]:
@@ -136,14 +157,17 @@ ACTION_LABELS = {
     "notification.deliver": _("Message sent"),
     "notification.mark_read": _("Message read"),
     "notifications.dispatch": _("Messages sent"),
+    "notifications.mark_all_read": _("All messages read"),
     "notifications.requeue": _("Messages queued again"),
     "payment.complete": _("Payment confirmed"),
     "payment.delete": _("Payment deleted"),
     "payment.fail": _("Payment failed"),
     "payment.post": _("Payment recorded"),
     "payment.refund": _("Payment refunded"),
+    "payment.report": _("Payment reported by the customer"),
     "payment.update": _("Payment edited"),
     "payment.void": _("Payment voided"),
+    "plan.apply": _("Plan applied for"),
     "plan.approve": _("Plan approved"),
     "plan.cancel": _("Plan cancelled"),
     "plan.create": _("Plan created"),
@@ -154,6 +178,12 @@ ACTION_LABELS = {
     "plan.update": _("Plan edited"),
     "plans.mark_defaulted": _("Plans defaulted"),
     "plans.restore_active": _("Plans active again"),
+    "portal.code_request": _("Log-in code asked for"),
+    "portal.code_verify": _("Logged in with a code"),
+    "portal.language_set": _("Portal language changed"),
+    "portal.link_issue": _("Portal link issued"),
+    "portal.link_revoke": _("Portal links revoked"),
+    "portal.register": _("Registered on the portal"),
     "product.create": _("Product added"),
     "product.update": _("Product edited"),
     "reminders.queue": _("Reminders queued"),

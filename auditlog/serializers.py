@@ -31,6 +31,12 @@ class EntrySerializer(serializers.ModelSerializer):
     role), from where (source, request id, IP address) and why (the business action)."""
 
     actor_name = serializers.SerializerMethodField()
+    actor_customer = serializers.UUIDField(
+        source="actor_customer_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The customer who acted, on the portal or the borrower API (source portal); null otherwise.",
+    )
     ip = serializers.CharField(allow_null=True, read_only=True)
     source = serializers.ChoiceField(
         choices=SOURCE_CHOICES,
@@ -56,6 +62,7 @@ class EntrySerializer(serializers.ModelSerializer):
             "customer_id",
             "actor",
             "actor_name",
+            "actor_customer",
             "role",
             "source",
             "action",

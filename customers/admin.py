@@ -48,18 +48,18 @@ class CustomerAdminForm(forms.ModelForm):
 class CustomerAdmin(ServiceSaveMixin, PlatformModelAdmin):
     form = CustomerAdminForm
     list_display = ("name", "phone", "merchant", "language", "email", "created_at")
-    list_filter = (MerchantFilter, "language", "sms_opt_out", "email_opt_out", "created_at")
+    list_filter = (MerchantFilter, "origin", "language", "sms_opt_out", "email_opt_out", "created_at")
     list_select_related = ("merchant",)
     search_fields = ("name", "phone", "email", "national_id")
     fieldsets = (
         (None, {"fields": ("merchant", "name", "phone", "email", "national_id", "address", "language")}),
         (_("Reminders"), {"fields": ("sms_opt_out", "email_opt_out")}),
         (_("Notes"), {"fields": ("notes",)}),
-        (_("Record"), {"fields": ("created_by", "created_at", "updated_at")}),
+        (_("Record"), {"fields": ("origin", "created_by", "created_at", "updated_at")}),
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Customer | None = None) -> tuple[str, ...]:
-        readonly = ("created_by", "created_at", "updated_at")
+        readonly = ("origin", "created_by", "created_at", "updated_at")
         # A customer stays with the merchant it was registered with (its plans and payments are there).
         return ("merchant", *readonly) if obj is not None else readonly
 

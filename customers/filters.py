@@ -10,4 +10,4 @@ class CustomerFilter(FilterSet):
 
     class Meta:
         model = Customer
-        fields = ["language", "sms_opt_out", "email_opt_out"]
+        fields = ["language", "sms_opt_out", "email_opt_out", "origin"]

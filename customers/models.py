@@ -16,6 +16,10 @@ from taqsit.tenancy import TenantModel
 
 
 class Customer(TenantModel):
+    class Origin(models.TextChoices):
+        STAFF = "staff", _("Staff")
+        PORTAL = "portal", _("Self-registered")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(_("name"), max_length=200)
     phone = models.CharField(_("phone"), max_length=16, validators=[e164_validator], help_text=_("E.164"))
@@ -29,6 +33,12 @@ class Customer(TenantModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
+    origin = models.CharField(
+        _("origin"), max_length=10, choices=Origin.choices, default=Origin.STAFF, editable=False, db_index=True
+    )
+    # Raised when staff revoke the customer's portal links: every portal session and token carrying an older
+    # epoch stops working at once (customers/portal_links.py, portal/auth.py, portal/authentication.py).
+    portal_epoch = models.PositiveIntegerField(_("portal epoch"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("customer")
@@ -49,3 +59,28 @@ class Customer(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PortalLink(TenantModel):
+    """A customer's personal link into the portal: only the SHA-256 of its token is stored (the token itself is
+    shown once, to staff, and sent in messages), so a copy of the database opens no portal."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="portal_links", verbose_name=_("customer")
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("portal link")
+        verbose_name_plural = _("portal links")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="portallink_customer_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} ({self.expires_at:%Y-%m-%d})"

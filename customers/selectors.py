@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.postgres.lookups import Unaccent
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+from datetime import datetime
 
-from customers.models import Customer
+from django.contrib.postgres.lookups import Unaccent
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from customers.models import Customer, PortalLink
 from taqsit.models import Merchant
 
 
@@ -40,3 +44,19 @@ def customer_list(*, merchant: Merchant, search: str = "") -> QuerySet[Customer]
     """The merchant's customers, optionally matching ``search`` on name (accents ignored), phone or national id."""
     queryset = customer_search(Customer.objects.for_merchant(merchant), search, national_id=True)
     return queryset.order_by("name", "id")
+
+
+@dataclass(frozen=True)
+class PortalLinksLive:
+    count: int
+    last_used_at: datetime | None
+
+
+def customer_portal_links_live(*, customer: Customer) -> PortalLinksLive:
+    """The customer's portal links still open (not revoked, not expired) and when any of their links was last
+    used to enter the portal: one query."""
+    now = timezone.now()
+    figures = PortalLink.objects.filter(merchant_id=customer.merchant_id, customer_id=customer.pk).aggregate(
+        live=Count("pk", filter=Q(revoked_at__isnull=True, expires_at__gt=now)), last_used_at=Max("last_used_at")
+    )
+    return PortalLinksLive(count=figures["live"], last_used_at=figures["last_used_at"])

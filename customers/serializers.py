@@ -22,8 +22,17 @@ class CustomerSerializer(StrictModelSerializer):
             "notes",
             "sms_opt_out",
             "email_opt_out",
+            "origin",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        read_only_fields = ["id", "origin", "created_at", "updated_at"]
         validators = []
+
+
+class PortalLinkSerializer(serializers.Serializer):
+    """A portal link just issued: its address, its token (shown once) and when it expires."""
+
+    url = serializers.CharField(read_only=True, help_text="SITE_URL + /portal/l/<token>/ (relative if unset).")
+    token = serializers.CharField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)

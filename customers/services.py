@@ -101,3 +101,41 @@ def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Custom
     # The statistics name the customers with the most overdue.
     merchant_stats_invalidate(customer.merchant_id)
     return customer
+
+
+SELF_REGISTER_FIELDS = ("name", "phone", "email", "national_id", "language")
+
+
+def customer_self_register_validate(*, merchant, **fields: Any) -> dict[str, Any]:
+    """A customer's own registration details (the portal), normalised as a clerk's would be: the phone in E.164
+    in the merchant's country, names trimmed, the e-mail checked. Whether another customer has the phone or the
+    national id is not checked here: the portal must not tell (``customer_self_register`` refuses a twin)."""
+    fields_refuse(data=fields, fields=SELF_REGISTER_FIELDS)
+    customer = Customer(merchant=merchant, **fields)
+    errors: dict[str, list[str]] = {}
+    try:
+        customer.phone = phone_normalize(customer.phone, region=merchant.country)
+    except ValidationError as exc:
+        errors["phone"] = list(exc.messages)
+    customer.name = (customer.name or "").strip()
+    customer.national_id = (customer.national_id or "").strip()
+    customer.email = (customer.email or "").strip().lower()
+    try:
+        customer.full_clean(exclude=[*errors, "merchant"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    return {name: getattr(customer, name) for name in SELF_REGISTER_FIELDS}
+
+
+@audit.action("customer.self_register")
+@transaction.atomic
+def customer_self_register(*, merchant, **fields: Any) -> Customer:
+    """A customer registers themselves on the merchant's portal (once their phone is proven): the checks of
+    ``customer_create``, no staff actor, origin ``portal``; the audit trail credits the customer."""
+    fields_refuse(data=fields, fields=SELF_REGISTER_FIELDS)
+    customer = Customer(merchant=merchant, created_by=None, origin=Customer.Origin.PORTAL, **fields)
+    with audit.context(actor_customer=str(customer.pk), merchant=str(merchant.pk), actor=None, role=None):
+        return model_save(instance=customer, validate=_customer_check, conflict=_customer_conflict)

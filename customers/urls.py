@@ -9,4 +9,5 @@ urlpatterns = [
     path("picker/", views.customer_picker, name="customer-picker"),
     path("<uuid:pk>/", views.customer_detail, name="customer-detail"),
     path("<uuid:pk>/edit/", views.customer_update_view, name="customer-update"),
+    path("<uuid:pk>/portal-link/", views.customer_portal_link, name="customer-portal-link"),
 ]

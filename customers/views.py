@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import segno
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.forms import CustomerForm, CustomerSearchForm
 from customers.models import Customer
+from customers.portal_links import portal_link_issue, portal_links_revoke
 from customers.selectors import customer_list
 from customers.services import customer_create, customer_update
 from taqsit.forms import form_errors_add
@@ -95,3 +98,42 @@ def customer_detail(request, pk):
     template tags), which own them."""
     customer = _customer_for(request, pk)
     return render(request, "customers/customer_detail.html", {"customer": customer})
+
+
+def qr_svg(text: str) -> str:
+    """``text`` as a QR code, an inline SVG element (no external request, no inline style: CSP-safe)."""
+    # A full QR code (make_qr): phones' cameras do not all read the Micro QR codes segno.make may choose.
+    code = segno.make_qr(text, error="m")
+    return code.svg_inline(scale=4, border=2, omitsize=True, title=_("QR code of the portal link"))
+
+
+@staff_page()
+def customer_portal_link(request, pk):
+    """A customer's personal portal link: any member of staff creates one (shown once, with its QR code, to
+    print or show the customer) or revokes them all."""
+    customer = _customer_for(request, pk)
+    issued = None
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "revoke":
+                count = portal_links_revoke(customer=customer, actor=request.user)
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)d portal link was revoked; the customer's portal sessions have ended.",
+                        "%(count)d portal links were revoked; the customer's portal sessions have ended.",
+                        count,
+                    )
+                    % {"count": count},
+                )
+                return redirect("customers:customer-portal-link", pk=customer.pk)
+            issued = portal_link_issue(customer=customer, actor=request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect("customers:customer-portal-link", pk=customer.pk)
+    context = {"customer": customer, "issued": issued}
+    if issued is not None:
+        context["link_url"] = issued.url if issued.url.startswith("http") else request.build_absolute_uri(issued.url)
+        context["qr"] = qr_svg(context["link_url"])
+    return render(request, "customers/customer_portal_link.html", context)

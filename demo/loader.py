@@ -33,6 +33,7 @@ from installments.services import (
     plan_reschedule,
     product_create,
 )
+from notifications.receivers import customer_messages_muted
 from payments.models import Payment
 from payments.services import payment_post, payment_refund, payment_void
 from taqsit.dates import merchant_today
@@ -105,9 +106,10 @@ def demo_load(*, today: date | None = None) -> DemoResult | None:
     """Load the demo merchants once, in one transaction; None when "Demo Electronics" already exists.
 
     ``today`` (default: each merchant's today) is the day the data is "as of"; it cannot be after the
-    merchant's today, because payments are never dated in the future.
+    merchant's today, because payments are never dated in the future. Its back-dated history sends the demo
+    customers no receipts nor decisions (the daily job reminds them of what is due, as for any customer).
     """
-    with transaction.atomic():
+    with customer_messages_muted(), transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
         if demo_is_loaded():
@@ -632,6 +634,9 @@ class _DemoElectronics(_Loader):
             late_fee_amount=Decimal("5.00"),
             default_after_days=60,
             requires_approval=False,
+            portal_enabled=True,
+            portal_self_registration=True,
+            portal_transfer_reports=True,
         )
         owner.first_name, owner.last_name = "Nadia", "Rahman"
         self.staff = {"owner": owner}

@@ -186,6 +186,7 @@ class InstallmentPlanAdmin(ServiceSaveMixin, PlanNumberSearchMixin, PlatformMode
     )
     list_filter = (
         "status",
+        "origin",
         MerchantFilter,
         "installment_frequency",
         "finance_charge_method",
@@ -198,7 +199,10 @@ class InstallmentPlanAdmin(ServiceSaveMixin, PlanNumberSearchMixin, PlatformMode
     plan_number_lookup = "number"
     inlines = [PlanItemInline, InstallmentInline]
     fieldsets = (
-        (None, {"fields": ("reference_display", "merchant", "customer", "status", "status_reason", "notes")}),
+        (
+            None,
+            {"fields": ("reference_display", "merchant", "customer", "status", "origin", "status_reason", "notes")},
+        ),
         (_("Where it stands"), {"fields": ("summary",)}),
         (
             _("Terms"),

@@ -17,9 +17,11 @@ from customers.models import Customer
 from installments.exports import installments_csv, plans_csv
 from installments.filters import InstallmentFilter, PlanFilter, ProductFilter
 from installments.models import Installment, InstallmentPlan, Product
-from installments.selectors import overdue_cutoff, plan_is_overdue, plan_list, plan_summary
+from installments.selectors import overdue_cutoff, plan_is_overdue, plan_list, plan_payoff_quote, plan_summary
 from installments.serializers import (
     CollectionInstallmentSerializer,
+    PayoffQuerySerializer,
+    PayoffQuoteSerializer,
     PlanCreateSerializer,
     PlanSerializer,
     PlanSummarySerializer,
@@ -139,6 +141,13 @@ class PlanViewSet(
         "reschedule": Action.PLAN_DECIDE,
     }
 
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "payoff":
+            # The quote reads the rows in one query of its own: the schedule's prefetches would be wasted.
+            return queryset.select_related("merchant").prefetch_related(None)
+        return queryset
+
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
         merchant = getattr(self.request.user, "merchant", None)
@@ -202,6 +211,25 @@ class PlanViewSet(
         """Where the plan stands: paid, remaining, next due."""
         plan = self.get_object()
         return Response(PlanSummarySerializer(plan_summary(plan=plan), context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        parameters=[PayoffQuerySerializer],
+        responses={
+            200: PayoffQuoteSerializer,
+            409: OpenApiResponse(description="The plan is not active or defaulted: it has no payoff quote."),
+            **ERRORS,
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def payoff(self, request, pk=None):
+        """What closes the plan if paid on ``date`` (default the merchant's today): unpaid principal, interest and
+        late fees, less a rebate (zero until a rebate rule exists); ``amount`` is the sum to pay."""
+        plan = self.get_object()
+        query = PayoffQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        on = query.validated_data.get("date") or merchant_today(plan.merchant)
+        quote = plan_payoff_quote(plan=plan, on=on)
+        return Response(PayoffQuoteSerializer(quote, context={"currency": quote.currency}).data)
 
     @export_schema("The plans")
     @action(**EXPORT_ACTION)

@@ -25,7 +25,7 @@ class PlanFilter(FilterSet):
 
     class Meta:
         model = InstallmentPlan
-        fields = ["status", "customer", "installment_frequency", "finance_charge_method"]
+        fields = ["status", "origin", "customer", "installment_frequency", "finance_charge_method"]
 
 
 class InstallmentFilter(FilterSet):

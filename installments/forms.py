@@ -179,10 +179,23 @@ class RescheduleForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class PlanFilterForm(forms.Form):
+class PayoffForm(forms.Form):
+    """The plan page's payoff quote: the day the customer would pay (empty: today)."""
+
+    date = _date_input(_("Pay on"), required=False)
+
+
+class PlanOriginFilterForm(forms.Form):
+    origin = forms.ChoiceField(
+        label=_("Origin"), choices=[("", _("All")), *InstallmentPlan.Origin.choices], required=False
+    )
+
+
+class PlanFilterForm(PlanOriginFilterForm):
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("All")), *InstallmentPlan.Status.choices], required=False
     )
+    field_order = ["status", "origin"]
 
 
 class CollectionsFilterForm(forms.Form):

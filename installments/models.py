@@ -54,6 +54,10 @@ class InstallmentPlan(TenantModel):
         CANCELLED = "cancelled", _("Cancelled")
         DEFAULTED = "defaulted", _("Defaulted")
 
+    class Origin(models.TextChoices):
+        COUNTER = "counter", _("At the counter")
+        PORTAL = "portal", _("Customer application")
+
     OPEN_STATUSES = (Status.ACTIVE, Status.DEFAULTED)
     # Why a plan was defaulted or made active again, by the daily job, a manager or a payment alike.
     DEFAULTED_REASON = "Overdue past the merchant's limit."
@@ -75,6 +79,10 @@ class InstallmentPlan(TenantModel):
         "customers.Customer", on_delete=models.PROTECT, related_name="plans", verbose_name=_("customer")
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Where the plan came from: signed up by the staff, or applied for by the customer on the portal.
+    origin = models.CharField(
+        _("origin"), max_length=10, choices=Origin.choices, default=Origin.COUNTER, editable=False
+    )
     total_amount = MoneyField(_("total amount"))
     down_payment = MoneyField(_("down payment"), default=ZERO)
     finance_charge_method = models.CharField(

@@ -11,15 +11,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import DateField, DecimalField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers.selectors import customer_search
 from installments.invariants import SCHEDULE_GAPS_SQL
 from installments.models import Installment, InstallmentPlan
-from taqsit.dates import merchant_today
+from taqsit.dates import dates_bound_check, merchant_today
+from taqsit.error_codes import ErrorCode
 from taqsit.models import Merchant
 from taqsit.money import ZERO, minor_unit, to_money
 from taqsit.permissions import Action, user_can
@@ -178,11 +181,15 @@ def days_overdue(*, due_date: date, today: date) -> int:
     return (today - due_date).days
 
 
-def plan_list(*, merchant: Merchant, status: str | None = None, customer=None) -> QuerySet[InstallmentPlan]:
-    """The merchant's plans, newest first, with their customer."""
+def plan_list(
+    *, merchant: Merchant, status: str | None = None, customer=None, origin: str | None = None
+) -> QuerySet[InstallmentPlan]:
+    """The merchant's plans, newest first, with their customer; ``origin`` "portal" keeps customers' applications."""
     queryset = InstallmentPlan.objects.for_merchant(merchant).select_related("customer")
     if status:
         queryset = queryset.filter(status=status)
+    if origin:
+        queryset = queryset.filter(origin=origin)
     if customer is not None:
         queryset = queryset.filter(customer=customer)
     return queryset.order_by("-created_at", "-number")
@@ -239,13 +246,22 @@ class PlanSummary:
         return min(self.overdue_amount or self.next_amount_due, self.remaining_balance)
 
 
-def plan_summary(*, plan: InstallmentPlan, today: date | None = None) -> PlanSummary:
+def plan_summary(
+    *, plan: InstallmentPlan, today: date | None = None, rows: list[Installment] | None = None
+) -> PlanSummary:
     """Where a plan stands: what was owed, paid and is left, and what falls due next.
 
     ``remaining_balance`` = total payable + late fees charged - amount paid (the down payment included).
+    ``rows``: all the plan's installments, superseded ones included, when the caller has them already (a list of
+    plans reads every plan's rows in one query).
     """
     currency = plan.merchant.currency
-    rows = list(Installment.objects.current().filter(plan=plan).order_by("number"))
+    if rows is None:
+        all_rows = None
+        rows = list(Installment.objects.current().filter(plan=plan).order_by("number"))
+    else:
+        all_rows = rows
+        rows = sorted((row for row in rows if row.superseded_at is None), key=lambda row: row.number)
     cutoff = overdue_cutoff(plan.merchant, today=today)
     unpaid = [row for row in rows if row.amount_paid < row.amount_due]
     next_row = unpaid[0] if unpaid and plan.is_open else None
@@ -253,13 +269,9 @@ def plan_summary(*, plan: InstallmentPlan, today: date | None = None) -> PlanSum
     overdue = sum(
         (row.amount_due - row.amount_paid for row in unpaid if row.due_date < cutoff and plan.is_open), Decimal("0")
     )
-    fees_open = sum(
-        (
-            row.late_fee - row.late_fee_paid
-            for row in Installment.objects.filter(plan=plan, late_fee__gt=F("late_fee_paid"))
-        ),
-        Decimal("0"),
-    )
+    if all_rows is None:
+        all_rows = Installment.objects.filter(plan=plan, late_fee__gt=F("late_fee_paid"))
+    fees_open = sum((row.late_fee - row.late_fee_paid for row in all_rows), Decimal("0"))
 
     def money(value: Decimal) -> Decimal:
         return to_money(value, currency)
@@ -301,7 +313,7 @@ def plan_schedule_totals(
         rows = list(Installment.objects.filter(plan=plan))
     in_force = sum((row.amount_due if row.superseded_at is None else row.amount_paid for row in rows), Decimal("0"))
     fees = sum((row.late_fee for row in rows), Decimal("0"))
-    reversed_ = ("refunded", "voided")
+    reversed_ = ("refunded", "voided", "failed")  # a failed down payment was an expected one, owed again
     if payments is not None:
         carried = sum((pay.amount for pay in payments if pay.is_down_payment and pay.status in reversed_), Decimal("0"))
     else:
@@ -356,3 +368,77 @@ def late_fee_amount(*, installment: Installment, merchant: Merchant) -> Decimal:
             {**params, "installment": installment.pk},
         )
         return to_money(cursor.fetchone()[0], merchant.currency)
+
+
+@dataclass(frozen=True)
+class PayoffQuote:
+    """What closes a plan when paid on ``date``, in the merchant's currency, each figure in its minor unit."""
+
+    date: date
+    principal: Decimal
+    interest: Decimal
+    fees: Decimal
+    rebate: Decimal
+    amount: Decimal
+    currency: str
+    # The part of ``interest`` on rows falling due after ``date``: shown apart so a clerk can say what closing
+    # early costs in interest; the figure a rebate rule would start from.
+    interest_not_yet_due: Decimal
+
+
+def plan_payoff_quote(*, plan: InstallmentPlan, on: date, rows: list[Installment] | None = None) -> PayoffQuote:
+    """What closes ``plan`` if paid on ``on``: unpaid principal and interest of the rows in force plus the late fees
+    charged and unpaid, less a rebate (zero: no rebate rule exists yet). Posted on ``on`` (and nothing else paid
+    or charged meanwhile), ``amount`` completes the plan: it is the remaining balance, to the unit.
+
+    Interest not yet due on ``on`` is included: the ledger has no early-settlement rebate, so a payment short of
+    it leaves the plan open (allocation takes each row's interest before its principal, and the plan completes
+    only at a zero balance). ``interest_not_yet_due`` says how much of ``interest`` that is; a rebate rule will
+    give it back through ``rebate``. Open plans only (a 409 otherwise); ``on`` within the date bounds and not
+    before a payment could be dated (the plan's start, or the day it was agreed if it starts later).
+    Raises ValidationError naming ``status`` or ``date``. ``rows``: all the plan's installments, superseded ones
+    included, when the caller has them already (the plan page)."""
+    if not plan.is_open:
+        raise ValidationError(
+            {
+                "status": ValidationError(
+                    _("Plan %(plan)s is %(status)s: it has no payoff quote.")
+                    % {"plan": plan.reference, "status": plan.get_status_display().lower()},
+                    code=ErrorCode.INVALID_STATUS,
+                )
+            }
+        )
+    merchant = plan.merchant
+    errors: dict[str, list[str]] = {}
+    dates_bound_check(errors, merchant_today(merchant), date=on)
+    earliest = min(plan.start_date, timezone.localtime(plan.created_at, merchant.tzinfo).date())
+    if not errors and on < earliest:
+        errors["date"] = [
+            _("The date %(date)s is before plan %(plan)s started (%(start)s).")
+            % {"date": on, "plan": plan.reference, "start": earliest}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    if rows is None:
+        rows = list(Installment.objects.filter(plan=plan))
+    in_force = [row for row in rows if row.superseded_at is None]
+    currency = merchant.currency
+    principal = to_money(sum((row.principal - row.principal_paid for row in in_force), ZERO), currency)
+    interest_due = sum((row.interest - row.interest_paid for row in in_force if row.due_date <= on), ZERO)
+    interest_later = to_money(
+        sum((row.interest - row.interest_paid for row in in_force if row.due_date > on), ZERO), currency
+    )
+    interest = to_money(interest_due, currency) + interest_later
+    # A superseded row keeps its open late fee: the allocation takes it first, like any other.
+    fees = to_money(sum((row.late_fee - row.late_fee_paid for row in rows), ZERO), currency)
+    rebate = to_money(ZERO, currency)
+    return PayoffQuote(
+        date=on,
+        principal=principal,
+        interest=interest,
+        fees=fees,
+        rebate=rebate,
+        amount=to_money(principal + interest + fees - rebate, currency),
+        currency=currency,
+        interest_not_yet_due=interest_later,
+    )

@@ -117,6 +117,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "customer",
             "customer_name",
             "status",
+            "origin",
             "items",
             "total_amount",
             "down_payment",
@@ -222,3 +223,25 @@ class PlanSummarySerializer(serializers.Serializer):
     next_amount_due = MoneyField()
     overdue_amount = MoneyField()
     status = serializers.CharField()
+
+
+class PayoffQuerySerializer(serializers.Serializer):
+    """The payoff quote's query: the day the customer would pay (default: the merchant's today)."""
+
+    date = serializers.DateField(
+        required=False, help_text="The day the plan would be paid off, YYYY-MM-DD; default the merchant's today."
+    )
+
+
+class PayoffQuoteSerializer(serializers.Serializer):
+    """What closes a plan if paid on ``date``: ``amount`` = principal + interest + fees - rebate."""
+
+    date = serializers.DateField()
+    principal = MoneyField(help_text="Unpaid principal of every installment in force, whatever its due date.")
+    interest = MoneyField(
+        help_text="Unpaid interest, including interest not yet due on the date: without a rebate rule the plan"
+        " closes only when all of it is paid."
+    )
+    fees = MoneyField(help_text="Late fees charged and not yet paid.")
+    rebate = MoneyField(help_text="Interest given back for paying early: zero until a rebate rule exists.")
+    amount = MoneyField(help_text="The sum to pay on the date to complete the plan.")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("collections/", views.collections, name="collections"),
     path("collections/export.csv", views.collections_csv, name="collections-csv"),
     path("<uuid:pk>/", views.plan_detail, name="plan-detail"),
+    path("<uuid:pk>/payoff/", views.plan_payoff, name="plan-payoff"),
     path("<uuid:pk>/approve/", views.plan_approve_view, name="plan-approve"),
     path("<uuid:pk>/reject/", views.plan_reject_view, name="plan-reject"),
     path("<uuid:pk>/cancel/", views.plan_cancel_view, name="plan-cancel"),

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.forms import CustomerInlineForm
@@ -21,8 +22,10 @@ from installments.exports import installments_csv, plans_csv
 from installments.forms import (
     CollectionsFilterForm,
     ItemFormSet,
+    PayoffForm,
     PlanFilterForm,
     PlanForm,
+    PlanOriginFilterForm,
     PlanTermsForm,
     ReasonForm,
     RescheduleForm,
@@ -35,6 +38,7 @@ from installments.selectors import (
     overdue_cutoff,
     plan_actions_allowed,
     plan_list,
+    plan_payoff_quote,
     plan_summary,
 )
 from installments.services import (
@@ -44,13 +48,14 @@ from installments.services import (
     plan_create_with_customer,
     plan_reject,
     plan_reschedule,
-    plan_terms_build,
 )
+from installments.services import plan_preview as plan_preview_build
 from taqsit.dates import merchant_today
 from taqsit.forms import amount_fields_localize, form_errors_add, form_token
+from taqsit.money_format import money_figure
 from taqsit.permissions import Action
 from taqsit.tenancy import queryset_for_user
-from taqsit.views import staff_page
+from taqsit.views import is_htmx, staff_page
 
 Status = InstallmentPlan.Status
 PAGE_SIZE = 25
@@ -67,15 +72,15 @@ def _plan_for(request, pk) -> InstallmentPlan:
 
 def _plans(request):
     form = PlanFilterForm(request.GET or None)
-    status = form.cleaned_data["status"] if form.is_valid() else ""
-    return form, status, plan_list(merchant=request.user.merchant, status=status or None)
+    filters = {name: value for name, value in form.cleaned_data.items() if value} if form.is_valid() else {}
+    return form, filters, plan_list(merchant=request.user.merchant, **filters)
 
 
 @staff_page()
 def plan_list_view(request):
-    form, status, plans = _plans(request)
+    form, filters, plans = _plans(request)
     page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = urlencode({"status": status}) if status else ""
+    query = urlencode(filters)
     return render(request, "installments/plan_list.html", {"form": form, "page": page, "query": query})
 
 
@@ -89,10 +94,13 @@ def plan_list_csv(request):
 
 @staff_page(Action.PLAN_DECIDE)
 def plan_pending(request):
-    """Applications waiting for a manager, oldest first."""
-    plans = plan_list(merchant=request.user.merchant, status=Status.PENDING).order_by("created_at", "number")
-    page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "installments/plan_pending.html", {"page": page})
+    """Applications waiting for a manager, oldest first; ``?origin=portal`` keeps the customers' own."""
+    form = PlanOriginFilterForm(request.GET or None)
+    origin = form.cleaned_data["origin"] if form.is_valid() else ""
+    plans = plan_list(merchant=request.user.merchant, status=Status.PENDING, origin=origin or None)
+    page = Paginator(plans.order_by("created_at", "number"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = urlencode({"origin": origin}) if origin else ""
+    return render(request, "installments/plan_pending.html", {"form": form, "page": page, "query": query})
 
 
 # New plan -------------------------------------------------------------------------------------------------
@@ -198,13 +206,9 @@ def plan_preview(request):
     items = ItemFormSet(request.POST, prefix="items", form_kwargs={"merchant": merchant})
     schedule, errors = None, []
     if form.is_valid() & items.is_valid():
-        terms = form.terms(items_of(items))
-        started = (terms["total_amount"] or terms["items"]) and (
-            terms["number_of_installments"] or terms["installment_amount"]
-        )
         try:
             # Until a price and a number (or amount) of installments are typed there is nothing to preview.
-            schedule = plan_terms_build(merchant=merchant, **terms).schedule if started else None
+            schedule = plan_preview_build(merchant=merchant, **form.terms(items_of(items)))
         except ValidationError as exc:
             errors = _labelled(form, exc)
     else:
@@ -233,6 +237,34 @@ def _labelled(form, exc: ValidationError) -> list[str]:
 # Detail and lifecycle -------------------------------------------------------------------------------------
 
 
+def _payoff(plan: InstallmentPlan, data, *, today, rows: list[Installment] | None = None) -> dict:
+    """The payoff panel's context: its form (``data``, the query string, or unbound: today) and the quote (from
+    ``rows``, all the plan's installments, when the page has them), or the messages that explain why there is
+    none."""
+    form = PayoffForm(data, initial={"date": today})
+    quote, errors = None, []
+    if form.is_bound and not form.is_valid():
+        errors = _form_messages(form)
+    else:
+        on = (form.cleaned_data.get("date") if form.is_bound else None) or today
+        try:
+            quote = plan_payoff_quote(plan=plan, on=on, rows=rows)
+        except ValidationError as exc:
+            errors = _labelled(form, exc)
+    return {"payoff_form": form, "payoff": quote, "payoff_errors": errors}
+
+
+@staff_page()
+def plan_payoff(request, pk):
+    """The payoff quote for ``?date=`` (htmx, the plan page's panel); without htmx, the plan page showing it."""
+    plan = _plan_for(request, pk)
+    if not is_htmx(request):
+        query = urlencode({"date": request.GET.get("date", "")})
+        return redirect(f"{reverse('installments:plan-detail', kwargs={'pk': plan.pk})}?{query}#payoff")
+    context = {**_payoff(plan, request.GET, today=merchant_today(plan.merchant)), "currency": plan.merchant.currency}
+    return render(request, "installments/_payoff_quote.html", context)
+
+
 @staff_page()
 def plan_detail(request, pk):
     plan = _plan_for(request, pk)
@@ -250,7 +282,13 @@ def plan_detail(request, pk):
         "rows": rows,
         "summary": plan_summary(plan=plan, today=today),
         "actions": plan_actions_allowed(plan=plan, user=request.user),
+        # The day the customer applied, in the shop's time zone.
+        "applied_on": timezone.localtime(plan.created_at, plan.merchant.tzinfo).date()
+        if plan.origin == InstallmentPlan.Origin.PORTAL
+        else None,
     }
+    if plan.is_open:
+        context.update(_payoff(plan, request.GET if "date" in request.GET else None, today=today, rows=rows))
     return render(request, "installments/plan_detail.html", context)
 
 
@@ -284,8 +322,19 @@ def _lifecycle(request, pk, *, action: str, service, form_class, done: str, titl
             messages.success(request, done % {"ref": plan.reference})
             return redirect("installments:plan-detail", pk=plan.pk)
     title = title % {"ref": plan.reference}
-    question = question % {"ref": plan.reference, "customer": plan.customer.name}
+    names = {"ref": plan.reference, "customer": plan.customer.name}
+    question = question(plan, names) if callable(question) else question % names
     return _confirm(request, plan, action=action, title=title, question=question, form=form, **labels)
+
+
+def _approve_question(plan: InstallmentPlan, names: dict) -> str:
+    """A customer's application with a down payment: the customer is not at the counter, so it is expected."""
+    if plan.origin == InstallmentPlan.Origin.PORTAL and plan.down_payment > 0:
+        return _(
+            "Approve plan %(ref)s for %(customer)s? It becomes active; its down payment of %(down_payment)s is "
+            "expected at the counter and is recorded as a payment to confirm when the customer pays it."
+        ) % {**names, "down_payment": money_figure(plan.down_payment, plan.merchant.currency)}
+    return _("Approve plan %(ref)s for %(customer)s? It becomes active and its down payment is recorded.") % names
 
 
 @staff_page(Action.PLAN_DECIDE)
@@ -298,7 +347,7 @@ def plan_approve_view(request, pk):
         form_class=None,
         done=_("Plan %(ref)s was approved."),
         title=_("Approve plan %(ref)s"),
-        question=_("Approve plan %(ref)s for %(customer)s? It becomes active and its down payment is recorded."),
+        question=_approve_question,
         button=_("Approve"),
     )
 

@@ -30,6 +30,11 @@ class NotificationSettings(models.Model):
     sms_enabled = models.BooleanField(_("send SMS to customers"), default=True)
     email_enabled = models.BooleanField(_("send e-mail to customers"), default=True)
     staff_digest_enabled = models.BooleanField(_("daily in-app digest for staff"), default=True)
+    receipts_enabled = models.BooleanField(
+        _("send receipts to customers"),
+        default=True,
+        help_text=_("A message with the amount and what is still owed for every payment received."),
+    )
     quiet_hours_start = models.TimeField(
         _("quiet hours start"),
         null=True,
@@ -63,10 +68,12 @@ class NotificationSettings(models.Model):
 
 
 class Notification(TenantModel):
-    """One message to one recipient on one channel, about one installment (or a staff digest) for one day.
+    """One message to one recipient on one channel: about one installment (reminders, alerts) for one day, a
+    plan's decision, a payment (its receipt, or that it failed), or a staff digest for one day.
 
-    Unique on (installment, kind, channel, day), and on (user, kind, channel, day) for staff digests, so a job
-    that runs twice, or two beats, never queues (and so never sends) the same message twice.
+    Unique on (installment, kind, channel, day), (plan, kind, channel) for decisions, (payment, kind, channel)
+    for payment messages, and (user, kind, channel, day) for staff digests, so a job that runs twice, two beats,
+    or a signal received twice never queues (and so never sends) the same message twice.
     """
 
     class Channel(models.TextChoices):
@@ -79,6 +86,14 @@ class Notification(TenantModel):
         REMINDER_DUE_TODAY = "reminder_due_today", _("Due today")
         OVERDUE_ALERT = "overdue_alert", _("Overdue")
         STAFF_DIGEST = "staff_digest", _("Daily digest")
+        PLAN_APPROVED = "plan_approved", _("Plan approved")
+        PLAN_REJECTED = "plan_rejected", _("Application rejected")
+        PAYMENT_RECEIPT = "payment_receipt", _("Payment receipt")
+        PAYMENT_FAILED = "payment_failed", _("Payment not confirmed")
+
+    # The customer's messages about one event, sent once (not about an installment on a day).
+    DECISION_KINDS = ("plan_approved", "plan_rejected")
+    PAYMENT_KINDS = ("payment_receipt", "payment_failed")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -113,6 +128,24 @@ class Notification(TenantModel):
         related_name="notifications",
         verbose_name=_("installment"),
     )
+    # A decision's plan (and a payment message's plan, for the customer's list per plan). CASCADE as above.
+    plan = models.ForeignKey(
+        "installments.InstallmentPlan",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("plan"),
+    )
+    # A payment's receipt, or that it could not be confirmed. Payments are never deleted (withdrawn ones are voided).
+    payment = models.ForeignKey(
+        "payments.Payment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("payment"),
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     day = models.DateField(_("day"), help_text=_("The merchant's day the message is for."))
@@ -138,6 +171,20 @@ class Notification(TenantModel):
                 fields=["installment", "kind", "channel", "day"], name="notification_once_per_installment_day"
             ),
             models.UniqueConstraint(
+                fields=["plan", "kind", "channel"],
+                condition=Q(kind__in=["plan_approved", "plan_rejected"]),
+                name="notification_once_per_plan_decision",
+            ),
+            models.UniqueConstraint(
+                fields=["payment", "kind", "channel"],
+                condition=Q(payment__isnull=False),
+                name="notification_once_per_payment",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["plan_approved", "plan_rejected"]) | Q(plan__isnull=False),
+                name="notification_decision_has_plan",
+            ),
+            models.UniqueConstraint(
                 fields=["user", "kind", "channel", "day"],
                 condition=Q(installment__isnull=True),
                 name="notification_once_per_user_day",
@@ -156,6 +203,8 @@ class Notification(TenantModel):
             models.Index(fields=["send_after"], condition=Q(status="queued"), name="notification_queued"),
             # A staff user's in-app inbox.
             models.Index(fields=["user", "channel", "-created_at"], name="notification_inbox"),
+            # What a customer was sent (the portal's list of messages).
+            models.Index(fields=["customer", "-created_at"], name="notification_customer_inbox"),
         ]
 
     def __str__(self) -> str:

@@ -1,14 +1,20 @@
-"""Notifications: queue reminders and alerts set-based, write the staff digest, hand queued messages to workers,
+"""Notifications: queue reminders and alerts set-based, tell the customer of a plan's decision and of a payment
+(its receipt, or that it could not be confirmed), write the staff digest, hand queued messages to workers,
 deliver one message (quiet hours, opt-outs, retries), and mark in-app notifications read.
 
-Exactly once: a message is a row unique on (installment, kind, channel, day), inserted with ``ON CONFLICT DO
-NOTHING``, so a job that runs twice, two beats, or a caught-up day never queue it twice; delivery locks the row
-and sends only a queued one, so a task handed out twice sends once.
+Exactly once: a message is a row unique on (installment, kind, channel, day), or on (plan, kind, channel) for a
+decision and (payment, kind, channel) for a payment's message, inserted with ``ON CONFLICT DO NOTHING``, so a job
+that runs twice, two beats, a caught-up day or a signal received twice never queue it twice; delivery locks the
+row and sends only a queued one, so a task handed out twice sends once.
+
+Reminders and alerts are written when they are sent (what is left on the row then); a decision's or a payment's
+message is written when it is queued, as things stood at that moment (a receipt does not change afterwards).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,20 +22,22 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from customers.models import Customer
 from installments.models import Installment, InstallmentPlan
 from installments.selectors import overdue_cutoff
 from notifications.channels.email import email_send
 from notifications.channels.sms import sms_backend
-from notifications.messages import Message, date_text, language_for, message_render
+from notifications.messages import Message, date_text, language_for, message_render, portal_url_for
 from notifications.models import Notification, NotificationSettings
 from notifications.selectors import notification_settings_get, staff_digest_figures
+from payments.models import Payment
 from taqsit import audit
 from taqsit.dates import merchant_today
 from taqsit.metrics import notification_failed, notification_sent
 from taqsit.models import Merchant, User
+from taqsit.money import ZERO
 from taqsit.money_format import money_text
 
 logger = logging.getLogger(__name__)
@@ -164,6 +172,206 @@ def reminders_queue(*, merchant: Merchant, day: date, now: datetime | None = Non
     return queued
 
 
+# A decision, a receipt, a payment not confirmed: one message per channel, about one event ---------------------
+
+# An SMS carries at most this much of a reason (the e-mail all of it): a long note would cost several messages.
+SMS_REASON_CHARS = 100
+
+
+def customer_channels(*, customer: Customer, policy: NotificationSettings) -> list[str]:
+    """The channels a message to ``customer`` goes on: those the merchant uses, the customer has not opted out of,
+    and the customer has an address for."""
+    channels = []
+    if policy.sms_enabled and not customer.sms_opt_out and customer.phone:
+        channels.append(Channel.SMS)
+    if policy.email_enabled and not customer.email_opt_out and customer.email:
+        channels.append(Channel.EMAIL)
+    return channels
+
+
+def _sms_reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    return reason if len(reason) <= SMS_REASON_CHARS else reason[: SMS_REASON_CHARS - 1].rstrip() + "…"
+
+
+def _event_queue(
+    *,
+    kind: str,
+    plan: InstallmentPlan,
+    payment: Payment | None,
+    policy: NotificationSettings,
+    fields_for: Callable[[str, str], dict[str, str]],
+    variant: str = "",
+    now: datetime,
+) -> int:
+    """Queue ``kind`` about ``plan`` (and ``payment``) to the plan's customer on each of their channels not queued
+    yet, written now in the customer's language, with the portal line; held until the quiet hours end, else
+    handed to a worker once committed. ``fields_for(language, channel)`` gives the template's fields. Returns
+    the messages queued (0 for a repeat: the unique keys)."""
+    merchant, customer = plan.merchant, plan.customer
+    about = {"payment": payment} if payment is not None else {"plan": plan}
+    done = set(Notification.objects.filter(kind=kind, **about).values_list("channel", flat=True))
+    channels = [channel for channel in customer_channels(customer=customer, policy=policy) if channel not in done]
+    if not channels:
+        return 0
+    language = language_for(customer.language)
+    portal_url = portal_url_for(customer)
+    send_after = _send_after(merchant, policy, now)
+    rows = []
+    for channel in channels:
+        message = message_render(
+            kind=kind,
+            channel=channel,
+            language=language,
+            fields=fields_for(language, channel),
+            variant=variant,
+            portal_url=portal_url,
+        )
+        rows.append(
+            Notification(
+                merchant=merchant,
+                customer=customer,
+                plan=plan,
+                payment=payment,
+                channel=channel,
+                kind=kind,
+                day=merchant_today(merchant, now=now),
+                subject=message.subject[:255],
+                body=message.body,
+                send_after=send_after,
+                dispatched_at=now if send_after <= now else None,
+            )
+        )
+    with transaction.atomic():
+        # A twin signal queuing the same messages meanwhile meets the unique keys: nothing twice. The rows that
+        # went in are the ones whose (client-made) ids are in the table.
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        inserted = list(Notification.objects.filter(pk__in=[row.pk for row in rows]).values_list("pk", "dispatched_at"))
+        handed = [pk for pk, dispatched_at in inserted if dispatched_at is not None]
+        if handed:
+            transaction.on_commit(lambda: _deliveries_enqueue(handed, not_handed=[]))
+    return len(inserted)
+
+
+def _plan_for_message(plan_id) -> InstallmentPlan:
+    return InstallmentPlan.objects.select_related("merchant", "customer").get(pk=plan_id)
+
+
+@audit.action("notifications.plan_decision")
+def plan_decision_notify(*, plan: InstallmentPlan, decision: str, reason: str = "", now: datetime | None = None) -> int:
+    """Tell the customer their application was approved (with the first installment) or rejected (with the
+    reason), once per channel. Returns the messages queued."""
+    now = now or timezone.now()
+    plan = _plan_for_message(plan.pk)
+    merchant = plan.merchant
+    policy = notification_settings_get(merchant=merchant)
+    kind = Kind.PLAN_APPROVED if decision == "approved" else Kind.PLAN_REJECTED
+    first = (
+        Installment.objects.current()
+        .filter(plan=plan, amount_paid__lt=F("amount_due"))
+        .order_by("due_date", "number")
+        .first()
+    )
+    reason = (reason or plan.status_reason or "").strip()
+
+    def fields_for(language: str, channel: str) -> dict[str, str]:
+        fields = {
+            "customer": plan.customer.name,
+            "merchant": merchant.name,
+            "plan": plan.reference,
+            "amount": money_text(plan.total_amount, merchant.currency, language),
+        }
+        if kind == Kind.PLAN_REJECTED:
+            fields["reason"] = _sms_reason(reason) if channel == Channel.SMS else reason
+        else:
+            # An approved plan has installments left (what is financed is above zero); a plan without one would
+            # say nothing is due on its last due date rather than fail.
+            due = first.amount_due - first.amount_paid if first else ZERO
+            fields["next_amount"] = money_text(due, merchant.currency, language)
+            fields["next_due_date"] = date_text(first.due_date if first else plan.due_date, language)
+        return fields
+
+    return _event_queue(kind=kind, plan=plan, payment=None, policy=policy, fields_for=fields_for, now=now)
+
+
+def _payment_fields(payment: Payment, plan: InstallmentPlan, language: str) -> dict[str, str]:
+    merchant = plan.merchant
+    with translation.override(language):
+        method = str(payment.get_payment_method_display())
+    return {
+        "customer": plan.customer.name,
+        "merchant": merchant.name,
+        "plan": plan.reference,
+        "receipt": f"{plan.reference}-{payment.payment_number}",
+        "amount": money_text(payment.amount, merchant.currency, language),
+        "payment_date": date_text(payment.payment_date, language),
+        "method": method,
+    }
+
+
+@audit.action("notifications.payment_receipt")
+def payment_receipt_notify(*, payment: Payment, now: datetime | None = None) -> int:
+    """Send the customer the receipt of a completed payment: amount, date, method, the plan, what is still owed
+    and the next installment, as the payment's receipt figures have them (where the plan stood right after it);
+    once per channel, unless the merchant turned receipts off. Returns the messages queued."""
+    now = now or timezone.now()
+    payment = Payment.objects.get(pk=payment.pk)
+    if payment.status != Payment.Status.COMPLETED:
+        return 0
+    plan = _plan_for_message(payment.plan_id)
+    merchant = plan.merchant
+    policy = notification_settings_get(merchant=merchant)
+    if not policy.receipts_enabled:
+        return 0
+    balance = payment.balance_after if payment.balance_after is not None else plan.remaining_balance
+    if balance <= 0:
+        variant = "paid_off"
+    elif payment.next_due_date_after is None:
+        variant = "owed"
+    else:
+        variant = ""
+
+    def fields_for(language: str, channel: str) -> dict[str, str]:
+        fields = _payment_fields(payment, plan, language)
+        fields["balance"] = money_text(balance, merchant.currency, language)
+        if payment.next_due_date_after is not None:
+            fields["next_amount"] = money_text(payment.next_amount_due_after, merchant.currency, language)
+            fields["next_due_date"] = date_text(payment.next_due_date_after, language)
+        return fields
+
+    return _event_queue(
+        kind=Kind.PAYMENT_RECEIPT,
+        plan=plan,
+        payment=payment,
+        policy=policy,
+        fields_for=fields_for,
+        variant=variant,
+        now=now,
+    )
+
+
+@audit.action("notifications.payment_failed")
+def payment_failed_notify(*, payment: Payment, reason: str = "", now: datetime | None = None) -> int:
+    """Tell the customer a payment they made (a transfer they reported, a cheque) could not be confirmed, with
+    the shop's reason; once per channel. Returns the messages queued."""
+    now = now or timezone.now()
+    payment = Payment.objects.get(pk=payment.pk)
+    if payment.status != Payment.Status.FAILED:
+        return 0
+    plan = _plan_for_message(payment.plan_id)
+    policy = notification_settings_get(merchant=plan.merchant)
+    reason = (reason or payment.reversal_reason or "").strip()
+
+    def fields_for(language: str, channel: str) -> dict[str, str]:
+        fields = _payment_fields(payment, plan, language)
+        fields["reason"] = _sms_reason(reason) if channel == Channel.SMS else reason
+        return fields
+
+    return _event_queue(
+        kind=Kind.PAYMENT_FAILED, plan=plan, payment=payment, policy=policy, fields_for=fields_for, now=now
+    )
+
+
 @audit.action("staff_digest.create")
 def staff_digest_create(*, merchant: Merchant, day: date, now: datetime | None = None) -> int:
     """One in-app digest per active staff user of the merchant for ``day`` (new overdue rows, all overdue,
@@ -296,6 +504,8 @@ def _skip_reason(notification: Notification, policy: NotificationSettings, today
             return "E-mail is turned off for the merchant."
         if not customer.email:
             return "The customer has no e-mail address."
+    if notification.installment_id is None:
+        return _event_skip_reason(notification, policy)
     row = notification.installment
     plan = row.plan
     if plan.status not in OPEN:
@@ -313,9 +523,25 @@ def _skip_reason(notification: Notification, policy: NotificationSettings, today
     return ""
 
 
+def _event_skip_reason(notification: Notification, policy: NotificationSettings) -> str:
+    """Why a decision's or a payment's message must not go out now, or "" when it may: a receipt the merchant
+    turned off meanwhile, or for a payment no longer completed (voided before the quiet hours ended)."""
+    if notification.kind != Kind.PAYMENT_RECEIPT:
+        return ""
+    if not policy.receipts_enabled:
+        return "Receipts are turned off for the merchant."
+    payment = notification.payment
+    if payment.status != Payment.Status.COMPLETED:
+        return f"Payment {payment.payment_number} is {payment.status}."
+    return ""
+
+
 def notification_message(notification: Notification) -> Message:
-    """The customer message in the customer's language: what is left on the installment (with its fees) in the
-    merchant's currency, the due date, the plan's reference and the merchant's name."""
+    """The customer message in the customer's language. A reminder or alert: what is left on the installment
+    (with its fees) in the merchant's currency, the due date, the plan's reference and the merchant's name, and the
+    portal line. A decision's or a payment's message: as written when it was queued."""
+    if notification.installment_id is None:
+        return Message(subject=notification.subject, body=notification.body)
     row = notification.installment
     plan = row.plan
     merchant = plan.merchant
@@ -333,6 +559,7 @@ def notification_message(notification: Notification) -> Message:
             "amount": money_text(outstanding, merchant.currency, language),
             "due_date": date_text(row.due_date, language),
         },
+        portal_url=portal_url_for(notification.customer),
     )
 
 
@@ -357,7 +584,7 @@ def notification_deliver(*, notification_id, now: datetime | None = None) -> Del
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",), skip_locked=True)
-            .select_related("merchant", "customer", "installment__plan__merchant")
+            .select_related("merchant", "customer", "installment__plan__merchant", "payment")
             .filter(pk=notification_id)
             .first()
         )

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from installments.admin import InstallmentPlanAdmin, PlanNumberSearchMixin
 from installments.models import InstallmentPlan
 from payments.models import Payment, PaymentAllocation
+from payments.proofs import proof_response
 from payments.services import payment_complete, payment_fail, payment_refund, payment_void
 from taqsit.admin import (
     LedgerModelAdmin,
@@ -86,7 +90,15 @@ class PaymentAdmin(PlanNumberSearchMixin, LedgerModelAdmin):
         "merchant",
         "is_down_payment",
     )
-    list_filter = ("status", MerchantFilter, "payment_method", "is_down_payment", "payment_date", "reversed_at")
+    list_filter = (
+        "status",
+        MerchantFilter,
+        "payment_method",
+        "origin",
+        "is_down_payment",
+        "payment_date",
+        "reversed_at",
+    )
     list_select_related = ("plan", "merchant", "received_by")
     search_fields = ("reference", "plan__customer__name", "plan__customer__phone")
     inlines = [PaymentAllocationInline]
@@ -103,9 +115,11 @@ class PaymentAdmin(PlanNumberSearchMixin, LedgerModelAdmin):
                     "payment_method",
                     "status",
                     "is_down_payment",
+                    "origin",
                     "reference",
                     "notes",
                     "received_by",
+                    "proof_display",
                 )
             },
         ),
@@ -128,6 +142,35 @@ class PaymentAdmin(PlanNumberSearchMixin, LedgerModelAdmin):
     readonly_fields = tuple(name for _title, options in fieldsets for name in options["fields"])
 
     amount_display = money_display("amount", _("amount"))
+
+    def get_urls(self) -> list:
+        proof = path(
+            "<path:object_id>/proof/",
+            self.admin_site.admin_view(self.proof_view),
+            name="payments_payment_proof",
+        )
+        return [proof, *super().get_urls()]
+
+    def proof_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The proof a customer sent, for whoever may view the payment here (private: no URL of its own)."""
+        payment = self.get_object(request, object_id)
+        if payment is None or not self.has_view_permission(request, payment) or payment.proof_or_none is None:
+            raise Http404
+        return proof_response(payment.proof)
+
+    @admin.display(description=_("proof"))
+    def proof_display(self, obj: Payment) -> str:
+        proof = obj.proof_or_none
+        if proof is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a> · {} · {} · SHA-256 {}',
+            reverse("admin:payments_payment_proof", args=[obj.pk]),
+            proof.original_name or _("the file"),
+            proof.content_type,
+            filesizeformat(proof.size),
+            proof.sha256,
+        )
 
     @admin.action(description=_("Confirm the selected pending payments (they cleared)"))
     def complete_payments(self, request: HttpRequest, queryset: QuerySet) -> None:

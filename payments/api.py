@@ -15,6 +15,7 @@ from installments.models import InstallmentPlan
 from payments.exports import payments_csv
 from payments.filters import PaymentFilter
 from payments.models import Payment
+from payments.proofs import proof_response
 from payments.selectors import payment_list, payment_with_allocations
 from payments.serializers import PaymentCreateSerializer, PaymentSerializer, PaymentUpdateSerializer, StatsSerializer
 from payments.services import (
@@ -193,6 +194,29 @@ class PaymentViewSet(
             actor=request.user, payment=self.get_object(), reason=serializer.validated_data["reason"]
         )
         return self._payment_response(payment)
+
+    def perform_content_negotiation(self, request, force=False):
+        # The proof answers with its own type whatever the client accepts (an image, a PDF); its refusals in JSON.
+        return super().perform_content_negotiation(request, force=force or self.action == "proof")
+
+    @extend_schema(
+        responses={
+            # The type is the file's own; spelled out in words, as generated clients read no image or PDF body.
+            200: OpenApiResponse(
+                description="The file's bytes, with the type recognised from its content when it was sent: "
+                "application/pdf, image/jpeg, image/png or image/webp."
+            ),
+            404: OpenApiResponse(description="No such payment for your merchant, or it has no proof."),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def proof(self, request, pk=None):
+        """The photo or PDF of the proof a customer sent with a transfer report, with its stored type
+        (``Content-Disposition``: images inline, a PDF as an attachment); 404 when the payment has none."""
+        proof = self.get_object().proof_or_none
+        if proof is None:
+            raise exceptions.NotFound(_("This payment has no proof."))
+        return proof_response(proof)
 
 
 class PlanPaymentViewSet(NestedListViewSet):

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from payments.proofs import PROOF_TYPES, proof_storage, proof_upload_to
 from taqsit.money import MoneyField
 from taqsit.tenancy import TenantModel
 
@@ -34,6 +35,10 @@ class Payment(TenantModel):
         MOBILE_WALLET = "mobile_wallet", _("Mobile wallet")
         OTHER = "other", _("Other")
 
+    class Origin(models.TextChoices):
+        COUNTER = "counter", _("At the counter")
+        PORTAL = "portal", _("Reported by the customer")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     plan = models.ForeignKey(
         "installments.InstallmentPlan", on_delete=models.PROTECT, related_name="payments", verbose_name=_("plan")
@@ -46,6 +51,9 @@ class Payment(TenantModel):
     notes = models.TextField(_("notes"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.COMPLETED)
     is_down_payment = models.BooleanField(_("down payment"), default=False)
+    # Recorded by staff (at the counter, the API, the admin) or reported by the customer on the portal (a transfer
+    # waiting for staff to confirm it, with its proof).
+    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices, default=Origin.COUNTER)
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, verbose_name=_("received by")
     )
@@ -102,6 +110,14 @@ class Payment(TenantModel):
         return f"#{self.payment_number} {self.amount}"
 
     @property
+    def proof_or_none(self) -> PaymentProof | None:
+        """The proof a customer sent with this payment (joined by ``payment_list``), or None."""
+        try:
+            return self.proof
+        except PaymentProof.DoesNotExist:
+            return None
+
+    @property
     def status_actions(self) -> frozenset[str]:
         """The actions this payment's status allows (the roles are the pages' and the services' part)."""
         return frozenset(action for action, statuses in PAYMENT_ACTION_STATUSES.items() if self.status in statuses)
@@ -115,6 +131,37 @@ PAYMENT_ACTION_STATUSES = {
     "void": (Payment.Status.COMPLETED, Payment.Status.PENDING),
     "delete": (Payment.Status.PENDING, Payment.Status.FAILED),
 }
+
+
+class PaymentProof(TenantModel):
+    """The photo or PDF of a transfer a customer reported: one per reported payment, private (payments/proofs.py).
+
+    Its type was recognised from its content, not its name; ``sha256`` identifies the bytes stored."""
+
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="proof", verbose_name=_("payment"))
+    file = models.FileField(_("file"), upload_to=proof_upload_to, storage=proof_storage, max_length=200)
+    content_type = models.CharField(_("type"), max_length=50)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    original_name = models.CharField(_("name sent"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("payment proof")
+        verbose_name_plural = _("payment proofs")
+        constraints = [
+            models.CheckConstraint(condition=Q(size__gt=0), name="payment_proof_size_gt_0"),
+            models.CheckConstraint(
+                condition=Q(content_type__in=list(PROOF_TYPES)),
+                name="payment_proof_type_allowed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type} {self.size}"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
 
 
 class PaymentAllocation(TenantModel):

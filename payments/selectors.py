@@ -37,10 +37,11 @@ def payment_list(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> QuerySet[Payment]:
-    """The merchant's payments, newest first, with their allocations prefetched."""
+    """The merchant's payments, newest first, with their allocations prefetched and their proof (a customer's
+    transfer report) joined."""
     queryset = (
         Payment.objects.for_merchant(merchant)
-        .select_related("plan", "plan__customer", "received_by", "settled_by")
+        .select_related("plan", "plan__customer", "received_by", "settled_by", "proof")
         .prefetch_related(_allocations())
     )
     if plan is not None:
@@ -82,11 +83,14 @@ class PaymentsToConfirm:
 
 
 def payments_to_confirm(*, merchant: Merchant, limit: int = 20) -> PaymentsToConfirm:
-    """The merchant's pending payments (cheques, transfers not yet cleared), oldest first: how many, their
-    total, and the first ``limit`` with their plan and customer, for the dashboard's "to confirm" list."""
+    """The merchant's pending payments (cheques, transfers not yet cleared, transfers customers reported), oldest
+    first: how many, their total, and the first ``limit`` with their plan, customer and proof, for the dashboard's
+    "to confirm" list."""
     pending = Payment.objects.for_merchant(merchant).filter(status=Payment.Status.PENDING)
     totals = pending.aggregate(count=Count("pk"), amount=sum_of("amount"))
-    rows = list(pending.select_related("plan", "plan__customer").order_by("payment_date", "created_at", "id")[:limit])
+    rows = list(
+        pending.select_related("plan", "plan__customer", "proof").order_by("payment_date", "created_at", "id")[:limit]
+    )
     return PaymentsToConfirm(count=totals["count"], amount=to_money(totals["amount"], merchant.currency), payments=rows)
 
 

@@ -1,3 +1,5 @@
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from payments.models import Payment, PaymentAllocation
@@ -30,6 +32,10 @@ class PaymentSerializer(serializers.ModelSerializer):
         help_text="Who completed or failed the payment when it was pending.",
     )
 
+    proof = serializers.SerializerMethodField(
+        help_text="The URL of the proof the customer sent with a transfer report (GET it with your token), or null."
+    )
+
     class Meta:
         model = Payment
         fields = [
@@ -44,6 +50,8 @@ class PaymentSerializer(serializers.ModelSerializer):
             "notes",
             "status",
             "is_down_payment",
+            "origin",
+            "proof",
             "received_by",
             "reversed_at",
             "reversal_reason",
@@ -53,6 +61,15 @@ class PaymentSerializer(serializers.ModelSerializer):
             "allocations",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_proof(self, payment: Payment) -> str | None:
+        # Only a customer's report has a proof: a payment staff recorded is not looked up (no query after a POST).
+        if payment.origin != Payment.Origin.PORTAL or payment.proof_or_none is None:
+            return None
+        url = reverse("api:payment-proof", kwargs={"pk": payment.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
 
 
 class PaymentCreateSerializer(StrictSerializer):

@@ -6,6 +6,7 @@ app_name = "payments"
 urlpatterns = [
     path("new/<uuid:plan_pk>/", views.payment_create, name="payment-create"),
     path("<uuid:pk>/", views.payment_receipt, name="payment-receipt"),
+    path("<uuid:pk>/proof/", views.payment_proof, name="payment-proof"),
     path("<uuid:pk>/complete/", views.payment_complete_view, name="payment-complete"),
     path("<uuid:pk>/fail/", views.payment_fail_view, name="payment-fail"),
     path("<uuid:pk>/refund/", views.payment_refund_view, name="payment-refund"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format, time_format
@@ -22,6 +23,7 @@ from installments.models import InstallmentPlan
 from installments.selectors import plan_summary
 from payments.forms import PaymentForm, ReversalForm
 from payments.models import Payment
+from payments.proofs import proof_response
 from payments.selectors import (
     payment_for_key,
     payment_list,
@@ -131,10 +133,25 @@ def _back_url(request, payment: Payment) -> str:
     return reverse("installments:plan-detail", kwargs={"pk": payment.plan_id})
 
 
-def _reverse(request, pk, *, service, done: str, title: str, question: str, button: str, with_reason=True, danger=True):
+def _reverse(
+    request,
+    pk,
+    *,
+    service,
+    done: str,
+    title: str,
+    question: str,
+    button: str,
+    with_reason=True,
+    danger=True,
+    portal_note: str = "",
+):
     """GET: the confirmation page (with the reason box when the service keeps one); POST: call the service and
-    go back with a message. A refusal that is not about the reason is the service's own words, as a message."""
+    go back with a message. A refusal that is not about the reason is the service's own words, as a message.
+    ``portal_note`` follows the question for a payment the customer reported."""
     payment = _payment_for(request, pk)
+    if portal_note and payment.origin == Payment.Origin.PORTAL:
+        question = f"{question} {portal_note}"
     back = _back_url(request, payment)
     form = ReversalForm(request.POST or None) if with_reason else None
     if request.method == "POST" and (form is None or form.is_valid()):
@@ -200,7 +217,18 @@ def payment_fail_view(request, pk):
             "clear? It is marked failed; no money moves."
         ),
         button=_("Mark failed"),
+        portal_note=_("The customer reported this transfer: they are told the reason you give."),
     )
+
+
+@staff_page()
+def payment_proof(request, pk):
+    """The proof a customer sent with a transfer report, for the merchant's staff only (another merchant's, or a
+    payment without one, is a 404): its stored type, never sniffed; images inline, a PDF as a download."""
+    proof = _payment_for(request, pk).proof_or_none
+    if proof is None:
+        raise Http404(_("This payment has no proof."))
+    return proof_response(proof)
 
 
 @staff_page(Action.PAYMENT_REVERSE)

@@ -56,6 +56,8 @@ urlpatterns = [
     path("auth/me/", MeView.as_view(), name="me"),
     path("merchant/", MerchantView.as_view(), name="merchant"),
     path("stats/", StatsView.as_view(), name="stats"),
+    # The borrower API: customers' tokens only (portal/authentication.py).
+    path("portal/", include("portal.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),

@@ -44,6 +44,7 @@ class Source(StrEnum):
     ADMIN = "admin"
     JOB = "job"
     SHELL = "shell"
+    PORTAL = "portal"  # a customer on the portal or the borrower API (``actor_customer`` names them)
 
 
 _state = threading.local()

@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
     INVALID_STATUS = "invalid_status"
     HAS_PAYMENTS = "has_payments"
     HAS_MONEY = "has_money"
+    PORTAL_OFF = "portal_off"  # the merchant's customer portal is turned off
     # The same request cannot be answered twice or differently (422).
     IDEMPOTENCY_MISMATCH = "idempotency_mismatch"
     # Money rules (400).
@@ -28,5 +29,7 @@ class ErrorCode(StrEnum):
     DUPLICATE = "duplicate"
 
 
-CONFLICT_CODES = frozenset({ErrorCode.INVALID_STATUS, ErrorCode.HAS_PAYMENTS, ErrorCode.HAS_MONEY})
+CONFLICT_CODES = frozenset(
+    {ErrorCode.INVALID_STATUS, ErrorCode.HAS_PAYMENTS, ErrorCode.HAS_MONEY, ErrorCode.PORTAL_OFF}
+)
 UNPROCESSABLE_CODES = frozenset({ErrorCode.IDEMPOTENCY_MISMATCH})

@@ -25,6 +25,7 @@ class PrivateNoStoreMiddleware:
         # while the database is down). Django caches the user it loaded on the request; DRF sets the JWT's user
         # on the request's own ``user``, under /api/ anyway.
         user = getattr(request, "_cached_user", None)
-        if request.path_info.startswith("/api/") or (user is not None and user.is_authenticated):
+        # The portal's pages show a customer's plans and payments: never kept either.
+        if request.path_info.startswith(("/api/", "/portal/")) or (user is not None and user.is_authenticated):
             patch_cache_control(response, private=True, no_store=True)
         return response

@@ -77,6 +77,22 @@ class Merchant(TimeStampedModel):
         _("days overdue before a plan is defaulted"), default=90, validators=[MinValueValidator(1)]
     )
     requires_approval = models.BooleanField(_("new plans need a manager's approval"), default=False)
+    # The customer portal (/portal/ and the borrower API /api/portal/).
+    portal_enabled = models.BooleanField(
+        _("customer portal"),
+        default=False,
+        help_text=_("Customers open their plans, schedule and receipts with a personal link or a one-time code."),
+    )
+    portal_self_registration = models.BooleanField(
+        _("customers may register themselves on the portal"),
+        default=False,
+        help_text=_("A new customer signs up on the portal, verified by a code sent to their phone."),
+    )
+    portal_transfer_reports = models.BooleanField(
+        _("customers may report transfers on the portal"),
+        default=True,
+        help_text=_("A bank transfer or wallet payment reported by a customer waits for staff to confirm it."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     # Counter behind the human plan number (P-000042); incremented under the merchant row's lock.
     last_plan_number = models.PositiveIntegerField(default=0, editable=False)

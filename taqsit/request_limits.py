@@ -67,6 +67,11 @@ class RequestLimitsMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and request.content_type == "multipart/form-data":
+            # Django's own limit counts no uploaded file: a multipart body may also carry one file as large as the
+            # largest the application takes (a proof of payment), so that a file over its limit reaches the view
+            # and is refused there, naming the field, instead of here.
+            limit += settings.PAYMENT_PROOF_MAX_BYTES
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -181,6 +181,9 @@ class MerchantSerializer(StrictModelSerializer):
             "late_fee_cap",
             "default_after_days",
             "requires_approval",
+            "portal_enabled",
+            "portal_self_registration",
+            "portal_transfer_reports",
         ]
         read_only_fields = ["id"]
 

@@ -32,6 +32,9 @@ POLICY_FIELDS = (
     "late_fee_cap",
     "default_after_days",
     "requires_approval",
+    "portal_enabled",
+    "portal_self_registration",
+    "portal_transfer_reports",
 )
 PROFILE_FIELDS = ("name", "currency", "timezone", "language", "country")
 USER_FIELDS = ("email", "role", "first_name", "last_name", "is_active", "language")

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "notifications",
     "auditlog",
     "dailyrun",
+    "portal",  # the customers' portal (/portal/) and borrower API (/api/portal/), above every app
     "demo",  # the demo data and `manage.py demo_load`, above every app
     "axes",  # log-in lockout (the "Log-in lockout" block below)
 ]
@@ -162,6 +163,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "taqsit.User"
 # The new-plan page asks the clerk to confirm an annual interest rate above this (percent): a typo guard.
 INTEREST_RATE_CONFIRM_ABOVE = env.str("INTEREST_RATE_CONFIRM_ABOVE", default="36")
+# A customer may have at most this many portal applications waiting for the shop's answer at once.
+PORTAL_OPEN_APPLICATIONS_MAX = env.int("PORTAL_OPEN_APPLICATIONS_MAX", default=3)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -277,6 +280,13 @@ if AUDIT_RETENTION_DAYS < 1:
 AUDIT_ARCHIVE_DIR = Path(env.str("AUDIT_ARCHIVE_DIR", default=str(VAR_DIR / "audit-archive")))
 # End of audit trail -----------------------------------------------------------------------------------------
 
+# Uploaded files: the proofs of payment customers send with a transfer report (payments/proofs.py). Private:
+# nothing serves MEDIA_ROOT; staff read a proof through its payment's proof view, which checks the merchant.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+PAYMENT_PROOF_MAX_BYTES = env.int("PAYMENT_PROOF_MAX_BYTES", default=5 * 1024 * 1024)
+if PAYMENT_PROOF_MAX_BYTES < 1:
+    raise ImproperlyConfigured("PAYMENT_PROOF_MAX_BYTES must be at least 1.")
+
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -289,6 +299,14 @@ STORAGES = {
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "taqsit:dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# The customer portal (portal/, customers/portal_links.py). SITE_URL is the address customers open (no trailing
+# slash), put in front of their portal links: empty, pages show links relative to this site and messages carry
+# none. PORTAL_LINK_DAYS: how long a portal link opens the portal.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+PORTAL_LINK_DAYS = env.int("PORTAL_LINK_DAYS", default=30)
+if PORTAL_LINK_DAYS < 1:
+    raise ImproperlyConfigured("PORTAL_LINK_DAYS must be at least 1.")
 
 # The REST API (DESIGN.md, "The REST API").
 REST_FRAMEWORK = {
@@ -321,6 +339,11 @@ REST_FRAMEWORK = {
         "user": env.str("API_RATE_USER", default="2000/hour"),
         "auth_ip": env.str("API_RATE_AUTH_IP", default="20/minute"),
         "auth_user": env.str("API_RATE_AUTH_USER", default="10/minute"),
+        # The borrower API (/api/portal/): per customer, and per address; its log-in endpoints are stricter.
+        "portal_customer": env.str("API_RATE_PORTAL_CUSTOMER", default="600/hour"),
+        "portal_ip": env.str("API_RATE_PORTAL_IP", default="1200/hour"),
+        "portal_auth_ip": env.str("API_RATE_PORTAL_AUTH_IP", default="10/minute"),
+        "portal_auth_destination": env.str("API_RATE_PORTAL_AUTH_DESTINATION", default="5/minute"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -354,6 +377,10 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "payments.models.Payment.Status",
         "PaymentMethodEnum": "payments.models.Payment.Method",
         "AllocationKindEnum": "payments.models.PaymentAllocation.Kind",
+        # The same values with other labels: named, not numbered, in the schema and in generated clients.
+        "PlanOriginEnum": "installments.models.InstallmentPlan.Origin",
+        "PaymentOriginEnum": "payments.models.Payment.Origin",
+        "NotificationKindEnum": "notifications.models.Notification.Kind",
         "LanguageEnum": "taqsit.models.Language",
         "RoleEnum": "taqsit.models.Role",
     },

@@ -45,6 +45,9 @@ def queryset_for_user(queryset: models.QuerySet, user: User | None) -> models.Qu
     """Rows of ``queryset`` that ``user`` may see: its merchant's only; everything for a platform admin."""
     if user is None or not user.is_authenticated or not user.is_active:
         return queryset.none()
+    if getattr(user, "pk", None) is None:
+        # Not a member of staff (a customer on the borrower API): the staff's scoping shows them nothing.
+        return queryset.none()
     if user.is_superuser:
         return queryset
     if user.merchant_id is None:

@@ -93,6 +93,7 @@ def test_an_entry_says_who_did_what_from_where_and_what_changed(api_client, hist
         "customer_id": str(customer.pk),
         "actor": str(manager.pk),
         "actor_name": "manager",
+        "actor_customer": None,
         "role": "manager",
         "source": "web",
         "action": "customer.update",

@@ -36,6 +36,7 @@ def test_the_tracked_tables_are_the_domain_tables():
         "taqsit.merchant",
         "taqsit.user",
         "customers.customer",
+        "customers.portallink",
         "installments.product",
         "installments.installmentplan",
         "installments.planitem",

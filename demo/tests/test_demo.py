@@ -219,3 +219,22 @@ def test_make_run_loads_quietly_and_prints_the_logins_last(monkeypatch):
 
     assert _counts() == before
     assert out.getvalue().splitlines() == demo_login_lines(port="8123")
+
+
+def test_the_back_dated_history_tells_the_customers_nothing(django_capture_on_commit_callbacks):
+    """The demo's payments and decisions are history, not news: no receipt nor decision message is queued when
+    its transaction commits, while a payment recorded afterwards gets its receipt as usual."""
+    from notifications.models import Notification
+    from payments.services import payment_post
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert demo_load() is not None
+    assert len(callbacks) > 0  # the services did announce their writes
+    assert Notification.objects.filter(customer__isnull=False).count() == 0
+
+    plan = InstallmentPlan.objects.filter(merchant__name=DEMO_MERCHANT, status=InstallmentPlan.Status.ACTIVE).first()
+    clerk = User.objects.get(merchant=plan.merchant, role=Role.CLERK)
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_post(actor=clerk, plan=plan, amount="1.00")
+    kinds = set(Notification.objects.filter(customer=plan.customer).values_list("kind", flat=True))
+    assert kinds == {Notification.Kind.PAYMENT_RECEIPT}

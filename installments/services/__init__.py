@@ -1,6 +1,8 @@
 """Products and the plan lifecycle, by subdomain: ``products``, ``plans`` (terms, create, update, delete),
-``lifecycle`` (approve, reject, cancel, mark defaulted, reschedule) and ``fees`` (late fees); import from here."""
+``apply`` (a customer's application, the live preview), ``lifecycle`` (approve, reject, cancel, mark defaulted,
+reschedule) and ``fees`` (late fees); import from here."""
 
+from installments.services.apply import application_terms, plan_apply, plan_preview
 from installments.services.fees import late_fee_charge
 from installments.services.lifecycle import (
     installment_status_for,
@@ -31,14 +33,17 @@ __all__ = [
     "PRODUCT_FIELDS",
     "ItemInput",
     "PlanTerms",
+    "application_terms",
     "installment_status_for",
     "late_fee_charge",
+    "plan_apply",
     "plan_approve",
     "plan_cancel",
     "plan_create",
     "plan_create_with_customer",
     "plan_delete",
     "plan_mark_defaulted",
+    "plan_preview",
     "plan_reject",
     "plan_reschedule",
     "plan_terms_build",

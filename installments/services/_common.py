@@ -68,9 +68,10 @@ def _installments_create(plan: InstallmentPlan, rows: tuple[ScheduleRow, ...] | 
     )
 
 
-def _plan_activate(plan: InstallmentPlan, actor: User | None) -> None:
-    """Make the plan active and record its down payment (the payments app listens) under the plan's lock."""
+def _plan_activate(plan: InstallmentPlan, actor: User | None, *, down_payment_received: bool = True) -> None:
+    """Make the plan active and record its down payment (the payments app listens) under the plan's lock: as
+    received, or, when the customer is not at the counter (``down_payment_received=False``), as expected."""
     plan.status = Status.ACTIVE
     plan.status_changed_at = timezone.now()
     plan.save(update_fields=["status", "status_changed_at", "updated_at"])
-    plan_activated.send(sender=InstallmentPlan, plan=plan, actor=actor)
+    plan_activated.send(sender=InstallmentPlan, plan=plan, actor=actor, down_payment_received=down_payment_received)

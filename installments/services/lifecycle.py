@@ -19,6 +19,7 @@ from installments.locks import plan_lock
 from installments.models import Installment, InstallmentPlan
 from installments.schedule import ScheduleRow, schedule_split
 from installments.services._common import Status, _installments_create, _plan_activate, _same_merchant
+from installments.signals import plan_decided
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
@@ -26,6 +27,7 @@ from taqsit.error_codes import ErrorCode
 from taqsit.models import User
 from taqsit.money import ZERO
 from taqsit.permissions import Action, permission_require
+from taqsit.signals import send_on_commit
 
 
 def _status_require(plan: InstallmentPlan, allowed: tuple[str, ...], message: str) -> None:
@@ -52,10 +54,18 @@ def _decide(plan: InstallmentPlan, actor: User, status: str, reason: str) -> Non
     plan.save(update_fields=["status", "status_reason", "status_changed_at", "decided_by", "decided_at", "updated_at"])
 
 
+def _decision_tell(plan: InstallmentPlan, decision: str, reason: str) -> None:
+    """The customer is told (the notifications app listens) once the decision is committed, never for a decision
+    rolled back; a listener's error is logged, it does not undo or fail the decision."""
+    send_on_commit(plan_decided, sender=InstallmentPlan, plan=plan, decision=decision, reason=reason)
+
+
 @audit.action("plan.approve")
 @transaction.atomic
 def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
-    """A manager approves a pending application: it becomes active and its down payment is recorded."""
+    """A manager approves a pending application: it becomes active and its down payment is recorded, as
+    received for a plan signed up at the counter, as expected (pending, to confirm when paid) for a customer's
+    portal application, since the customer is not at the counter to hand it over."""
     permission_require(actor, Action.PLAN_DECIDE)
     _same_merchant(actor, plan)
     plan = plan_lock(plan_id=plan.pk, no_key=True)
@@ -65,9 +75,10 @@ def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
     plan.decided_by = actor
     plan.decided_at = timezone.now()
     plan.save(update_fields=["decided_by", "decided_at", "updated_at"])
-    _plan_activate(plan, actor)
+    _plan_activate(plan, actor, down_payment_received=plan.origin != InstallmentPlan.Origin.PORTAL)
     plan.refresh_from_db()
     merchant_stats_invalidate(plan.merchant_id)
+    _decision_tell(plan, "approved", "")
     return plan
 
 
@@ -85,6 +96,7 @@ def plan_reject(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
     )
     _decide(plan, actor, Status.REJECTED, reason.strip())
     merchant_stats_invalidate(plan.merchant_id)
+    _decision_tell(plan, "rejected", plan.status_reason)
     return plan
 
 

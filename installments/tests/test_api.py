@@ -171,6 +171,7 @@ def test_plan_create_answers_with_the_plan_and_its_schedule(client, merchant, cu
         "customer": str(customer.pk),
         "customer_name": "Amina Haddad",
         "status": "active",
+        "origin": "counter",
         "items": [],
         "total_amount": "1000.00",
         "down_payment": "200.00",

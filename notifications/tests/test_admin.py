@@ -113,3 +113,28 @@ def test_a_merchants_policy_is_edited_in_the_admin(admin_client, merchant):
         policy.quiet_hours_end.isoformat(),
         policy.overdue_alert_days,
     ) == (True, False, "22:00:00", "07:30:00", [3, 14])
+
+
+def test_receipts_are_turned_off_and_on_in_the_merchants_policy(admin_client, merchant):
+    policy = NotificationSettings.objects.create(merchant=merchant)
+    url = f"/admin/notifications/notificationsettings/{policy.pk}/change/"
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    assert b'name="receipts_enabled"' in page.content
+    assert policy.receipts_enabled is True
+
+    response = admin_client.post(
+        url,
+        {
+            "merchant": str(merchant.pk),
+            "sms_enabled": "on",
+            "email_enabled": "on",
+            "quiet_hours_start": "21:00",
+            "quiet_hours_end": "08:00",
+            "overdue_alert_days": "1,7,30",
+        },
+    )
+
+    assert response.status_code == 302
+    policy.refresh_from_db()
+    assert (policy.receipts_enabled, policy.sms_enabled, policy.email_enabled) == (False, True, True)

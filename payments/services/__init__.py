@@ -1,5 +1,6 @@
-"""The ledger, by direction: ``post`` (post, down payment, complete, fail, the receipt's figures) and ``reverse``
-(refund, void, edit, withdraw); ``allocation`` writes what the pure ``payments.allocation`` splits. Import from here.
+"""The ledger, by direction: ``post`` (post, down payment, complete, fail, the receipt's figures), ``reverse``
+(refund, void, edit, withdraw) and ``report`` (a transfer a customer reports, pending with its proof);
+``allocation`` writes what the pure ``payments.allocation`` splits. Import from here.
 
 Allocation order for a completed payment: late fees first (oldest installment first), then the oldest unpaid
 installment, interest before principal, then the next. A refund or void appends reversal lines; nothing that moved
@@ -13,6 +14,7 @@ from payments.services.post import (
     payment_fail,
     payment_post,
 )
+from payments.services.report import payment_report
 from payments.services.reverse import payment_delete, payment_refund, payment_update, payment_void
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "payment_fail",
     "payment_post",
     "payment_refund",
+    "payment_report",
     "payment_update",
     "payment_void",
 ]

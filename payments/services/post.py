@@ -17,6 +17,8 @@ from installments.models import Installment, InstallmentPlan
 from payments.models import PAYMENT_ACTION_STATUSES, Payment, PaymentAllocation
 from payments.services._common import Kind, _actor_sees, _payment_lock, _plan_after_money
 from payments.services.allocation import _allocate, _allocation_save, _rows_for_allocation
+from payments.services.reverse import _expected_down_payment_owed
+from payments.signals import payment_recorded, payment_settled
 from taqsit import audit
 from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.error_codes import ErrorCode
@@ -25,6 +27,7 @@ from taqsit.models import User
 from taqsit.money import ZERO, as_decimal, decimal_places_message, is_exact, to_money
 from taqsit.money_format import money_figure
 from taqsit.permissions import Action, permission_require
+from taqsit.signals import send_on_commit
 
 
 def _amount_parse(amount: Any, currency: str) -> Decimal:
@@ -129,6 +132,22 @@ def _not_pending_message(payment: Payment) -> str:
     }
 
 
+def _payment_date_check(plan: InstallmentPlan, payment_date: date) -> None:
+    """A plan starting later is paid from the day it was agreed (its down payment is recorded that day)."""
+    agreed_on = timezone.localtime(plan.created_at, plan.merchant.tzinfo).date()
+    if payment_date < min(plan.start_date, agreed_on):
+        if plan.start_date <= agreed_on:
+            message = _("The payment date %(date)s is before the plan started (%(start)s).")
+        else:
+            message = _("The payment date %(date)s is before plan %(plan)s was agreed (%(start)s).")
+        raise ValidationError(
+            {
+                "payment_date": message
+                % {"date": payment_date, "start": min(plan.start_date, agreed_on), "plan": plan.reference}
+            }
+        )
+
+
 def _balance_check(plan: InstallmentPlan, amount: Decimal) -> None:
     if amount > plan.remaining_balance:
         # A pending payment's amount comes back from the database with three places: show both in the unit.
@@ -197,19 +216,7 @@ def payment_post(
             return existing
     if not plan.is_open:
         raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code=ErrorCode.INVALID_STATUS)})
-    # A plan starting later is paid from the day it was agreed (its down payment is recorded that day).
-    agreed_on = timezone.localtime(plan.created_at, plan.merchant.tzinfo).date()
-    if payment_date < min(plan.start_date, agreed_on):
-        if plan.start_date <= agreed_on:
-            message = _("The payment date %(date)s is before the plan started (%(start)s).")
-        else:
-            message = _("The payment date %(date)s is before plan %(plan)s was agreed (%(start)s).")
-        raise ValidationError(
-            {
-                "payment_date": message
-                % {"date": payment_date, "start": min(plan.start_date, agreed_on), "plan": plan.reference}
-            }
-        )
+    _payment_date_check(plan, payment_date)
     if status == Payment.Status.COMPLETED:
         _balance_check(plan, value)
     number = _payment_number(plan, payment_number)
@@ -241,16 +248,38 @@ def payment_post(
         _plan_number_save(plan)
     # Counted once the payment is committed (taqsit_payments_posted_total); a replay returned above is not.
     transaction.on_commit(lambda: payment_posted(method=payment_method, status=status))
+    if completed:
+        # The customer's receipt (the notifications app listens), once committed; a replay is not told again.
+        send_on_commit(payment_recorded, sender=Payment, payment=payment)
     return payment
 
 
-def down_payment_record(*, plan: InstallmentPlan, actor: User | None) -> Payment | None:
-    """Record the down payment as payment number 1 when a plan becomes active (inside its transaction)."""
+def down_payment_record(*, plan: InstallmentPlan, actor: User | None, received: bool = True) -> Payment | None:
+    """Record the down payment as payment number 1 when a plan becomes active (inside its transaction).
+
+    ``received=False`` (a customer's application approved away from the counter): the down payment is expected,
+    recorded pending, and allocated when the staff confirm it was paid (``payment_complete``)."""
     if plan.down_payment <= 0:
         return None
     plan = plan_lock(plan_id=plan.pk, no_key=True)
     number = _payment_number(plan, None)
     rows = _rows_for_allocation(plan, lock=False)
+    if not received:
+        payment = Payment.objects.create(
+            **_receipt_figures(plan, rows, amount_paid=plan.amount_paid),
+            merchant_id=plan.merchant_id,
+            plan=plan,
+            payment_number=number,
+            amount=plan.down_payment,
+            payment_date=merchant_today(plan.merchant),
+            payment_method=Payment.Method.CASH,
+            status=Payment.Status.PENDING,
+            is_down_payment=True,
+            received_by=None,
+            notes="Down payment expected",
+        )
+        _plan_number_save(plan)
+        return payment
     payment = Payment.objects.create(
         **_receipt_figures(plan, rows, amount_paid=plan.amount_paid + plan.down_payment),
         merchant_id=plan.merchant_id,
@@ -276,6 +305,12 @@ def down_payment_record(*, plan: InstallmentPlan, actor: User | None) -> Payment
     return payment
 
 
+def _settled_tell(payment: Payment, outcome: str, reason: str) -> None:
+    """The customer is told a pending payment's outcome (the notifications app listens) once it is committed; a
+    listener's error is logged, it does not undo or fail the confirmation."""
+    send_on_commit(payment_settled, sender=Payment, payment=payment, outcome=outcome, reason=reason)
+
+
 @audit.action("payment.complete")
 @transaction.atomic
 def payment_complete(*, actor: User, payment: Payment) -> Payment:
@@ -289,7 +324,20 @@ def payment_complete(*, actor: User, payment: Payment) -> Payment:
         raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code=ErrorCode.INVALID_STATUS)})
     _balance_check(plan, payment.amount)
     rows = _rows_for_allocation(plan)
-    lines, touched = _allocate(payment, plan, rows)
+    if payment.is_down_payment:
+        # An expected down payment now paid: held as the down payment, as ``down_payment_record`` holds one.
+        lines = [
+            PaymentAllocation(
+                merchant_id=plan.merchant_id,
+                payment=payment,
+                installment=None,
+                kind=Kind.DOWN_PAYMENT,
+                amount=payment.amount,
+            )
+        ]
+        touched = []
+    else:
+        lines, touched = _allocate(payment, plan, rows)
     payment.status = Payment.Status.COMPLETED
     payment.settled_by = actor
     payment.settled_at = timezone.now()
@@ -298,6 +346,7 @@ def payment_complete(*, actor: User, payment: Payment) -> Payment:
     payment.save(update_fields=["status", "settled_by", "settled_at", *RECEIPT_FIELDS, "updated_at"])
     _allocation_save(lines, touched)
     _plan_after_money(plan, payment.amount)
+    _settled_tell(payment, "completed", "")
     return payment
 
 
@@ -318,4 +367,7 @@ def payment_fail(*, actor: User, payment: Payment, reason: str = "") -> Payment:
     payment.settled_at = timezone.now()
     payment.reversal_reason = reason
     payment.save(update_fields=["status", "settled_by", "settled_at", "reversal_reason", "updated_at"])
+    if payment.is_down_payment:
+        _expected_down_payment_owed(_plan, payment)
+    _settled_tell(payment, "failed", reason)
     return payment

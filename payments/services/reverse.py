@@ -34,6 +34,22 @@ def _carry_onto_schedule(plan: InstallmentPlan, rows: dict, *, principal: Decima
     target.amount_due = target.principal + target.interest
 
 
+def _expected_down_payment_owed(plan: InstallmentPlan, payment: Payment) -> None:
+    """An expected down payment that never came (failed, or voided while pending) is owed on the schedule in
+    force, as a refunded one is: collectable with the installments, and the schedule still adds up."""
+    rows: dict = {}
+    _carry_onto_schedule(plan, rows, principal=payment.amount, interest=ZERO)
+    today = merchant_today(plan.merchant)
+    for row in rows.values():
+        row.status = installment_status_for(row, today=today, grace_days=plan.merchant.grace_days)
+        if row.status != Installment.Status.PAID:
+            row.paid_on = None
+        row.updated_at = timezone.now()
+    Installment.objects.bulk_update(
+        list(rows.values()), ["principal", "interest", "amount_due", "status", "paid_on", "updated_at"]
+    )
+
+
 def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: str, status: str) -> Payment:
     reason = (reason or "").strip()
     if not reason:
@@ -109,6 +125,8 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
                 for line in lines
             ]
         )
+    elif payment.is_down_payment:
+        _expected_down_payment_owed(plan, payment)
     payment.status = status
     payment.reversed_by = actor
     payment.reversed_at = timezone.now()

@@ -65,6 +65,8 @@ def test_record_answers_with_the_payment_and_its_allocations(client, plan, manag
         "notes": "",
         "status": "completed",
         "is_down_payment": False,
+        "origin": "counter",
+        "proof": None,
         "received_by": "manager",
         "reversed_at": None,
         "reversal_reason": "",

@@ -69,6 +69,9 @@ def test_register_creates_a_merchant_and_its_owner_and_signs_them_in(api_client,
             "late_fee_cap": None,
             "default_after_days": 90,
             "requires_approval": False,
+            "portal_enabled": False,
+            "portal_self_registration": False,
+            "portal_transfer_reports": True,
         },
     }
     assert (owner.merchant, owner.role, owner.check_password(TEST_PASSWORD)) == (merchant, Role.OWNER, True)

@@ -20,12 +20,17 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from customers.tests.factories import CustomerFactory
 from installments.tests.factories import ProductFactory, plan_make
+from notifications.models import Notification
 from payments.services import payment_post
-from taqsit.models import Role
+from payments.tests.reports import report
+from portal.tokens import portal_tokens_for
+from taqsit.models import Merchant, Role
 from taqsit.tests.factories import UserFactory
 from taqsit.wsgi import application
 
@@ -64,7 +69,14 @@ def api_schema(settings):
     # Generous limits: this test is about answers, not throttling (that is tested in test_api_auth.py).
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"user": "100000/hour", "auth_ip": "100000/hour", "auth_user": "100000/hour"},
+        "DEFAULT_THROTTLE_RATES": {
+            "user": "100000/hour",
+            "auth_ip": "100000/hour",
+            "auth_user": "100000/hour",
+            **dict.fromkeys(
+                ("portal_customer", "portal_ip", "portal_auth_ip", "portal_auth_destination"), "100000/hour"
+            ),
+        },
     }
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
@@ -125,4 +137,54 @@ def test_every_operation_answers_as_documented_and_never_with_a_5xx(api_schema, 
 
     print(f"\nschemathesis: {run.cases} cases over {len(operations)} operations")  # noqa: T201
     assert len(operations) >= 40
+    assert not run.failures, "\n\n".join(run.failures)
+
+
+def test_every_borrower_operation_answers_as_documented_to_a_customer(api_schema, settings, merchant, owner, today):
+    """The borrower API (/api/portal/) driven with a customer's own token, on their own plan, payment and message:
+    no 5xx, and only what the schema documents (the staff's token only ever gets its 401 there)."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            **dict.fromkeys(
+                ("portal_customer", "portal_ip", "portal_auth_ip", "portal_auth_destination"), "100000/hour"
+            ),
+        },
+    }
+    Merchant.objects.filter(pk=merchant.pk).update(portal_enabled=True)
+    customer = CustomerFactory(merchant=merchant, name="Amina Haddad", email="amina@example.com")
+    plan = plan_make(actor=owner, customer=customer)
+    reported = report(customer=customer, plan=plan)
+    message = Notification.objects.create(
+        merchant=merchant,
+        customer=customer,
+        installment=plan.installments.get(number=2),
+        channel=Notification.Channel.SMS,
+        kind=Notification.Kind.REMINDER_UPCOMING,
+        day=today,
+        status=Notification.Status.SENT,
+        body="Your installment of 200.00 is due on 2026-03-15.",
+        send_after=timezone.now(),
+        sent_at=timezone.now(),
+    )
+    objects = {
+        "/api/portal/plans/": str(plan.pk),
+        "/api/portal/payments/": str(reported.pk),
+        "/api/portal/notifications/": str(message.pk),
+    }
+    headers = {"Authorization": f"Bearer {portal_tokens_for(customer)['access']}", **BEHIND_TLS_PROXY}
+    operations = [
+        operation
+        for operation in (result.ok() for result in api_schema.get_all_operations())
+        if operation.path.startswith("/api/portal/") and not operation.path.startswith("/api/portal/auth/")
+    ]
+    run = Run()
+
+    for operation in operations:
+        for mode in MODES:
+            _exercise(operation, mode, headers, objects, run)
+
+    print(f"\nschemathesis (borrower API): {run.cases} cases over {len(operations)} operations")  # noqa: T201
+    assert len(operations) >= 12
     assert not run.failures, "\n\n".join(run.failures)

@@ -300,11 +300,15 @@ def test_data_volumes_are_named_and_metrics_live_on_a_tmpfs(compose, dockerfile)
 
     assert services["db"]["volumes"] == ["postgres-data:/var/lib/postgresql/data"]
     assert services["redis"]["volumes"] == ["redis-data:/data"]
-    assert set(compose["volumes"]) == {"postgres-data", "redis-data", "audit-archive"}
+    assert set(compose["volumes"]) == {"postgres-data", "redis-data", "audit-archive", "media"}
     # The worker writes the audit-log archive in the daily jobs: a named volume, at the image's folder.
     archive = dockerfile_env(dockerfile)["AUDIT_ARCHIVE_DIR"]
     assert services["worker"]["volumes"] == [f"audit-archive:{archive}"]
     assert compose["x-app-environment"]["AUDIT_ARCHIVE_DIR"] == archive
+    # The web container receives and serves the proofs of payment customers upload: a named volume, likewise.
+    media = dockerfile_env(dockerfile)["MEDIA_ROOT"]
+    assert services["web"]["volumes"] == [f"media:{media}"]
+    assert compose["x-app-environment"]["MEDIA_ROOT"] == media
     directory = dockerfile_env(dockerfile)["PROMETHEUS_MULTIPROC_DIR"]
     assert directory == "/tmp/prometheus"  # noqa: S108 - the container's folder, a tmpfs of its own
     for name in APP_SERVICES:

@@ -29,6 +29,7 @@ from installments.tests.factories import ProductFactory, plan_make
 from notifications.models import Notification
 from payments.models import Payment, PaymentAllocation
 from payments.services import payment_post
+from payments.tests.reports import report
 from taqsit import api_urls
 from taqsit.models import Merchant, Role, User
 from taqsit.tests.factories import TEST_PASSWORD, UserFactory
@@ -76,6 +77,10 @@ class World:
             status=status,
         )
 
+    def reported_payment(self) -> Payment:
+        """A transfer the customer reported, with its proof (MEDIA_ROOT is the tests' own, conftest.py)."""
+        return report(customer=self.customer, plan=self.plan())
+
     def staff(self) -> User:
         return UserFactory(merchant=self.merchant, role=Role.CLERK, username="target-clerk")
 
@@ -99,6 +104,12 @@ class World:
     def audit_entry(self) -> Entry:
         """The latest entry of this merchant's trail (its customer's creation, at least)."""
         return Entry.objects.filter(merchant=self.merchant).latest("id")
+
+    def portal_customer(self) -> Customer:
+        """The customer, with the merchant's customer portal turned on."""
+        Merchant.objects.filter(pk=self.merchant.pk).update(portal_enabled=True)
+        self.merchant.refresh_from_db()
+        return Customer.objects.get(pk=self.customer.pk)
 
     def refresh_token(self) -> str:
         user = self.actor or self.owner
@@ -175,6 +186,9 @@ TABLE: tuple[Row, ...] = (
         lambda w: (pk(w.customer), {"name": "Amina H. Haddad", "phone": "+14155550198"}),
     ),
     Row("customer-detail", "patch", WRITERS, 200, lambda w: (pk(w.customer), {"notes": "Pays on Fridays."})),
+    # a customer's portal link: any member of staff gives one, or revokes them all (with the portal on)
+    Row("customer-portal-link", "post", EVERYONE, 201, lambda w: (pk(w.portal_customer()), None)),
+    Row("customer-portal-link", "delete", EVERYONE, 204, lambda w: (pk(w.portal_customer()), None)),
     Row("customer-plans", "get", EVERYONE, 200, lambda w: (pk(w.customer), None)),
     Row("customer-payments", "get", EVERYONE, 200, lambda w: (pk(w.customer), None)),
     # products
@@ -205,6 +219,7 @@ TABLE: tuple[Row, ...] = (
     Row("plan-detail", "delete", MANAGERS, 204, lambda w: (pk(w.plan(down_payment=Decimal("0"))), None)),
     Row("plan-preview", "post", EVERYONE, 200, lambda w: ({}, dict(PLAN_TERMS))),
     Row("plan-summary", "get", EVERYONE, 200, lambda w: (pk(w.plan()), None)),
+    Row("plan-payoff", "get", EVERYONE, 200, lambda w: (pk(w.plan()), None)),
     Row("plan-payments", "get", EVERYONE, 200, lambda w: (pk(w.plan()), None)),
     Row("plan-overdue", "get", EVERYONE, 200, lambda w: (w.plan() and {}, None)),
     Row("plan-by-status", "get", EVERYONE, 200, lambda w: ({"plan_status": "active"}, None)),
@@ -246,6 +261,7 @@ TABLE: tuple[Row, ...] = (
         200,
         lambda w: (pk(w.payment(status=Payment.Status.PENDING)), {"reason": "Cheque bounced."}),
     ),
+    Row("payment-proof", "get", EVERYONE, 200, lambda w: (pk(w.reported_payment()), None)),
     Row("payment-refund", "post", MANAGERS, 200, lambda w: (pk(w.payment()), {"reason": "Goods returned."})),
     Row("payment-void", "post", MANAGERS, 200, lambda w: (pk(w.payment()), {"reason": "Typed twice."})),
     # the user's own in-app notifications
@@ -292,6 +308,9 @@ def _patterns(patterns=None):
             isinstance(pattern, URLPattern)
             and "format" not in pattern.pattern.regex.groupindex
             and pattern.name != "not-found"  # the JSON 404 for any address no route matches
+            # The borrower API (/api/portal/) takes customers' tokens, never staff's: its walls, and every route
+            # of it, are tested in portal/tests/ (test_api_walls.py).
+            and not (pattern.name or "").startswith("portal-")
         ):
             yield pattern
 
@@ -351,25 +370,28 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "customer-detail",
         "customer-payments",
         "customer-plans",
+        "customer-portal-link",
         "installment-detail",
         "notification-detail",
         "notification-read",
         "payment-complete",
         "payment-detail",
         "payment-fail",
+        "payment-proof",
         "payment-refund",
         "payment-void",
         "plan-approve",
         "plan-cancel",
         "plan-detail",
         "plan-payments",
+        "plan-payoff",
         "plan-reject",
         "plan-reschedule",
         "plan-summary",
         "product-detail",
         "user-detail",
     ]
-    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (62, 57, 32, 25)
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (66, 61, 36, 25)
 
 
 ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}

@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.schemas.generators import EndpointEnumerator
-from rest_framework.test import APIRequestFactory
+from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
 
 from customers.models import Customer
@@ -23,13 +23,16 @@ from installments.tests.factories import ProductFactory, plan_make
 from notifications.models import Notification
 from payments.models import Payment
 from payments.services import payment_post
-from taqsit.models import Role, User
+from portal.authentication import PortalPrincipal
+from portal.tokens import portal_tokens_for
+from taqsit.models import Merchant, Role, User
 from taqsit.tests.factories import UserFactory
 from taqsit.tests.test_settings import clean_env, database_url, random_secret_key, run_python
 
 pytestmark = pytest.mark.django_db
 
 PATH_PARAMETER = re.compile(r"\{(\w+)\}")
+PORTAL = "/api/portal/"
 
 
 @pytest.fixture
@@ -41,7 +44,24 @@ def first_merchant_data(merchant, today):
     ProductFactory(merchant=merchant, name="Brass Lantern", sku="LANTERN-A")
     plan = plan_make(actor=owner, customer=customer)
     payment_post(actor=owner, plan=plan, amount=Decimal("200.00"), payment_date=today)
-    return {"owner": owner, "customer": customer, "plan": plan}
+    reminder = _customer_message(customer, plan, "Alef reminder: 200.00 due.")
+    return {"owner": owner, "customer": customer, "plan": plan, "message": reminder}
+
+
+def _customer_message(customer, plan, body: str) -> Notification:
+    """A reminder sent to ``customer`` about the first installment of ``plan`` (the portal lists it)."""
+    return Notification.objects.create(
+        merchant=customer.merchant,
+        customer=customer,
+        installment=plan.installments.get(number=1),
+        channel=Notification.Channel.SMS,
+        kind=Notification.Kind.REMINDER_UPCOMING,
+        day=plan.start_date,
+        status=Notification.Status.SENT,
+        body=body,
+        send_after=timezone.now(),
+        sent_at=timezone.now(),
+    )
 
 
 @pytest.fixture
@@ -60,13 +80,18 @@ def second_merchant_data(other_merchant, other_owner, today):
         send_after=timezone.now(),
         subject="Digest",
     )
+    _customer_message(customer, plan, "Your installment is due soon.")
+    # The borrower API is walked as this customer: both shops have their portal on.
+    Merchant.objects.update(portal_enabled=True)
+    customer.refresh_from_db()
     return {"customer": customer, "plan": plan}
 
 
 def first_merchant_secrets(merchant) -> set[str]:
     """Every id of the first merchant's rows, and the names a leak would show."""
     secrets = {str(merchant.pk), merchant.name, "Amina Haddad", "Brass Lantern", "LANTERN-A", "alef-", "Alefina"}
-    for model in (User, Customer, Product, InstallmentPlan, Installment, Payment):
+    secrets.add("Alef reminder")
+    for model in (User, Customer, Product, InstallmentPlan, Installment, Payment, Notification):
         secrets.update(str(pk) for pk in model.objects.filter(merchant=merchant).values_list("pk", flat=True))
     secrets.update(str(pk) for pk in Customer.objects.filter(merchant=merchant).values_list("pk", flat=True))
     return secrets
@@ -83,8 +108,9 @@ def own_object_pk(callback, user) -> str:
     return str(obj.pk)
 
 
-def api_get_paths(user) -> list[str]:
-    """Every GET address of the API, from the URL resolver, with the second merchant's own ids filled in."""
+def api_get_paths(user, customer=None) -> list[str]:
+    """Every GET address of the API, from the URL resolver, with the second merchant's own ids filled in: its
+    user's for the staff API, its ``customer``'s for the borrower API (/api/portal/)."""
     paths = []
     for path, method, callback in EndpointEnumerator().get_api_endpoints():
         if method != "GET" or not path.startswith("/api/"):
@@ -93,7 +119,8 @@ def api_get_paths(user) -> list[str]:
         def fill(match, callback=callback, path=path):
             name = match.group(1)
             if name in ("pk", "id"):
-                return own_object_pk(callback, user)
+                caller = PortalPrincipal(customer=customer) if path.startswith(PORTAL) else user
+                return own_object_pk(callback, caller)
             if name == "plan_status":
                 return InstallmentPlan.Status.ACTIVE
             raise AssertionError(f"{path}: teach this test a value for {{{name}}}")
@@ -114,7 +141,12 @@ def test_browsable_api_shows_a_second_merchant_nothing_of_the_first(
 ):
     secrets = first_merchant_secrets(merchant)
     api_client.force_authenticate(other_owner)
-    paths = api_get_paths(other_owner)
+    # The borrower API is walked as the second merchant's customer, with their own portal token.
+    customer_client = APIClient()
+    customer_client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {portal_tokens_for(second_merchant_data['customer'])['access']}"
+    )
+    paths = api_get_paths(other_owner, second_merchant_data["customer"])
     # The walk reaches the lists the leak was found on, and their nested lists.
     plan_pk = second_merchant_data["plan"].pk
     for expected in (
@@ -124,15 +156,22 @@ def test_browsable_api_shows_a_second_merchant_nothing_of_the_first(
         "/api/users/",
         f"/api/installments/plans/{plan_pk}/payments/",
         f"/api/customers/{second_merchant_data['customer'].pk}/plans/",
+        "/api/portal/me/",
+        "/api/portal/plans/",
+        f"/api/portal/plans/{plan_pk}/",
+        f"/api/portal/plans/{plan_pk}/payoff/",
+        "/api/portal/payments/",
+        "/api/portal/notifications/",
     ):
         assert expected in paths
     leaks = {}
     statuses = {}
     for path in paths:
+        client = customer_client if path.startswith(PORTAL) else api_client
         # The page with its filter and write forms, and the OPTIONS description of what a write takes.
-        answers = [("GET", api_client.get(path, {"format": "api"}))]
+        answers = [("GET", client.get(path, {"format": "api"}))]
         if path not in ("/api/schema/", "/api/docs/"):  # the schema's own views: no merchant data, no OPTIONS
-            answers.append(("OPTIONS", api_client.options(path)))
+            answers.append(("OPTIONS", client.options(path)))
         for method, response in answers:
             statuses[f"{method} {path}"] = response.status_code
             body = (b"".join(response.streaming_content) if response.streaming else response.content).decode()
@@ -141,6 +180,10 @@ def test_browsable_api_shows_a_second_merchant_nothing_of_the_first(
                 leaks[f"{method} {path}"] = found
     assert leaks == {}
     assert {path: code for path, code in statuses.items() if code >= 500} == {}
+    # The customer's walk was let in everywhere (their token, their own rows), not refused at the door.
+    portal_statuses = {path: code for path, code in statuses.items() if PORTAL in path}
+    assert len(portal_statuses) >= 16
+    assert {path: code for path, code in portal_statuses.items() if code != 200} == {}
     # The pages really rendered the browsable API, filter forms included.
     plans_page = api_client.get("/api/installments/plans/", {"format": "api"}).content.decode()
     assert 'name="customer"' in plans_page

@@ -1,5 +1,5 @@
 """The new-plan page in a real browser: picking a product shows its price, item rows come and go (the preview
-follows), amounts typed the Spanish way, and the reschedule page's live preview."""
+follows), amounts typed the Spanish way, the reschedule page's live preview and the plan page's payoff quote."""
 
 from __future__ import annotations
 
@@ -73,3 +73,18 @@ def test_the_reschedule_page_previews_the_new_schedule_as_the_terms_change(page:
     expect(rows).to_have_count(8)
     expect(rows.first.locator("td").nth(2)).to_have_text("$100.00")
     assert plan.installments.filter(superseded_at__isnull=False).count() == 0  # a preview saves nothing
+
+
+def test_the_plan_page_quotes_the_payoff_for_the_date_picked(page: Page, owner, clerk, customer):
+    plan = plan_make(actor=owner, customer=customer, finance_charge_method="flat", interest_rate=Decimal("12"))
+    log_in(page, "clerk")
+    page.goto(f"/plans/{plan.pk}/")
+
+    panel = page.locator("#payoff")
+    expect(panel.locator("[data-payoff=amount]")).to_have_text("$832.00")
+    page.get_by_label("Pay on").fill("2026-03-01")
+    expect(panel.locator("[data-payoff=note]")).to_contain_text("The interest includes $24.00 not yet due")
+    expect(panel.locator("[data-payoff=principal]")).to_have_text("$800.00")
+    expect(panel.locator("[data-payoff=amount]")).to_have_text("$832.00")
+    page.get_by_label("Pay on").fill("2026-01-01")
+    expect(panel.locator("[data-payoff=errors]")).to_contain_text("is before plan")

@@ -69,6 +69,6 @@ def function_drop(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("auditlog", "0002_capture"), ("taqsit", "0005_runtime_roles")]
+    dependencies = [("auditlog", "0004_capture_portal"), ("taqsit", "0006_runtime_roles")]
 
     operations = [migrations.RunPython(function_install, function_drop)]

@@ -8,6 +8,6 @@ from taqsit.rls import database_secure_operation
 
 
 class Migration(migrations.Migration):
-    dependencies = [("taqsit", "0004_cache_table")]
+    dependencies = [("taqsit", "0005_merchant_portal_policy")]
 
     operations = [migrations.RunPython(database_secure_operation, migrations.RunPython.noop)]

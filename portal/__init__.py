@@ -1,0 +1,1 @@
+"""The customers' side: the portal pages (/portal/) and the borrower API (/api/portal/)."""
