@@ -8,6 +8,7 @@ One mechanism for every interface: ``TenantModel`` gives each tenant-owned model
 from __future__ import annotations
 
 import contextvars
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
@@ -145,7 +146,18 @@ def request_merchant_set(request, merchant_id) -> None:
     query of the request runs for ``merchant_id`` (known from the portal's link, session or token before any
     tenant row is read). Takes Django's request or DRF's."""
     django_request = getattr(request, "_request", request)
-    django_request.tenant_merchant_id = merchant_id
+    django_request.tenant_merchant_id = merchant_uuid(merchant_id)
+
+
+def merchant_uuid(value) -> uuid.UUID | None:
+    """``value`` as a merchant's id, or None when it is none (a forged or mangled one never reaches the session's
+    setting, which the policies cast to uuid: it would fail every query of the request)."""
+    if not value:
+        return None
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def request_scope(request: HttpRequest) -> tuple[str, str]:
