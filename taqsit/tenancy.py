@@ -201,10 +201,13 @@ def scope_apply(conn, scope: tuple[str, str]) -> None:
         return
     if raw.info.transaction_status == TransactionStatus.INERROR:
         return  # the statement to come fails anyway; the rollback restores the setting of before
-    raw.execute(
-        "SELECT set_config(%s, %s, false), set_config(%s, %s, false)",
-        [MERCHANT_SETTING, scope[0], CONTEXT_SETTING, scope[1]],
-    )
+    # Django's error wrapper: a lost server is Django's OperationalError here as in any query (a 503, and the
+    # connection is checked before reuse), not psycopg's own (a 500).
+    with conn.wrap_database_errors:
+        raw.execute(
+            "SELECT set_config(%s, %s, false), set_config(%s, %s, false)",
+            [MERCHANT_SETTING, scope[0], CONTEXT_SETTING, scope[1]],
+        )
     conn.taqsit_applied = scope
     conn.taqsit_written_at = _position(conn)
 
