@@ -1,11 +1,16 @@
 """Shared fixtures: a merchant with one user per role, and a second merchant to prove tenancy."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.management.commands import flush
+from django.db import connections
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -16,7 +21,115 @@ from installments.selectors import plans_schedule_gaps
 from payments.models import Payment, PaymentAllocation
 from taqsit.models import Merchant, Role, User
 from taqsit.money import sum_of
+from taqsit.rls import CONTEXT_SETTING
 from taqsit.tests.factories import MerchantFactory, UserFactory
+
+# The database roles (taqsit/rls.py). The test database is created and migrated by the owner, as `migrate` does
+# in production; then every test runs as the runtime role (no superuser, no BYPASSRLS, no TRUNCATE, INSERT and
+# SELECT only on the audit trail). A test's own set-up and assertions (factories, ``Model.objects.count()``)
+# run outside any merchant: one more policy, in the test database only, shows them every row while no request,
+# task, job or ``merchant_scope`` is running (``taqsit.context`` empty). Whatever the application runs (the
+# requests of the test client, the tasks, the jobs, the services under ``merchant_scope``) sets the context
+# and sees only its merchant's rows. taqsit/tests/test_rls.py proves the policies with the test policy off.
+TEST_POLICY = "taqsit_test_outside_the_application"
+OUTSIDE_THE_APPLICATION = f"COALESCE(current_setting('{CONTEXT_SETTING}', true), '') IN ('', 'platform')"
+
+
+def _connect_as(user: str, password: str) -> None:
+    connection = connections["default"]
+    connection.close()
+    connection.settings_dict["USER"] = user
+    connection.settings_dict["PASSWORD"] = password
+
+
+@contextmanager
+def _as_owner() -> Iterator[None]:
+    connection = connections["default"]
+    user, password = connection.settings_dict["USER"], connection.settings_dict["PASSWORD"]
+    _connect_as(*_OWNER)
+    try:
+        yield
+    finally:
+        _connect_as(user, password)
+
+
+_OWNER: tuple[str, str] = ("", "")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The test database is created and migrated by the owner (DATABASE_URL's user)."""
+    global _OWNER
+    owner = django_settings.DATABASES["owner"]
+    _OWNER = (owner["USER"], owner.get("PASSWORD") or "")
+    _connect_as(*_OWNER)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After the migrations: the test policy, then every test connects as the runtime role. The platform role's
+    work shares the test's connection (and transaction); the flush of a transactional test is the owner's."""
+    with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
+        for statement in _test_policy_sql(False):
+            cursor.execute(statement)
+    original_flush = flush.Command.handle
+
+    def flush_as_owner(self, *args, **options):
+        with _as_owner():
+            return original_flush(self, *args, **options)
+
+    flush.Command.handle = flush_as_owner
+    django_settings.TAQSIT_PLATFORM_SHARES_DEFAULT = True
+    _connect_as(django_settings.DATABASE_APP_ROLE, django_settings.DATABASE_APP_PASSWORD)
+    yield
+    flush.Command.handle = original_flush
+    _connect_as(*_OWNER)  # the test database is dropped by its owner
+
+
+@pytest.fixture
+def database_owner_dsn() -> str:
+    """A libpq connection string to the test database as its owner, for a connection of its own."""
+    from psycopg.conninfo import make_conninfo
+
+    database = connections["default"].settings_dict
+    return make_conninfo(
+        host=database["HOST"] or None,
+        port=database["PORT"] or None,
+        dbname=database["NAME"],
+        user=_OWNER[0],
+        password=_OWNER[1] or None,
+    )
+
+
+def _test_policy_sql(drop: bool) -> list[str]:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_policies WHERE policyname = %s", [TEST_POLICY])
+        existing = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT relname FROM pg_class WHERE relrowsecurity AND relnamespace = 'public'::regnamespace")
+        secured = [row[0] for row in cursor.fetchall()]
+    if drop:
+        return [f'DROP POLICY {TEST_POLICY} ON "{table}"' for table in sorted(existing)]
+    return [
+        f'CREATE POLICY {TEST_POLICY} ON "{table}" USING ({OUTSIDE_THE_APPLICATION}) '
+        f"WITH CHECK ({OUTSIDE_THE_APPLICATION})"
+        for table in secured
+        if table not in existing
+    ]
+
+
+@pytest.fixture
+def without_test_policy(transactional_db, database_owner_dsn):
+    """For a transactional test whose data is written (and committed): the test suite's own policy is dropped,
+    so the planner sees the tables as in production, with the tenant policy alone; put back after."""
+    from psycopg import connect
+
+    def apply(drop: bool) -> None:
+        with connect(database_owner_dsn, autocommit=True) as owner_connection:
+            for statement in _test_policy_sql(drop):
+                owner_connection.execute(statement)
+
+    yield lambda: apply(True)
+    apply(False)
 
 
 @pytest.fixture(autouse=True)

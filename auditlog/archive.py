@@ -7,10 +7,11 @@ PostgreSQL writes the row in JSON (so a restore puts back exactly what was there
 over, or a run stopped between writing and deleting) is merged into its file, never duplicated.
 
 The file is written to a temporary name, read back (checksum, every line parsed, exactly the ids to delete with
-exactly their text), renamed into place, and only then are the entries deleted: the one bypass of the trail's
-append-only trigger, in the same transaction, recorded by an entry of its own. ``audit_restore`` loads a file
-back, idempotently, and records that too; restored entries are held ``RESTORE_HOLD`` before they can be archived
-again.
+exactly their text), renamed into place, and only then are the entries deleted, in the same transaction and
+recorded by an entry of their own: through the owner's function ``audit_trail_archived_delete``
+(auditlog/migrations/0005_archived_delete_function.py), the one way out of the trail, which deletes only entries
+whose text matches the archive's digest. ``audit_restore`` loads a file back, idempotently, and records that too;
+restored entries are held ``RESTORE_HOLD`` before they can be archived again.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import pgtrigger
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -42,7 +42,6 @@ from taqsit.models import Merchant
 PLATFORM = "platform"  # the folder of entries that belong to no merchant (platform admins' own accounts)
 RESTORE_HOLD = timedelta(days=30)
 READ_CHUNK = 2000
-DELETE_CHUNK = 5000
 ADVISORY_LOCK_CLASS = 50_2027  # two-part advisory lock: the archival, then a hash of the merchant and month
 
 
@@ -229,12 +228,19 @@ def _month_archive(merchant_id, month: date, cutoff: datetime, directory: Path |
         checksum_temporary = checksum_path(temporary)
         checksum_temporary.write_text(f"{sha256}  {path.name}\n")
         os.replace(checksum_temporary, checksum_path(path))
-        with pgtrigger.ignore("auditlog.Entry:append_only"), connection.cursor() as cursor:
-            for chunk in range(0, len(ids), DELETE_CHUNK):
-                cursor.execute(
-                    f"DELETE FROM {ENTRY_TABLE} WHERE id = ANY(%s)",  # noqa: S608 - a constant table name
-                    [ids[chunk : chunk + DELETE_CHUNK]],
-                )
+        # The entries leave through the owner's function, which deletes exactly the entries whose text hashes to
+        # what was written and read back (auditlog/migrations/0003): the runtime role may not DELETE at all.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT audit_trail_archived_delete(%s::uuid, %s, %s, %s::bigint[], %s)",
+                [
+                    str(merchant_id) if merchant_id else None,
+                    start,
+                    min(_month_end(month), cutoff),
+                    ids,
+                    digest.hexdigest(),
+                ],
+            )
         base = Path(directory or settings.AUDIT_ARCHIVE_DIR)
         _record(
             merchant_id=merchant_id,

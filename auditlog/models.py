@@ -110,13 +110,11 @@ class Entry(models.Model):
             BrinIndex(fields=["created_at"], name="audit_created_brin"),
         ]
         triggers = [
-            # Append-only, enforced by the database for every role. A trigger, not REVOKE UPDATE, DELETE: `make
-            # run` and the tests connect as the embedded server's superuser `postgres`, which privileges do not
-            # bind, while a trigger fires for superusers too. The archival (auditlog/archive.py) is the one
-            # bypass: it deletes what it has written to a verified archive, under pgtrigger.ignore, and records
-            # that it did. (A role that owns the table can still drop the trigger: in production, migrations
-            # may run as an owner role and the application as a role with INSERT and SELECT, plus DELETE for
-            # the archival.) TRUNCATE is left alone: it is what the test suite's flush uses.
+            # Append-only, twice. The application's role has INSERT and SELECT on this table and nothing else
+            # (taqsit/rls.py): no UPDATE, DELETE or TRUNCATE, which no setting a session can change gives back.
+            # This trigger guards every other role too, superusers included (the owner, a psql session); the
+            # archival deletes through the owner's function audit_trail_archived_delete (auditlog/migrations/0003),
+            # only entries matching a verified archive. TRUNCATE is left to the owner: the test suite's flush.
             pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
         ]
 

@@ -119,6 +119,7 @@ def worker(offset: int) -> dict:
     from taqsit import audit
     from taqsit.dates import merchant_today
     from taqsit.models import Merchant
+    from taqsit.tenancy import merchant_scope, platform_scope
 
     # The daily run's ledger steps, taken from its own ordered list; the rest (messages, archival) are not timed.
     measured = {
@@ -129,7 +130,8 @@ def worker(offset: int) -> dict:
     }
     ledger_steps = [(name, step) for name, step in DAILY_STEPS if name in measured]
     merchants = list(Merchant.objects.filter(is_active=True).order_by("pk"))
-    installments = Installment.objects.count()
+    with platform_scope():  # every merchant's rows: the platform role's count
+        installments = Installment.objects.count()
     rss_before = _rss_mb()
     steps = dict.fromkeys(measured, 0.0)
     changed = dict.fromkeys(measured.values(), 0)
@@ -140,7 +142,8 @@ def worker(offset: int) -> dict:
             day = merchant_today(merchant) + timedelta(days=offset)
             for name, step in ledger_steps:
                 step_started = time.perf_counter()
-                result = step(merchant, day, now)
+                with merchant_scope(merchant.pk):  # as the daily run's task runs it (row-level security on)
+                    result = step(merchant, day, now)
                 steps[name] += time.perf_counter() - step_started
                 # late_fees_apply's step answers {"count", "total"}; the others the number of rows they changed.
                 changed[measured[name]] += result["count"] if isinstance(result, dict) else result

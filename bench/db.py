@@ -49,10 +49,11 @@ class Server:
 
 
 def server() -> Server:
-    """The application's server (starting the embedded one when no DATABASE_URL is set), from Django's settings."""
+    """The application's server (starting the embedded one when no DATABASE_URL is set), from Django's settings,
+    as its owner (DATABASE_URL's user): the generator creates, migrates and loads the database."""
     from django.conf import settings
 
-    db = settings.DATABASES["default"]
+    db = settings.DATABASES["owner"]
     return Server(
         host=db.get("HOST") or "localhost",
         port=int(db.get("PORT") or 5432),

@@ -12,5 +12,6 @@ from taqsit.settings import DATABASES
 BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "taqsit_bench")
 if BENCH_DATABASE == "taqsit":
     raise RuntimeError("BENCH_DATABASE must not be the development database 'taqsit'.")
-DATABASES["default"]["NAME"] = BENCH_DATABASE
+for _database in DATABASES.values():  # the runtime role, the platform role and the owner: the same database
+    _database["NAME"] = BENCH_DATABASE
 DATABASES["default"]["TEST"] = {"NAME": f"test_{BENCH_DATABASE}_{os.getpid()}"}

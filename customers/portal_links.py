@@ -27,6 +27,7 @@ from taqsit import audit
 from taqsit.error_codes import ErrorCode
 from taqsit.models import Merchant, User
 from taqsit.permissions import Action, user_can
+from taqsit.tenancy import merchant_scope, platform_scope
 
 SIGNER_SALT = "taqsit.portal-link"
 
@@ -116,11 +117,20 @@ def portal_link_resolve(token: str) -> PortalLink | None:
     except signing.BadSignature:
         return None
     now = timezone.now()
-    link = (
-        PortalLink.objects.select_related("customer", "customer__merchant")
-        .filter(token_hash=token_hash(token), revoked_at__isnull=True, expires_at__gt=now)
-        .first()
-    )
+    live = PortalLink.objects.filter(token_hash=token_hash(token), revoked_at__isnull=True, expires_at__gt=now)
+    # No merchant is known before the link is found: the one lookup by hash, of its merchant only, runs on the
+    # platform path (row-level security, taqsit/tenancy.py); the link and its customer are then read as the
+    # merchant's (and so is the rest of the request once the customer is logged in).
+    with platform_scope():
+        merchant_id = live.values_list("merchant_id", flat=True).first()
+    if merchant_id is None:
+        return None
+    with merchant_scope(merchant_id):
+        return _link_open(live, now)
+
+
+def _link_open(live, now) -> PortalLink | None:
+    link = live.select_related("customer", "customer__merchant").first()
     if link is None or link.customer.merchant_id != link.merchant_id or not portal_is_open(link.customer.merchant):
         return None
     # The customer opened their link: the trail credits them with its use.

@@ -11,14 +11,18 @@ from celery import shared_task
 
 from dailyrun.jobs import daily_jobs_catch_up, daily_runs_dispatch
 from taqsit.models import Merchant
+from taqsit.tenancy import merchant_scope, platform_scope
 
 
 @shared_task(name="notifications.tasks.daily_runs_dispatch_task", acks_late=True, soft_time_limit=120, time_limit=180)
 def daily_runs_dispatch_task() -> int:
-    return daily_runs_dispatch()
+    # Which merchants are due: across merchants, so the platform role's (each run is a task of its merchant).
+    with platform_scope():
+        return daily_runs_dispatch()
 
 
 @shared_task(name="notifications.tasks.daily_jobs_catch_up_task", acks_late=True, soft_time_limit=1800, time_limit=1900)
 def daily_jobs_catch_up_task(merchant_id: str) -> list[str]:
-    merchant = Merchant.objects.get(pk=merchant_id)
-    return [day.isoformat() for day in daily_jobs_catch_up(merchant=merchant)]
+    with merchant_scope(merchant_id):
+        merchant = Merchant.objects.get(pk=merchant_id)
+        return [day.isoformat() for day in daily_jobs_catch_up(merchant=merchant)]

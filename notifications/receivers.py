@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from installments.models import InstallmentPlan
 from notifications.services import payment_failed_notify, payment_receipt_notify, plan_decision_notify
 from payments.models import Payment
+from taqsit.tenancy import merchant_scope
 
 _muted: ContextVar[bool] = ContextVar("customer_messages_muted", default=False)
 
@@ -27,19 +28,23 @@ def customer_messages_muted() -> Iterator[None]:
 def on_plan_decided(sender, *, plan: InstallmentPlan, decision: str, reason: str = "", **kwargs) -> None:
     if _muted.get():
         return
-    plan_decision_notify(plan=plan, decision=decision, reason=reason)
+    # After the commit, maybe outside the request or task that wrote it: told for the plan's merchant.
+    with merchant_scope(plan.merchant_id):
+        plan_decision_notify(plan=plan, decision=decision, reason=reason)
 
 
 def on_payment_recorded(sender, *, payment: Payment, **kwargs) -> None:
     if _muted.get():
         return
-    payment_receipt_notify(payment=payment)
+    with merchant_scope(payment.merchant_id):
+        payment_receipt_notify(payment=payment)
 
 
 def on_payment_settled(sender, *, payment: Payment, outcome: str, reason: str = "", **kwargs) -> None:
     if _muted.get():
         return
-    if outcome == "completed":
-        payment_receipt_notify(payment=payment)
-    else:
-        payment_failed_notify(payment=payment, reason=reason)
+    with merchant_scope(payment.merchant_id):
+        if outcome == "completed":
+            payment_receipt_notify(payment=payment)
+        else:
+            payment_failed_notify(payment=payment, reason=reason)

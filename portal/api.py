@@ -62,13 +62,14 @@ from portal.services import (
     portal_register_complete,
     portal_register_request,
 )
-from portal.tokens import PortalRefreshToken, portal_tokens_for
+from portal.tokens import MERCHANT_CLAIM, PortalRefreshToken, portal_tokens_for
 from taqsit import audit
 from taqsit.api import SettingsRateThrottle
 from taqsit.dates import merchant_today
 from taqsit.filters import FilterBackend, FilterSet, SearchFilter, StrictBooleanFilter
 from taqsit.models import Merchant
 from taqsit.serializers import NoBodySerializer
+from taqsit.tenancy import request_merchant_set
 
 TAG = "portal"
 
@@ -234,6 +235,7 @@ class PortalLinkTokenView(PortalAuthAPIView):
         link = portal_link_resolve(serializer.validated_data["token"])
         if link is None:
             raise ValidationError({"token": [_("This link has expired or is not valid: ask the shop for a new one.")]})
+        request_merchant_set(request, link.merchant_id)
         return Response(portal_tokens_for(link.customer))
 
 
@@ -256,6 +258,8 @@ class PortalTokenRefreshView(PortalAuthAPIView):
             refresh = PortalRefreshToken(serializer.validated_data["refresh"])
         except TokenError:
             return refused
+        # The token (signed by us) names the merchant the customer is read for.
+        request_merchant_set(request, refresh.get(MERCHANT_CLAIM))
         customer = customer_for_claims(refresh)
         if customer is None:
             return refused
@@ -541,7 +545,7 @@ class PortalCodeRequestView(PortalAuthAPIView):
         serializer = PortalCodeRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        merchant = _open_merchant(data["merchant"])
+        merchant = _open_merchant(request, data["merchant"])
         portal_code_request(merchant=merchant, destination=data["destination"], purpose=Purpose.LOGIN)
         return Response({"detail": code_sent_message()}, status=status.HTTP_202_ACCEPTED)
 
@@ -560,7 +564,7 @@ class PortalCodeTokenView(PortalAuthAPIView):
         serializer = PortalCodeTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        merchant = _open_merchant(data["merchant"])
+        merchant = _open_merchant(request, data["merchant"])
         if data.get("register"):
             customer = portal_register_complete(merchant=merchant, destination=data["destination"], code=data["code"])
         else:
@@ -587,15 +591,16 @@ class PortalRegisterView(PortalAuthAPIView):
         serializer = PortalRegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        merchant = _open_merchant(data.pop("merchant"))
+        merchant = _open_merchant(request, data.pop("merchant"))
         portal_register_request(merchant=merchant, **data)
         return Response({"detail": code_sent_message()}, status=status.HTTP_202_ACCEPTED)
 
 
-def _open_merchant(merchant_id) -> Merchant:
+def _open_merchant(request, merchant_id) -> Merchant:
     """The merchant named by a log-in request; one unknown, inactive or with its portal off is refused as unknown
-    (its portal is not a place customers can know)."""
+    (its portal is not a place customers can know). The rest of the request runs for it (row-level security)."""
     merchant = Merchant.objects.filter(pk=merchant_id).first()
     if merchant is None or not portal_is_open(merchant):
         raise ValidationError({"merchant": [_("No shop with an open customer portal has this id.")]})
+    request_merchant_set(request, merchant.pk)
     return merchant

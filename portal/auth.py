@@ -21,6 +21,7 @@ from customers.models import Customer
 from customers.portal_links import portal_is_open
 from taqsit import audit
 from taqsit.models import Merchant
+from taqsit.tenancy import merchant_scope, merchant_uuid, request_merchant_set
 
 SESSION_CUSTOMER = "portal_customer_id"
 SESSION_MERCHANT = "portal_merchant_id"
@@ -34,7 +35,9 @@ _CACHE_ATTR = "_portal_customer"
 
 
 def portal_login(request: HttpRequest, customer: Customer) -> None:
-    """Log ``customer`` in to the portal on this browser (a new session key, as Django's login does)."""
+    """Log ``customer`` in to the portal on this browser (a new session key, as Django's login does); the rest of
+    the request runs for the customer's merchant."""
+    request_merchant_set(request, customer.merchant_id)
     session = request.session
     if session.get(SESSION_CUSTOMER) not in (None, str(customer.pk)):
         # Another customer was logged in here: their language choice does not carry over.
@@ -64,13 +67,16 @@ def portal_customer(request: HttpRequest) -> Customer | None:
     customer = None
     session = getattr(request, "session", None)
     customer_id = session.get(SESSION_CUSTOMER) if session is not None else None
-    if customer_id:
-        with contextlib.suppress(ValueError, Customer.DoesNotExist):
-            found = Customer.objects.select_related("merchant").get(
-                pk=customer_id, merchant_id=session.get(SESSION_MERCHANT)
-            )
+    merchant_id = merchant_uuid(session.get(SESSION_MERCHANT)) if session is not None else None
+    if customer_id and merchant_id:
+        # The customer is read for the session's merchant (row-level security: taqsit/tenancy.py); a merchant's
+        # public page (``/portal/m/<merchant>/``) keeps running for the merchant of its address otherwise.
+        with contextlib.suppress(ValueError, Customer.DoesNotExist), merchant_scope(merchant_id):
+            found = Customer.objects.select_related("merchant").get(pk=customer_id, merchant_id=merchant_id)
             if found.portal_epoch == session.get(SESSION_EPOCH) and portal_is_open(found.merchant):
                 customer = found
+    if customer is not None and not getattr(request, "tenant_merchant_id", None):
+        request_merchant_set(request, customer.merchant_id)
     setattr(request, _CACHE_ATTR, customer)
     return customer
 

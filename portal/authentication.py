@@ -17,6 +17,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from customers.models import Customer
 from customers.portal_links import portal_is_open
 from portal.tokens import CUSTOMER_CLAIM, EPOCH_CLAIM, MERCHANT_CLAIM, PortalAccessToken
+from taqsit.tenancy import request_merchant_set
 
 
 @dataclass
@@ -69,6 +70,17 @@ class CustomerJWTAuthentication(JWTAuthentication):
             raise InvalidToken(
                 {"detail": _("This token is not a customer's portal token, or it has expired.")}
             ) from exc
+
+    def authenticate(self, request):
+        header = self.get_header(request)
+        raw_token = self.get_raw_token(header) if header is not None else None
+        if raw_token is None:
+            return None
+        validated_token = self.get_validated_token(raw_token)
+        # The token (signed by us) names the customer's merchant: the request runs for it from here on, the
+        # customer's own row included (row-level security, taqsit/tenancy.py).
+        request_merchant_set(request, validated_token.get(MERCHANT_CLAIM))
+        return self.get_user(validated_token), validated_token
 
     def get_user(self, validated_token) -> PortalPrincipal:
         customer = customer_for_claims(validated_token)

@@ -58,6 +58,7 @@ from portal.services import (
 from taqsit.dates import merchant_today
 from taqsit.forms import form_errors_add
 from taqsit.models import Language, Merchant
+from taqsit.tenancy import request_merchant_set
 
 # The code on its way: whom it was sent to and why, until it is typed (the destination is never shown back
 # as "known" or "unknown").
@@ -237,6 +238,8 @@ def _merchant_page(request: HttpRequest, merchant_id, respond) -> HttpResponse:
     if merchant is None or not portal_is_open(merchant):
         return portal_render(request, lambda: render(request, "portal/closed.html", status=404))
     request.session[SESSION_LAST_MERCHANT] = str(merchant.pk)
+    # Codes and registrations are the merchant's of the address: the rest of the request runs for it.
+    request_merchant_set(request, merchant.pk)
     return portal_render(request, lambda: respond(merchant), merchant)
 
 

@@ -54,6 +54,16 @@ def task_logging_unbind(task_id: str | None = None, **kwargs) -> None:
         task_context_unbind(task_id=task_id)
 
 
+@task_prerun.connect
+@task_postrun.connect
+def task_merchant_reset(**kwargs) -> None:
+    """A task runs for the merchant it names (each task's ``merchant_scope``), never for the one the previous
+    task on this connection ran for (taqsit/tenancy.py)."""
+    from taqsit.tenancy import scope_reset
+
+    scope_reset()
+
+
 @worker_init.connect
 def worker_metrics_serve(**kwargs) -> None:
     """The worker's main process serves /metrics for the whole pool (multiprocess mode) when

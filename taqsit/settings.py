@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The database's row-level security follows the request's merchant; reset when the request ends.
+    "taqsit.tenancy.TenantScopeMiddleware",
     "taqsit.middleware.PrivateNoStoreMiddleware",  # Cache-Control: private, no-store for users' pages and the API
     "auditlog.middleware.AuditContextMiddleware",  # who, from where: the context of every write's audit entry
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -105,20 +107,57 @@ TEMPLATES = [
 ]
 
 # Database: DATABASE_URL, or the embedded PostgreSQL under var/ when it is not set. Never SQLite.
+#
+# Three roles (taqsit/rls.py; README.md, "Database roles"). DATABASE_URL's user is the OWNER: it owns the tables
+# and runs the migrations. The application (web, worker, beat, every other command) connects as the RUNTIME
+# role: DATABASE_APP_URL, else DATABASE_URL with its user swapped for DATABASE_APP_ROLE and its password for
+# DATABASE_APP_PASSWORD; no superuser, no BYPASSRLS, owner of nothing, subject to row-level security. The alias
+# "platform" (DATABASE_PLATFORM_URL, else DATABASE_PLATFORM_ROLE / DATABASE_PLATFORM_PASSWORD) has BYPASSRLS and
+# is used only by the cross-merchant entry points (taqsit/tenancy.py, platform_scope). `migrate` connects as the
+# owner (manage.py sets TAQSIT_DB_ROLE=owner for it; TAQSIT_DB_ROLE=owner does so for any command). The roles are
+# created and granted by the migrations (an administrator may create them beforehand instead).
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="taqsit_app")
+DATABASE_APP_PASSWORD = env.str("DATABASE_APP_PASSWORD", default="")
+DATABASE_PLATFORM_ROLE = env.str("DATABASE_PLATFORM_ROLE", default="taqsit_platform")
+DATABASE_PLATFORM_PASSWORD = env.str("DATABASE_PLATFORM_PASSWORD", default="")
+TAQSIT_DB_ROLE = env.str("TAQSIT_DB_ROLE", default="app")
+if TAQSIT_DB_ROLE not in {"app", "owner"}:
+    raise ImproperlyConfigured(f"TAQSIT_DB_ROLE must be app or owner, not {TAQSIT_DB_ROLE!r}.")
 if env.str("DATABASE_URL", default=""):
-    DATABASES = {"default": env.db_url("DATABASE_URL")}
+    _owner_database = env.db_url("DATABASE_URL")
 else:
     from taqsit.embedded_db import embedded_database_settings
 
-    DATABASES = {"default": embedded_database_settings(VAR_DIR / "postgres")}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-# Each test run gets its own database, so two runs on one server (a developer's and a helper's) never collide.
-DATABASES["default"]["TEST"] = {
-    "NAME": env.str("TEST_DATABASE_NAME", default=f"test_{DATABASES['default']['NAME']}_{os.getpid()}")
-}
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    _owner_database = embedded_database_settings(VAR_DIR / "postgres")
+if _owner_database["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Taqsit runs on PostgreSQL only: DATABASE_URL must be a postgres:// URL.")
+
+
+def _role_database(url_variable: str, role: str, password: str) -> dict:
+    if env.str(url_variable, default=""):
+        return env.db_url(url_variable)
+    return {**_owner_database, "USER": role, "PASSWORD": password}
+
+
+DATABASES = {
+    "default": _owner_database
+    if TAQSIT_DB_ROLE == "owner"
+    else _role_database("DATABASE_APP_URL", DATABASE_APP_ROLE, DATABASE_APP_PASSWORD),
+    "platform": _role_database("DATABASE_PLATFORM_URL", DATABASE_PLATFORM_ROLE, DATABASE_PLATFORM_PASSWORD),
+    # The owner, for what only it may do (the test suite's set-up; never the application's requests).
+    "owner": {**_owner_database},
+}
+for _alias, _database in DATABASES.items():
+    _database.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    _database["CONN_HEALTH_CHECKS"] = True
+# Each test run gets its own database, so two runs on one server (a developer's and a helper's) never collide.
+# The suite's test database is created and migrated by the owner (conftest.py), then every test runs as the
+# runtime role; the other aliases are the same database in tests.
+DATABASES["default"]["TEST"] = {
+    "NAME": env.str("TEST_DATABASE_NAME", default=f"test_{_owner_database['NAME']}_{os.getpid()}")
+}
+DATABASES["platform"]["TEST"] = {"MIRROR": "default"}
+DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "taqsit.User"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -27,26 +28,39 @@ TABLES = (
     "payments_paymentallocation",
 )
 JOINS = frozenset({"Nested Loop", "Hash Join", "Merge Join"})
+# The staff who received a payment, joined by the payment lists: a merchant's few accounts. Its row-level
+# security policy has two branches (taqsit/rls.py: readable before the merchant is known), which a planner
+# without statistics takes for a filter leaving almost no row, and reads the table's page or two whole.
+STAFF_TABLE = "taqsit_user"
 
 
 @pytest.fixture
-def stale_book(merchant, owner, today):
+def stale_book(merchant, owner, today, database_owner_dsn, without_test_policy):
     """500 plans of 50 customers, a fifth of them paid up to date, in tables that are not analyzed meanwhile.
 
     The tables start as never analyzed (no column statistics, no row estimate: what a bulk import into a new
-    database leaves), whatever earlier tests of the run let autovacuum record about them; rolled back with the
-    test. The staff table, which the payment lists join, is reset too."""
-    with connection.cursor() as cursor:
+    database leaves), whatever earlier tests of the run let autovacuum record about them. The staff table,
+    which the payment lists join, is reset too. The catalogue is the owner's (a superuser's) to change: on a
+    connection of its own, committed; autovacuum is turned back on after the test. The data is committed (a
+    transactional test), so the test suite's own policy can go while the plans are made: they are made with
+    the tenant policy alone, as in production."""
+    with psycopg.connect(database_owner_dsn, autocommit=True) as owner_connection:
         for table in TABLES:
-            cursor.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+            owner_connection.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
         for table in (*TABLES, "taqsit_user"):
-            cursor.execute("DELETE FROM pg_statistic WHERE starelid = %s::regclass", [table])
-            cursor.execute("UPDATE pg_class SET reltuples = -1, relpages = 0 WHERE oid = %s::regclass", [table])
+            owner_connection.execute("DELETE FROM pg_statistic WHERE starelid = %s::regclass", [table])
+            owner_connection.execute(
+                "UPDATE pg_class SET reltuples = -1, relpages = 0 WHERE oid = %s::regclass", [table]
+            )
     customers = [CustomerFactory(merchant=merchant) for _ in range(50)]
     plans = [plan_make(actor=owner, customer=customers[number % 50]) for number in range(500)]
     for plan in plans[::5]:
         payment_post(actor=owner, plan=plan, amount=Decimal("200.00"))
-    return {"customer": customers[0], "plan": plans[0]}
+    without_test_policy()
+    yield {"customer": customers[0], "plan": plans[0]}
+    with psycopg.connect(database_owner_dsn, autocommit=True) as owner_connection:
+        for table in TABLES:
+            owner_connection.execute(f"ALTER TABLE {table} RESET (autovacuum_enabled)")
 
 
 def _plan(cursor) -> dict:
@@ -69,6 +83,8 @@ def rescanned_work(plan: dict) -> list[str]:
             continue
         inner = next(child for child in node["Plans"] if child.get("Parent Relationship") == "Inner")
         for below in nodes(inner):
+            if below.get("Relation Name") == STAFF_TABLE:
+                continue
             if below["Node Type"] == "Seq Scan" or below["Node Type"] in JOINS:
                 found.append(f"{node['Node Type']} {node.get('Join Type')} over {below['Node Type']}")
     return found
@@ -102,6 +118,7 @@ LISTS = {
 }
 
 
+@pytest.mark.django_db(transaction=True)  # the data committed, so the test suite's own policy can go meanwhile
 def test_list_queries_do_not_depend_on_fresh_statistics(api_client, owner, stale_book):
     api_client.force_authenticate(owner)
     problems, indexes = {}, {}

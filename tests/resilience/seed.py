@@ -40,6 +40,7 @@ def seed(spec: dict) -> dict:
     from notifications.models import NotificationSettings
     from taqsit.dates import merchant_today
     from taqsit.models import Merchant, Role, User
+    from taqsit.tenancy import merchant_scope
 
     password_hash = make_password(PASSWORD)  # hashed once: PBKDF2 is slow on purpose
     zone = _timezone_far_from_midnight()
@@ -56,49 +57,55 @@ def seed(spec: dict) -> dict:
             late_fee_method=Merchant.LateFeeMethod.FIXED if fee else Merchant.LateFeeMethod.NONE,
             late_fee_amount=Decimal(fee or "0"),
         )
-        NotificationSettings.objects.create(merchant=merchant, quiet_hours_start=None, quiet_hours_end=None)
-        prefix = f"m{m_index}"
-        owner = User.objects.create(
-            merchant=merchant, role=Role.OWNER, username=f"{prefix}-owner", email=f"{prefix}-owner@example.com"
-        )
-        clerks = [
-            User.objects.create(
-                merchant=merchant, role=Role.CLERK, username=f"{prefix}-clerk{n}", email=f"{prefix}-c{n}@example.com"
+        # The merchant's rows are written as its requests would write them: for it only (taqsit/tenancy.py).
+        with merchant_scope(merchant.pk):
+            NotificationSettings.objects.create(merchant=merchant, quiet_hours_start=None, quiet_hours_end=None)
+            prefix = f"m{m_index}"
+            owner = User.objects.create(
+                merchant=merchant, role=Role.OWNER, username=f"{prefix}-owner", email=f"{prefix}-owner@example.com"
             )
-            for n in range(spec_merchant.get("clerks", 1))
-        ]
-        User.objects.filter(merchant=merchant).update(password=password_hash)
-        today = merchant_today(merchant)
-        plans = []
-        for group in spec_merchant.get("plans", []):
-            for index in range(group["count"]):
-                number = len(plans)
-                customer = customer_create(
-                    actor=owner,
-                    name=f"Customer {prefix}-{number}",
-                    phone=f"+1415555{number:04d}",  # unique per merchant
-                    email=f"customer-{prefix}-{number}@example.com",
+            clerks = [
+                User.objects.create(
+                    merchant=merchant,
+                    role=Role.CLERK,
+                    username=f"{prefix}-clerk{n}",
+                    email=f"{prefix}-c{n}@example.com",
                 )
-                plan = plan_create(
-                    actor=owner,
-                    customer=customer,
-                    total_amount=Decimal(group.get("total", "1000.00")),
-                    down_payment=Decimal(group.get("down", "200.00")),
-                    number_of_installments=group.get("installments", 4),
-                    installment_frequency=group.get("frequency", "monthly"),
-                    start_date=today - timedelta(days=group.get("start_days_ago", 0) + group.get("step", 0) * index),
-                )
-                plans.append({"id": str(plan.pk), "remaining": str(plan.remaining_balance)})
-        out["merchants"].append(
-            {
-                "id": str(merchant.pk),
-                "name": merchant.name,
-                "today": today.isoformat(),
-                "owner": owner.username,
-                "clerks": [clerk.username for clerk in clerks],
-                "plans": plans,
-            }
-        )
+                for n in range(spec_merchant.get("clerks", 1))
+            ]
+            User.objects.filter(merchant=merchant).update(password=password_hash)
+            today = merchant_today(merchant)
+            plans = []
+            for group in spec_merchant.get("plans", []):
+                for index in range(group["count"]):
+                    number = len(plans)
+                    customer = customer_create(
+                        actor=owner,
+                        name=f"Customer {prefix}-{number}",
+                        phone=f"+1415555{number:04d}",  # unique per merchant
+                        email=f"customer-{prefix}-{number}@example.com",
+                    )
+                    plan = plan_create(
+                        actor=owner,
+                        customer=customer,
+                        total_amount=Decimal(group.get("total", "1000.00")),
+                        down_payment=Decimal(group.get("down", "200.00")),
+                        number_of_installments=group.get("installments", 4),
+                        installment_frequency=group.get("frequency", "monthly"),
+                        start_date=today
+                        - timedelta(days=group.get("start_days_ago", 0) + group.get("step", 0) * index),
+                    )
+                    plans.append({"id": str(plan.pk), "remaining": str(plan.remaining_balance)})
+            out["merchants"].append(
+                {
+                    "id": str(merchant.pk),
+                    "name": merchant.name,
+                    "today": today.isoformat(),
+                    "owner": owner.username,
+                    "clerks": [clerk.username for clerk in clerks],
+                    "plans": plans,
+                }
+            )
     return out
 
 

@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from auditlog.archive import ArchiveError, audit_archive
 from taqsit.models import Merchant
+from taqsit.tenancy import platform_scope
 
 
 def _merchant_find(value: str) -> Merchant:
@@ -35,7 +36,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         merchant = _merchant_find(options["merchant"]) if options["merchant"] else None
         try:
-            months = audit_archive(merchant=merchant)
+            with platform_scope():  # every merchant's entries, and the platform's own
+                months = audit_archive(merchant=merchant)
         except ArchiveError as exc:
             raise CommandError(str(exc)) from exc
         for month in months:

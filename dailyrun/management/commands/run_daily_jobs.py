@@ -19,6 +19,7 @@ from dailyrun.jobs import daily_jobs_catch_up, daily_jobs_run
 from notifications.services import notifications_dispatch
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
+from taqsit.tenancy import merchant_scope
 
 
 def _merchant_find(value: str) -> Merchant:
@@ -61,16 +62,20 @@ class Command(BaseCommand):
         day = options["date"]
         now = timezone.now()
         for merchant in merchants:
-            if day is not None:
-                today = merchant_today(merchant, now=now)
-                if day > today:
-                    raise CommandError(f"{day} is after {merchant.name}'s today ({today}): nothing was run.")
-                results = daily_jobs_run(merchant=merchant, day=day, now=now)
-                notifications_dispatch(merchant=merchant, now=now)
-                self.stdout.write(f"{merchant.name}: ran {day}: {results}")
-                continue
-            days = daily_jobs_catch_up(merchant=merchant, now=now)
-            if days:
-                self.stdout.write(f"{merchant.name}: ran {', '.join(d.isoformat() for d in days)}")
-            else:
-                self.stdout.write(f"{merchant.name}: nothing owed (or running elsewhere).")
+            with merchant_scope(merchant.pk):  # each merchant's run sees that merchant's rows only
+                self._run(merchant, day, now)
+
+    def _run(self, merchant, day, now) -> None:
+        if day is not None:
+            today = merchant_today(merchant, now=now)
+            if day > today:
+                raise CommandError(f"{day} is after {merchant.name}'s today ({today}): nothing was run.")
+            results = daily_jobs_run(merchant=merchant, day=day, now=now)
+            notifications_dispatch(merchant=merchant, now=now)
+            self.stdout.write(f"{merchant.name}: ran {day}: {results}")
+            return
+        days = daily_jobs_catch_up(merchant=merchant, now=now)
+        if days:
+            self.stdout.write(f"{merchant.name}: ran {', '.join(d.isoformat() for d in days)}")
+        else:
+            self.stdout.write(f"{merchant.name}: nothing owed (or running elsewhere).")

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from demo.loader import DEMO_MERCHANT, demo_load, demo_login_lines
+from taqsit.tenancy import platform_scope
 
 
 class Command(BaseCommand):
@@ -34,7 +35,8 @@ class Command(BaseCommand):
                 self.stdout.write(line)
             return
         try:
-            result = demo_load(today=options["today"])
+            with platform_scope():  # a merchant and its data made from nothing: the platform's work
+                result = demo_load(today=options["today"])
         except (ValidationError, PermissionDenied, ValueError) as exc:
             raise CommandError(f"The demo data could not be loaded, nothing was saved: {exc}") from exc
         if result is None:
