@@ -172,6 +172,10 @@ class PaymentAllocation(TenantModel):
         LATE_FEE = "late_fee", _("Late fee")
         INTEREST = "interest", _("Interest")
         PRINCIPAL = "principal", _("Principal")
+        # A late fee collected under murabaha terms for charity: booked apart from income (issue 15).
+        CHARITY_FEE = "charity_fee", _("Charity fee")
+        # Unearned finance charge forgiven at early settlement: no money moved, never an edit of history.
+        REBATE = "rebate", _("Settlement rebate")
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
     installment = models.ForeignKey(

@@ -45,6 +45,20 @@ class Merchant(TimeStampedModel):
         FIXED = "fixed", _("Fixed amount")
         PERCENT = "percent", _("Percent of the overdue amount")
 
+    class SaleTerms(models.TextChoices):
+        CONVENTIONAL = "conventional", _("Conventional installment sale")
+        MURABAHA = "murabaha", _("Islamic installment sale (murabaha)")
+
+    class LateFeeBooking(models.TextChoices):
+        INCOME = "income", _("Booked as income")
+        CHARITY = "charity", _("Collected for charity, booked apart from income")
+
+    class SettlementRebate(models.TextChoices):
+        NONE = "none", _("No rebate")
+        ACTUARIAL = "actuarial", _("Unearned interest, actuarial method")
+        RULE_OF_78 = "rule_of_78", _("Unearned interest, rule of 78")
+        DISCRETIONARY = "discretionary", _("Discretionary rebate (ibra') granted by a manager")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(_("name"), max_length=200)
     currency = models.CharField(_("currency"), max_length=3, default="USD", validators=[currency_validate])
@@ -77,6 +91,35 @@ class Merchant(TimeStampedModel):
         _("days overdue before a plan is defaulted"), default=90, validators=[MinValueValidator(1)]
     )
     requires_approval = models.BooleanField(_("new plans need a manager's approval"), default=False)
+    # The sale contract (issue 15): terms, guarantors, early settlement, the merchant's own clauses.
+    sale_terms = models.CharField(
+        _("sale terms"), max_length=12, choices=SaleTerms.choices, default=SaleTerms.CONVENTIONAL
+    )
+    late_fee_booking = models.CharField(
+        _("late fees are"), max_length=10, choices=LateFeeBooking.choices, default=LateFeeBooking.INCOME
+    )
+    early_settlement_rebate = models.CharField(
+        _("early settlement rebate"), max_length=13, choices=SettlementRebate.choices, default=SettlementRebate.NONE
+    )
+    guarantor_required_above = MoneyField(
+        _("a guarantor is required above"),
+        null=True,
+        blank=True,
+        help_text=_("Plans financing more than this amount need at least one guarantor. Empty: never required."),
+    )
+    guarantor_copy_after_days = models.PositiveSmallIntegerField(
+        _("copy guarantors on reminders after days overdue"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(365)],
+        help_text=_("Empty: guarantors are never copied."),
+    )
+    contract_clauses = models.JSONField(
+        _("contract clauses"),
+        default=dict,
+        blank=True,
+        help_text=_("The merchant's own clauses printed on every contract, one text per language code."),
+    )
     # The customer portal (/portal/ and the borrower API /api/portal/).
     portal_enabled = models.BooleanField(
         _("customer portal"),
@@ -103,6 +146,10 @@ class Merchant(TimeStampedModel):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(late_fee_amount__gte=0), name="merchant_late_fee_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(guarantor_required_above__isnull=True) | Q(guarantor_required_above__gte=0),
+                name="merchant_guarantor_threshold_gte_0",
+            ),
             models.CheckConstraint(
                 condition=Q(late_fee_cap__isnull=True) | Q(late_fee_cap__gt=0), name="merchant_late_fee_cap_gt_0"
             ),
