@@ -33,6 +33,7 @@ def _arguments(argv):
     parser.add_argument("--database", default=env("BENCH_FANOUT_DATABASE", "scale_fanout"))
     parser.add_argument("--scale", type=float, default=float(env("BENCH_FANOUT_SCALE", "0.05")))
     parser.add_argument("--workers", default=env("BENCH_FANOUT_WORKERS", "1,2,4"))
+    parser.add_argument("--rounds", type=int, default=int(env("BENCH_FANOUT_ROUNDS", "2")), help="best of")
     parser.add_argument("--redis", default=env("BENCH_FANOUT_REDIS", "redis://127.0.0.1:6379/8"))
     parser.add_argument("--results", default="fanout", help="name of the JSON under bench/results ('' for none)")
     return parser.parse_args(argv)
@@ -95,12 +96,14 @@ def _runs(srv: db.Server, database: str, since) -> dict:
     with srv.connect(database) as conn:
         row = conn.execute(
             """SELECT count(*) FILTER (WHERE finished_at IS NOT NULL), count(*), coalesce(sum(attempts), 0),
-                      coalesce(max(attempts), 0), count(DISTINCT merchant_id), max(finished_at), min(started_at)
+                      coalesce(max(attempts), 0), count(DISTINCT merchant_id), max(finished_at), min(started_at),
+                      extract(epoch FROM max(finished_at - started_at)),
+                      extract(epoch FROM sum(finished_at - started_at))
                  FROM notifications_dailyjobrun WHERE started_at >= %s""",
             [since],
         ).fetchone()
         merchants = conn.execute("SELECT count(*) FROM taqsit_merchant WHERE is_active").fetchone()[0]
-    finished, rows, attempts, max_attempts, distinct, last_finished, first_started = row
+    finished, rows, attempts, max_attempts, distinct, last_finished, first_started, longest, total = row
     return {
         "merchants": merchants,
         "runs_finished": finished,
@@ -110,6 +113,8 @@ def _runs(srv: db.Server, database: str, since) -> dict:
         "merchants_run": distinct,
         "last_finished": last_finished,
         "first_started": first_started,
+        "longest_merchant_s": round(float(longest or 0), 3),
+        "sum_of_merchant_runs_s": round(float(total or 0), 3),
     }
 
 
@@ -118,10 +123,19 @@ def _installments(srv: db.Server, database: str) -> int:
         return conn.execute("SELECT count(*) FROM installments_installment").fetchone()[0]
 
 
-def measure(*, srv: db.Server, template: str, concurrency: int, redis: str, logs: Path) -> dict:
+def _queue_delete(redis: str, queue: str) -> None:
+    """The run's queue and kombu's bindings of it: the messages left (deliveries of the reminders the run queued)
+    are for a database that is gone."""
+    import redis as redis_client
+
+    client = redis_client.Redis.from_url(redis)
+    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+
+
+def measure(*, srv: db.Server, template: str, concurrency: int, redis: str, logs: Path, label: str) -> dict:
     database = f"{template}_run"
     db.database_create(srv, database, template=template)
-    queue = f"scale-fanout-{os.getpid()}-{concurrency}"
+    queue = f"scale-fanout-{os.getpid()}-{label}"
     log = logs / f"fanout-worker-{concurrency}.log"
     worker = _worker_start(database=database, concurrency=concurrency, redis=redis, queue=queue, log=log)
     try:
@@ -146,6 +160,9 @@ def measure(*, srv: db.Server, template: str, concurrency: int, redis: str, logs
             "workers": concurrency,
             "wall_s": round(wall, 3),
             "first_start_to_last_finish_s": round((runs["last_finished"] - runs["first_started"]).total_seconds(), 3),
+            # The critical path: no number of workers runs the whole faster than its largest merchant's day.
+            "longest_merchant_s": runs["longest_merchant_s"],
+            "sum_of_merchant_runs_s": runs["sum_of_merchant_runs_s"],
             "merchants": runs["merchants"],
             "merchants_run": runs["merchants_run"],
             "runs": runs["runs"],
@@ -157,6 +174,7 @@ def measure(*, srv: db.Server, template: str, concurrency: int, redis: str, logs
         }
     finally:
         _worker_stop(worker)
+        _queue_delete(redis, queue)
         db.database_drop(srv, database)
 
 
@@ -180,9 +198,18 @@ def main(argv: list[str] | None = None) -> int:
     counts = [int(value) for value in args.workers.split(",")]
     results = []
     for concurrency in counts:
-        result = measure(srv=srv, template=args.database, concurrency=concurrency, redis=args.redis, logs=logs)
-        print(f"  {concurrency} worker(s): {result}", flush=True)
-        results.append(result)
+        rounds = []
+        for index in range(args.rounds):
+            label = f"{concurrency}-{index}"
+            rounds.append(
+                measure(
+                    srv=srv, template=args.database, concurrency=concurrency, redis=args.redis, logs=logs, label=label
+                )
+            )
+            print(f"  {concurrency} worker(s): {rounds[-1]}", flush=True)
+        best = min(rounds, key=lambda result: result["wall_s"])
+        results.append({**best, "wall_s_rounds": [result["wall_s"] for result in rounds]})
+    # The best of the rounds: the machine is shared, and a slower round measures the neighbours, not the run.
     baseline = results[0]["wall_s"]
     for result in results:
         result["speedup_vs_first"] = common.ratio(baseline, result["wall_s"])
@@ -197,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale": args.scale,
         "installments": installments,
         "ticks": 2,
+        "rounds": args.rounds,
         "results": results,
         "installments_per_second": {
             str(result["workers"]): round(installments / result["wall_s"], 1) for result in results
