@@ -95,6 +95,11 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def results_head(benchmark: str, conn) -> dict:
+    """What every results file starts with: its name, when, and the machine (PostgreSQL's from ``conn``)."""
+    return {"benchmark": benchmark, "measured_at": now_iso(), "machine": machine_info(conn)}
+
+
 def results_write(name: str, data: dict) -> Path:
     """bench/results/<name>.json (or $BENCH_RESULTS_DIR), pretty-printed; returns its path.
 

@@ -215,11 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         result["speedup_vs_first"] = common.ratio(baseline, result["wall_s"])
     installments = _installments(srv, args.database)
     with srv.connect(args.database) as conn:
-        machine = common.machine_info(conn)
+        head = common.results_head("fanout", conn)
     data = {
-        "benchmark": "fanout",
-        "measured_at": common.now_iso(),
-        "machine": machine,
+        **head,
         "database": args.database,
         "scale": args.scale,
         "installments": installments,

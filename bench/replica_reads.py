@@ -147,11 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         result = json.loads(output.stdout.strip().splitlines()[-1])
         with primary.connect(DATABASE) as conn:
-            machine = common.machine_info(conn)
+            head = common.results_head("replica_reads", conn)
         data = {
-            "benchmark": "replica_reads",
-            "measured_at": common.now_iso(),
-            "machine": machine,
+            **head,
             "scale": args.scale,
             "generate_s": round(generated_s, 1),
             "load_average_before": [round(value, 2) for value in load_before],
