@@ -130,10 +130,12 @@ def probe(data: dict, replica_conninfo: str) -> dict:
             data={"plan": first["plans"][0]["id"], "amount": "10.00"},
             content_type="application/json",
         )
-        out["owner_while_lagging"] = reads(owner)
+        wrote_at = time.monotonic()
         out["clerk_just_wrote"] = reads(clerk)
+        out["owner_while_lagging"] = reads(owner)
         out["stats_replica_while_lagging"] = caught_up(first)
-        time.sleep(int(os.environ["REPLICA_STICKY_SECONDS"]) + 0.5)
+        # Until the manager's read-your-writes window, counted from the payment, is over.
+        time.sleep(max(0.0, wrote_at + int(os.environ["REPLICA_STICKY_SECONDS"]) + 0.5 - time.monotonic()))
         out["clerk_later"] = reads(clerk)
         admin.execute("SELECT pg_wal_replay_resume()")
     out["stats_replica_caught_up"] = _wait(lambda: caught_up(first), timeout=30, what="the replica to catch up")
