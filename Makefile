@@ -95,25 +95,41 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The benchmarks (bench/, docs/performance.md); not part of `make test` nor CI. Generates the bench database
-# (taqsit_bench, on the same server, never the dev database) when it is missing, of another scale, or with
-# BENCH_REGENERATE=1, then runs every benchmark against its baseline. BENCH_SCALE=0.01 for a quick run: into a
-# database of its own (taqsit_bench_scale_0_01) with its results under var/, so the full-size ones stay. Locust
-# comes from requirements-bench.txt; the other settings are read by bench/run.py (BENCH_ONLY, BENCH_RUNS...).
-BENCH_SCALE ?= 1
-BENCH_DATABASE ?= $(if $(filter 1 1.0,$(BENCH_SCALE)),taqsit_bench,taqsit_bench_scale_$(subst .,_,$(BENCH_SCALE)))
-BENCH_RESULTS_DIR ?= $(if $(filter 1 1.0,$(BENCH_SCALE)),bench/results,var/bench/results-scale-$(BENCH_SCALE))
+# The benchmarks (bench/, docs/performance.md); not part of `make test` nor CI. For each scale of BENCH_SCALES in turn
+# (default 0.25 and 1: how each cost grows with the book), generates its bench database (taqsit_bench at scale 1,
+# taqsit_bench_scale_0_25 at 0.25..., on the same server, never the dev database) when it is missing, of another
+# scale, or with BENCH_REGENERATE=1, then runs every benchmark against its baseline; each benchmark's JSON under
+# bench/results keeps every scale's figures side by side ("by_scale", bench/common.py). BENCH_SCALE=0.01 runs that
+# one scale only, as before: into a database of its own with its results under var/, so the full-size ones stay.
+# Locust comes from requirements-bench.txt; the other settings are read by bench/run.py (BENCH_ONLY, BENCH_RUNS...).
+ifeq ($(origin BENCH_SCALE),undefined)
+BENCH_SCALES ?= 0.25 1
+else
+BENCH_SCALES ?= $(BENCH_SCALE)
+endif
+BENCH_DATABASE_PREFIX ?= taqsit_bench
 BENCH_STAMP := $(VENV)/.installed-bench
+# One scale: BENCH_DATABASE and BENCH_RESULTS_DIR as given, else named after the scale. Several: one database
+# per scale and one JSON per benchmark holding them all.
+bench_multi := $(word 2,$(BENCH_SCALES))
+bench_database = $(if $(and $(BENCH_DATABASE),$(if $(bench_multi),,1)),$(BENCH_DATABASE),$(if $(filter 1 1.0,$(1)),$(BENCH_DATABASE_PREFIX),$(BENCH_DATABASE_PREFIX)_scale_$(subst .,_,$(1))))
+bench_results = $(or $(BENCH_RESULTS_DIR),$(if $(or $(bench_multi),$(filter 1 1.0,$(1))),bench/results,var/bench/results-scale-$(1)))
+
+define bench_scale
+	$(DJANGO_ENV) BENCH_DATABASE=$(call bench_database,$(1)) BENCH_RESULTS_DIR=$(call bench_results,$(1)) \
+		BENCH_SCALE_KEY=$(if $(bench_multi),$(1)) $(BIN)/python -m bench.generate --scale $(1) \
+		$(if $(filter 1,$(BENCH_REGENERATE)),,--if-missing)
+	$(DJANGO_ENV) BENCH_DATABASE=$(call bench_database,$(1)) BENCH_RESULTS_DIR=$(call bench_results,$(1)) \
+		BENCH_SCALE_KEY=$(if $(bench_multi),$(1)) $(BIN)/python -m bench.run
+
+endef
 
 $(BENCH_STAMP): requirements-bench.txt $(INSTALL_STAMP)
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements-bench.txt
 	touch $@
 
 bench: $(BENCH_STAMP) $(SECRET_KEY_FILE)
-	$(DJANGO_ENV) BENCH_DATABASE=$(BENCH_DATABASE) BENCH_RESULTS_DIR=$(BENCH_RESULTS_DIR) \
-		$(BIN)/python -m bench.generate --scale $(BENCH_SCALE) $(if $(filter 1,$(BENCH_REGENERATE)),,--if-missing)
-	$(DJANGO_ENV) BENCH_DATABASE=$(BENCH_DATABASE) BENCH_RESULTS_DIR=$(BENCH_RESULTS_DIR) $(BIN)/python -m bench.run
-
+	$(foreach scale,$(BENCH_SCALES),$(call bench_scale,$(scale)))
 # Stops the embedded PostgreSQL under var/postgres (prints True when one was running).
 db-stop:
 	@if [ -x $(BIN)/python ]; then \

@@ -12,6 +12,7 @@ from auditlog.models import Entry
 from auditlog.serializers import EntrySerializer
 from taqsit.api import TenantViewSetMixin
 from taqsit.permissions import Action
+from taqsit.replicas import replica_reads_view
 
 
 class AuditEntryViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -27,3 +28,9 @@ class AuditEntryViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.Retrie
     search_fields = ["action", "object_type", "actor__username", "=object_id", "=request_id"]
     ordering_fields = ["id", "created_at"]
     ordering = ["-id"]
+
+    @replica_reads_view
+    def list(self, request, *args, **kwargs):
+        """The trail from a read replica when there is one: a few seconds behind at most, and the user's own
+        writes of the last seconds are read from the primary."""
+        return super().list(request, *args, **kwargs)

@@ -95,12 +95,47 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def results_head(benchmark: str, conn) -> dict:
+    """What every results file starts with: its name, when, and the machine (PostgreSQL's from ``conn``)."""
+    return {"benchmark": benchmark, "measured_at": now_iso(), "machine": machine_info(conn)}
+
+
 def results_write(name: str, data: dict) -> Path:
-    """bench/results/<name>.json (or $BENCH_RESULTS_DIR), pretty-printed; returns its path."""
+    """bench/results/<name>.json (or $BENCH_RESULTS_DIR), pretty-printed; returns its path.
+
+    With ``BENCH_SCALE_KEY`` (``make bench`` over several BENCH_SCALES), the file keeps one entry per scale under
+    ``by_scale``, this run's replacing only its own scale's; a file of one scale written before is kept whole
+    under ``previous``, so every figure stays beside the one it follows."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"
+    scale = os.environ.get("BENCH_SCALE_KEY", "")
+    if scale:
+        data = scales_merge(_read(path), scale, data)
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
     return path
+
+
+def _read(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def scales_merge(existing: dict | None, scale: str, data: dict) -> dict:
+    """``existing`` (a results file, or None) with ``data`` as the figures at ``scale``."""
+    existing = existing if isinstance(existing, dict) else {}
+    by_scale = dict(existing.get("by_scale") or {})
+    by_scale[scale] = data
+    previous = existing.get("previous") if "by_scale" in existing else (existing or None)
+    merged = {
+        "benchmark": data.get("benchmark") or existing.get("benchmark"),
+        "scales": sorted(by_scale, key=float),
+        "by_scale": {key: by_scale[key] for key in sorted(by_scale, key=float)},
+    }
+    if previous:
+        merged["previous"] = previous
+    return merged
 
 
 def ratio(value: float, baseline: float) -> float | None:

@@ -11,9 +11,9 @@ from taqsit.admin import LedgerModelAdmin
 
 @admin.register(DailyJobRun)
 class DailyJobRunAdmin(LedgerModelAdmin):
-    list_display = ["day", "merchant", "started_at", "finished_at"]
+    list_display = ["day", "merchant", "started_at", "finished_at", "attempts"]
     list_filter = ["merchant"]
     date_hierarchy = "day"
     list_select_related = ["merchant"]
-    readonly_fields = ["merchant", "day", "started_at", "finished_at", "results"]
+    readonly_fields = ["merchant", "day", "started_at", "finished_at", "attempts", "results"]
     fields = readonly_fields

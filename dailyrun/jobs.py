@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from auditlog.archive import audit_archive_daily
@@ -58,9 +59,14 @@ DAILY_STEPS: tuple[tuple[str, Callable[[Merchant, date, datetime], Any]], ...] =
 def daily_jobs_run(*, merchant: Merchant, day: date, now: datetime | None = None) -> dict[str, Any]:
     """Run every daily step for ``merchant`` as of ``day`` and record the run; running a day again is safe."""
     now = now or timezone.now()
-    run, _ = DailyJobRun.objects.update_or_create(
-        merchant=merchant, day=day, defaults={"started_at": now, "finished_at": None}
+    run, created = DailyJobRun.objects.update_or_create(
+        merchant=merchant,
+        day=day,
+        defaults={"started_at": now, "finished_at": None, "attempts": F("attempts") + 1},
+        create_defaults={"started_at": now, "attempts": 1},
     )
+    if not created:
+        run.refresh_from_db(fields=["attempts"])
     results = {}
     for name, step in DAILY_STEPS:
         with job_observe(name):  # taqsit_job_runs_total, taqsit_job_duration_seconds

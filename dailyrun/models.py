@@ -17,6 +17,9 @@ class DailyJobRun(models.Model):
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     results = models.JSONField(_("results"), default=dict, blank=True)
+    # How many times the day's steps were started: 1 unless a run was cut short (a worker killed) and done again,
+    # or an operator ran the day again (``run_daily_jobs --day``). Beat's ticks and redelivered tasks add none.
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
 
     class Meta:
         # The table it had in notifications: the model moved (migrations 0003 there, 0001 here), its rows did not.

@@ -48,6 +48,7 @@ from taqsit.dates import merchant_today
 from taqsit.exports import EXPORT_ACTION, export_merchant, export_schema
 from taqsit.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from taqsit.permissions import Action
+from taqsit.replicas import replica_reads_view
 from taqsit.serializers import NoBodySerializer, ReasonSerializer
 
 ERRORS = {
@@ -326,6 +327,11 @@ class InstallmentViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.Retri
     search_fields = ["plan__customer__name", "plan__customer__phone"]
     ordering_fields = ["due_date", "amount_due", "number"]
     ordering = ["due_date", "plan__number", "number"]
+
+    @replica_reads_view
+    def list(self, request, *args, **kwargs):
+        """The list (the collections list with ``?status=overdue``) from a read replica when there is one."""
+        return super().list(request, *args, **kwargs)
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()

@@ -54,6 +54,7 @@ from taqsit.dates import merchant_today
 from taqsit.forms import amount_fields_localize, form_errors_add, form_token
 from taqsit.money_format import money_figure
 from taqsit.permissions import Action
+from taqsit.replicas import replica_reads_view
 from taqsit.tenancy import queryset_for_user
 from taqsit.views import is_htmx, staff_page
 
@@ -473,6 +474,7 @@ def _collections(request):
 
 
 @staff_page()
+@replica_reads_view
 def collections(request):
     """Overdue installments across plans, longest overdue first, then largest."""
     form, rows, _today = _collections(request)

@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 from django.core.cache import cache
 from django.db import transaction
 
+from taqsit.replicas import replica_reads
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -107,7 +109,10 @@ def _store(merchant_id: Any, name: str, version: str, compute: Callable[[], T], 
     """Compute and keep the result under the version read *before* computing: money that moves meanwhile makes
     it stale at once rather than hiding behind it."""
     computed_at = time.time()
-    value = compute()
+    # On a read replica that has replayed every commit until now, if there is one (taqsit/replicas.py): the result
+    # is kept as current, so it must not miss a commit the version already counts.
+    with replica_reads(caught_up=True):
+        value = compute()
     key = _entry_key(merchant_id, name)
     try:
         kept = cache.get(key)

@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The database's row-level security follows the request's merchant; reset when the request ends.
     "taqsit.tenancy.TenantScopeMiddleware",
+    # Read replicas' read-your-writes: a user who wrote reads the primary for a few seconds (taqsit/replicas.py).
+    "taqsit.replicas.ReplicaStickyMiddleware",
     "taqsit.middleware.PrivateNoStoreMiddleware",  # Cache-Control: private, no-store for users' pages and the API
     "auditlog.middleware.AuditContextMiddleware",  # who, from where: the context of every write's audit entry
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -147,6 +149,27 @@ DATABASES = {
     # The owner, for what only it may do (the test suite's set-up; never the application's requests).
     "owner": {**_owner_database},
 }
+# Read replicas (taqsit/replicas.py): DATABASE_REPLICA_URLS, comma-separated postgres:// URLs of streaming
+# replicas of the default database; each is an alias (replica1, replica2...) connecting as the runtime role (its
+# user and password are the runtime role's, whatever the URL says). Only the reads that tolerate lag go there (the
+# collections list, the exports, the audit-log list, the statistics' recomputation), never for a user who wrote in
+# the last REPLICA_STICKY_SECONDS. None by default: every query goes to the primary.
+DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
+REPLICA_STICKY_SECONDS = env.int("REPLICA_STICKY_SECONDS", default=5)
+DATABASE_REPLICA_ALIASES = []
+_runtime_database = _role_database("DATABASE_APP_URL", DATABASE_APP_ROLE, DATABASE_APP_PASSWORD)
+for _index, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    _replica = environ.Env.db_url_config(_url)
+    if _replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS must be postgres:// URLs.")
+    DATABASES[f"replica{_index}"] = {
+        **_replica,
+        "USER": _runtime_database["USER"],
+        "PASSWORD": _runtime_database["PASSWORD"],
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_REPLICA_ALIASES.append(f"replica{_index}")
+DATABASE_ROUTERS = ["taqsit.replicas.ReplicaRouter"]
 for _alias, _database in DATABASES.items():
     _database.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     _database["CONN_HEALTH_CHECKS"] = True

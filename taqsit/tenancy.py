@@ -170,8 +170,21 @@ def request_scope(request: HttpRequest) -> tuple[str, str]:
     return "", "request"
 
 
+def current_request() -> HttpRequest | None:
+    """The request being handled in this thread, if any (for the read replicas' read-your-writes)."""
+    return _current_request.get()
+
+
+def _scope_owner(conn):
+    """The connection whose scopes ``conn`` follows: a read replica's session runs for whatever the default
+    connection runs for (``merchant_scope`` and the rest push onto the default connection; taqsit/replicas.py)."""
+    if conn.alias in getattr(settings, "DATABASE_REPLICA_ALIASES", ()):
+        return connections[DEFAULT_DB_ALIAS]
+    return conn
+
+
 def desired_scope(conn) -> tuple[str, str]:
-    stack = conn.__dict__.get("taqsit_scopes")
+    stack = _scope_owner(conn).__dict__.get("taqsit_scopes")
     if stack:
         return stack[-1]
     request = _current_request.get()
@@ -232,8 +245,15 @@ def scope_wrapper_install(sender, connection, **kwargs) -> None:
 
 
 def scope_reset(*, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Forget the merchant on the session now (end of a request or task), if one was written."""
-    conn = connections[using]
+    """Forget the merchant on the session now (end of a request or task), if one was written; the default
+    connection's read replicas' sessions with it."""
+    _scope_reset(connections[using])
+    if using == DEFAULT_DB_ALIAS:
+        for alias in getattr(settings, "DATABASE_REPLICA_ALIASES", ()):
+            _scope_reset(connections[alias])
+
+
+def _scope_reset(conn) -> None:
     if conn.connection is None or conn.__dict__.get("taqsit_applied", _NOTHING) == _NOTHING:
         return
     try:

