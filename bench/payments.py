@@ -56,15 +56,17 @@ VARIABLES = ("plan_id", "inst_id", "merchant_id", "user_id", "payment_id", "idem
 
 
 def _free_port() -> int:
-    """A free TCP port on 127.0.0.1 below 32768 (the range this machine allows)."""
-    for port in range(24000, 32000, 7):
+    """A free TCP port on 127.0.0.1 in ``BENCH_PORTS`` (first-last; 24000-32000 by default, below 32768: the range
+    this machine allows)."""
+    first, last = (int(value) for value in (os.environ.get("BENCH_PORTS") or "24000-32000").split("-"))
+    for port in range(first, last, 7):
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port below 32768")
+    raise RuntimeError(f"no free port in {first}-{last}")
 
 
 def pgbench_path() -> str:
@@ -318,7 +320,10 @@ def cpu(count: int) -> dict:
         request(client, row)
     with CaptureQueriesContext(connection) as captured:
         request(client, warm[-1])
-    statements = [(query["time"], re.sub(r"^SELECT set_config\('pghistory.*?true\);\s*", "", query["sql"], flags=re.DOTALL)[:160]) for query in captured.captured_queries]
+    statements = [
+        (query["time"], re.sub(r"^SELECT set_config\('pghistory.*?true\);\s*", "", query["sql"], flags=re.DOTALL)[:160])
+        for query in captured.captured_queries
+    ]
     cpu_ms, wall_ms = [], []
     for row in timed_rows:
         cpu_start, wall_start = time.process_time(), time.perf_counter()
@@ -326,7 +331,7 @@ def cpu(count: int) -> dict:
         cpu_ms.append((time.process_time() - cpu_start) * 1000)
         wall_ms.append((time.perf_counter() - wall_start) * 1000)
         reset_queries()
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU time: the database's waits are not counted
     profiler.enable()
     for row in profiled:
         request(client, row)
@@ -335,8 +340,8 @@ def cpu(count: int) -> dict:
     for key in ("tottime", "cumulative"):
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(key)
-        stats.print_stats(30)
-        top[key] = [line.rstrip() for line in out.getvalue().splitlines() if line.strip()][-31:]
+        stats.print_stats(45)
+        top[key] = [line.rstrip() for line in out.getvalue().splitlines() if line.strip()][-46:]
     cpu_ms.sort()
     wall_ms.sort()
     return {
@@ -350,7 +355,11 @@ def cpu(count: int) -> dict:
         "wall_ms_p50": round(wall_ms[count // 2], 2),
         "request_statements": len(statements),
         "request_sql": statements,
-        "profile": {"payments": len(profiled), "tool": "cProfile (adds its own overhead)", **top},
+        "profile": {
+            "payments": len(profiled),
+            "tool": "cProfile timed by time.process_time (CPU; adds its own overhead)",
+            **top,
+        },
     }
 
 
@@ -631,9 +640,17 @@ def _locust_version() -> str:
         return "?"
 
 
-def run(*, template: str, users: int, duration: int, workers: int, pgbench_transactions: int) -> dict:
+def run(
+    *, template: str, users: int, duration: int, workers: int, pgbench_transactions: int, cpu_payments: int = 300
+) -> dict:
     from bench import common
 
+    in_process = cpu_run(template=template, count=cpu_payments)
+    print(
+        f"  in-process: {in_process['cpu_ms_per_payment']} ms of CPU per payment (p50 {in_process['cpu_ms_p50']}), "
+        f"{in_process['request_statements']} statements",
+        flush=True,
+    )
     http = http_run(template=template, users=users, duration=duration, workers=workers)
     print(
         f"  HTTP: {http['throughput_rps']} payments/s, p50 {http['p50_ms']:.1f} ms, p99 {http['p99_ms']:.1f} ms, "
@@ -665,6 +682,7 @@ def run(*, template: str, users: int, duration: int, workers: int, pgbench_trans
         flush=True,
     )
     return {
+        "in_process": in_process,
         "http": http,
         "http_paced": paced,
         "http_below_saturation": below,

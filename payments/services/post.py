@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from installments.locks import plan_lock
 from installments.models import Installment, InstallmentPlan
 from payments.models import PAYMENT_ACTION_STATUSES, Payment, PaymentAllocation
+from payments.selectors import allocations_known
 from payments.services._common import Kind, _actor_sees, _payment_lock, _plan_after_money
 from payments.services.allocation import _allocate, _allocation_save, _rows_for_allocation
 from payments.services.reverse import _expected_down_payment_owed
-from payments.selectors import allocations_known
 from payments.signals import payment_recorded, payment_settled
 from taqsit import audit
 from taqsit.dates import dates_bound_check, merchant_today
