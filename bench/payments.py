@@ -336,6 +336,7 @@ def cpu(count: int) -> dict:
     for row in profiled:
         request(client, row)
     profiler.disable()
+    components = _components(pstats.Stats(profiler), len(profiled))
     top = {}
     for key in ("tottime", "cumulative"):
         out = io.StringIO()
@@ -355,12 +356,44 @@ def cpu(count: int) -> dict:
         "wall_ms_p50": round(wall_ms[count // 2], 2),
         "request_statements": len(statements),
         "request_sql": statements,
+        "profile_ms_per_payment": components,
         "profile": {
             "payments": len(profiled),
             "tool": "cProfile timed by time.process_time (CPU; adds its own overhead)",
             **top,
         },
     }
+
+
+COMPONENTS = (
+    # (what, file suffix, function): CPU under each, per payment (cumulative, so the lines overlap as they nest)
+    ("whole request (test client in)", "django/test/client.py", "request"),
+    ("DRF view (dispatch)", "rest_framework/views.py", "dispatch"),
+    ("authentication: JWT, the user read", "rest_framework/request.py", "_authenticate"),
+    ("throttle", "rest_framework/views.py", "check_throttles"),
+    ("role permission", "rest_framework/views.py", "check_permissions"),
+    ("body parsed and validated", "payments/api.py", "create"),
+    ("idempotency record (claim, answer kept, handler in)", "taqsit/idempotency.py", "idempotent"),
+    ("idempotency: key claimed", "taqsit/idempotency.py", "_claim"),
+    ("idempotency: answer kept", "taqsit/idempotency.py", "_answer_keep"),
+    ("service payment_post", "payments/services/post.py", "payment_post"),
+    ("answer serialised (PaymentSerializer.data)", "rest_framework/serializers.py", "data"),
+    ("after commit (receipt task queued, metric)", "django/db/backends/base/base.py", "run_and_clear_commit_hooks"),
+    ("JSON rendered", "rest_framework/renderers.py", "render"),
+)
+
+
+def _components(stats, count: int) -> dict[str, float]:
+    """CPU milliseconds per payment under each of ``COMPONENTS`` (cumulative; calls of the same function at
+    several depths are counted once at the outermost)."""
+    figures = {}
+    for what, suffix, name in COMPONENTS:
+        total = 0.0
+        for (filename, _line, function), (_cc, _nc, _tt, cumulative, _callers) in stats.stats.items():
+            if function == name and filename.endswith(suffix):
+                total = max(total, cumulative)
+        figures[what] = round(total * 1000 / count, 2)
+    return figures
 
 
 def _eligible(count: int) -> list[dict]:
@@ -437,7 +470,7 @@ def pgbench_run(*, template: str, clients: int, transactions: int) -> dict:
     targets = _targets_prepare(srv, database, 200_000)
     result = subprocess.run(
         [sys.executable, "-m", "bench.payments", "--capture"],
-        env=db.django_env(database, LOG_LEVEL="WARNING", ALLOWED_HOSTS="testserver", SECURE_SSL_REDIRECT="0"),
+        env=_app_env(database, ALLOWED_HOSTS="testserver"),  # the cache as the HTTP runs have it: not in the SQL
         cwd=db.ROOT,
         capture_output=True,
         text=True,
