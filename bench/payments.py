@@ -410,6 +410,24 @@ def _eligible(count: int) -> list[dict]:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _child_json(database: str, *args: str) -> dict:
+    """``python -m bench.payments <args>`` in a child process on ``database``, with the application's settings as
+    the HTTP runs have them: the JSON it prints last."""
+    from bench import db
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.payments", *args],
+        env=_app_env(database, ALLOWED_HOSTS="testserver"),
+        cwd=db.ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"bench.payments {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def cpu_run(*, template: str, count: int) -> dict:
     from bench import db
 
@@ -417,17 +435,7 @@ def cpu_run(*, template: str, count: int) -> dict:
     database = f"{template}_cpu"
     db.database_create(srv, database, template=template)
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "bench.payments", "--cpu", str(count)],
-            env=_app_env(database, ALLOWED_HOSTS="testserver"),
-            cwd=db.ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )  # fmt: skip
-        if result.returncode != 0:
-            raise RuntimeError(f"the in-process run failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        figures = _child_json(database, "--cpu", str(count))
         figures["cache"] = _cache_described()
         figures["ledger_invariants_broken"] = _ledger_ok(srv, database)
         return figures
@@ -468,17 +476,7 @@ def pgbench_run(*, template: str, clients: int, transactions: int) -> dict:
     database = f"{template}_pgbench"
     db.database_create(srv, database, template=template)
     targets = _targets_prepare(srv, database, 200_000)
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.payments", "--capture"],
-        env=_app_env(database, ALLOWED_HOSTS="testserver"),  # the cache as the HTTP runs have it: not in the SQL
-        cwd=db.ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"the capture failed:\n{result.stdout}\n{result.stderr}")
-    captured = json.loads(result.stdout.strip().splitlines()[-1])
+    captured = _child_json(database, "--capture")
     columns = ", ".join(VARIABLES)
     script = "\n".join(
         [
