@@ -38,6 +38,16 @@ OWN_ID = "(r ->> 'id')::uuid"
 NONE = "NULL::uuid"
 
 
+def looked_up(column: str, table: str, key: str) -> str:
+    """An entry's id read from another row, ``table.column`` where its id is the captured row's ``key``.
+
+    The key is taken in a sub-select of its own: a Param to the lookup. Written in the lookup's WHERE as
+    ``(r ->> key)::uuid``, a function of the captured row, PostgreSQL cannot use it as an index condition under
+    row-level security (it is not leakproof): the lookup then reads every row of the merchant's table and filters
+    them (1.6 s for each allocation of a payment at a merchant with 80,000 payments)."""
+    return f"(SELECT t.{column} FROM {table} t WHERE t.id = (SELECT (r ->> '{key}')::uuid))"  # noqa: S608 - constants
+
+
 @dataclass(frozen=True)
 class Tracked:
     model: str
@@ -68,7 +78,7 @@ TRACKED: tuple[Tracked, ...] = (
     Tracked("installments.InstallmentPlan", plan=OWN_ID, customer=CUSTOMER_ID),
     Tracked(
         "installments.PlanItem",
-        merchant="(SELECT p.merchant_id FROM installments_installmentplan p WHERE p.id = (r ->> 'plan_id')::uuid)",
+        merchant=looked_up("merchant_id", "installments_installmentplan", "plan_id"),
         plan=PLAN_ID,
     ),
     Tracked("installments.Installment", plan=PLAN_ID),
@@ -76,7 +86,7 @@ TRACKED: tuple[Tracked, ...] = (
     Tracked("payments.Payment", plan=PLAN_ID),
     Tracked(
         "payments.PaymentAllocation",
-        plan="(SELECT p.plan_id FROM payments_payment p WHERE p.id = (r ->> 'payment_id')::uuid)",
+        plan=looked_up("plan_id", "payments_payment", "payment_id"),
     ),
     # The message text is rebuilt from its template; copying it on every status change is no use.
     Tracked("notifications.Notification", customer=CUSTOMER_ID, ignore=("body",)),

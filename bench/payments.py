@@ -56,15 +56,17 @@ VARIABLES = ("plan_id", "inst_id", "merchant_id", "user_id", "payment_id", "idem
 
 
 def _free_port() -> int:
-    """A free TCP port on 127.0.0.1 below 32768 (the range this machine allows)."""
-    for port in range(24000, 32000, 7):
+    """A free TCP port on 127.0.0.1 in ``BENCH_PORTS`` (first-last; 24000-32000 by default, below 32768: the range
+    this machine allows)."""
+    first, last = (int(value) for value in (os.environ.get("BENCH_PORTS") or "24000-32000").split("-"))
+    for port in range(first, last, 7):
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port below 32768")
+    raise RuntimeError(f"no free port in {first}-{last}")
 
 
 def pgbench_path() -> str:
@@ -78,6 +80,42 @@ def pgbench_path() -> str:
     except ImportError:
         pass
     return "pgbench"
+
+
+def _app_env(database: str, **extra: str) -> dict[str, str]:
+    """The application's environment for the runs that post payments (the in-process one and gunicorn's):
+    production's shape where the machine has it. ``BENCH_REDIS_URL`` (a Redis database of the bench's own) is
+    the cache and the broker, as docker-compose's Redis is: the rate limit's count and the statistics' version
+    are one round trip each, and the receipt's delivery task is queued there (no worker runs: the queue is
+    emptied after the run). Without it, the application's defaults (the cache in a PostgreSQL table, the
+    broker in files), which cost a payment several statements more."""
+    from bench import db
+
+    redis_url = os.environ.get("BENCH_REDIS_URL", "")
+    cache = {"CACHE_URL": redis_url, "REDIS_URL": redis_url} if redis_url else {}
+    return db.django_env(
+        database,
+        SECURE_SSL_REDIRECT="0",
+        API_RATE_USER="100000000/hour",
+        JWT_ACCESS_MINUTES="120",
+        LOG_LEVEL="WARNING",
+        **cache,
+        **extra,
+    )
+
+
+def _redis_flush() -> None:
+    """Empty the bench's Redis database (the queued deliveries and cached figures of a run's copy)."""
+    redis_url = os.environ.get("BENCH_REDIS_URL", "")
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+
+
+def _cache_described() -> str:
+    redis_url = os.environ.get("BENCH_REDIS_URL", "")
+    return f"Redis ({redis_url}), also the broker" if redis_url else "the PostgreSQL table (dbcache), broker in files"
 
 
 # The capture: in a child process whose settings point at the pgbench copy ---------------------------------------
@@ -236,6 +274,176 @@ def _pgbench_statement(sql: str, params, final: str, values: dict) -> str:
     return " ".join(text.split()) + ";"
 
 
+# CPU per payment, in-process: in a child process whose settings point at a fresh copy --------------------------
+
+
+def cpu(count: int) -> dict:
+    """Post ``count`` payments through the whole Django stack in this process (the test client: middleware, JWT,
+    DRF, the service, the answer; no HTTP server, no network), one after another, each to its own plan with a
+    clerk's JWT and a fresh ``Idempotency-Key``: the CPU each costs (``time.process_time``), its wall time, the
+    statements of one, and a cProfile of another ``count // 2`` (the functions with the most time of their own,
+    and the most time under them)."""
+    import cProfile
+    import io
+    import pstats
+    import uuid
+
+    import django
+
+    django.setup()
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from taqsit.models import User
+
+    rows = _eligible(count + count // 2 + 20)
+    tokens: dict = {}
+
+    def request(client: Client, row: dict) -> int:
+        if row["user_id"] not in tokens:
+            tokens[row["user_id"]] = str(AccessToken.for_user(User(pk=row["user_id"], password=row["password"])))
+        response = client.post(
+            "/api/installments/payments/",
+            data=json.dumps({"plan": str(row["plan_id"]), "amount": str(row["amount"]), "payment_method": "cash"}),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {tokens[row['user_id']]}", "Idempotency-Key": str(uuid.uuid4())},
+        )
+        if response.status_code != 201:
+            raise RuntimeError(f"answered {response.status_code}: {response.content[:300]}")
+        return response.status_code
+
+    client = Client()
+    warm, timed_rows, profiled = rows[:10], rows[10 : 10 + count], rows[10 + count :]
+    for row in warm[:-1]:
+        request(client, row)
+    with CaptureQueriesContext(connection) as captured:
+        request(client, warm[-1])
+    statements = [
+        (query["time"], re.sub(r"^SELECT set_config\('pghistory.*?true\);\s*", "", query["sql"], flags=re.DOTALL)[:160])
+        for query in captured.captured_queries
+    ]
+    cpu_ms, wall_ms = [], []
+    for row in timed_rows:
+        cpu_start, wall_start = time.process_time(), time.perf_counter()
+        request(client, row)
+        cpu_ms.append((time.process_time() - cpu_start) * 1000)
+        wall_ms.append((time.perf_counter() - wall_start) * 1000)
+        reset_queries()
+    profiler = cProfile.Profile(time.process_time)  # CPU time: the database's waits are not counted
+    profiler.enable()
+    for row in profiled:
+        request(client, row)
+    profiler.disable()
+    components = _components(pstats.Stats(profiler), len(profiled))
+    top = {}
+    for key in ("tottime", "cumulative"):
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(key)
+        stats.print_stats(45)
+        top[key] = [line.rstrip() for line in out.getvalue().splitlines() if line.strip()][-46:]
+    cpu_ms.sort()
+    wall_ms.sort()
+    return {
+        "how": f"{count} POST /api/installments/payments/ in one process through django.test.Client (middleware, "
+        "JWT, DRF, service, answer), one after another, each to its own plan with a fresh Idempotency-Key; CPU by "
+        "time.process_time (the database's own CPU is not in it)",
+        "payments": count,
+        "cpu_ms_per_payment": round(sum(cpu_ms) / count, 2),
+        "cpu_ms_p50": round(cpu_ms[count // 2], 2),
+        "wall_ms_per_payment": round(sum(wall_ms) / count, 2),
+        "wall_ms_p50": round(wall_ms[count // 2], 2),
+        "request_statements": len(statements),
+        "request_sql": statements,
+        "profile_ms_per_payment": components,
+        "profile": {
+            "payments": len(profiled),
+            "tool": "cProfile timed by time.process_time (CPU; adds its own overhead)",
+            **top,
+        },
+    }
+
+
+COMPONENTS = (
+    # (what, file suffix, function): CPU under each, per payment (cumulative, so the lines overlap as they nest)
+    ("whole request (test client in)", "django/test/client.py", "request"),
+    ("DRF view (dispatch)", "rest_framework/views.py", "dispatch"),
+    ("authentication: JWT, the user read", "rest_framework/request.py", "_authenticate"),
+    ("throttle", "rest_framework/views.py", "check_throttles"),
+    ("role permission", "rest_framework/views.py", "check_permissions"),
+    ("body parsed and validated", "payments/api.py", "create"),
+    ("idempotency record (claim, answer kept, handler in)", "taqsit/idempotency.py", "idempotent"),
+    ("idempotency: key claimed", "taqsit/idempotency.py", "_claim"),
+    ("idempotency: answer kept", "taqsit/idempotency.py", "_answer_keep"),
+    ("service payment_post", "payments/services/post.py", "payment_post"),
+    ("answer serialised (PaymentSerializer.data)", "rest_framework/serializers.py", "data"),
+    ("after commit (receipt task queued, metric)", "django/db/backends/base/base.py", "run_and_clear_commit_hooks"),
+    ("JSON rendered", "rest_framework/renderers.py", "render"),
+)
+
+
+def _components(stats, count: int) -> dict[str, float]:
+    """CPU milliseconds per payment under each of ``COMPONENTS`` (cumulative; calls of the same function at
+    several depths are counted once at the outermost)."""
+    figures = {}
+    for what, suffix, name in COMPONENTS:
+        total = 0.0
+        for (filename, _line, function), (_cc, _nc, _tt, cumulative, _callers) in stats.stats.items():
+            if function == name and filename.endswith(suffix):
+                total = max(total, cumulative)
+        figures[what] = round(total * 1000 / count, 2)
+    return figures
+
+
+def _eligible(count: int) -> list[dict]:
+    """Targets as ``ELIGIBLE_SQL`` finds them, each with its clerk's password hash (tokens carry its hash)."""
+    from django.db import connections
+
+    with connections["platform"].cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.*, u.password FROM ({ELIGIBLE_SQL} ORDER BY random() LIMIT %s) t"
+            " JOIN taqsit_user u ON u.id = t.user_id",
+            [count],
+        )
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _child_json(database: str, *args: str) -> dict:
+    """``python -m bench.payments <args>`` in a child process on ``database``, with the application's settings as
+    the HTTP runs have them: the JSON it prints last."""
+    from bench import db
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.payments", *args],
+        env=_app_env(database, ALLOWED_HOSTS="testserver"),
+        cwd=db.ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"bench.payments {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def cpu_run(*, template: str, count: int) -> dict:
+    from bench import db
+
+    srv = db.server()
+    database = f"{template}_cpu"
+    db.database_create(srv, database, template=template)
+    try:
+        figures = _child_json(database, "--cpu", str(count))
+        figures["cache"] = _cache_described()
+        figures["ledger_invariants_broken"] = _ledger_ok(srv, database)
+        return figures
+    finally:
+        db.database_drop(srv, database)
+        _redis_flush()
+
+
 # The runs --------------------------------------------------------------------------------------------------------
 
 
@@ -268,17 +476,7 @@ def pgbench_run(*, template: str, clients: int, transactions: int) -> dict:
     database = f"{template}_pgbench"
     db.database_create(srv, database, template=template)
     targets = _targets_prepare(srv, database, 200_000)
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.payments", "--capture"],
-        env=db.django_env(database, LOG_LEVEL="WARNING", ALLOWED_HOSTS="testserver", SECURE_SSL_REDIRECT="0"),
-        cwd=db.ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"the capture failed:\n{result.stdout}\n{result.stderr}")
-    captured = json.loads(result.stdout.strip().splitlines()[-1])
+    captured = _child_json(database, "--capture")
     columns = ", ".join(VARIABLES)
     script = "\n".join(
         [
@@ -340,14 +538,7 @@ def pgbench_run(*, template: str, clients: int, transactions: int) -> dict:
 def _gunicorn_start(database: str, port: int, workers: int, log: Path) -> subprocess.Popen:
     from bench import db
 
-    env = db.django_env(
-        database,
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="0",
-        API_RATE_USER="100000000/hour",
-        JWT_ACCESS_MINUTES="120",
-        LOG_LEVEL="WARNING",
-    )
+    env = _app_env(database, ALLOWED_HOSTS="127.0.0.1,localhost")
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "taqsit.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
          str(workers), "--no-control-socket", "--log-level", "warning"],
@@ -446,6 +637,7 @@ def http_run(*, template: str, users: int, duration: int, workers: int, rate: fl
             " WHERE idempotency_key IS NOT NULL AND created_at > now() - interval '1 hour'"
         ).fetchone()[0]
     db.database_drop(srv, database)
+    _redis_flush()
     summary = common.latency_summary([ms / 1000 for ms in ok])
     pace = f"random waits (exponential) for {rate:.1f} payments/s in all" if rate else "no think time"
     return {
@@ -463,7 +655,7 @@ def http_run(*, template: str, users: int, duration: int, workers: int, rate: fl
         "settings": {
             "DEBUG": False,
             "CONN_MAX_AGE": settings.DATABASES["default"].get("CONN_MAX_AGE"),
-            "cache": "local memory",
+            "cache": _cache_described(),
             "API_RATE_USER": "raised to 100000000/hour",
         },
         "ledger_invariants_broken": broken,
@@ -479,9 +671,17 @@ def _locust_version() -> str:
         return "?"
 
 
-def run(*, template: str, users: int, duration: int, workers: int, pgbench_transactions: int) -> dict:
+def run(
+    *, template: str, users: int, duration: int, workers: int, pgbench_transactions: int, cpu_payments: int = 300
+) -> dict:
     from bench import common
 
+    in_process = cpu_run(template=template, count=cpu_payments)
+    print(
+        f"  in-process: {in_process['cpu_ms_per_payment']} ms of CPU per payment (p50 {in_process['cpu_ms_p50']}), "
+        f"{in_process['request_statements']} statements",
+        flush=True,
+    )
     http = http_run(template=template, users=users, duration=duration, workers=workers)
     print(
         f"  HTTP: {http['throughput_rps']} payments/s, p50 {http['p50_ms']:.1f} ms, p99 {http['p99_ms']:.1f} ms, "
@@ -513,6 +713,7 @@ def run(*, template: str, users: int, duration: int, workers: int, pgbench_trans
         flush=True,
     )
     return {
+        "in_process": in_process,
         "http": http,
         "http_paced": paced,
         "http_below_saturation": below,
@@ -535,5 +736,8 @@ if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     if sys.argv[1:] == ["--capture"]:
         print(json.dumps(capture(), default=str))
+        sys.exit(0)
+    if sys.argv[1:2] == ["--cpu"]:
+        print(json.dumps(cpu(int(sys.argv[2])), default=str))
         sys.exit(0)
     sys.exit("run the benchmarks with python -m bench.run")

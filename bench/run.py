@@ -7,7 +7,9 @@ fresh file copy of it, dropped afterwards.
 
 Settings from the environment: BENCH_DATABASE, BENCH_ONLY (comma-separated: daily_job, reads, payments),
 BENCH_RUNS (calls per read figure, 50), BENCH_JOB_ROUNDS (2), BENCH_USERS (16), BENCH_HTTP_SECONDS (60),
-BENCH_PGBENCH_TRANSACTIONS (per client, 1500), BENCH_GUNICORN_WORKERS (3, as in production).
+BENCH_PGBENCH_TRANSACTIONS (per client, 1500), BENCH_GUNICORN_WORKERS (3, as in production), BENCH_CPU_PAYMENTS
+(payments posted in-process for the CPU figure, 300), BENCH_REDIS_URL (a Redis database for the payment runs'
+cache and broker, as in production; none: the application's defaults), BENCH_PORTS (gunicorn's port range).
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ def payments(srv, database: str) -> dict:
         duration=_env_int("BENCH_HTTP_SECONDS", 60),
         workers=_env_int("BENCH_GUNICORN_WORKERS", 3),
         pgbench_transactions=_env_int("BENCH_PGBENCH_TRANSACTIONS", 1500),
+        cpu_payments=_env_int("BENCH_CPU_PAYMENTS", 300),
     )
 
 
@@ -138,6 +141,10 @@ def main() -> int:
                 "payments_http", {"benchmark": "payments_http", **context, **run_info, **result}
             )
             http, base = result["http"], result["baseline"]
+            summary.append(
+                ("payment in-process (CPU)", f"{result['in_process']['cpu_ms_per_payment']} ms of CPU per payment",
+                 "-", "-")
+            )  # fmt: skip
             summary.append(
                 ("payments over HTTP", f"{http['throughput_rps']}/s, p50 {http['p50_ms']:.1f} ms, p99 "
                  f"{http['p99_ms']:.1f} ms", f"pgbench {base['throughput_tps']} tps", f"x{result['ratio_throughput']}")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from notifications.models import Notification
-from notifications.services import notification_deliver, notifications_dispatch
+from notifications.services import notification_deliver, notifications_dispatch, payment_receipt_notify
+from payments.models import Payment
 from taqsit.tenancy import merchant_scope, platform_scope
 
 
@@ -28,3 +29,11 @@ def notification_deliver_task(self, notification_id: str) -> str:
     if result.retry_in is not None:
         raise self.retry(countdown=result.retry_in)
     return result.status
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def payment_receipt_task(payment_id: str, merchant_id: str) -> int:
+    """Queue a completed payment's receipt to its customer, for its merchant (notifications/receivers.py sends
+    this once the payment is committed). Once per channel whatever the repeats: the service's unique keys."""
+    with merchant_scope(merchant_id):
+        return payment_receipt_notify(payment=Payment(pk=payment_id))  # the service reads the payment itself

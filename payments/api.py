@@ -100,18 +100,21 @@ class PaymentViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         merchant = request.user.merchant
-        plan = InstallmentPlan.objects.for_merchant(merchant).filter(pk=data.pop("plan")).first()
-        if plan is None:
+        if merchant is None:
             return Response({"plan": [_("No such plan.")]}, status=status.HTTP_400_BAD_REQUEST)
-        plan.merchant = merchant  # the same row: the service reads its currency and day without a query
+        # The plan is read once, by the service's lock (for the request's merchant, whose currency and day the
+        # service needs before it): not first here too.
+        plan = InstallmentPlan(pk=data.pop("plan"), merchant=merchant)
 
         def handler(key):
             # One layer: the API's record replays a repeat before this runs; the key stays on the row for
             # the integrator's reconciliation.
-            payment = payment_with_allocations(
-                payment_post(actor=request.user, plan=plan, idempotency_key=key, replay=False, **data)
-            )
-            serializer = PaymentSerializer(payment, context=self.get_serializer_context())
+            try:
+                payment = payment_post(actor=request.user, plan=plan, idempotency_key=key, replay=False, **data)
+            except InstallmentPlan.DoesNotExist:
+                # Raised, not answered: the key's record is rolled back with the request's transaction.
+                raise exceptions.ValidationError({"plan": [_("No such plan.")]}) from None
+            serializer = PaymentSerializer(payment_with_allocations(payment), context=self.get_serializer_context())
             return Response(serializer.data, status=status.HTTP_201_CREATED)
 
         return idempotent(request, scope="payment.create", handler=handler)

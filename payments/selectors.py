@@ -21,9 +21,19 @@ def _allocations() -> Prefetch:
     return Prefetch("allocations", queryset=PaymentAllocation.objects.select_related("installment").order_by("id"))
 
 
+def allocations_known(payment: Payment, lines: list[PaymentAllocation]) -> None:
+    """Keep ``lines`` (all the allocations ``payment`` has, just written, in the order of their ids) as its
+    prefetched allocations, as ``_allocations()`` would read them: answering with them reads nothing."""
+    queryset = payment.allocations.all()
+    queryset._result_cache = sorted(lines, key=lambda line: line.pk)
+    queryset._prefetch_done = True
+    payment._prefetched_objects_cache = {**getattr(payment, "_prefetched_objects_cache", {}), "allocations": queryset}
+
+
 def payment_with_allocations(payment: Payment) -> Payment:
     """``payment`` as the services return it (its plan and receiver already loaded), its allocations fetched in
-    one query: what the API answers after recording it, without reading the payment again."""
+    one query unless the service kept them (``allocations_known``): what the API answers after recording it,
+    without reading the payment again."""
     prefetch_related_objects([payment], _allocations())
     return payment
 

@@ -3,10 +3,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from payments.models import Payment, PaymentAllocation
-from taqsit.serializers import MoneyField, StrictIntegerField, StrictSerializer
+from taqsit.serializers import ModelFieldsOnceMixin, MoneyField, StrictIntegerField, StrictSerializer
 
 
-class AllocationSerializer(serializers.ModelSerializer):
+class AllocationSerializer(ModelFieldsOnceMixin, serializers.ModelSerializer):
     installment_number = serializers.IntegerField(source="installment.number", read_only=True, allow_null=True)
     amount = MoneyField()
     is_reversal = serializers.SerializerMethodField()
@@ -20,7 +20,7 @@ class AllocationSerializer(serializers.ModelSerializer):
         return line.reversal_of_id is not None
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(ModelFieldsOnceMixin, serializers.ModelSerializer):
     plan_reference = serializers.CharField(source="plan.reference", read_only=True)
     amount = MoneyField()
     allocations = AllocationSerializer(many=True, read_only=True)

@@ -4,6 +4,7 @@ strictly, and bodies whose every field is one the endpoint takes.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 from collections.abc import Mapping
@@ -142,6 +143,21 @@ class StrictFieldsMixin:
             else:
                 refused[key] = [str(_("Unknown field."))]
         return refused
+
+
+class ModelFieldsOnceMixin:
+    """For a read-only ModelSerializer whose fields never depend on the instance, the request or the context:
+    ModelSerializer works its fields out from the model on every instance (a few milliseconds of introspection
+    for a payment and its allocations, on every answer); here once per class, each instance getting copies (as
+    DRF copies declared fields)."""
+
+    def get_fields(self):
+        cls = type(self)
+        prototype = cls.__dict__.get("_fields_prototype")
+        if prototype is None:
+            prototype = super().get_fields()
+            cls._fields_prototype = prototype
+        return copy.deepcopy(prototype)
 
 
 class StrictSerializer(StrictFieldsMixin, serializers.Serializer):

@@ -548,3 +548,42 @@ def test_a_queued_message_is_delivered_once_by_the_worker(owner, amina, sms_outb
 
     assert (first.status, second.status) == (Status.SENT, Status.SENT)
     assert [m["body"] for m in sms_outbox] == [sms.body]
+
+
+def test_the_receipt_is_left_to_the_worker_with_the_payment_and_its_merchant(
+    owner, amina, django_capture_on_commit_callbacks, monkeypatch
+):
+    from notifications import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.payment_receipt_task, "delay", lambda *args: queued.append(args))
+    plan = plan_make(actor=owner, customer=amina)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        payment = payment_post(actor=owner, plan=plan, amount=Decimal("250.00"))
+
+    assert queued == [(str(payment.pk), str(plan.merchant_id))]
+    assert Notification.objects.filter(kind=Notification.Kind.PAYMENT_RECEIPT).count() == 0  # the worker writes it
+
+
+def test_when_the_broker_takes_no_task_the_receipt_is_written_at_once(
+    owner, amina, django_capture_on_commit_callbacks, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    from notifications import tasks
+
+    def refused(*args):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.payment_receipt_task, "delay", refused)
+    plan = plan_make(actor=owner, customer=amina)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        payment = payment_post(actor=owner, plan=plan, amount=Decimal("250.00"))
+
+    assert list(
+        Notification.objects.filter(kind=Notification.Kind.PAYMENT_RECEIPT)
+        .order_by("-channel")
+        .values_list("payment_id", "channel")
+    ) == [(payment.pk, Channel.SMS), (payment.pk, Channel.EMAIL)]

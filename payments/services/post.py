@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from installments.locks import plan_lock
 from installments.models import Installment, InstallmentPlan
 from payments.models import PAYMENT_ACTION_STATUSES, Payment, PaymentAllocation
+from payments.selectors import allocations_known
 from payments.services._common import Kind, _actor_sees, _payment_lock, _plan_after_money
 from payments.services.allocation import _allocate, _allocation_save, _rows_for_allocation
 from payments.services.reverse import _expected_down_payment_owed
@@ -187,6 +188,9 @@ def payment_post(
 
     The balance can never go below zero; the same ``idempotency_key`` returns the first payment and records
     nothing new (``replay=False``: the caller's own record answers repeats, the key is only kept on the row).
+    Of ``plan`` only its id and merchant are read before it is locked (the API passes no more); a plan the
+    actor's merchant does not have is ``InstallmentPlan.DoesNotExist``. The payment comes back with its
+    allocations (``payment.allocations.all()`` reads no more).
     """
     permission_require(actor, Action.PAYMENT_RECORD)
     _actor_sees(actor, plan.merchant_id)
@@ -209,6 +213,7 @@ def payment_post(
     if errors:
         raise ValidationError(errors)
     plan = plan_lock(plan_id=plan.pk, no_key=True)
+    _actor_sees(actor, plan.merchant_id)  # the row as locked, not the caller's word for its merchant
     if key and replay:
         # Checked under the plan's lock: a twin request that committed while we waited for it is seen.
         existing = _replay(plan.merchant_id, key, plan_id=plan.pk, amount=value)
@@ -246,6 +251,7 @@ def payment_post(
         _plan_after_money(plan, value)
     else:
         _plan_number_save(plan)
+    allocations_known(payment, lines)
     # Counted once the payment is committed (taqsit_payments_posted_total); a replay returned above is not.
     transaction.on_commit(lambda: payment_posted(method=payment_method, status=status))
     if completed:

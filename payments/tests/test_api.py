@@ -237,11 +237,10 @@ def test_recording_a_payment_over_a_jwt_sends_a_fixed_list_of_statements(api_cli
     # context is not cleared (the last statement here).
     assert [_statement_shape(query["sql"]) for query in captured.captured_queries] == [
         ("SELECT", "taqsit_user"),  # the token's user, with its merchant
-        ("SELECT", "installments_installmentplan"),  # the plan, the merchant's
         ("SAVEPOINT", ""),  # the request's transaction
         ("INSERT", "taqsit_idempotencyrecord"),  # the key, claimed in one statement
         ("SAVEPOINT", ""),  # payment_post
-        ("SELECT", "installments_installmentplan"),  # the plan's lock
+        ("SELECT", "installments_installmentplan"),  # the plan, the merchant's, locked: read once
         ("SELECT", "installments_installment"),  # the rows to allocate to, locked
         ("INSERT", "payments_payment"),  # with the receipt's figures, worked out on those rows
         ("UPDATE", "installments_installment"),  # one UPDATE per row paid: 250.00 pays the overdue 200.00
@@ -249,7 +248,7 @@ def test_recording_a_payment_over_a_jwt_sends_a_fixed_list_of_statements(api_cli
         ("INSERT", "payments_paymentallocation"),
         ("UPDATE", "installments_installmentplan"),  # amount paid, status and payment number in one UPDATE
         ("RELEASE", ""),
-        ("SELECT", "payments_paymentallocation"),  # the answer: the payment in hand, its allocations read
+        # The answer: the payment and its allocations in hand, nothing read.
         ("UPDATE", "taqsit_idempotencyrecord"),  # the answer, kept for a replay
         ("RELEASE", ""),
         ("SELECT", "set_config"),
