@@ -977,3 +977,25 @@ def test_installment_list_refuses_an_unknown_status(client, schedule):
         "status": ["Select a valid choice. late is not one of the available choices."],
         "due_before": ["Enter a valid date."],
     }
+
+
+def test_a_plan_discloses_its_apr_as_a_decimal_string(client, owner, customer):
+    plan = plan_make(
+        actor=owner,
+        customer=customer,
+        total_amount=Decimal("1000.00"),
+        down_payment=Decimal("0"),
+        number_of_installments=12,
+        finance_charge_method="flat",
+        interest_rate=Decimal("12"),
+    )
+    detail = client.get(f"{PLANS}{plan.pk}/").json()
+    listed = client.get(PLANS).json()["results"][0]
+    summary = client.get(f"{PLANS}{plan.pk}/summary/").json()
+    figures = ("cash_price", "amount_financed", "finance_charge", "total_of_payments", "credit_price", "apr")
+    expected = ("1000.00", "1000.00", "120.00", "1120.00", "1120.00", "21.46")
+    assert tuple(detail[name] for name in figures) == expected
+    assert tuple(listed[name] for name in figures) == expected
+    assert tuple(summary[name] for name in figures) == expected
+    assert summary["apr_label"] == "APR"
+    assert client.get(f"{PLANS}{plan.pk}/summary/", HTTP_ACCEPT_LANGUAGE="es").json()["apr_label"] == "TPA"
