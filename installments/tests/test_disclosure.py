@@ -307,3 +307,31 @@ def test_a_plan_from_before_the_apr_was_kept_reads_it_from_its_rows(owner, custo
     plan.refresh_from_db()
     assert plan.apr is None
     assert plan_disclosure(plan).apr == D("12.00")
+
+
+@pytest.mark.django_db
+def test_the_migration_gives_plans_from_before_their_apr_from_their_rows(owner, customer):
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection
+
+    backfill = import_module("installments.migrations.0005_plan_apr").plans_apr_backfill
+    flat = plan_make(
+        actor=owner,
+        customer=customer,
+        total_amount=D("1000.00"),
+        down_payment=D("0"),
+        number_of_installments=12,
+        finance_charge_method="flat",
+        interest_rate=D("12"),
+    )
+    plain = plan_make(actor=owner, customer=customer)
+    type(flat).objects.update(apr=None)
+
+    backfill(apps, type("SchemaEditor", (), {"connection": connection})())
+
+    assert sorted(type(flat).objects.values_list("number", "apr")) == [
+        (flat.number, D("21.46")),
+        (plain.number, D("0.00")),
+    ]
