@@ -213,6 +213,7 @@ class InstallmentPlanAdmin(ServiceSaveMixin, PlanNumberSearchMixin, PlatformMode
                     "finance_charge_method",
                     "interest_rate",
                     "finance_charge_display",
+                    "apr",
                     "total_payable_display",
                     "installment_amount_display",
                     "number_of_installments",

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from installments.disclosure import plan_apr
 from installments.models import Installment, InstallmentPlan
 from installments.selectors import days_overdue, installments_with_display_status
 from taqsit.exports import csv_stream, csv_text
@@ -32,6 +33,7 @@ PLAN_HEADER = (
     "down_payment",
     "finance_charge",
     "total_payable",
+    "apr",
     "late_fees",
     "amount_paid",
     "remaining_balance",
@@ -73,6 +75,7 @@ def plans_csv(plans: QuerySet[InstallmentPlan], *, merchant: Merchant, today: da
             money_figure(plan.down_payment, currency),
             money_figure(plan.finance_charge, currency),
             money_figure(plan.total_payable, currency),
+            f"{plan_apr(plan):.2f}",
             money_figure(plan.late_fees, currency),
             money_figure(plan.amount_paid, currency),
             money_figure(plan.remaining_balance, currency),

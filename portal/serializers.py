@@ -9,8 +9,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Customer
+from installments.disclosure import plan_apr
 from installments.models import Installment, InstallmentPlan, PlanItem, Product
 from installments.schedule import Frequency
+from installments.serializers import APR_HELP, apr_field
 from notifications.models import Notification
 from payments.models import Payment, PaymentAllocation
 from payments.services.report import REPORTABLE_METHODS
@@ -205,6 +207,11 @@ class PortalPlanSerializer(serializers.ModelSerializer):
     next_due_date = serializers.SerializerMethodField(help_text="The first installment not fully paid, if any.")
     next_amount_due = serializers.SerializerMethodField(help_text="What is left to pay on that installment.")
     status_reason = serializers.CharField(read_only=True, help_text="The shop's reason when it rejected the plan.")
+    cash_price = MoneyField(read_only=True, help_text="The price paid in cash: the total amount.")
+    amount_financed = MoneyField(read_only=True, help_text="The cash price less the down payment.")
+    total_of_payments = MoneyField(read_only=True, help_text="The amount financed plus the finance charge.")
+    credit_price = MoneyField(read_only=True, help_text="The cash price plus the finance charge.")
+    apr = serializers.SerializerMethodField(help_text=APR_HELP)
 
     class Meta:
         model = InstallmentPlan
@@ -220,6 +227,11 @@ class PortalPlanSerializer(serializers.ModelSerializer):
             "interest_rate",
             "finance_charge",
             "total_payable",
+            "cash_price",
+            "amount_financed",
+            "total_of_payments",
+            "credit_price",
+            "apr",
             "installment_amount",
             "number_of_installments",
             "installment_frequency",
@@ -244,6 +256,10 @@ class PortalPlanSerializer(serializers.ModelSerializer):
         if not plan.is_open:
             return None
         return next((row for row in self._rows(plan) if row.amount_paid < row.amount_due), None)
+
+    @extend_schema_field(apr_field())
+    def get_apr(self, plan: InstallmentPlan) -> str:
+        return f"{plan_apr(plan):.2f}"
 
     def get_installments_paid(self, plan: InstallmentPlan) -> int:
         return sum(1 for row in self._rows(plan) if row.amount_paid >= row.amount_due)

@@ -179,6 +179,11 @@ def test_plan_create_answers_with_the_plan_and_its_schedule(client, merchant, cu
         "interest_rate": "0.0000",
         "finance_charge": "0.00",
         "total_payable": "1000.00",
+        "cash_price": "1000.00",
+        "amount_financed": "800.00",
+        "total_of_payments": "800.00",
+        "credit_price": "1000.00",
+        "apr": "0.00",
         "installment_amount": "200.00",
         "number_of_installments": 4,
         "installment_frequency": "monthly",
@@ -366,6 +371,9 @@ def test_plan_create_refuses_an_idempotency_key_reused_with_another_body(client,
                 "finance_charge": "0.00",
                 "total_payable": "1000.00",
                 "installment_amount": "266.66",
+                "total_of_payments": "800.00",
+                "credit_price": "1000.00",
+                "apr": "0.00",
                 "due_date": "2026-04-30",
                 "installments": [
                     {"number": 1, "due_date": "2026-02-28", "amount_due": "266.66", "principal": "266.66"},
@@ -380,6 +388,9 @@ def test_plan_create_refuses_an_idempotency_key_reused_with_another_body(client,
                 "finance_charge": "24.00",
                 "total_payable": "1024.00",
                 "installment_amount": "274.66",
+                "total_of_payments": "824.00",
+                "credit_price": "1024.00",
+                "apr": "17.91",
                 "due_date": "2026-04-30",
                 "installments": [
                     {"number": 1, "due_date": "2026-02-28", "amount_due": "274.66", "principal": "266.66"},
@@ -394,6 +405,9 @@ def test_plan_create_refuses_an_idempotency_key_reused_with_another_body(client,
                 "finance_charge": "16.05",
                 "total_payable": "1016.05",
                 "installment_amount": "272.02",
+                "total_of_payments": "816.05",
+                "credit_price": "1016.05",
+                "apr": "12.00",
                 "due_date": "2026-04-30",
                 "installments": [
                     {"number": 1, "due_date": "2026-02-28", "amount_due": "272.02", "principal": "264.02"},
@@ -419,6 +433,9 @@ def test_preview_answers_with_the_schedule_and_saves_nothing(client, merchant, c
         "total_amount": "1000.00",
         "down_payment": "200.00",
         "financed": "800.00",
+        "cash_price": "1000.00",
+        "amount_financed": "800.00",
+        "apr_label": "APR",
         "number_of_installments": 3,
         **expected,
     }
@@ -539,6 +556,12 @@ def test_summary_has_the_exact_numbers(client, owner, customer):
         "next_amount_due": "150.00",
         "overdue_amount": "0.00",
         "status": "active",
+        "cash_price": "1000.00",
+        "amount_financed": "800.00",
+        "total_of_payments": "800.00",
+        "credit_price": "1000.00",
+        "apr": "0.00",
+        "apr_label": "APR",
     }
 
 
@@ -954,3 +977,25 @@ def test_installment_list_refuses_an_unknown_status(client, schedule):
         "status": ["Select a valid choice. late is not one of the available choices."],
         "due_before": ["Enter a valid date."],
     }
+
+
+def test_a_plan_discloses_its_apr_as_a_decimal_string(client, owner, customer):
+    plan = plan_make(
+        actor=owner,
+        customer=customer,
+        total_amount=Decimal("1000.00"),
+        down_payment=Decimal("0"),
+        number_of_installments=12,
+        finance_charge_method="flat",
+        interest_rate=Decimal("12"),
+    )
+    detail = client.get(f"{PLANS}{plan.pk}/").json()
+    listed = client.get(PLANS).json()["results"][0]
+    summary = client.get(f"{PLANS}{plan.pk}/summary/").json()
+    figures = ("cash_price", "amount_financed", "finance_charge", "total_of_payments", "credit_price", "apr")
+    expected = ("1000.00", "1000.00", "120.00", "1120.00", "1120.00", "21.46")
+    assert tuple(detail[name] for name in figures) == expected
+    assert tuple(listed[name] for name in figures) == expected
+    assert tuple(summary[name] for name in figures) == expected
+    assert summary["apr_label"] == "APR"
+    assert client.get(f"{PLANS}{plan.pk}/summary/", HTTP_ACCEPT_LANGUAGE="es").json()["apr_label"] == "TPA"

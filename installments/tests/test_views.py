@@ -532,3 +532,36 @@ def test_the_rate_ceiling_is_a_setting_and_a_plan_without_a_charge_is_never_aske
     response = client.post(url, plan_data(customer=customer, finance_charge_method="none", interest_rate="", **terms))
     assert response.status_code == 302
     assert "confirm_rate" not in html(client.get(url))
+
+
+def test_the_preview_discloses_the_cost_of_credit(client, settings, clerk):
+    client = signed_in(client, settings, clerk)
+    data = plan_data(total_amount="1000", number_of_installments="12", finance_charge_method="flat", interest_rate="12")
+    body = html(client.post(reverse("installments:plan-preview"), data))
+    assert 'data-disclosure="cost-of-credit"' in body
+    assert re.search(r'>APR</dt><dd[^>]*data-disclosure="apr"[^>]*>21.46%<', body)
+    for marker, figure in (
+        ("finance-charge", "$120.00"),
+        ("amount-financed", "$1,000.00"),
+        ("total-of-payments", "$1,120.00"),
+        ("cash-price", "$1,000.00"),
+        ("credit-price", "$1,120.00"),
+    ):
+        assert re.search(rf'data-disclosure="{marker}">{re.escape(figure)}<', body), marker
+
+
+def test_the_plan_page_discloses_the_cost_of_credit_as_the_country_names_it(client, settings, clerk, merchant, owner):
+    merchant.country = "ES"
+    merchant.save(update_fields=["country"])
+    plan = plan_make(
+        actor=owner,
+        customer=CustomerFactory(merchant=merchant),
+        total_amount=Decimal("1000.00"),
+        down_payment=Decimal("0"),
+        number_of_installments=12,
+        finance_charge_method="flat",
+        interest_rate=Decimal("12"),
+    )
+    body = html(signed_in(client, settings, clerk).get(reverse("installments:plan-detail", args=[plan.pk])))
+    assert re.search(r'>TAE</dt><dd[^>]*data-disclosure="apr" data-apr="21.46">21.46%<', body)
+    assert 'data-disclosure="credit-price">$1,120.00<' in body

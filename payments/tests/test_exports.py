@@ -83,6 +83,7 @@ def plan_line(plan, status, amount_paid, remaining, phone) -> list[str]:
         str(plan.down_payment.quantize(D("0.01"))),
         "0.00",
         str(plan.total_payable.quantize(D("0.01"))),
+        "0.00",  # apr: no finance charge
         "0.00",
         amount_paid,
         remaining,

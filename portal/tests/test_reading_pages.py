@@ -413,3 +413,14 @@ def test_interest_and_late_fees_show_on_the_figures_rows_and_payoff(client, cust
     assert cell(html, 'data-payoff="interest"') == "$24.00"
     assert cell(html, 'data-payoff="fees"') == "$0.00"
     assert cell(html, 'data-payoff="amount"') == "$742.00"
+
+
+def test_the_plan_page_discloses_the_cost_of_credit_in_the_customers_language(client, customer, owner, today):
+    # 800.00 financed at a flat 12 % a year over four months: 32.00 of finance charge, 19.05 % a year.
+    plan = plan_make(actor=owner, customer=customer, finance_charge_method="flat", interest_rate=Decimal("12"))
+    Customer.objects.filter(pk=customer.pk).update(language="ar")
+    enter(client, customer)
+    html = client.get(f"/portal/plans/{plan.pk}/").content.decode()
+    assert re.search(r">معدل النسبة السنوي</dt><dd[^>]*data-disclosure=\"apr\" data-apr=\"19.05\">", html)
+    assert 'data-disclosure="amount-financed"' in html and 'data-disclosure="total-of-payments"' in html
+    assert "تكلفة الائتمان" in html

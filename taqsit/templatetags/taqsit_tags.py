@@ -23,12 +23,14 @@ def money(value: Decimal | int | str | None, currency: str) -> str:
 
 
 @register.filter
-def percent(value: Decimal | int | str | None) -> str:
-    """``{{ rate|percent }}``: a percentage (87.35 for 87.35 %) written the way the active language writes one."""
+def percent(value: Decimal | int | str | None, places: int | None = None) -> str:
+    """``{{ rate|percent }}``: a percentage (87.35 for 87.35 %) written the way the active language writes one;
+    ``{{ apr|percent:2 }}`` always shows that many places (12.00 %, as a disclosed rate is stated)."""
     if value is None or value == "":
         return ""
     locale = to_locale(get_language() or "en")
-    return format_percent(as_decimal(value) / 100, format="#,##0.##%", locale=locale)
+    pattern = "#,##0.##%" if places is None else "#,##0." + "0" * int(places) + "%"
+    return format_percent(as_decimal(value) / 100, format=pattern, locale=locale)
 
 
 @register.filter

@@ -73,6 +73,12 @@ def test_an_integrators_day(api_client, today):
         "financed": "800.00",
         "finance_charge": "0.00",
         "total_payable": "900.00",
+        "cash_price": "900.00",
+        "amount_financed": "800.00",
+        "total_of_payments": "800.00",
+        "credit_price": "900.00",
+        "apr": "0.00",
+        "apr_label": "APR",
         "installment_amount": "200.00",
         "number_of_installments": 4,
         "due_date": "2026-03-15",
@@ -165,6 +171,12 @@ def test_an_integrators_day(api_client, today):
         "next_amount_due": "200.00",
         "overdue_amount": "200.00",
         "status": "active",
+        "cash_price": "900.00",
+        "amount_financed": "800.00",
+        "total_of_payments": "800.00",
+        "credit_price": "900.00",
+        "apr": "0.00",
+        "apr_label": "APR",
     }
     overdue = ok(owner.get("/api/installments/plans/overdue/"))
     assert [(line["reference"], line["customer_name"]) for line in overdue["results"]] == [("P-000001", "Omar Saleh")]
