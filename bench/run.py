@@ -122,9 +122,10 @@ def main() -> int:
                 )  # fmt: skip
         elif name == "reads":
             entries = result.pop("entries")
-            dashboard = [entry for entry in entries if not entry["name"].startswith("preview")]
             preview = [entry for entry in entries if entry["name"].startswith("preview")]
-            for file_name, group in (("dashboard_collections", dashboard), ("plan_preview", preview)):
+            lists = [entry for entry in entries if entry["name"].startswith("list_")]
+            dashboard = [entry for entry in entries if entry not in preview and entry not in lists]
+            for file_name, group in (("dashboard_collections", dashboard), ("plan_preview", preview), ("lists", lists)):
                 path = common.results_write(
                     file_name, {"benchmark": file_name, **context, **run_info, **result, "entries": group}
                 )
