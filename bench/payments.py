@@ -56,8 +56,10 @@ VARIABLES = ("plan_id", "inst_id", "merchant_id", "user_id", "payment_id", "idem
 
 
 def _free_port() -> int:
-    """A free TCP port on 127.0.0.1 below 32768 (the range this machine allows)."""
-    for port in range(24000, 32000, 7):
+    """A free TCP port on 127.0.0.1 below 32768 (the range this machine allows), within ``BENCH_PORTS``
+    ("first-last", when several people share the machine) if set."""
+    first, last = (int(bound) for bound in (os.environ.get("BENCH_PORTS") or "24000-32000").split("-"))
+    for port in range(first, last, 7):
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))

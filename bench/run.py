@@ -1,13 +1,14 @@
 """``python -m bench.run``: every benchmark on the bench database, each against its baseline, results as JSON.
 
-Writes bench/results/daily_job.json, payments_http.json, dashboard_collections.json and plan_preview.json
+Writes bench/results/daily_job.json, payments_http.json, dashboard_collections.json, lists.json and plan_preview.json
 (machine, data sizes, figures, baseline, ratio, targets, date) and prints a summary. The bench database
 (``taqsit_bench``, made by ``python -m bench.generate``) is only read: every benchmark that writes works on a
 fresh file copy of it, dropped afterwards.
 
 Settings from the environment: BENCH_DATABASE, BENCH_ONLY (comma-separated: daily_job, reads, payments),
 BENCH_RUNS (calls per read figure, 50), BENCH_JOB_ROUNDS (2), BENCH_USERS (16), BENCH_HTTP_SECONDS (60),
-BENCH_PGBENCH_TRANSACTIONS (per client, 1500), BENCH_GUNICORN_WORKERS (3, as in production).
+BENCH_PGBENCH_TRANSACTIONS (per client, 1500), BENCH_GUNICORN_WORKERS (3, as in production), BENCH_PORTS (where
+the payments benchmark's gunicorn may listen, "first-last", 24000-32000).
 """
 
 from __future__ import annotations
