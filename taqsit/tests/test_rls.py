@@ -24,6 +24,8 @@ from installments.jobs import _unpaid_rows
 from installments.models import Installment, InstallmentPlan
 from installments.selectors import installments_overdue, overdue_cutoff
 from installments.tests.factories import plan_make
+from installments.tests.test_query_plans import _plan as json_plan
+from installments.tests.test_query_plans import nodes
 from installments.views import COLLECTIONS_PAGE_SIZE
 from payments.services import payment_post
 from taqsit import rls, tenancy
@@ -306,14 +308,7 @@ def test_a_connection_made_inside_another_wrappers_block_keeps_the_merchant_wrap
 
 def _json_plan(cursor, sql: str, params) -> dict:
     cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-    raw = cursor.fetchone()[0]
-    return (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-
-
-def _nodes(plan: dict):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
+    return json_plan(cursor)
 
 
 @pytest.mark.django_db(transaction=True)  # committed and analyzed, so the planner has the statistics it has in use
@@ -349,13 +344,13 @@ def test_the_collections_first_page_walks_the_unpaid_index_in_due_date_order_und
 
     assert rows == COLLECTIONS_PAGE_SIZE
     assert plan["Node Type"] == "Limit"
-    kinds = [node["Node Type"] for node in _nodes(plan)]
+    kinds = [node["Node Type"] for node in nodes(plan)]
     assert "Sort" not in kinds, json.dumps(plan, indent=1)
-    scans = [node for node in _nodes(plan) if node.get("Relation Name") == "installments_installment"]
+    scans = [node for node in nodes(plan) if node.get("Relation Name") == "installments_installment"]
     assert [(scan["Node Type"], scan.get("Index Name"), scan.get("Scan Direction")) for scan in scans] == [
         ("Index Scan", "installment_unpaid_by_due", "Forward")
     ], json.dumps(plan, indent=1)
-    for node in _nodes(plan):  # whatever sorts, sorts what the index gives in due-date order
+    for node in nodes(plan):  # whatever sorts, sorts what the index gives in due-date order
         if node["Node Type"] == "Incremental Sort":
             assert node["Presorted Key"] == ["installments_installment.due_date"]
     # The rows the planner expects under the policy are the rows it expects without it.
