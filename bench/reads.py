@@ -1,4 +1,5 @@
-"""Benchmark: the dashboard statistics, the collections list and the plan preview, in-process.
+"""Benchmark: the dashboard statistics, the collections list, every list page and API list, and the plan preview,
+in-process.
 
 Run as ``python -m bench.reads`` with ``BENCH_DATABASE`` naming a copy of the bench database (bench/run.py does
 it); prints one JSON object. The merchant is the largest one (most installments). Each figure is the p50/p99 of
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from unittest import mock
@@ -100,7 +102,7 @@ def main() -> int:
 
     from bench import db
     from bench.common import timed
-    from installments.models import Installment
+    from installments.models import Installment, InstallmentPlan
     from installments.schedule import schedule_build
     from installments.selectors import installments_overdue
     from installments.views import COLLECTIONS_PAGE_SIZE
@@ -246,6 +248,43 @@ def main() -> int:
             "GET /api/installments/installments/?status=overdue (first page of 25, JSON)",
         )
     )
+
+    # Every list page and API list, first page, as the merchant's owner: p50/p99 of the request and its CPU in
+    # this process (the figure the machine's load moves least); baseline: the SELECTs the request sent, replayed.
+    plan = InstallmentPlan.objects.filter(merchant=merchant).order_by("-last_payment_number").first()
+    lists = [
+        ("customers_page", client, "/customers/"),
+        ("plans_page", client, "/plans/"),
+        ("collections_page_cpu", client, "/plans/collections/"),
+        ("audit_plan_history_page", client, f"/audit/plans/{plan.pk}/"),
+        ("audit_customer_history_page", client, f"/audit/customers/{plan.customer_id}/"),
+        ("customers_api", api, "/api/customers/"),
+        ("plans_api", api, "/api/installments/plans/"),
+        ("installments_api", api, "/api/installments/installments/"),
+        ("payments_api", api, "/api/installments/payments/"),
+        ("notifications_api", api, "/api/notifications/"),
+        ("audit_log_api", api, "/api/audit-log/"),
+    ]
+    for name, http, url in lists:
+
+        def get(http=http, url=url):
+            response = http.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+
+        sent = [sql for sql in _capture(get) if sql.lstrip().upper().startswith("SELECT")]
+        cpu_started = time.process_time()
+        seconds = timed(get, runs)
+        cpu_ms = (time.process_time() - cpu_started) * 1000 / (runs + 2)
+        entries.append(
+            _entry(
+                f"list_{name}",
+                seconds,
+                timed(_raw(raw, sent), runs),
+                f"GET {url} (first page), the request in-process; baseline: its {len(sent)} SELECTs replayed",
+                queries=len(sent),
+                cpu_mean_ms=round(cpu_ms, 3),
+            )
+        )
 
     # The plan preview: 360 monthly installments, declining balance.
     terms = dict(PREVIEW_TERMS)

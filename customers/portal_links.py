@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +28,7 @@ from taqsit import audit
 from taqsit.error_codes import ErrorCode
 from taqsit.models import Merchant, User
 from taqsit.permissions import Action, user_can
-from taqsit.tenancy import merchant_scope, platform_scope
+from taqsit.tenancy import merchant_scope
 
 SIGNER_SALT = "taqsit.portal-link"
 
@@ -117,16 +118,30 @@ def portal_link_resolve(token: str) -> PortalLink | None:
     except signing.BadSignature:
         return None
     now = timezone.now()
-    live = PortalLink.objects.filter(token_hash=token_hash(token), revoked_at__isnull=True, expires_at__gt=now)
-    # No merchant is known before the link is found: the one lookup by hash, of its merchant only, runs on the
-    # platform path (row-level security, taqsit/tenancy.py); the link and its customer are then read as the
-    # merchant's (and so is the rest of the request once the customer is logged in).
-    with platform_scope():
-        merchant_id = live.values_list("merchant_id", flat=True).first()
-    if merchant_id is None:
+    # No merchant is known before the link is found: its merchant comes from ``portal_link_owner``, a security-
+    # definer function that maps a link's hash to its merchant and customer and reveals nothing else
+    # (customers/migrations/0005_portal_link_owner_function.py); the link and its customer are then read as the
+    # merchant's (and so is the rest of the request once the customer is logged in), in whatever transaction
+    # the caller is in.
+    hashed = token_hash(token)
+    owner = portal_link_owner(hashed)
+    if owner is None:
         return None
+    merchant_id, customer_id = owner
+    live = PortalLink.objects.filter(
+        token_hash=hashed, customer_id=customer_id, revoked_at__isnull=True, expires_at__gt=now
+    )
     with merchant_scope(merchant_id):
         return _link_open(live, now)
+
+
+def portal_link_owner(hashed: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """(merchant id, customer id) of the link not revoked whose token's SHA-256 is ``hashed``, or None; asked of
+    the database before any merchant is set (the runtime role sees no link then)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT merchant_id, customer_id FROM portal_link_owner(%s)", [hashed])
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def _link_open(live, now) -> PortalLink | None:

@@ -7,6 +7,7 @@ Amounts are rounded to the currency's minor unit by ``taqsit.money`` first; the 
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from babel.numbers import format_currency, get_currency_symbol
@@ -23,9 +24,16 @@ def money_html(value: Decimal | int | str | None, currency: str) -> str:
     if value is None or value == "" or not currency:
         return ""
     amount = to_money(as_decimal(value), currency)
-    locale = to_locale(get_language() or "en")
+    return _money_html(str(amount), currency, to_locale(get_language() or "en"), get_language_bidi())
+
+
+# A page writes the same amounts again and again (a list's rows, the next request's): the written form of an
+# exact amount in a currency, language and direction never changes, and Babel takes about 0.2 ms to make it.
+@functools.lru_cache(maxsize=8192)
+def _money_html(amount_text: str, currency: str, locale: str, bidi: bool) -> str:
+    amount = Decimal(amount_text)
     text = format_currency(amount, currency, locale=locale)
-    if get_language_bidi():
+    if bidi:
         # In a right-to-left page a Latin symbol ("US$") would be torn apart by the bidi algorithm ("$US"):
         # isolate it (FSI ... PDI) so it keeps its own direction, as CLDR's pattern intends.
         symbol = get_currency_symbol(currency, locale=locale)

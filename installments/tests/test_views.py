@@ -10,12 +10,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from installments.models import Installment, InstallmentPlan
-from installments.tests.factories import ProductFactory, plan_make
+from installments.tests.factories import ProductFactory, late_fee_make, plan_make
 from payments.models import Payment
 from payments.services import payment_post
 from taqsit.tests.pages import html, signed_in
@@ -350,6 +352,55 @@ def test_collections_filters(client, settings, clerk, overdue_book):
     assert _rows(html(client.get(url, {"min_amount": "150"}))) == ["Ali", "Chadi"]
     assert "Nothing is overdue." in html(client.get(url, {"min_amount": "1,000"}))
     assert "Nothing is overdue." in html(client.get(url, {"aging": "90+"}))
+
+
+def test_collections_rows_as_written(client, settings, clerk, viewer, overdue_book):
+    """Each row's cells: the customer's page, the phone to call, the plan and row, the due date, the days
+    overdue in a badge of their colour, what is left with the late fee left under it, the payment button for
+    who may record one (a viewer may not)."""
+    ali, badr, _chadi = overdue_book
+    first = Installment.objects.get(plan=ali, number=1)
+    late_fee_make(installment=first, period=date(2026, 2, 16), amount=Decimal("15.00"))
+    table = html(signed_in(client, settings, clerk).get(reverse("installments:collections")))
+    customer_url = reverse("customers:customer-detail", args=[ali.customer_id])
+    plan_url = reverse("installments:plan-detail", args=[ali.pk])
+    payment_url = reverse("payments:payment-create", args=[ali.pk])
+    assert (
+        f'<tr><td><a href="{customer_url}">Ali</a></td><td><a href="tel:+14155550111" dir="ltr">+14155550111</a>'
+        f'</td><td class="text-nowrap"><a href="{plan_url}">{ali.reference}</a> '
+        '<span class="text-body-secondary">#1</span></td><td>02/15/2026</td><td class="text-end"><span '
+        'class="badge text-bg-light border">14</span></td><td class="text-end money">$200.00<div class="small '
+        'text-danger">+ $15.00 late fee</div></td><td><a class="btn btn-sm btn-primary" '
+        f'href="{payment_url}">Record a payment</a></td></tr>'
+    ) in table
+    assert '<span class="badge text-bg-warning">59</span>' in table
+    assert f'href="{reverse("installments:plan-detail", args=[badr.pk])}">{badr.reference}</a>' in table
+    read_only = html(signed_in(client, settings, viewer).get(reverse("installments:collections")))
+    assert read_only.count("<tr><td>") == 4
+    assert "Record a payment" not in read_only
+
+
+def test_collections_page_queries_do_not_grow_with_its_rows(client, settings, owner, clerk, merchant, today):
+    """The page reads its rows, their plans and their customers in a fixed number of queries (the customers in
+    one, by id), whether it shows 1 row or 50."""
+    client = signed_in(client, settings, clerk)
+    url = reverse("installments:collections")
+    plan_make(actor=owner, customer=CustomerFactory(merchant=merchant))
+    client.get(url)  # the session and the user's first reads
+    with CaptureQueriesContext(connection) as one_row:
+        assert _rows_count(client.get(url)) == 1
+    for _ in range(13):  # 4 rows overdue each: 53, the page shows 50
+        plan_make(actor=owner, customer=CustomerFactory(merchant=merchant), start_date=date(2025, 10, 15))
+    with CaptureQueriesContext(connection) as many_rows:
+        assert _rows_count(client.get(url)) == 50
+    assert len(many_rows.captured_queries) == len(one_row.captured_queries)
+    customer_reads = [query["sql"] for query in many_rows if 'FROM "customers_customer"' in query["sql"]]
+    assert len(customer_reads) == 1 and "JOIN" not in customer_reads[0]  # read by id, not joined to the page
+
+
+def _rows_count(response) -> int:
+    assert response.status_code == 200
+    return html(response).count("<tr><td>")
 
 
 def test_collections_csv_is_streamed_with_the_same_filters(client, settings, clerk, overdue_book):

@@ -6,16 +6,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from customers.models import Customer, PortalLink
 from customers.portal_links import (
     portal_link_for_message,
     portal_link_issue,
+    portal_link_owner,
     portal_link_resolve,
     portal_links_revoke,
+    token_hash,
 )
 from taqsit.models import Merchant
+from taqsit.tenancy import no_merchant_scope
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +139,50 @@ def test_an_inactive_member_of_staff_may_not(customer, clerk):
     clerk.is_active = False
     with pytest.raises(PermissionDenied):
         portal_link_issue(customer=customer, actor=clerk)
+
+
+def test_a_link_resolves_inside_a_transaction_for_its_merchant(customer, link, settings):
+    """The link's merchant comes from ``portal_link_owner`` on the request's own connection, not from the
+    platform role's (which cannot be entered inside a transaction): a link opens inside one too."""
+    settings.TAQSIT_PLATFORM_SHARES_DEFAULT = False  # the platform path as in production: its own connection
+    with transaction.atomic():
+        found = portal_link_resolve(link.token)
+        assert found.customer == customer
+        assert PortalLink.objects.filter(pk=found.pk, last_used_at__isnull=False).exists()
+
+
+def test_the_link_owner_function_tells_a_live_links_merchant_and_customer_and_nothing_else(
+    customer, link, other_merchant
+):
+    hashed = token_hash(link.token)
+    with no_merchant_scope():
+        # The runtime role with no merchant set sees no link, no customer: the function is the one way in.
+        assert PortalLink.objects.count() == 0 and Customer.objects.count() == 0
+        assert portal_link_owner(hashed) == (customer.merchant_id, customer.pk)
+        assert portal_link_owner(hashed.upper()) is None
+        assert portal_link_owner(hashed[:-1]) is None
+        assert portal_link_owner("%") is None
+        assert portal_link_owner("") is None
+    # A revoked link's owner is not told; an expired one's is (its expiry is judged by the application's clock,
+    # for the merchant), and the link opens nothing.
+    revoked = portal_link_issue(customer=customer)
+    portal_links_revoke(customer=customer, actor=None)
+    expired = portal_link_issue(customer=customer)
+    PortalLink.objects.filter(token_hash=token_hash(expired.token)).update(expires_at=timezone.now())
+    with no_merchant_scope():
+        assert portal_link_owner(token_hash(revoked.token)) is None
+        assert portal_link_owner(hashed) is None
+        assert portal_link_owner(token_hash(expired.token)) == (customer.merchant_id, customer.pk)
+    assert portal_link_resolve(expired.token) is None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_function_result(p.oid), p.prosecdef, p.proconfig, "
+            "has_function_privilege(current_user, p.oid, 'EXECUTE'), "
+            "EXISTS (SELECT FROM aclexplode(p.proacl) a WHERE a.grantee = 0) "
+            "FROM pg_proc p WHERE p.proname = 'portal_link_owner'"
+        )
+        described = cursor.fetchall()
+    # Two ids out, run as its owner with a fixed search path, executable by the runtime role and not by PUBLIC.
+    assert described == [
+        ("TABLE(merchant_id uuid, customer_id uuid)", True, ["search_path=pg_catalog, public"], True, False)
+    ]

@@ -1,7 +1,7 @@
 """The portal under row-level security (taqsit/tenancy.py): a portal request acts for its customer's merchant,
 known from the portal session, the token or the address before any customer row is read; a personal link's
-merchant alone is found on the platform path. The suite runs as the runtime role, so each of these requests
-would read no customer at all without it."""
+merchant alone is found by ``portal_link_owner`` (a security-definer function). The suite runs as the runtime
+role, so each of these requests would read no customer at all without it."""
 
 import re
 from contextlib import contextmanager

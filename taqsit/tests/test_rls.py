@@ -6,9 +6,11 @@ Every test here runs as the runtime role, with the test suite's own policy off (
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
+import psycopg
 import pytest
 from django.apps import apps
 from django.conf import settings
@@ -22,6 +24,9 @@ from installments.jobs import _unpaid_rows
 from installments.models import Installment, InstallmentPlan
 from installments.selectors import installments_overdue, overdue_cutoff
 from installments.tests.factories import plan_make
+from installments.tests.test_query_plans import _plan as json_plan
+from installments.tests.test_query_plans import nodes
+from installments.views import COLLECTIONS_PAGE_SIZE
 from payments.services import payment_post
 from taqsit import rls, tenancy
 from taqsit.models import Role
@@ -299,3 +304,55 @@ def test_a_connection_made_inside_another_wrappers_block_keeps_the_merchant_wrap
         assert fresh.execute_wrappers == [tenancy.scope_wrapper]
     finally:
         fresh.close()
+
+
+def _json_plan(cursor, sql: str, params) -> dict:
+    cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+    return json_plan(cursor)
+
+
+@pytest.mark.django_db(transaction=True)  # committed and analyzed, so the planner has the statistics it has in use
+def test_the_collections_first_page_walks_the_unpaid_index_in_due_date_order_under_the_policy(
+    merchant, owner, other_merchant, today, database_owner_dsn, without_test_policy
+):
+    """The collections list's first page reads the merchant's overdue rows from the unpaid-by-due-date index in
+    due-date order and stops after the page: a Limit over (at most) an incremental sort by the later keys, no
+    Sort of every overdue row. The policy must not move the planner's estimate of those rows (it once did by the
+    customers' share of the merchant, and the page then sorted all of them): the estimate is the owner's, whom
+    the policy does not apply to."""
+    # The merchant: 90 open plans of 2 years, most of each overdue; another shop with most of the customers,
+    # so the merchant's share of the customers (what the policy's filter is taken for) is small.
+    customers = [CustomerFactory(merchant=merchant) for _ in range(3)]
+    for number in range(90):
+        plan_make(actor=owner, customer=customers[number % 3], number_of_installments=24, start_date=date(2024, 1, 15))
+    other_owner = UserFactory(merchant=other_merchant, role=Role.OWNER, username="owner-other")
+    others = [CustomerFactory(merchant=other_merchant) for _ in range(300)]
+    for customer in others[:20]:
+        plan_make(actor=other_owner, customer=customer)
+    without_test_policy()
+    with psycopg.connect(database_owner_dsn, autocommit=True) as owner_connection:
+        owner_connection.execute("ANALYZE")
+
+    with merchant_scope(merchant.pk), transaction.atomic():
+        page = installments_overdue(merchant=merchant, today=today)[:COLLECTIONS_PAGE_SIZE]
+        sql, params = page.query.sql_with_params()
+        with connection.cursor() as cursor:
+            plan = _json_plan(cursor, sql, params)
+        rows = len(list(page))
+    with psycopg.connect(database_owner_dsn, autocommit=True) as owner_connection:
+        unpoliced = _json_plan(owner_connection.cursor(), sql, params)
+
+    assert rows == COLLECTIONS_PAGE_SIZE
+    assert plan["Node Type"] == "Limit"
+    kinds = [node["Node Type"] for node in nodes(plan)]
+    assert "Sort" not in kinds, json.dumps(plan, indent=1)
+    scans = [node for node in nodes(plan) if node.get("Relation Name") == "installments_installment"]
+    assert [(scan["Node Type"], scan.get("Index Name"), scan.get("Scan Direction")) for scan in scans] == [
+        ("Index Scan", "installment_unpaid_by_due", "Forward")
+    ], json.dumps(plan, indent=1)
+    for node in nodes(plan):  # whatever sorts, sorts what the index gives in due-date order
+        if node["Node Type"] == "Incremental Sort":
+            assert node["Presorted Key"] == ["installments_installment.due_date"]
+    # The rows the planner expects under the policy are the rows it expects without it.
+    below_limit = plan["Plans"][0]["Plan Rows"]
+    assert below_limit == unpoliced["Plans"][0]["Plan Rows"]
