@@ -34,16 +34,17 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
+from django.db import connection
 from django.db.models import Count, DecimalField, F, Min, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from customers.models import Customer
 from installments.models import DueDayTotal, Installment, InstallmentPlan, PlanStatusTotal
 from installments.schedule import Frequency, due_date_for
 from installments.selectors import AGING_BUCKETS, aging_condition, days_overdue, installments_unpaid, overdue_cutoff
 from payments.models import CollectionDayTotal, Payment
-from taqsit.cache import merchant_cache_refresh, merchant_cached
+from taqsit.cache import merchant_cached
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
 from taqsit.money import ZERO, percent_of, to_money
@@ -209,14 +210,11 @@ def _flow(queryset, today: date) -> dict[str, Decimal]:
     )
 
 
-def _overdue_unpaid(merchant: Merchant, cutoff: date):
-    return installments_unpaid(merchant=merchant).filter(due_date__lt=cutoff)
-
-
 def _top_overdue(merchant: Merchant, cutoff: date):
     """The customers with the most overdue, from the rows themselves (which customer is late depends on today)."""
     return (
-        _overdue_unpaid(merchant, cutoff)
+        installments_unpaid(merchant=merchant)
+        .filter(due_date__lt=cutoff)
         .values("plan__customer_id", "plan__customer__name", "plan__customer__phone")
         .annotate(
             amount=_sum(F("amount_due") - F("amount_paid")),
@@ -228,10 +226,70 @@ def _top_overdue(merchant: Merchant, cutoff: date):
     )
 
 
+_OVERDUE_BY_CUSTOMER_SQL = """
+WITH overdue AS MATERIALIZED (  -- the unpaid rows past the cutoff, from the covering unpaid-by-due-date index
+    SELECT plan_id, amount_due - amount_paid AS remaining, due_date
+      FROM {installment}
+     WHERE merchant_id = %(merchant)s AND superseded_at IS NULL AND status <> 'paid'
+       AND amount_paid < amount_due AND due_date < %(cutoff)s
+),
+by_plan AS (
+    SELECT o.plan_id, p.customer_id, SUM(o.remaining) AS amount, COUNT(*) AS installments, MIN(o.due_date) AS oldest
+      FROM overdue o
+      JOIN {plan} p ON p.id = o.plan_id
+     WHERE p.status = ANY(%(open)s)
+     GROUP BY o.plan_id, p.customer_id
+),
+by_customer AS (
+    SELECT customer_id, SUM(amount) AS amount, SUM(installments) AS installments, COUNT(*) AS plans,
+           MIN(oldest) AS oldest, SUM(COUNT(*)) OVER () AS overdue_plans
+      FROM by_plan
+     GROUP BY customer_id
+),
+leaders AS (  -- the customers' names are read for the leaders only, ties on the ordering's first keys included
+    SELECT * FROM by_customer ORDER BY amount DESC, oldest FETCH FIRST %(limit)s ROWS WITH TIES
+)
+SELECT b.customer_id, c.name, c.phone, b.plans, b.installments, b.amount, b.oldest, b.overdue_plans
+  FROM leaders b
+  JOIN {customer} c ON c.id = b.customer_id
+ ORDER BY b.amount DESC, b.oldest, c.name, b.customer_id
+ LIMIT %(limit)s
+"""
+
+
+def _overdue_by_customer(merchant: Merchant, cutoff: date) -> tuple[list[dict[str, Any]], int]:
+    """The customers with the most overdue (``TOP_CUSTOMERS``) and the number of plans with a row overdue, in
+    one statement that reads only the rows past the cutoff (``_top_overdue``'s definitions): which rows are
+    late depends on today, so these are read, not kept."""
+    quote = connection.ops.quote_name
+    sql = _OVERDUE_BY_CUSTOMER_SQL.format(
+        installment=quote(Installment._meta.db_table),
+        plan=quote(InstallmentPlan._meta.db_table),
+        customer=quote(Customer._meta.db_table),
+    )
+    params = {"merchant": merchant.pk, "cutoff": cutoff, "open": [str(s) for s in OPEN], "limit": TOP_CUSTOMERS}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    top = [
+        {
+            "plan__customer_id": customer_id,
+            "plan__customer__name": name,
+            "plan__customer__phone": phone,
+            "plans": plans,
+            "installments": int(installments),
+            "amount": amount,
+            "oldest": oldest,
+        }
+        for customer_id, name, phone, plans, installments, amount, oldest, _plans in found
+    ]
+    return top, int(found[0][-1]) if found else 0
+
+
 def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> MerchantStats:
     """Every statistic of one merchant, current, from its summary rows (kept with every movement: a few rows
     whatever the size of the book) and what depends on which rows are late today, read from the unpaid rows
-    past the cutoff only: five queries."""
+    past the cutoff only: four queries."""
     today = today or merchant_today(merchant)
     cutoff = overdue_cutoff(merchant, today=today)
 
@@ -266,14 +324,12 @@ def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> 
     rows = DueDayTotal.objects.for_merchant(merchant).aggregate(**aggregates)
     rows["fees_due"] = total(OPEN, "late_fees_unpaid")
 
-    # 3. Which plans are late: from the unpaid rows past the cutoff (the covering index).
-    rows["overdue_plans"] = _overdue_unpaid(merchant, cutoff).aggregate(plans=Count("plan", distinct=True))["plans"]
-
-    # 4. The cash flow: what payments brought in, by payment date.
+    # 3. The cash flow: what payments brought in, by payment date.
     payments = _flow(CollectionDayTotal.objects.for_merchant(merchant), today)
 
-    # 5. The customers with the most overdue.
-    return _stats_assemble(merchant, today, plans, rows, payments, _top_overdue(merchant, cutoff), weeks, months)
+    # 4. Who is late and on how many plans: from the unpaid rows past the cutoff.
+    top, rows["overdue_plans"] = _overdue_by_customer(merchant, cutoff)
+    return _stats_assemble(merchant, today, plans, rows, payments, top, weeks, months)
 
 
 _COUNTED = {
@@ -388,32 +444,11 @@ def _stats_name(today: date) -> str:
     return f"stats:{today.isoformat()}"
 
 
-def merchant_stats(*, merchant: Merchant, today: date | None = None, allow_stale: bool = False) -> MerchantStats:
-    """The merchant's statistics as of ``today`` (its today by default), from the cache when nothing that moves
-    money has happened since they were computed; no query at all on a cache hit.
-
-    With ``allow_stale`` (the dashboard), after money moved the last figures are served while they are under
-    ``STATS_MAX_STALE_SECONDS`` old and a worker recomputes them (``computed_at`` says when they were); older, or
-    with none, they are computed now. Without it (the API: an integrator reads what it has just written) they are
-    always current."""
+def merchant_stats(*, merchant: Merchant, today: date | None = None) -> MerchantStats:
+    """The merchant's statistics as of ``today`` (its today by default), always current: from the cache when
+    nothing that moves money has happened since they were computed (no query at all), else computed now from
+    the summary rows (``merchant_stats_compute``), which costs what changed, not the size of the book."""
     today = today or merchant_today(merchant)
-
-    def refresh() -> None:
-        from payments.tasks import stats_refresh
-
-        stats_refresh.delay(str(merchant.pk), today.isoformat())
-
     return merchant_cached(
-        merchant.pk,
-        _stats_name(today),
-        lambda: merchant_stats_compute(merchant=merchant, today=today),
-        max_stale=settings.STATS_MAX_STALE_SECONDS if allow_stale else 0,
-        refresh=refresh,
-    )
-
-
-def merchant_stats_refresh(*, merchant: Merchant, today: date) -> MerchantStats:
-    """Recompute the merchant's statistics for ``today`` and cache them (the background refresh)."""
-    return merchant_cache_refresh(
         merchant.pk, _stats_name(today), lambda: merchant_stats_compute(merchant=merchant, today=today)
     )

@@ -14,9 +14,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from dailyrun.management.commands.run_daily_jobs import _merchant_find
 from payments.summaries import summaries_rebuild
 from taqsit.models import Merchant
+from taqsit.selectors import merchant_find
 from taqsit.tenancy import merchant_scope
 
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         if options["merchant"]:
-            merchants = [_merchant_find(value) for value in options["merchant"]]
+            merchants = [merchant_find(value) for value in options["merchant"]]
         else:
             merchants = list(Merchant.objects.order_by("name", "pk"))
         for merchant in merchants:
