@@ -27,7 +27,7 @@ from installments.services import (
     plan_reject,
     plan_reschedule,
 )
-from installments.tests.factories import late_fee_make
+from installments.tests.factories import late_fee_make, plan_make
 from payments.models import CollectionDayTotal, Payment
 from payments.services import payment_complete, payment_fail, payment_post, payment_refund, payment_void
 from payments.stats import merchant_stats_compute, merchant_stats_compute_full
@@ -207,15 +207,7 @@ def test_the_maintained_rows_equal_the_rebuilt_ones_after_any_operations(data):
 
 def test_the_rebuild_command_recomputes_rows_lost_or_wrong(merchant, owner, customer):
     with time_machine.travel(START, tick=False):
-        plan = plan_create(
-            actor=owner,
-            customer=customer,
-            total_amount=D("1000.00"),
-            down_payment=D("200.00"),
-            number_of_installments=4,
-            installment_frequency="monthly",
-            start_date=date(2026, 1, 5),
-        )
+        plan = plan_make(actor=owner, customer=customer, start_date=date(2026, 1, 5))
         payment_post(actor=owner, plan=plan, amount=D("250.00"))
         kept = summary_rows(merchant)
         PlanStatusTotal.objects.filter(merchant=merchant).update(amount_paid=D("1"))
@@ -249,15 +241,7 @@ def test_the_rebuild_command_recomputes_rows_lost_or_wrong(merchant, owner, cust
 
 def test_a_payment_adds_to_the_summary_rows_in_three_statements(merchant, owner, customer):
     with time_machine.travel(START, tick=False):
-        plan = plan_create(
-            actor=owner,
-            customer=customer,
-            total_amount=D("1000.00"),
-            down_payment=D("200.00"),
-            number_of_installments=4,
-            installment_frequency="monthly",
-            start_date=date(2026, 1, 5),
-        )
+        plan = plan_make(actor=owner, customer=customer, start_date=date(2026, 1, 5))
         capture = _Capture()
         with connection.execute_wrapper(capture):
             payment_post(actor=owner, plan=plan, amount=D("250.00"))
