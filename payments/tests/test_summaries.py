@@ -115,7 +115,7 @@ OPERATIONS = (
 def test_the_maintained_rows_equal_the_rebuilt_ones_after_any_operations(data):
     merchant = MerchantFactory(
         grace_days=data.draw(st.integers(0, 5)),
-        default_after_days=data.draw(st.integers(1, 60)),
+        default_after_days=data.draw(st.integers(1, 20)),
         late_fee_method=data.draw(st.sampled_from(list(Merchant.LateFeeMethod.values))),
         late_fee_amount=D("5.00"),
         late_fee_percent=D("3.33"),
@@ -203,6 +203,32 @@ def test_the_maintained_rows_equal_the_rebuilt_ones_after_any_operations(data):
                     for job in (installments_mark_overdue, late_fees_apply, plans_mark_defaulted, plans_restore_active):
                         job(merchant=merchant, today=today, chunk_size=data.draw(st.integers(1, 3)))
             assert_in_step(merchant, datetime.now(UTC).date())
+
+
+def test_the_daily_job_moves_the_plans_it_defaults_and_restores_between_status_rows(merchant, owner, customer):
+    Merchant.objects.filter(pk=merchant.pk).update(
+        grace_days=0, default_after_days=1, late_fee_method=Merchant.LateFeeMethod.FIXED, late_fee_amount=D("5.00")
+    )
+    merchant.refresh_from_db()
+    with time_machine.travel(START, tick=False):
+        plans = [
+            plan_make(actor=owner, customer=customer, start_date=date(2025, 11, 1), installment_frequency="weekly")
+            for _ in range(3)
+        ]
+        with merchant_scope(merchant.pk):
+            assert late_fees_apply(merchant=merchant, today=START.date(), chunk_size=2)[0] > 0
+            assert plans_mark_defaulted(merchant=merchant, today=START.date(), chunk_size=2) == 3
+        assert_in_step(merchant, START.date())
+        defaulted = summary_rows(merchant)[("PlanStatusTotal", "defaulted")]
+        assert (defaulted["plans"], defaulted["amount_paid"]) == (3, D("600.000"))
+        assert ("PlanStatusTotal", "active") not in summary_rows(merchant)
+
+        Merchant.objects.filter(pk=merchant.pk).update(grace_days=200)
+        merchant.refresh_from_db()
+        with merchant_scope(merchant.pk):
+            assert plans_restore_active(merchant=merchant, today=START.date(), chunk_size=2) == 3
+        assert_in_step(merchant, START.date())
+        assert summary_rows(merchant)[("PlanStatusTotal", "active")]["plans"] == len(plans)
 
 
 def test_the_rebuild_command_recomputes_rows_lost_or_wrong(merchant, owner, customer):
