@@ -139,13 +139,6 @@ def _plain_http(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_statistics(settings):
-    """Statistics are recomputed in the request, whatever the cache: the background refresh has its own tests
-    (payments/tests/test_stats.py)."""
-    settings.STATS_MAX_STALE_SECONDS = 0
-
-
-@pytest.fixture(autouse=True)
 def _process_cache(settings):
     """The cache in process memory: tests count the application's own queries, which the database cache (the
     default without Redis) would add to; that processes share the default cache is tested in

@@ -129,6 +129,20 @@ def django_env(database: str, **extra: str) -> dict[str, str]:
     return env
 
 
+def stats_rebuild(database: str) -> float:
+    """``manage.py stats_rebuild`` against ``database`` (the COPY load bypasses the services that keep the
+    statistics' summary rows); returns the seconds it took."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "stats_rebuild"],
+        env=django_env(database),
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
 def migrate(database: str) -> float:
     """``manage.py migrate`` against ``database`` in a child process; returns the seconds it took."""
     started = time.perf_counter()

@@ -21,8 +21,9 @@ from django.db.models import Case, DateField, Exists, ExpressionWrapper, F, Oute
 from django.utils import timezone
 
 from installments.locks import plans_lock
-from installments.models import Installment, InstallmentPlan, LateFee
+from installments.models import Installment, InstallmentPlan, LateFee, PlanStatusTotal
 from installments.selectors import UNPAID, installments_overdue_of, late_fee_amount_sql, overdue_cutoff, unpaid_only
+from installments.summaries import plans_status_move
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.models import Merchant
@@ -126,6 +127,19 @@ plans AS (
       FROM (SELECT plan_id, SUM(amount) AS amount FROM inserted GROUP BY plan_id) totals
      WHERE p.id = totals.plan_id
     RETURNING p.id
+),
+status_totals AS (  -- the statistics' summary rows, in the same statement (installments/summaries.py)
+    INSERT INTO {status_total} AS t (merchant_id, status, plans, total_payable, late_fees, amount_paid,
+                                     late_fees_unpaid)
+    SELECT p.merchant_id, p.status, 0, 0, SUM(inserted.amount), 0, SUM(inserted.amount)
+      FROM inserted
+      JOIN {plan} p ON p.id = inserted.plan_id  -- the plans' status before this statement: they are locked
+     GROUP BY p.merchant_id, p.status
+     ORDER BY p.status
+    ON CONFLICT (merchant_id, status) DO UPDATE
+       SET late_fees = t.late_fees + EXCLUDED.late_fees,
+           late_fees_unpaid = t.late_fees_unpaid + EXCLUDED.late_fees_unpaid
+    RETURNING 1
 )
 SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM inserted
 """
@@ -146,6 +160,7 @@ def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_
         installment=connection.ops.quote_name(Installment._meta.db_table),
         plan=connection.ops.quote_name(InstallmentPlan._meta.db_table),
         late_fee=connection.ops.quote_name(LateFee._meta.db_table),
+        status_total=connection.ops.quote_name(PlanStatusTotal._meta.db_table),
     )
     # Plans with a row still to charge; rows already charged for their period are left out, so plans whose
     # fees are all charged are not even locked.
@@ -182,16 +197,24 @@ def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_
     return count, to_money(total, merchant.currency)
 
 
-def _plans_update_locked(merchant: Merchant, candidates, plan_ids: list, *, chunk_size: int, **changes) -> int:
-    """Lock ``plan_ids`` chunk by chunk, then update those that ``candidates`` still selects under the lock; a
-    plan whose status changed moves it in or out of the statistics' open plans."""
+def _plans_update_locked(
+    merchant: Merchant, candidates, plan_ids: list, *, chunk_size: int, from_status: str, status: str, **changes
+) -> int:
+    """Lock ``plan_ids`` chunk by chunk, then move those that ``candidates`` still selects under the lock from
+    ``from_status`` to ``status``, their totals with them in the statistics' summary rows (one statement a
+    chunk)."""
     changed = 0
     for chunk in _chunks(plan_ids, chunk_size):
         with transaction.atomic():
             locked = plans_lock(plans=candidates, plan_ids=chunk, no_key=True)
             if locked:
                 # A new statement, so a payment that committed while we waited for the lock is seen.
-                changed += candidates.filter(pk__in=locked).update(**changes)
+                moved = list(candidates.filter(pk__in=locked).values_list("pk", flat=True))
+                if moved:
+                    plans_status_move(
+                        merchant_id=merchant.pk, plan_ids=moved, from_status=from_status, to_status=status
+                    )
+                    changed += InstallmentPlan.objects.filter(pk__in=moved).update(status=status, **changes)
     if changed:
         merchant_stats_invalidate(merchant.pk)
     return changed
@@ -212,6 +235,7 @@ def plans_mark_defaulted(*, merchant: Merchant, today: date, chunk_size: int = C
         candidates,
         _plan_ids(_unpaid_rows(merchant, plan_status=active).filter(due_date__lt=limit)),
         chunk_size=chunk_size,
+        from_status=InstallmentPlan.Status.ACTIVE,
         status=InstallmentPlan.Status.DEFAULTED,
         status_reason=DEFAULTED_REASON,
         status_changed_at=timezone.now(),
@@ -232,6 +256,7 @@ def plans_restore_active(*, merchant: Merchant, today: date, chunk_size: int = C
         candidates,
         list(candidates.order_by("pk").values_list("pk", flat=True)),
         chunk_size=chunk_size,
+        from_status=InstallmentPlan.Status.DEFAULTED,
         status=InstallmentPlan.Status.ACTIVE,
         status_reason=RESTORED_REASON,
         status_changed_at=timezone.now(),

@@ -383,3 +383,63 @@ class LateFee(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.amount} on {self.period}"
+
+
+# The statistics' summary rows (installments/summaries.py): what only movements change, kept by the services and
+# the daily job in the same transaction as the movement, so the statistics read a few rows instead of the book.
+
+SUM_DIGITS = 20  # a merchant's totals outgrow one amount's DECIMAL(14, 3)
+
+
+def _sum_field(verbose_name: str) -> models.DecimalField:
+    return models.DecimalField(verbose_name, max_digits=SUM_DIGITS, decimal_places=3, default=ZERO)
+
+
+class PlanStatusTotal(models.Model):
+    """The merchant's plans in one status, summed: how many, their total payable, late fees charged, amount paid
+    and late fees still unpaid (on any of their rows, superseded ones included)."""
+
+    merchant = models.ForeignKey("taqsit.Merchant", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=InstallmentPlan.Status.choices)
+    plans = models.BigIntegerField(_("plans"), default=0)
+    total_payable = _sum_field(_("total payable"))
+    late_fees = _sum_field(_("late fees charged"))
+    amount_paid = _sum_field(_("amount paid"))
+    late_fees_unpaid = _sum_field(_("late fees unpaid"))
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("plan status total")
+        verbose_name_plural = _("plan status totals")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "status"], name="plan_status_total_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.plans}"
+
+
+class DueDayTotal(models.Model):
+    """The merchant's current installments due on one day, summed: of the book's plans (active, defaulted,
+    completed) what is due and paid; of open plans (active, defaulted) the rows not fully paid and what is left to
+    pay on them. Whatever depends on "today" is a sum over a range of these days."""
+
+    merchant = models.ForeignKey("taqsit.Merchant", on_delete=models.PROTECT, related_name="+")
+    due_date = models.DateField(_("due date"))
+    book_due = _sum_field(_("amount due"))
+    book_paid = _sum_field(_("amount paid"))
+    unpaid_count = models.BigIntegerField(_("installments unpaid"), default=0)
+    unpaid_amount = _sum_field(_("amount unpaid"))
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("due day total")
+        verbose_name_plural = _("due day totals")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "due_date"], name="due_day_total_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.due_date}: {self.unpaid_count}"

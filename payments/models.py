@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from payments.proofs import PROOF_TYPES, proof_storage, proof_upload_to
 from taqsit.money import MoneyField
-from taqsit.tenancy import TenantModel
+from taqsit.tenancy import TenantModel, TenantQuerySet
 
 
 class Payment(TenantModel):
@@ -206,3 +206,29 @@ class PaymentAllocation(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount}"
+
+
+class CollectionDayTotal(models.Model):
+    """What the merchant's payments brought in on one payment date, by method and allocation kind, net of
+    refunds and voids (a reversal's lines count at the payment's date): summary rows kept by the ledger services
+    in the payment's transaction (installments/summaries.py), read by the statistics."""
+
+    merchant = models.ForeignKey("taqsit.Merchant", on_delete=models.PROTECT, related_name="+")
+    payment_date = models.DateField(_("payment date"))
+    payment_method = models.CharField(_("method"), max_length=20, choices=Payment.Method.choices)
+    kind = models.CharField(_("kind"), max_length=15, choices=PaymentAllocation.Kind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=3, default=0)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("collection day total")
+        verbose_name_plural = _("collection day totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "payment_date", "payment_method", "kind"], name="collection_day_total_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_date} {self.payment_method} {self.kind}: {self.amount}"

@@ -265,7 +265,7 @@ class DashboardView(StaffPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
-        stats = merchant_stats(merchant=self.merchant, allow_stale=True)
+        stats = merchant_stats(merchant=self.merchant)
         context["stats"] = stats
         # Read live, not from the cached statistics: a clerk confirms a cheque and expects it gone from the list.
         context["to_confirm"] = payments_to_confirm(merchant=self.merchant)

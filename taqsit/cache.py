@@ -6,14 +6,12 @@ is drawn and an old entry can never be mistaken for a current one. The bump runs
 (``transaction.on_commit``): a reader racing the write cannot cache pre-commit figures under the new version.
 A cache that is down never fails a payment or a page: the read is computed afresh and the failure logged.
 
-A large merchant's statistics take over a second to compute (docs/performance.md), and money moves there many
-times a minute: readers are then served the last result while one refresh runs in the background (Celery), as
-long as that result is under ``STATS_MAX_STALE_SECONDS`` old; the pages show when it was computed.
+Computing a merchant's statistics costs a few summary rows and the rows overdue today (payments/stats.py), so a
+reader after money moved computes them itself: the figures are always current.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 import uuid
@@ -31,8 +29,6 @@ T = TypeVar("T")
 
 # How long cached statistics live at most: a safety net for a change made outside the services (a shell).
 STATS_TIMEOUT_SECONDS = 15 * 60
-# How long a scheduled refresh keeps others from scheduling another (a worker that died frees it this way).
-REFRESH_LOCK_SECONDS = 5 * 60
 
 
 def _version_key(merchant_id: Any) -> str:
@@ -69,26 +65,12 @@ def _entry_key(merchant_id: Any, name: str) -> str:
     return f"taqsit:merchant:{merchant_id}:entry:{name}"
 
 
-def _refresh_lock_key(merchant_id: Any, name: str) -> str:
-    return f"taqsit:merchant:{merchant_id}:refreshing:{name}"
-
-
 def merchant_cached(
-    merchant_id: Any,
-    name: str,
-    compute: Callable[[], T],
-    *,
-    timeout: int = STATS_TIMEOUT_SECONDS,
-    max_stale: int = 0,
-    refresh: Callable[[], None] | None = None,
+    merchant_id: Any, name: str, compute: Callable[[], T], *, timeout: int = STATS_TIMEOUT_SECONDS
 ) -> T:
     """``compute()``'s result, cached per merchant under ``name`` (which must say what else the result depends
-    on, such as the day) and valid until the merchant's version changes (money moved).
-
-    With ``max_stale`` seconds and a ``refresh`` (which schedules :func:`merchant_cache_refresh` in the
-    background): a result computed less than ``max_stale`` seconds ago is still served after the version
-    changed, and one refresh is scheduled for everyone, so no reader waits for ``compute()`` while there is a
-    recent result. With no result, or an older one, the reader computes (what ``max_stale=0`` always does)."""
+    on, such as the day) and valid until the merchant's version changes (money moved): then the reader
+    computes it again."""
     try:
         version = merchant_stats_version(merchant_id)
         entry = cache.get(_entry_key(merchant_id, name))
@@ -96,11 +78,8 @@ def merchant_cached(
         logger.exception("The cache is unavailable; computing %s of merchant %s afresh.", name, merchant_id)
         return compute()
     if entry is not None:
-        entry_version, computed_at, value = entry
+        entry_version, _computed_at, value = entry
         if entry_version == version:
-            return value
-        if refresh is not None and max_stale > 0 and time.time() - computed_at <= max_stale:
-            _refresh_schedule(merchant_id, name, refresh)
             return value
     return _store(merchant_id, name, version, compute, timeout=timeout)
 
@@ -116,35 +95,9 @@ def _store(merchant_id: Any, name: str, version: str, compute: Callable[[], T], 
     key = _entry_key(merchant_id, name)
     try:
         kept = cache.get(key)
-        # A slower computation that started earlier does not replace a later one (a reader's and a refresh's).
+        # A slower computation that started earlier does not replace a later one (two readers').
         if kept is None or kept[1] <= computed_at:
             cache.set(key, (version, computed_at, value), timeout=timeout)
     except Exception:
         logger.exception("Could not cache %s of merchant %s.", name, merchant_id)
     return value
-
-
-def _refresh_schedule(merchant_id: Any, name: str, refresh: Callable[[], None]) -> None:
-    """Schedule one refresh per merchant and name at a time (the lock lapses on its own if the worker dies); a
-    broker that is down leaves the lock unset, so the next reader tries again."""
-    try:
-        if not cache.add(_refresh_lock_key(merchant_id, name), 1, timeout=REFRESH_LOCK_SECONDS):
-            return
-        refresh()
-    except Exception:
-        logger.exception("Could not schedule a refresh of %s of merchant %s.", name, merchant_id)
-        with contextlib.suppress(Exception):
-            cache.delete(_refresh_lock_key(merchant_id, name))
-
-
-def merchant_cache_refresh(
-    merchant_id: Any, name: str, compute: Callable[[], T], *, timeout: int = STATS_TIMEOUT_SECONDS
-) -> T:
-    """Recompute and keep ``name`` for the merchant now (the background side of ``merchant_cached``); frees the
-    refresh lock, so the next change schedules the next refresh."""
-    try:
-        version = merchant_stats_version(merchant_id)
-        return _store(merchant_id, name, version, compute, timeout=timeout)
-    finally:
-        with contextlib.suppress(Exception):
-            cache.delete(_refresh_lock_key(merchant_id, name))

@@ -210,10 +210,6 @@ if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 20000)
 CACHE_IS_SHARED = not CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
 REDIS_URL = env.str("REDIS_URL", default="")
-# After money moves, statistics younger than this are still served while a worker recomputes them; older ones
-# are recomputed by the reader (taqsit/cache.py). The worker's result must reach the web processes, so with a
-# per-process cache the default is 0: always recomputed by the reader.
-STATS_MAX_STALE_SECONDS = env.int("STATS_MAX_STALE_SECONDS", default=60 if CACHE_IS_SHARED else 0)
 
 # E-mail: EMAIL_URL (smtp://user:pass@host:587, consolemail://, filemail:///path), console by default.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -22,6 +22,7 @@ from installments.models import InstallmentPlan, PlanItem
 from installments.schedule import FinanceChargeMethod
 from installments.services._common import Status, _installments_create, _items_create, _money_check
 from installments.services.plans import PlanTerms, plan_terms_build
+from installments.summaries import plan_totals_tracked
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import merchant_today
@@ -190,7 +191,8 @@ def plan_apply(
         due_date=schedule.last_due_date,
         created_by=None,
     )
-    _items_create(plan, plan_terms.items)
-    _installments_create(plan, schedule.rows)
+    with plan_totals_tracked(plan=plan, created=True):
+        _items_create(plan, plan_terms.items)
+        _installments_create(plan, schedule.rows)
     merchant_stats_invalidate(merchant.pk)
     return plan

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from installments.locks import plan_lock
 from installments.models import Installment, InstallmentPlan, LateFee
 from installments.selectors import installment_is_unpaid, late_fee_amount
+from installments.summaries import plan_totals_tracked
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.error_codes import ErrorCode
@@ -45,27 +46,28 @@ def late_fee_charge(*, installment: Installment, period: date, actor: User | Non
                 % {"merchant": plan.merchant.name, "number": installment.number}
             }
         )
-    try:
-        with transaction.atomic():
-            fee = LateFee.objects.create(
-                merchant_id=plan.merchant_id,
-                plan=plan,
-                installment=installment,
-                period=period,
-                amount=amount,
-                charged_by=actor,
-            )
-    except IntegrityError as exc:
-        raise ValidationError(
-            {
-                "period": ValidationError(
-                    _("A late fee for %(period)s is already charged on installment %(number)s.")
-                    % {"period": period, "number": installment.number},
-                    code=ErrorCode.DUPLICATE,
+    with plan_totals_tracked(plan=plan):
+        try:
+            with transaction.atomic():
+                fee = LateFee.objects.create(
+                    merchant_id=plan.merchant_id,
+                    plan=plan,
+                    installment=installment,
+                    period=period,
+                    amount=amount,
+                    charged_by=actor,
                 )
-            }
-        ) from exc
-    Installment.objects.filter(pk=installment.pk).update(late_fee=F("late_fee") + amount)
-    InstallmentPlan.objects.filter(pk=plan.pk).update(late_fees=F("late_fees") + amount)
+        except IntegrityError as exc:
+            raise ValidationError(
+                {
+                    "period": ValidationError(
+                        _("A late fee for %(period)s is already charged on installment %(number)s.")
+                        % {"period": period, "number": installment.number},
+                        code=ErrorCode.DUPLICATE,
+                    )
+                }
+            ) from exc
+        Installment.objects.filter(pk=installment.pk).update(late_fee=F("late_fee") + amount)
+        InstallmentPlan.objects.filter(pk=plan.pk).update(late_fees=F("late_fees") + amount)
     merchant_stats_invalidate(plan.merchant_id)
     return fee

@@ -20,6 +20,7 @@ from installments.models import Installment, InstallmentPlan
 from installments.schedule import ScheduleRow, schedule_split
 from installments.services._common import Status, _installments_create, _plan_activate, _same_merchant
 from installments.signals import plan_decided
+from installments.summaries import plan_totals_tracked
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
@@ -72,10 +73,11 @@ def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
     _status_require(
         plan, InstallmentPlan.ACTION_STATUSES["approve"], _("Plan %(plan)s is %(status)s: it cannot be approved.")
     )
-    plan.decided_by = actor
-    plan.decided_at = timezone.now()
-    plan.save(update_fields=["decided_by", "decided_at", "updated_at"])
-    _plan_activate(plan, actor, down_payment_received=plan.origin != InstallmentPlan.Origin.PORTAL)
+    with plan_totals_tracked(plan=plan):
+        plan.decided_by = actor
+        plan.decided_at = timezone.now()
+        plan.save(update_fields=["decided_by", "decided_at", "updated_at"])
+        _plan_activate(plan, actor, down_payment_received=plan.origin != InstallmentPlan.Origin.PORTAL)
     plan.refresh_from_db()
     merchant_stats_invalidate(plan.merchant_id)
     _decision_tell(plan, "approved", "")
@@ -94,7 +96,8 @@ def plan_reject(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
     _status_require(
         plan, InstallmentPlan.ACTION_STATUSES["reject"], _("Plan %(plan)s is %(status)s: it cannot be rejected.")
     )
-    _decide(plan, actor, Status.REJECTED, reason.strip())
+    with plan_totals_tracked(plan=plan):
+        _decide(plan, actor, Status.REJECTED, reason.strip())
     merchant_stats_invalidate(plan.merchant_id)
     _decision_tell(plan, "rejected", plan.status_reason)
     return plan
@@ -114,10 +117,11 @@ def plan_cancel(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
         InstallmentPlan.ACTION_STATUSES["cancel"],
         _("Plan %(plan)s is %(status)s: it cannot be cancelled."),
     )
-    plan.status = Status.CANCELLED
-    plan.status_reason = reason.strip()
-    plan.status_changed_at = timezone.now()
-    plan.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
+    with plan_totals_tracked(plan=plan):
+        plan.status = Status.CANCELLED
+        plan.status_reason = reason.strip()
+        plan.status_changed_at = timezone.now()
+        plan.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
     merchant_stats_invalidate(plan.merchant_id)
     return plan
 
@@ -136,10 +140,11 @@ def plan_mark_defaulted(*, actor: User | None, plan: InstallmentPlan, reason: st
         InstallmentPlan.ACTION_STATUSES["mark_defaulted"],
         _("Plan %(plan)s is %(status)s: it cannot be marked defaulted."),
     )
-    plan.status = Status.DEFAULTED
-    plan.status_reason = (reason or "").strip() or InstallmentPlan.DEFAULTED_REASON
-    plan.status_changed_at = timezone.now()
-    plan.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
+    with plan_totals_tracked(plan=plan):
+        plan.status = Status.DEFAULTED
+        plan.status_reason = (reason or "").strip() or InstallmentPlan.DEFAULTED_REASON
+        plan.status_changed_at = timezone.now()
+        plan.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
     merchant_stats_invalidate(plan.merchant_id)
     return plan
 
@@ -228,29 +233,32 @@ def plan_reschedule(
         row.status = Installment.Status.PAID
         row.paid_on = paid_on.get(row.pk) or merchant_today(plan.merchant)
         row.updated_at = now
-    Installment.objects.bulk_update(closed, ["principal", "interest", "amount_due", "status", "paid_on", "updated_at"])
-    Installment.objects.filter(pk__in=[row.pk for row in superseded]).update(superseded_at=now, updated_at=now)
-    # Numbering carries on after the rows kept in force, so no number in force restarts or repeats.
-    numbered = [
-        ScheduleRow(
-            number=first_number + index,
-            due_date=row.due_date,
-            amount=row.amount,
-            principal=row.principal,
-            interest=row.interest,
+    with plan_totals_tracked(plan=plan):
+        Installment.objects.bulk_update(
+            closed, ["principal", "interest", "amount_due", "status", "paid_on", "updated_at"]
         )
-        for index, row in enumerate(new_rows)
-    ]
-    _installments_create(plan, numbered)
-    plan.number_of_installments = len(kept) + len(numbered)
-    plan.installment_frequency = installment_frequency
-    plan.installment_amount = numbered[0].amount
-    plan.due_date = numbered[-1].due_date
-    plan.rescheduled_at = now
-    plan.status = Status.ACTIVE
-    plan.status_reason = (reason or "").strip() or "Rescheduled."
-    plan.status_changed_at = now
-    plan.save()
+        Installment.objects.filter(pk__in=[row.pk for row in superseded]).update(superseded_at=now, updated_at=now)
+        # Numbering carries on after the rows kept in force, so no number in force restarts or repeats.
+        numbered = [
+            ScheduleRow(
+                number=first_number + index,
+                due_date=row.due_date,
+                amount=row.amount,
+                principal=row.principal,
+                interest=row.interest,
+            )
+            for index, row in enumerate(new_rows)
+        ]
+        _installments_create(plan, numbered)
+        plan.number_of_installments = len(kept) + len(numbered)
+        plan.installment_frequency = installment_frequency
+        plan.installment_amount = numbered[0].amount
+        plan.due_date = numbered[-1].due_date
+        plan.rescheduled_at = now
+        plan.status = Status.ACTIVE
+        plan.status_reason = (reason or "").strip() or "Rescheduled."
+        plan.status_changed_at = now
+        plan.save()
     merchant_stats_invalidate(plan.merchant_id)
     return plan
 

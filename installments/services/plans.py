@@ -27,6 +27,7 @@ from installments.services._common import (
     _plan_activate,
     _same_merchant,
 )
+from installments.summaries import plan_totals_tracked
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
@@ -235,11 +236,12 @@ def plan_create(
         created_by=actor,
         idempotency_key=idempotency_key or None,
     )
-    _items_create(plan, plan_terms.items)
-    _installments_create(plan, schedule.rows)
-    if not merchant.requires_approval:
-        _plan_activate(plan, actor)
-        plan.refresh_from_db()
+    with plan_totals_tracked(plan=plan, created=True):
+        _items_create(plan, plan_terms.items)
+        _installments_create(plan, schedule.rows)
+        if not merchant.requires_approval:
+            _plan_activate(plan, actor)
+            plan.refresh_from_db()
     merchant_stats_invalidate(merchant.pk)
     return plan
 
@@ -281,6 +283,7 @@ def plan_delete(*, actor: User, plan: InstallmentPlan) -> None:
                 )
             }
         )
-    plan.installments.all().delete()
-    plan.delete()
+    with plan_totals_tracked(plan=plan):
+        plan.installments.all().delete()
+        plan.delete()
     merchant_stats_invalidate(plan.merchant_id)

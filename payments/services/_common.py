@@ -10,14 +10,29 @@ from django.utils import timezone
 from installments.locks import plan_lock
 from installments.models import InstallmentPlan
 from installments.selectors import installments_overdue_of, overdue_cutoff
-from payments.models import Payment, PaymentAllocation
+from payments.models import CollectionDayTotal, Payment, PaymentAllocation
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.models import User
+from taqsit.summaries import totals_add
 
 PlanStatus = InstallmentPlan.Status
 
 
 Kind = PaymentAllocation.Kind
+
+
+def collections_add(lines: list[PaymentAllocation]) -> None:
+    """Add allocation lines (a payment's, or a reversal's, negative) to the statistics' collections by payment
+    date, method and kind (``CollectionDayTotal``), in the transaction that writes them; the lines are one
+    payment's."""
+    if not lines:
+        return
+    payment = lines[0].payment
+    deltas: dict[tuple, dict[str, Decimal]] = {}
+    for line in lines:
+        key = (payment.payment_date, payment.payment_method, line.kind)
+        deltas.setdefault(key, {"amount": Decimal("0")})["amount"] += line.amount
+    totals_add(CollectionDayTotal, merchant_id=payment.merchant_id, deltas=deltas)
 
 
 def _actor_sees(actor: User, merchant_id) -> None:

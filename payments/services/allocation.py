@@ -13,7 +13,7 @@ from installments.models import Installment, InstallmentPlan
 from installments.services import installment_status_for
 from payments.allocation import AllocationRow, allocation_split
 from payments.models import Payment, PaymentAllocation
-from payments.services._common import Kind
+from payments.services._common import Kind, collections_add
 from taqsit.dates import merchant_today
 from taqsit.error_codes import ErrorCode
 from taqsit.money import ZERO
@@ -102,3 +102,4 @@ def _allocation_save(lines: list[PaymentAllocation], touched: list[Installment])
             ]
         )
     PaymentAllocation.objects.bulk_create(lines)
+    collections_add(lines)

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 
 from installments.locks import plan_lock
 from installments.models import Installment, InstallmentPlan
+from installments.summaries import plan_totals_changed, plan_totals_in_hand, plan_totals_tracked
 from payments.models import PAYMENT_ACTION_STATUSES, Payment, PaymentAllocation
 from payments.selectors import allocations_known
-from payments.services._common import Kind, _actor_sees, _payment_lock, _plan_after_money
+from payments.services._common import Kind, _actor_sees, _payment_lock, _plan_after_money, collections_add
 from payments.services.allocation import _allocate, _allocation_save, _rows_for_allocation
 from payments.services.reverse import _expected_down_payment_owed
 from payments.signals import payment_recorded, payment_settled
@@ -240,6 +241,7 @@ def payment_post(
     )
     completed = status == Payment.Status.COMPLETED
     rows = _rows_for_allocation(plan, lock=completed)
+    before = plan_totals_in_hand(plan, rows)
     lines, touched = _allocate(payment, plan, rows) if completed else ([], [])
     # The receipt's figures go in with the payment's row: allocated in memory first, written after the INSERT.
     figures = _receipt_figures(plan, rows, amount_paid=plan.amount_paid + (value if completed else ZERO))
@@ -249,6 +251,7 @@ def payment_post(
     if completed:
         _allocation_save(lines, touched)
         _plan_after_money(plan, value)
+        plan_totals_changed(plan=plan, before=before, after=plan_totals_in_hand(plan, rows))
     else:
         _plan_number_save(plan)
     allocations_known(payment, lines)
@@ -270,6 +273,7 @@ def down_payment_record(*, plan: InstallmentPlan, actor: User | None, received: 
     plan = plan_lock(plan_id=plan.pk, no_key=True)
     number = _payment_number(plan, None)
     rows = _rows_for_allocation(plan, lock=False)
+    before = plan_totals_in_hand(plan, rows)
     if not received:
         payment = Payment.objects.create(
             **_receipt_figures(plan, rows, amount_paid=plan.amount_paid),
@@ -300,14 +304,16 @@ def down_payment_record(*, plan: InstallmentPlan, actor: User | None, received: 
         received_by=actor,
         notes="Down payment",
     )
-    PaymentAllocation.objects.create(
+    line = PaymentAllocation.objects.create(
         merchant_id=plan.merchant_id,
         payment=payment,
         installment=None,
         kind=Kind.DOWN_PAYMENT,
         amount=plan.down_payment,
     )
+    collections_add([line])
     _plan_after_money(plan, plan.down_payment)
+    plan_totals_changed(plan=plan, before=before, after=plan_totals_in_hand(plan, rows))
     return payment
 
 
@@ -330,6 +336,7 @@ def payment_complete(*, actor: User, payment: Payment) -> Payment:
         raise ValidationError({"plan": ValidationError(_closed_plan_message(plan), code=ErrorCode.INVALID_STATUS)})
     _balance_check(plan, payment.amount)
     rows = _rows_for_allocation(plan)
+    before = plan_totals_in_hand(plan, rows)
     if payment.is_down_payment:
         # An expected down payment now paid: held as the down payment, as ``down_payment_record`` holds one.
         lines = [
@@ -352,6 +359,7 @@ def payment_complete(*, actor: User, payment: Payment) -> Payment:
     payment.save(update_fields=["status", "settled_by", "settled_at", *RECEIPT_FIELDS, "updated_at"])
     _allocation_save(lines, touched)
     _plan_after_money(plan, payment.amount)
+    plan_totals_changed(plan=plan, before=before, after=plan_totals_in_hand(plan, rows))
     _settled_tell(payment, "completed", "")
     return payment
 
@@ -374,6 +382,7 @@ def payment_fail(*, actor: User, payment: Payment, reason: str = "") -> Payment:
     payment.reversal_reason = reason
     payment.save(update_fields=["status", "settled_by", "settled_at", "reversal_reason", "updated_at"])
     if payment.is_down_payment:
-        _expected_down_payment_owed(_plan, payment)
+        with plan_totals_tracked(plan=_plan):
+            _expected_down_payment_owed(_plan, payment)
     _settled_tell(payment, "failed", reason)
     return payment

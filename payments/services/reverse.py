@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 
 from installments.models import Installment, InstallmentPlan
 from installments.services import installment_status_for
+from installments.summaries import plan_totals_tracked
 from payments.models import PAYMENT_ACTION_STATUSES, Payment, PaymentAllocation
-from payments.services._common import Kind, _payment_lock, _plan_after_money
+from payments.services._common import Kind, _payment_lock, _plan_after_money, collections_add
 from taqsit import audit
 from taqsit.dates import merchant_today
 from taqsit.error_codes import ErrorCode
@@ -112,7 +113,7 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
                 "updated_at",
             ],
         )
-        PaymentAllocation.objects.bulk_create(
+        reversals = PaymentAllocation.objects.bulk_create(
             [
                 PaymentAllocation(
                     merchant_id=plan.merchant_id,
@@ -125,6 +126,7 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
                 for line in lines
             ]
         )
+        collections_add(reversals)
     elif payment.is_down_payment:
         _expected_down_payment_owed(plan, payment)
     payment.status = status
@@ -143,7 +145,8 @@ def payment_refund(*, actor: User, payment: Payment, reason: str) -> Payment:
     """Give a completed payment back: its allocations are reversed and the plan re-opened if it was completed."""
     permission_require(actor, Action.PAYMENT_REVERSE)
     payment, plan = _payment_lock(payment, actor)
-    return _reverse(payment, plan, actor=actor, reason=reason, status=Payment.Status.REFUNDED)
+    with plan_totals_tracked(plan=plan):
+        return _reverse(payment, plan, actor=actor, reason=reason, status=Payment.Status.REFUNDED)
 
 
 @audit.action("payment.void")
@@ -152,7 +155,8 @@ def payment_void(*, actor: User, payment: Payment, reason: str) -> Payment:
     """Cancel a payment recorded in error (completed or pending): reversed like a refund, marked voided."""
     permission_require(actor, Action.PAYMENT_REVERSE)
     payment, plan = _payment_lock(payment, actor)
-    return _reverse(payment, plan, actor=actor, reason=reason, status=Payment.Status.VOIDED)
+    with plan_totals_tracked(plan=plan):
+        return _reverse(payment, plan, actor=actor, reason=reason, status=Payment.Status.VOIDED)
 
 
 @audit.action("payment.update")

@@ -246,7 +246,10 @@ def test_recording_a_payment_over_a_jwt_sends_a_fixed_list_of_statements(api_cli
         ("UPDATE", "installments_installment"),  # one UPDATE per row paid: 250.00 pays the overdue 200.00
         ("UPDATE", "installments_installment"),  # and 50.00 of the next
         ("INSERT", "payments_paymentallocation"),
+        ("INSERT", "payments_collectiondaytotal"),  # the statistics' summary rows: collected by day, method, kind
         ("UPDATE", "installments_installmentplan"),  # amount paid, status and payment number in one UPDATE
+        ("INSERT", "installments_planstatustotal"),  # the plans by status (amount paid)
+        ("INSERT", "installments_duedaytotal"),  # the two rows' due days (paid, left to pay)
         ("RELEASE", ""),
         # The answer: the payment and its allocations in hand, nothing read.
         ("UPDATE", "taqsit_idempotencyrecord"),  # the answer, kept for a replay

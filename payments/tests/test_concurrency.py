@@ -14,10 +14,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from customers.models import Customer
+from customers.tests.factories import CustomerFactory
 from installments.models import Installment, InstallmentPlan
 from installments.tests.factories import late_fee_make, plan_make
 from payments.models import Payment, PaymentAllocation
 from payments.services import payment_complete, payment_post
+from payments.summaries import summaries_rebuild
+from payments.tests.test_summaries import rebuilt_rows, summary_rows
 from taqsit.models import Merchant, Role, User
 from taqsit.money import sum_of
 from taqsit.tests.factories import UserFactory
@@ -272,3 +275,25 @@ def test_cheques_confirmed_while_cash_is_paid_never_overdraw_the_plan(owner, cus
     assert plan.amount_paid == Decimal("200.00") + accepted
     assert Decimal("0") <= plan.remaining_balance < Decimal("150.00")
     _ledger_check(plan)
+
+
+def test_payments_on_many_plans_of_one_merchant_at_once_lose_no_increment_of_the_statistics(merchant, owner, clerks):
+    """Every thread pays its own plan, all of one merchant: they add to the same summary rows (the active plans',
+    the same due dates', the same day's cash) at once, and none of their increments is lost."""
+    plans = [plan_make(actor=owner, customer=CustomerFactory(merchant=merchant)) for _ in range(THREADS)]
+    clerk_ids = [clerk.pk for clerk in clerks]
+
+    def work(index: int):
+        actor = User.objects.select_related("merchant").get(pk=clerk_ids[index])
+        for amount in (Decimal("150.00"), Decimal("75.50")):
+            plan = InstallmentPlan.objects.select_related("merchant").get(pk=plans[index].pk)
+            payment_post(actor=actor, plan=plan, amount=amount)
+
+    results = _together(THREADS, work)
+
+    assert results == [None] * THREADS
+    maintained = summary_rows(merchant)
+    assert maintained == rebuilt_rows(merchant)
+    assert maintained[("PlanStatusTotal", "active")]["amount_paid"] == THREADS * Decimal("425.50")
+    summaries_rebuild(merchant=merchant)
+    assert summary_rows(merchant) == maintained

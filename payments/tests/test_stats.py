@@ -8,12 +8,9 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-import time_machine
 import yaml
 from django.core.cache.backends.base import BaseCache
 from django.core.exceptions import ValidationError
-from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from customers.tests.factories import CustomerFactory
 from installments.jobs import late_fees_apply, plans_mark_defaulted
@@ -22,8 +19,7 @@ from installments.services import plan_cancel, plan_create, plan_reject, plan_re
 from installments.tests.factories import late_fee_make, plan_make
 from payments.models import Payment
 from payments.services import payment_post, payment_refund, payment_void
-from payments.stats import merchant_stats, merchant_stats_compute
-from payments.tasks import stats_refresh
+from payments.stats import merchant_stats, merchant_stats_compute, merchant_stats_compute_full
 from taqsit.models import Merchant, Role
 from taqsit.money import to_money
 from taqsit.services import merchant_update
@@ -407,6 +403,8 @@ def test_the_statistics_take_four_queries_whatever_the_number_of_plans(
             payment_post(actor=owner, plan=plan, amount=D("10.00"))
         with django_assert_num_queries(4):
             merchant_stats_compute(merchant=merchant)
+        with django_assert_num_queries(4):
+            merchant_stats_compute_full(merchant=merchant)
 
 
 # The cache -----------------------------------------------------------------------------------------------
@@ -576,95 +574,24 @@ def test_a_cache_that_is_down_stops_neither_the_figures_nor_a_payment(
     assert payment.status == Payment.Status.COMPLETED
 
 
-# The dashboard: served while a worker refreshes them (STATS_MAX_STALE_SECONDS) ----------------------------------
+# Always current: a reader after money moved computes them ------------------------------------------------------
 
 
-@pytest.fixture
-def refreshes(settings, monkeypatch) -> list[tuple[str, str]]:
-    """Figures may be served up to 60 s old; the refreshes scheduled on the worker's queue are recorded."""
-    settings.STATS_MAX_STALE_SECONDS = 60
-    scheduled: list[tuple[str, str]] = []
-    monkeypatch.setattr(stats_refresh, "delay", lambda *args: scheduled.append(args))
-    return scheduled
-
-
-def test_after_money_moves_readers_get_the_last_figures_while_one_refresh_runs(
-    book, merchant, owner, today, refreshes, django_assert_num_queries, django_capture_on_commit_callbacks
-):
-    before = merchant_stats(merchant=merchant, allow_stale=True)
-    with django_capture_on_commit_callbacks(execute=True):
-        payment_post(actor=owner, plan=book["badr"], amount=D("30.00"))
-
-    with django_assert_num_queries(0):
-        first, second = (
-            merchant_stats(merchant=merchant, allow_stale=True),
-            merchant_stats(merchant=merchant, allow_stale=True),
-        )
-
-    assert first == second == before
-    assert refreshes == [(str(merchant.pk), "2026-03-01")]  # one refresh for both readers
-
-    # The worker runs it: the next reader gets the new figures from the cache.
-    stats_refresh(*refreshes[0])
-    with django_assert_num_queries(0):
-        after = merchant_stats(merchant=merchant, allow_stale=True)
-    assert after.collected == before.collected + D("30.00")
-    assert as_recomputed(after) == recompute(merchant, today)
-
-    # The refresh freed its lock: the next movement of money schedules the next one.
-    with django_capture_on_commit_callbacks(execute=True):
-        payment_post(actor=owner, plan=book["badr"], amount=D("5.00"))
-    assert merchant_stats(merchant=merchant, allow_stale=True) == after
-    assert len(refreshes) == 2
-
-
-def test_figures_older_than_the_limit_are_recomputed_by_the_reader(
-    book, merchant, owner, refreshes, django_assert_num_queries, django_capture_on_commit_callbacks
-):
-    before = merchant_stats(merchant=merchant, allow_stale=True)
-    with django_capture_on_commit_callbacks(execute=True):
-        payment_post(actor=owner, plan=book["badr"], amount=D("30.00"))
-
-    with time_machine.travel(timezone.now() + timedelta(seconds=61), tick=False), django_assert_num_queries(4):
-        after = merchant_stats(merchant=merchant, allow_stale=True)
-
-    assert after.collected == before.collected + D("30.00")
-    assert refreshes == []
-
-
-def test_a_broker_that_is_down_leaves_the_last_figures_and_the_next_reader_tries_again(
-    book, merchant, owner, settings, monkeypatch, caplog, django_capture_on_commit_callbacks
-):
-    settings.STATS_MAX_STALE_SECONDS = 60
-    attempts: list[tuple] = []
-
-    def broker_down(*args):
-        attempts.append(args)
-        raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
-
-    monkeypatch.setattr(stats_refresh, "delay", broker_down)
-    before = merchant_stats(merchant=merchant, allow_stale=True)
-    with django_capture_on_commit_callbacks(execute=True):
-        payment_post(actor=owner, plan=book["badr"], amount=D("30.00"))
-
-    assert merchant_stats(merchant=merchant, allow_stale=True) == before
-    assert merchant_stats(merchant=merchant, allow_stale=True) == before
-    assert len(attempts) == 2  # the failed schedule did not keep its lock
-    assert "Could not schedule a refresh of stats:2026-03-01" in caplog.text
-
-
-def test_the_api_always_answers_current_figures(
-    api_client, book, merchant, owner, refreshes, django_capture_on_commit_callbacks
+@pytest.mark.parametrize("url", ["/api/stats/", "/"])
+def test_the_api_and_the_dashboard_always_answer_current_figures(
+    api_client, client, book, merchant, owner, url, django_capture_on_commit_callbacks
 ):
     api_client.force_authenticate(owner)
-    before = api_client.get(URL).json()
+    client.force_login(owner)
+    before = merchant_stats(merchant=merchant)
+    assert (api_client if url.startswith("/api/") else client).get(url).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
         payment_post(actor=owner, plan=book["badr"], amount=D("30.00"))
 
-    after = api_client.get(URL).json()
+    response = (api_client if url.startswith("/api/") else client).get(url)
 
-    assert D(after["collected"]) == D(before["collected"]) + D("30.00")
-    assert refreshes == []
+    after = response.json()["collected"] if url.startswith("/api/") else response.context["stats"].collected
+    assert D(after) == before.collected + D("30.00")
 
 
 # GET /api/stats/ -------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ django.setup()
 from django.conf import settings
 cache = settings.CACHES["default"]
 limit = cache.get("OPTIONS", {}).get("MAX_ENTRIES")
-print(json.dumps([cache["BACKEND"], cache.get("LOCATION"), limit, settings.STATS_MAX_STALE_SECONDS]))
+print(json.dumps([cache["BACKEND"], cache.get("LOCATION"), limit]))
 """
 
 OTHER_PROCESS = """
@@ -75,9 +75,9 @@ def shared_cache(settings):
 @pytest.mark.parametrize(
     ("cache_url", "expected"),
     [
-        (None, ["django.core.cache.backends.db.DatabaseCache", "taqsit_cache", 20000, 60]),
-        ("redis://redis:6379/1", ["django.core.cache.backends.redis.RedisCache", "redis://redis:6379/1", None, 60]),
-        ("locmemcache://", ["django.core.cache.backends.locmem.LocMemCache", "", None, 0]),
+        (None, ["django.core.cache.backends.db.DatabaseCache", "taqsit_cache", 20000]),
+        ("redis://redis:6379/1", ["django.core.cache.backends.redis.RedisCache", "redis://redis:6379/1", None]),
+        ("locmemcache://", ["django.core.cache.backends.locmem.LocMemCache", "", None]),
     ],
     ids=["default", "redis", "memory"],
 )

@@ -7,31 +7,17 @@ manage.py run_daily_jobs --merchant ... --date 2026-03-01   # that day only (aga
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 from django.utils import timezone
 
 from dailyrun.jobs import daily_jobs_catch_up, daily_jobs_run
 from notifications.services import notifications_dispatch
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
+from taqsit.selectors import merchant_find
 from taqsit.tenancy import merchant_scope
-
-
-def _merchant_find(value: str) -> Merchant:
-    query = Q(name__iexact=value)
-    with contextlib.suppress(ValueError):  # not an id: a name
-        query |= Q(pk=uuid.UUID(value))
-    matches = list(Merchant.objects.filter(query)[:2])
-    if not matches:
-        raise CommandError(f"No merchant named or with id {value!r}.")
-    if len(matches) > 1:
-        raise CommandError(f"More than one merchant is named {value!r}: give its id.")
-    return matches[0]
 
 
 class Command(BaseCommand):
@@ -56,7 +42,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         if options["merchant"]:
-            merchants = [_merchant_find(value) for value in options["merchant"]]
+            merchants = [merchant_find(value) for value in options["merchant"]]
         else:
             merchants = list(Merchant.objects.filter(is_active=True).order_by("name"))
         day = options["date"]

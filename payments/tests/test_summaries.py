@@ -1,0 +1,286 @@
+"""The statistics' summary rows: kept by the services and the daily job in the movement's transaction, they equal
+what ``stats_rebuild`` recomputes from the ledger after any sequence of operations, and the statistics read from
+them equal the full computation over the book (``merchant_stats_compute_full``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from customers.tests.factories import CustomerFactory
+from installments.jobs import installments_mark_overdue, late_fees_apply, plans_mark_defaulted, plans_restore_active
+from installments.models import DueDayTotal, Installment, InstallmentPlan, PlanStatusTotal
+from installments.services import (
+    plan_approve,
+    plan_cancel,
+    plan_create,
+    plan_delete,
+    plan_reject,
+    plan_reschedule,
+)
+from installments.tests.factories import late_fee_make, plan_make
+from payments.models import CollectionDayTotal, Payment
+from payments.services import payment_complete, payment_fail, payment_post, payment_refund, payment_void
+from payments.stats import merchant_stats_compute, merchant_stats_compute_full
+from payments.summaries import SUMMARY_MODELS, summaries_rebuild
+from taqsit.models import Merchant, Role
+from taqsit.money import to_money
+from taqsit.tenancy import merchant_scope
+from taqsit.tests.factories import MerchantFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+START = datetime(2026, 1, 5, 12, tzinfo=UTC)
+
+
+def summary_rows(merchant: Merchant) -> dict:
+    """The merchant's summary rows by table and key, rows all zero left out (a row emptied by a refund stays)."""
+    found = {}
+    for model in SUMMARY_MODELS:
+        keys = [f.name for f in model._meta.fields if f.name in _KEYS[model]]
+        values = [f.name for f in model._meta.fields if f.name not in (*_KEYS[model], "id", "merchant")]
+        for row in model.objects.filter(merchant=merchant).values(*keys, *values):
+            if any(row[name] for name in values):
+                found[(model.__name__, *(row[key] for key in keys))] = {name: row[name] for name in values}
+    return found
+
+
+_KEYS = {
+    PlanStatusTotal: ("status",),
+    DueDayTotal: ("due_date",),
+    CollectionDayTotal: ("payment_date", "payment_method", "kind"),
+}
+
+
+def rebuilt_rows(merchant: Merchant) -> dict:
+    """What ``summaries_rebuild`` makes of the ledger, rolled back afterwards."""
+    with transaction.atomic():
+        summaries_rebuild(merchant=merchant)
+        rows = summary_rows(merchant)
+        transaction.set_rollback(True)
+    return rows
+
+
+def _comparable(stats) -> dict:
+    return {**dataclasses.asdict(stats), "computed_at": None}
+
+
+def assert_in_step(merchant: Merchant, today: date) -> None:
+    assert summary_rows(merchant) == rebuilt_rows(merchant)
+    assert _comparable(merchant_stats_compute(merchant=merchant, today=today)) == _comparable(
+        merchant_stats_compute_full(merchant=merchant, today=today)
+    )
+
+
+def _attempt(service, **arguments) -> None:
+    """An operation the services may refuse (a plan already closed, a schedule that cannot start then)."""
+    try:
+        with transaction.atomic():
+            service(**arguments)
+    except ValidationError:
+        pass
+
+
+OPERATIONS = (
+    "create",
+    "create",
+    "decide",
+    "cancel",
+    "delete",
+    "reschedule",
+    "pay",
+    "pay",
+    "pay",
+    "pay_pending",
+    "settle_pending",
+    "reverse",
+    "late_fee",
+    "days_pass",
+    "days_pass",
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_maintained_rows_equal_the_rebuilt_ones_after_any_operations(data):
+    merchant = MerchantFactory(
+        grace_days=data.draw(st.integers(0, 5)),
+        default_after_days=data.draw(st.integers(1, 20)),
+        late_fee_method=data.draw(st.sampled_from(list(Merchant.LateFeeMethod.values))),
+        late_fee_amount=D("5.00"),
+        late_fee_percent=D("3.33"),
+        requires_approval=data.draw(st.booleans()),
+    )
+    owner = UserFactory(merchant=merchant, role=Role.OWNER)
+    customers = [CustomerFactory(merchant=merchant) for _ in range(2)]
+    with time_machine.travel(START, tick=False) as clock:
+        for _step in range(data.draw(st.integers(4, 18))):
+            today = datetime.now(UTC).date()
+            plans = list(InstallmentPlan.objects.filter(merchant=merchant).order_by("number"))
+            payments = list(Payment.objects.filter(merchant=merchant).order_by("plan__number", "payment_number"))
+            operation = data.draw(st.sampled_from(OPERATIONS))
+            if operation == "create" or not plans:
+                total = D(data.draw(st.integers(100, 3000)))
+                _attempt(
+                    plan_create,
+                    actor=owner,
+                    customer=data.draw(st.sampled_from(customers)),
+                    total_amount=total,
+                    down_payment=D(data.draw(st.sampled_from([0, 10, 50]))),
+                    number_of_installments=data.draw(st.integers(1, 6)),
+                    installment_frequency=data.draw(st.sampled_from(["weekly", "monthly"])),
+                    start_date=today - timedelta(days=data.draw(st.integers(0, 60))),
+                    finance_charge_method=data.draw(st.sampled_from(["none", "flat"])),
+                    interest_rate=D("12"),
+                )
+            elif operation == "decide":
+                plan = data.draw(st.sampled_from(plans))
+                if data.draw(st.booleans()):
+                    _attempt(plan_approve, actor=owner, plan=plan)
+                else:
+                    _attempt(plan_reject, actor=owner, plan=plan, reason="No.")
+            elif operation == "cancel":
+                plan = data.draw(st.sampled_from(plans))
+                _attempt(plan_cancel, actor=owner, plan=plan, reason="Returned.")
+            elif operation == "delete":
+                plan = data.draw(st.sampled_from(plans))
+                _attempt(plan_delete, actor=owner, plan=plan)
+            elif operation == "reschedule":
+                plan = data.draw(st.sampled_from(plans))
+                _attempt(
+                    plan_reschedule,
+                    actor=owner,
+                    plan=plan,
+                    number_of_installments=data.draw(st.integers(1, 4)),
+                    installment_frequency="monthly",
+                    start_date=today + timedelta(days=data.draw(st.integers(0, 40))),
+                )
+            elif operation in ("pay", "pay_pending"):
+                plan = data.draw(st.sampled_from(plans))
+                plan.refresh_from_db()
+                share = D(data.draw(st.integers(1, 100))) / 100
+                amount = max(to_money(plan.remaining_balance * share, "USD"), D("0.01"))
+                _attempt(
+                    payment_post,
+                    actor=owner,
+                    plan=plan,
+                    amount=amount,
+                    payment_date=today - timedelta(days=data.draw(st.integers(0, 3))),
+                    payment_method=data.draw(st.sampled_from(["cash", "card", "cheque"])),
+                    status="pending" if operation == "pay_pending" else "completed",
+                )
+            elif operation == "settle_pending" and payments:
+                payment = data.draw(st.sampled_from(payments))
+                if data.draw(st.booleans()):
+                    _attempt(payment_complete, actor=owner, payment=payment)
+                else:
+                    _attempt(payment_fail, actor=owner, payment=payment, reason="Bounced.")
+            elif operation == "reverse" and payments:
+                payment = data.draw(st.sampled_from(payments))
+                reverse = payment_refund if data.draw(st.booleans()) else payment_void
+                _attempt(reverse, actor=owner, payment=payment, reason="Oops.")
+            elif operation == "late_fee":
+                rows = list(
+                    Installment.objects.filter(plan__merchant=merchant, superseded_at__isnull=True).order_by("pk")
+                )
+                if rows:
+                    row = data.draw(st.sampled_from(rows))
+                    _attempt(late_fee_make, installment=row, period=today, amount=D("7.50"))
+            elif operation == "days_pass":
+                clock.shift(timedelta(days=data.draw(st.integers(1, 45))))
+                today = datetime.now(UTC).date()
+                with merchant_scope(merchant.pk):
+                    for job in (installments_mark_overdue, late_fees_apply, plans_mark_defaulted, plans_restore_active):
+                        job(merchant=merchant, today=today, chunk_size=data.draw(st.integers(1, 3)))
+            assert_in_step(merchant, datetime.now(UTC).date())
+
+
+def test_the_daily_job_moves_the_plans_it_defaults_and_restores_between_status_rows(merchant, owner, customer):
+    Merchant.objects.filter(pk=merchant.pk).update(
+        grace_days=0, default_after_days=1, late_fee_method=Merchant.LateFeeMethod.FIXED, late_fee_amount=D("5.00")
+    )
+    merchant.refresh_from_db()
+    with time_machine.travel(START, tick=False):
+        plans = [
+            plan_make(actor=owner, customer=customer, start_date=date(2025, 11, 1), installment_frequency="weekly")
+            for _ in range(3)
+        ]
+        with merchant_scope(merchant.pk):
+            assert late_fees_apply(merchant=merchant, today=START.date(), chunk_size=2)[0] > 0
+            assert plans_mark_defaulted(merchant=merchant, today=START.date(), chunk_size=2) == 3
+        assert_in_step(merchant, START.date())
+        defaulted = summary_rows(merchant)[("PlanStatusTotal", "defaulted")]
+        assert (defaulted["plans"], defaulted["amount_paid"]) == (3, D("600.000"))
+        assert ("PlanStatusTotal", "active") not in summary_rows(merchant)
+
+        Merchant.objects.filter(pk=merchant.pk).update(grace_days=200)
+        merchant.refresh_from_db()
+        with merchant_scope(merchant.pk):
+            assert plans_restore_active(merchant=merchant, today=START.date(), chunk_size=2) == 3
+        assert_in_step(merchant, START.date())
+        assert summary_rows(merchant)[("PlanStatusTotal", "active")]["plans"] == len(plans)
+
+
+def test_the_rebuild_command_recomputes_rows_lost_or_wrong(merchant, owner, customer):
+    with time_machine.travel(START, tick=False):
+        plan = plan_make(actor=owner, customer=customer, start_date=date(2026, 1, 5))
+        payment_post(actor=owner, plan=plan, amount=D("250.00"))
+        kept = summary_rows(merchant)
+        PlanStatusTotal.objects.filter(merchant=merchant).update(amount_paid=D("1"))
+        DueDayTotal.objects.filter(merchant=merchant).delete()
+
+        call_command("stats_rebuild", merchant=[str(merchant.pk)])
+
+        assert summary_rows(merchant) == kept
+    assert kept[("PlanStatusTotal", "active")] == {
+        "plans": 1,
+        "total_payable": D("1000.000"),
+        "late_fees": D("0.000"),
+        "amount_paid": D("450.000"),
+        "late_fees_unpaid": D("0.000"),
+    }
+    assert kept[("DueDayTotal", date(2026, 2, 5))] == {
+        "book_due": D("200.000"),
+        "book_paid": D("200.000"),
+        "unpaid_count": 0,
+        "unpaid_amount": D("0.000"),
+    }
+    assert kept[("DueDayTotal", date(2026, 3, 5))] == {
+        "book_due": D("200.000"),
+        "book_paid": D("50.000"),
+        "unpaid_count": 1,
+        "unpaid_amount": D("150.000"),
+    }
+    assert kept[("CollectionDayTotal", date(2026, 1, 5), "cash", "principal")] == {"amount": D("250.000")}
+    assert kept[("CollectionDayTotal", date(2026, 1, 5), "cash", "down_payment")] == {"amount": D("200.000")}
+
+
+def test_a_payment_adds_to_the_summary_rows_in_three_statements(merchant, owner, customer):
+    with time_machine.travel(START, tick=False):
+        plan = plan_make(actor=owner, customer=customer, start_date=date(2026, 1, 5))
+        capture = _Capture()
+        with connection.execute_wrapper(capture):
+            payment_post(actor=owner, plan=plan, amount=D("250.00"))
+    tables = ("planstatustotal", "duedaytotal", "collectiondaytotal")
+    upserts = [sql for sql in capture.statements if "ON CONFLICT" in sql and any(t in sql for t in tables)]
+    assert len(upserts) == 3  # collections, plan status, due days: one statement each
+    assert all("DO UPDATE SET" in sql for sql in upserts)
+
+
+class _Capture:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.statements.append(sql)
+        return execute(sql, params, many, context)
