@@ -39,6 +39,8 @@ class Migration(migrations.Migration):
                             ("late_fee", "Late fee"),
                             ("interest", "Interest"),
                             ("principal", "Principal"),
+                            ("charity_fee", "Charity fee"),
+                            ("rebate", "Settlement rebate"),
                         ],
                         max_length=15,
                         verbose_name="kind",
