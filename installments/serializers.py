@@ -183,6 +183,9 @@ class RescheduleSerializer(StrictSerializer):
     start_date = serializers.DateField()
     first_due_date = serializers.DateField(required=False, allow_null=True)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+    # Accepted only to be refused with a clear message: a reschedule adds no finance charge (never under murabaha).
+    interest_rate = StrictDecimalField(max_digits=8, decimal_places=4, required=False, allow_null=True)
+    finance_charge_method = serializers.ChoiceField(choices=FinanceChargeMethod.choices, required=False)
 
 
 class ScheduleRowSerializer(serializers.Serializer):

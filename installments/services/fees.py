@@ -15,7 +15,7 @@ from installments.selectors import installment_is_unpaid, late_fee_amount
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.error_codes import ErrorCode
-from taqsit.models import User
+from taqsit.models import Merchant, User
 
 
 @audit.action("late_fee.charge")
@@ -45,6 +45,7 @@ def late_fee_charge(*, installment: Installment, period: date, actor: User | Non
                 % {"merchant": plan.merchant.name, "number": installment.number}
             }
         )
+    is_charity = plan.merchant.late_fee_booking == Merchant.LateFeeBooking.CHARITY
     try:
         with transaction.atomic():
             fee = LateFee.objects.create(
@@ -53,6 +54,7 @@ def late_fee_charge(*, installment: Installment, period: date, actor: User | Non
                 installment=installment,
                 period=period,
                 amount=amount,
+                is_charity=is_charity,
                 charged_by=actor,
             )
     except IntegrityError as exc:
@@ -65,7 +67,9 @@ def late_fee_charge(*, installment: Installment, period: date, actor: User | Non
                 )
             }
         ) from exc
-    Installment.objects.filter(pk=installment.pk).update(late_fee=F("late_fee") + amount)
+    Installment.objects.filter(pk=installment.pk).update(
+        late_fee=F("late_fee") + amount, charity_fee=F("charity_fee") + (amount if is_charity else 0)
+    )
     InstallmentPlan.objects.filter(pk=plan.pk).update(late_fees=F("late_fees") + amount)
     merchant_stats_invalidate(plan.merchant_id)
     return fee

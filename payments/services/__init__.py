@@ -16,6 +16,7 @@ from payments.services.post import (
 )
 from payments.services.report import payment_report
 from payments.services.reverse import payment_delete, payment_refund, payment_update, payment_void
+from payments.services.settle import plan_settle
 
 __all__ = [
     "RECEIPT_FIELDS",
@@ -28,4 +29,5 @@ __all__ = [
     "payment_report",
     "payment_update",
     "payment_void",
+    "plan_settle",
 ]
