@@ -392,6 +392,13 @@ class PayoffQuote:
     rebate_max: Decimal = ZERO
     reason: str = ""
 
+    @property
+    def rule_label(self) -> str:
+        """The rebate rule as a person reads it, in the active language."""
+        if self.rule in Merchant.SettlementRebate.values:
+            return str(Merchant.SettlementRebate(self.rule).label)
+        return self.rule
+
     def as_record(self) -> dict[str, str]:
         """The quote as kept on the settlement payment (``Payment.settlement``) for its receipt."""
         return {
@@ -433,8 +440,8 @@ def plan_payoff_quote(
     plan: InstallmentPlan,
     on: date,
     rows: list[Installment] | None = None,
-    rebate: Decimal | None = None,
-    reason: str = "",
+    rebate: Any = None,
+    reason: str | None = "",
 ) -> PayoffQuote:
     """What closes ``plan`` if paid on ``on``: unpaid principal and interest of the rows in force plus the late fees
     charged and unpaid, less the rebate of the merchant's rule (``Merchant.early_settlement_rebate``; the rules,
@@ -442,11 +449,11 @@ def plan_payoff_quote(
     meanwhile), ``amount`` plus ``rebate`` is the remaining balance, to the unit, and completes the plan.
 
     ``rebate``: under the discretionary rule (murabaha), the amount a manager grants, at most ``rebate_max`` (the
-    markup still unpaid), with a ``reason``; ignored under the other rules, whose rebate is computed. Open plans
-    only (a 409 otherwise); ``on`` within the date bounds and not before a payment could be dated (the plan's
-    start, or the day it was agreed if it starts later). Raises ValidationError naming ``status``, ``date`` or
-    ``rebate``. ``rows``: all the plan's installments, superseded ones included, when the caller has them already
-    (the plan page)."""
+    markup still unpaid), with a ``reason`` (None: a preview, no reason asked); ignored under the other rules,
+    whose rebate is computed. Open plans only (a 409 otherwise); ``on`` within the date bounds and not before a
+    payment could be dated (the plan's start, or the day it was agreed if it starts later). Raises ValidationError
+    naming ``status``, ``date``, ``rebate`` or ``reason``. ``rows``: all the plan's installments, superseded ones
+    included, when the caller has them already (the plan page)."""
     if not plan.is_open:
         raise ValidationError(
             {
@@ -506,9 +513,9 @@ def plan_payoff_quote(
     )
 
 
-def rebate_check(rebate: Any, *, reason: str, most: Decimal, currency: str) -> Decimal:
+def rebate_check(rebate: Any, *, reason: str | None, most: Decimal, currency: str) -> Decimal:
     """A discretionary rebate as a manager gives it: an amount in the currency's unit, from zero to ``most`` (the
-    markup still unpaid), with a reason when it is not zero."""
+    markup still unpaid), with a reason when it is not zero (``reason`` None: a preview, not asked)."""
     if rebate in (None, ""):
         return ZERO
     try:
@@ -526,6 +533,6 @@ def rebate_check(rebate: Any, *, reason: str, most: Decimal, currency: str) -> D
                 % {"rebate": to_money(value, currency), "most": to_money(most, currency)}
             }
         )
-    if value > 0 and not (reason or "").strip():
+    if value > 0 and reason is not None and not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the rebate.")})
     return to_money(value, currency)

@@ -113,6 +113,14 @@ class Payment(TenantModel):
         return f"#{self.payment_number} {self.amount}"
 
     @property
+    def settlement_rule_label(self) -> str:
+        """The rebate rule of an early settlement, as a person reads it (the active language)."""
+        from taqsit.models import Merchant
+
+        rule = (self.settlement or {}).get("rule", "")
+        return str(Merchant.SettlementRebate(rule).label) if rule in Merchant.SettlementRebate.values else rule
+
+    @property
     def proof_or_none(self) -> PaymentProof | None:
         """The proof a customer sent with this payment (joined by ``payment_list``), or None."""
         try:

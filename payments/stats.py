@@ -43,6 +43,7 @@ from installments.models import Installment, InstallmentPlan
 from installments.schedule import Frequency, due_date_for
 from installments.selectors import AGING_BUCKETS, aging_condition, days_overdue, installments_unpaid, overdue_cutoff
 from payments.models import Payment
+from payments.selectors import CharityFeesTotals, charity_fees_totals
 from taqsit.cache import merchant_cache_refresh, merchant_cached
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
@@ -136,6 +137,8 @@ class MerchantStats:
     # cash flow
     collected_this_month: Decimal
     collections_by_week: tuple[WeekTotal, ...]
+    # charity fees (murabaha terms): apart from the late fees and what was collected above, never income
+    charity_fees: CharityFeesTotals | None = None
 
 
 def week_start(day: date) -> date:
@@ -160,7 +163,8 @@ def _periods(today: date, cutoff: date) -> tuple[list[tuple[date, date, date]], 
 
 
 def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> MerchantStats:
-    """Every statistic of one merchant, computed now in four queries whatever the number of plans."""
+    """Every statistic of one merchant, computed now in five queries whatever the number of plans (the fifth:
+    the charity fees collected and given, ``charity_fees_totals``)."""
     today = today or merchant_today(merchant)
     currency = merchant.currency
 
@@ -197,6 +201,10 @@ def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> 
         "overdue_amount": _sum(remaining, overdue),
         "overdue_plans": Count("plan", filter=overdue, distinct=True),
         "fees_due": _sum(F("late_fee") - F("late_fee_paid"), Q(plan__status__in=OPEN)),
+        # Charity fees are taken out of the late fees and of what was collected: they are not income.
+        "charity_charged": _sum("charity_fee"),
+        "charity_paid": _sum("charity_fee_paid"),
+        "charity_due": _sum(F("charity_fee") - F("charity_fee_paid"), Q(plan__status__in=OPEN)),
         "fallen_due": _sum("amount_due", fallen_due),
         "fallen_due_paid": _sum("amount_paid", fallen_due),
     }
@@ -248,8 +256,8 @@ def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> 
         currency=currency,
         computed_at=timezone.now(),
         total_payable=money(plans["book_payable"]),
-        late_fees_charged=money(plans["book_fees"]),
-        collected=money(plans["book_collected"]),
+        late_fees_charged=money(plans["book_fees"] - rows["charity_charged"]),
+        collected=money(plans["book_collected"] - rows["charity_paid"]),
         outstanding=money(plans["open_outstanding"]),
         plans_active=plans["active"],
         plans_defaulted=plans["defaulted"],
@@ -257,7 +265,7 @@ def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> 
         pending_applications=plans["pending"],
         overdue=Figure(rows["overdue_count"], money(rows["overdue_amount"])),
         overdue_plans=rows["overdue_plans"],
-        late_fees_due=money(rows["fees_due"]),
+        late_fees_due=money(rows["fees_due"] - rows["charity_due"]),
         aging=tuple(
             AgingBucket(key, rows[f"aging_{key}_count"], money(rows[f"aging_{key}_amount"]))
             for key, _first, _last in AGING_BUCKETS
@@ -292,6 +300,7 @@ def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> 
         collections_by_week=tuple(
             WeekTotal(start, money(payments[f"week_{index}"])) for index, start in enumerate(week_starts)
         ),
+        charity_fees=charity_fees_totals(merchant=merchant),
     )
 
 

@@ -7,6 +7,7 @@ installment, interest before principal, then the next. A refund or void appends 
 money is updated away or deleted.
 """
 
+from payments.services.charity import charity_disbursement_record
 from payments.services.post import (
     RECEIPT_FIELDS,
     down_payment_record,
@@ -20,6 +21,7 @@ from payments.services.settle import plan_settle
 
 __all__ = [
     "RECEIPT_FIELDS",
+    "charity_disbursement_record",
     "down_payment_record",
     "payment_complete",
     "payment_delete",

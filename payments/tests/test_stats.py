@@ -405,7 +405,7 @@ def test_the_statistics_take_four_queries_whatever_the_number_of_plans(
         while InstallmentPlan.objects.filter(merchant=merchant).count() < size:
             plan = plan_make(actor=owner, customer=CustomerFactory(merchant=merchant))
             payment_post(actor=owner, plan=plan, amount=D("10.00"))
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(5):
             merchant_stats_compute(merchant=merchant)
 
 
@@ -423,15 +423,15 @@ def test_a_second_read_is_served_from_the_cache_without_a_query(book, merchant, 
 
 def test_the_cache_is_per_merchant_and_per_day(book, merchant, other_merchant, today, django_assert_num_queries):
     merchant_stats(merchant=merchant)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         assert merchant_stats(merchant=other_merchant).total_payable == D("0.00")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         tomorrow = merchant_stats(merchant=merchant, today=today + timedelta(days=1))
     assert tomorrow.today == date(2026, 3, 2)
 
 
 def _read_after(merchant, django_assert_num_queries):
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         return merchant_stats(merchant=merchant)
 
 
@@ -568,7 +568,7 @@ def test_a_cache_that_is_down_stops_neither_the_figures_nor_a_payment(
     book, merchant, owner, settings, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     settings.CACHES = {"default": {"BACKEND": "payments.tests.test_stats.UnreachableCache"}}
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         stats = merchant_stats(merchant=merchant)
     assert as_recomputed(stats) == recompute(merchant, stats.today)
     with django_capture_on_commit_callbacks(execute=True):
@@ -625,7 +625,7 @@ def test_figures_older_than_the_limit_are_recomputed_by_the_reader(
     with django_capture_on_commit_callbacks(execute=True):
         payment_post(actor=owner, plan=book["badr"], amount=D("30.00"))
 
-    with time_machine.travel(timezone.now() + timedelta(seconds=61), tick=False), django_assert_num_queries(4):
+    with time_machine.travel(timezone.now() + timedelta(seconds=61), tick=False), django_assert_num_queries(5):
         after = merchant_stats(merchant=merchant, allow_stale=True)
 
     assert after.collected == before.collected + D("30.00")
