@@ -177,7 +177,7 @@ def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> 
         book_payable=_sum("total_payable", book),
         book_fees=_sum("late_fees", book),
         book_collected=_sum("amount_paid", book),
-        open_outstanding=_sum(F("total_payable") + F("late_fees") - F("amount_paid"), open_),
+        open_outstanding=_sum(F("total_payable") + F("late_fees") - F("amount_paid") - F("rebates"), open_),
         active=Count("pk", filter=Q(status=PlanStatus.ACTIVE)),
         defaulted=Count("pk", filter=Q(status=PlanStatus.DEFAULTED)),
         completed=Count("pk", filter=Q(status=PlanStatus.COMPLETED)),
