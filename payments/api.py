@@ -307,7 +307,7 @@ class PlanSettleView(APIView):
         merchant = request.user.merchant
         plan = InstallmentPlan.objects.for_merchant(merchant).filter(pk=pk).first() if merchant else None
         if plan is None:
-            raise exceptions.NotFound(_("No such plan."))
+            raise exceptions.NotFound()
         serializer = PlanSettleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

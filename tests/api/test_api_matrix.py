@@ -406,11 +406,12 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "plan-payoff",
         "plan-reject",
         "plan-reschedule",
+        "plan-settle",
         "plan-summary",
         "product-detail",
         "user-detail",
     ]
-    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (66, 61, 36, 25)
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (69, 64, 37, 27)
 
 
 ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}
