@@ -35,11 +35,10 @@ POLICY_FIELDS = (
     "portal_enabled",
     "portal_self_registration",
     "portal_transfer_reports",
-    # Issue 15, murabaha terms and early settlement.
-    "sale_terms",
-    "late_fee_booking",
-    "early_settlement_rebate",
 )
+# Issue 15, murabaha terms and early settlement: part of the policy.
+SALE_TERMS_FIELDS = ("sale_terms", "late_fee_booking", "early_settlement_rebate")
+POLICY_FIELDS += SALE_TERMS_FIELDS
 PROFILE_FIELDS = ("name", "currency", "timezone", "language", "country")
 USER_FIELDS = ("email", "role", "first_name", "last_name", "is_active", "language")
 

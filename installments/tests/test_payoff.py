@@ -324,6 +324,9 @@ def test_api_quote_in_kwd_and_jpy_keeps_the_currency_places(api_client, today):
             "fees": zero,
             "rebate": zero,
             "amount": expected,
+            "rule": "none",
+            "rebate_max": zero,
+            "interest_not_yet_due": zero,
         }
 
 

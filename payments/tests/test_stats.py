@@ -783,6 +783,7 @@ def test_the_statistics_answer_is_exact_for_a_small_book(api_client, owner, merc
             }
             for k in range(12)
         ],
+        "charity_fees": {"collected": "0.00", "given": "0.00", "to_give": "0.00"},
     }
 
 
