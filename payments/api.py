@@ -264,6 +264,7 @@ class CharityDisbursementViewSet(TenantViewSetMixin, mixins.ListModelMixin, view
 
     queryset = CharityDisbursement.objects.all()
     serializer_class = CharityDisbursementSerializer
+    ordering_fields = ["given_on", "amount", "created_at"]
     ordering = ["-given_on", "-created_at"]
     action_permissions = {"create": Action.PAYMENT_REVERSE}
 
