@@ -241,10 +241,13 @@ def row_counts():
 def _ledger_assert(plan: InstallmentPlan) -> None:
     plan.refresh_from_db()
     payments = Payment.objects.filter(plan=plan)
-    allocations = PaymentAllocation.objects.filter(payment__plan=plan)
+    all_lines = PaymentAllocation.objects.filter(payment__plan=plan)
+    # Settlement rebates move no money: every money figure leaves them out, and they are checked apart.
+    allocations = all_lines.exclude(kind="rebate")
     allocated = allocations.aggregate(total=sum_of("amount"))["total"]
     completed = payments.filter(status=Payment.Status.COMPLETED).aggregate(total=sum_of("amount"))["total"]
     assert allocated == completed == plan.amount_paid
+    assert all_lines.filter(kind="rebate").aggregate(total=sum_of("amount"))["total"] == plan.rebates
     # Every payment that is not completed nets to zero: reversed, or never allocated.
     for payment in payments.exclude(status=Payment.Status.COMPLETED):
         assert payment.allocations.aggregate(total=sum_of("amount"))["total"] == Decimal("0")
@@ -253,30 +256,39 @@ def _ledger_assert(plan: InstallmentPlan) -> None:
         assert Decimal("0") <= row.amount_paid <= row.amount_due
         assert Decimal("0") <= row.late_fee_paid <= row.late_fee
         assert row.amount_paid == row.principal_paid + row.interest_paid
-        lines = allocations.filter(installment=row)
-        assert lines.filter(kind="interest").aggregate(total=sum_of("amount"))["total"] == row.interest_paid
-        assert lines.filter(kind="principal").aggregate(total=sum_of("amount"))["total"] == row.principal_paid
-        assert lines.filter(kind="late_fee").aggregate(total=sum_of("amount"))["total"] == row.late_fee_paid
+        lines = all_lines.filter(installment=row)
+
+        def total(*kinds: str, lines=lines) -> Decimal:
+            return lines.filter(kind__in=kinds).aggregate(total=sum_of("amount"))["total"]
+
+        assert total("interest", "rebate") == row.interest_paid
+        assert total("rebate") == row.interest_rebated
+        assert total("principal") == row.principal_paid
+        assert total("late_fee", "charity_fee") == row.late_fee_paid
+        assert total("charity_fee") == row.charity_fee_paid
+        charity = row.late_fee_charges.filter(is_charity=True).aggregate(total=sum_of("amount"))["total"]
+        assert charity == row.charity_fee
     down = allocations.filter(kind="down_payment").aggregate(total=sum_of("amount"))["total"]
-    installments_paid = sum((row.amount_paid for row in rows), Decimal("0"))
+    installments_paid = sum((row.amount_paid - row.interest_rebated for row in rows), Decimal("0"))
     fees_paid = sum((row.late_fee_paid for row in rows), Decimal("0"))
     assert installments_paid + down == plan.amount_paid - fees_paid
     assert plan.late_fees == sum((row.late_fee for row in rows), Decimal("0"))
-    assert Decimal("0") <= plan.amount_paid <= plan.total_payable + plan.late_fees
+    assert Decimal("0") <= plan.amount_paid <= plan.total_payable + plan.late_fees - plan.rebates
     if plan.status == InstallmentPlan.Status.COMPLETED:
         assert plan.remaining_balance == 0
     if plan.is_open:
         assert plan.remaining_balance > 0
     numbers = sorted(payments.values_list("payment_number", flat=True))
     assert numbers == list(range(1, plan.last_payment_number + 1))
-    assert not allocations.filter(reversal_of__isnull=False, amount__gte=0).exists()
+    assert not all_lines.filter(reversal_of__isnull=False, amount__gte=0).exists()
     # The schedule shown accounts for every unit (the bench's "installments_add_up", the same query).
     assert plans_schedule_gaps(plan_ids=[plan.pk]) == {}
 
 
 @pytest.fixture
 def ledger_assert():
-    """The ledger's invariants for one plan: allocations = completed payments = amount paid; no row over-paid;
+    """The ledger's invariants for one plan: allocations (rebates apart) = completed payments = amount paid;
+    rebate lines = the plan's rebates; each row's paid figures = its lines, kind by kind; no row over-paid;
     installments + down payment = amount paid - late fees paid; payment numbers 1..N without gaps; the schedule
     adds up to the total payable plus fees."""
     return _ledger_assert

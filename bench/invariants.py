@@ -18,42 +18,54 @@ INVARIANTS: dict[str, str] = {
                       GROUP BY plan_id) c ON c.plan_id = p.id
          WHERE p.amount_paid <> COALESCE(c.paid, 0)""",
     # Allocations (reversals included) add up to the completed payments, plan by plan.
+    # Settlement rebates move no money: they are left out here and checked against the plan's rebates below.
     "allocations_are_completed_payments": """
         SELECT count(*) FROM installments_installmentplan p
           LEFT JOIN (SELECT plan_id, sum(amount) AS paid FROM payments_payment WHERE status = 'completed'
                       GROUP BY plan_id) c ON c.plan_id = p.id
           LEFT JOIN (SELECT pay.plan_id, sum(a.amount) AS allocated FROM payments_paymentallocation a
-                       JOIN payments_payment pay ON pay.id = a.payment_id GROUP BY pay.plan_id) a ON a.plan_id = p.id
+                       JOIN payments_payment pay ON pay.id = a.payment_id WHERE a.kind <> 'rebate'
+                      GROUP BY pay.plan_id) a ON a.plan_id = p.id
          WHERE COALESCE(c.paid, 0) <> COALESCE(a.allocated, 0)""",
+    "plan_rebates_are_rebate_lines": """
+        SELECT count(*) FROM installments_installmentplan p
+          LEFT JOIN (SELECT pay.plan_id, sum(a.amount) AS rebated FROM payments_paymentallocation a
+                       JOIN payments_payment pay ON pay.id = a.payment_id WHERE a.kind = 'rebate'
+                      GROUP BY pay.plan_id) a ON a.plan_id = p.id
+         WHERE p.rebates <> COALESCE(a.rebated, 0)""",
     # Each payment is allocated exactly: a completed one in full, any other not at all (net of reversals).
     "payment_allocated_in_full": """
         SELECT count(*) FROM payments_payment pay
           LEFT JOIN (SELECT payment_id, sum(amount) AS allocated FROM payments_paymentallocation
-                      GROUP BY payment_id) a ON a.payment_id = pay.id
+                      WHERE kind <> 'rebate' GROUP BY payment_id) a ON a.payment_id = pay.id
          WHERE COALESCE(a.allocated, 0) <> CASE WHEN pay.status = 'completed' THEN pay.amount ELSE 0 END""",
     # The schedule accounts for every unit (rows in force, what was paid on superseded rows, the down payment
     # held): the query the app's selector and the suite's ledger_assert run (installments/invariants.py).
     "installments_add_up": f"SELECT count(*) FROM ({SCHEDULE_GAPS_SQL}) gaps",
-    # What each installment says it received is what was allocated to it, kind by kind.
+    # What each installment says it received is what was allocated to it, kind by kind: interest settled is
+    # interest paid plus interest rebated, fees paid are late fees plus charity fees.
     "installment_paid_is_allocations": """
         SELECT count(*) FROM installments_installment i
           LEFT JOIN (SELECT installment_id,
                             sum(amount) FILTER (WHERE kind = 'principal') AS principal,
-                            sum(amount) FILTER (WHERE kind = 'interest') AS interest,
-                            sum(amount) FILTER (WHERE kind = 'late_fee') AS fee
+                            sum(amount) FILTER (WHERE kind IN ('interest', 'rebate')) AS interest,
+                            sum(amount) FILTER (WHERE kind = 'rebate') AS rebated,
+                            sum(amount) FILTER (WHERE kind IN ('late_fee', 'charity_fee')) AS fee,
+                            sum(amount) FILTER (WHERE kind = 'charity_fee') AS charity
                        FROM payments_paymentallocation WHERE installment_id IS NOT NULL
                       GROUP BY installment_id) a ON a.installment_id = i.id
          WHERE i.principal_paid <> COALESCE(a.principal, 0) OR i.interest_paid <> COALESCE(a.interest, 0)
-            OR i.late_fee_paid <> COALESCE(a.fee, 0)""",
+            OR i.late_fee_paid <> COALESCE(a.fee, 0) OR i.interest_rebated <> COALESCE(a.rebated, 0)
+            OR i.charity_fee_paid <> COALESCE(a.charity, 0)""",
     "installment_over_paid": """
         SELECT count(*) FROM installments_installment
          WHERE amount_paid > amount_due OR late_fee_paid > late_fee""",
     # Late fees: the charges, the installments' and the plan's totals agree.
     "installment_late_fee_is_charges": """
         SELECT count(*) FROM installments_installment i
-          LEFT JOIN (SELECT installment_id, sum(amount) AS fee FROM installments_latefee
-                      GROUP BY installment_id) f ON f.installment_id = i.id
-         WHERE i.late_fee <> COALESCE(f.fee, 0)""",
+          LEFT JOIN (SELECT installment_id, sum(amount) AS fee, sum(amount) FILTER (WHERE is_charity) AS charity
+                       FROM installments_latefee GROUP BY installment_id) f ON f.installment_id = i.id
+         WHERE i.late_fee <> COALESCE(f.fee, 0) OR i.charity_fee <> COALESCE(f.charity, 0)""",
     "plan_late_fees_is_installments": """
         SELECT count(*) FROM installments_installmentplan p
           LEFT JOIN (SELECT plan_id, sum(late_fee) AS fee FROM installments_installment GROUP BY plan_id) i
@@ -68,7 +80,7 @@ INVARIANTS: dict[str, str] = {
     # A paid-off open plan is completed (the constraint says the converse).
     "open_plan_with_nothing_owed": """
         SELECT count(*) FROM installments_installmentplan
-         WHERE status IN ('active', 'defaulted') AND amount_paid = total_payable + late_fees""",
+         WHERE status IN ('active', 'defaulted') AND amount_paid + rebates = total_payable + late_fees""",
     "paid_installment_has_date": """
         SELECT count(*) FROM installments_installment WHERE (status = 'paid') <> (paid_on IS NOT NULL)""",
     "plan_number_counter": """

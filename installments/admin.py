@@ -270,7 +270,7 @@ class InstallmentPlanAdmin(ServiceSaveMixin, PlanNumberSearchMixin, PlatformMode
                     output_field=DateField(),
                 ),
                 remaining=ExpressionWrapper(
-                    F("total_payable") + F("late_fees") - F("amount_paid"), output_field=MoneyField()
+                    F("total_payable") + F("late_fees") - F("amount_paid") - F("rebates"), output_field=MoneyField()
                 ),
             )
         )

@@ -224,12 +224,12 @@ class PlanViewSet(
     @action(detail=True, methods=["get"])
     def payoff(self, request, pk=None):
         """What closes the plan if paid on ``date`` (default the merchant's today): unpaid principal, interest and
-        late fees, less a rebate (zero until a rebate rule exists); ``amount`` is the sum to pay."""
+        late fees, less the rebate of the merchant's rule (``rule``); ``amount`` is the sum to pay."""
         plan = self.get_object()
         query = PayoffQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         on = query.validated_data.get("date") or merchant_today(plan.merchant)
-        quote = plan_payoff_quote(plan=plan, on=on)
+        quote = plan_payoff_quote(plan=plan, on=on, rebate=query.validated_data.get("rebate"), reason=None)
         return Response(PayoffQuoteSerializer(quote, context={"currency": quote.currency}).data)
 
     @export_schema("The plans")

@@ -106,9 +106,10 @@ WITH candidates AS (
        AND i.due_date < %(cutoff)s
 ),
 inserted AS (
-    INSERT INTO {late_fee} (id, merchant_id, plan_id, installment_id, period, amount, charged_by_id, created_at,
-                            updated_at)
-    SELECT gen_random_uuid(), merchant_id, plan_id, installment_id, period, amount, NULL, %(now)s, %(now)s
+    INSERT INTO {late_fee} (id, merchant_id, plan_id, installment_id, period, amount, is_charity, charged_by_id,
+                            created_at, updated_at)
+    SELECT gen_random_uuid(), merchant_id, plan_id, installment_id, period, amount, %(charity)s, NULL, %(now)s,
+           %(now)s
       FROM candidates
      WHERE amount > 0
     ON CONFLICT (installment_id, period) DO NOTHING
@@ -116,7 +117,9 @@ inserted AS (
 ),
 rows AS (
     UPDATE {installment} i
-       SET late_fee = i.late_fee + inserted.amount, updated_at = %(now)s
+       SET late_fee = i.late_fee + inserted.amount,
+           charity_fee = i.charity_fee + CASE WHEN %(charity)s THEN inserted.amount ELSE 0 END,
+           updated_at = %(now)s
       FROM inserted
      WHERE i.id = inserted.installment_id
     RETURNING i.id
@@ -150,7 +153,9 @@ def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_
     """Charge the merchant's late fee once on every overdue row of an open plan, for the period that starts on
     the row's first overdue day. "Once" is the database's unique key (installment, period), not a Python check:
     the job run twice, in parallel or after a missed day charges nothing more. The fee, the row's ``late_fee``
-    and the plan's ``late_fees`` change in one statement under the plan's lock. Returns (fees, total)."""
+    and the plan's ``late_fees`` change in one statement under the plan's lock. A fee charged while the merchant
+    books late fees for charity is a charity fee (``LateFee.is_charity``, the row's ``charity_fee``). The fee is
+    figured on what is left of the installment itself, never on a fee: fees do not compound. Returns (fees, total)."""
     if merchant.late_fee_method == Merchant.LateFeeMethod.NONE:
         return 0, to_money(Decimal("0"), merchant.currency)
     cutoff = overdue_cutoff(merchant, today=today)
@@ -186,6 +191,7 @@ def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_
                         "open": list(OPEN),
                         "cutoff": cutoff,
                         "period_offset": merchant.grace_days + 1,
+                        "charity": merchant.late_fee_booking == Merchant.LateFeeBooking.CHARITY,
                         "now": timezone.now(),
                     },
                 )

@@ -107,6 +107,9 @@ class InstallmentPlan(TenantModel):
     # Running totals, changed only by the ledger services while they hold this row's lock.
     amount_paid = MoneyField(_("amount paid"), default=ZERO, editable=False)
     late_fees = MoneyField(_("late fees charged"), default=ZERO, editable=False)
+    # Interest forgiven at an early settlement (rebate allocation lines; no money moved): what was owed is
+    # settled by ``amount_paid`` (money received) plus ``rebates``.
+    rebates = MoneyField(_("settlement rebates"), default=ZERO, editable=False)
     last_payment_number = models.PositiveIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, editable=False
@@ -151,12 +154,14 @@ class InstallmentPlan(TenantModel):
             models.CheckConstraint(condition=Q(interest_rate__gte=0), name="plan_interest_rate_gte_0"),
             models.CheckConstraint(condition=Q(apr__gte=0), name="plan_apr_gte_0"),
             models.CheckConstraint(
-                condition=Q(amount_paid__gte=0) & Q(amount_paid__lte=F("total_payable") + F("late_fees")),
+                condition=Q(amount_paid__gte=0)
+                & Q(amount_paid__lte=F("total_payable") + F("late_fees") - F("rebates")),
                 name="plan_amount_paid_within_owed",
             ),
             models.CheckConstraint(condition=Q(late_fees__gte=0), name="plan_late_fees_gte_0"),
+            models.CheckConstraint(condition=Q(rebates__gte=0), name="plan_rebates_gte_0"),
             models.CheckConstraint(
-                condition=~Q(status="completed") | Q(amount_paid=F("total_payable") + F("late_fees")),
+                condition=~Q(status="completed") | Q(amount_paid=F("total_payable") + F("late_fees") - F("rebates")),
                 name="plan_completed_means_paid",
             ),
             models.CheckConstraint(condition=Q(due_date__gt=F("start_date")), name="plan_due_after_start"),
@@ -175,7 +180,8 @@ class InstallmentPlan(TenantModel):
 
     @property
     def remaining_balance(self) -> Decimal:
-        return self.total_payable + self.late_fees - self.amount_paid
+        """What is still owed: the total payable and the late fees less the money received and the rebates."""
+        return self.total_payable + self.late_fees - self.amount_paid - self.rebates
 
     # The cost of credit (installments/disclosure.py): the down payment is paid in cash, not financed.
 
@@ -258,6 +264,12 @@ class Installment(TenantModel):
     interest_paid = MoneyField(default=ZERO)
     late_fee = MoneyField(_("late fees charged"), default=ZERO)
     late_fee_paid = MoneyField(_("late fees paid"), default=ZERO)
+    # The part of ``late_fee`` (and of ``late_fee_paid``) charged as a charity fee under murabaha terms
+    # (``LateFee.is_charity``): collected apart from income.
+    charity_fee = MoneyField(_("charity fees charged"), default=ZERO)
+    charity_fee_paid = MoneyField(_("charity fees paid"), default=ZERO)
+    # The part of ``interest_paid`` forgiven by a settlement rebate (no money moved).
+    interest_rebated = MoneyField(_("interest rebated"), default=ZERO)
     status = models.CharField(_("status"), max_length=15, choices=Status.choices, default=Status.PENDING)
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
     superseded_at = models.DateTimeField(_("superseded by a reschedule at"), null=True, blank=True)
@@ -294,6 +306,18 @@ class Installment(TenantModel):
             models.CheckConstraint(
                 condition=Q(late_fee__gte=0) & Q(late_fee_paid__gte=0) & Q(late_fee_paid__lte=F("late_fee")),
                 name="installment_late_fee_paid_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(charity_fee__gte=0)
+                & Q(charity_fee__lte=F("late_fee"))
+                & Q(charity_fee_paid__gte=0)
+                & Q(charity_fee_paid__lte=F("charity_fee"))
+                & Q(charity_fee_paid__lte=F("late_fee_paid")),
+                name="installment_charity_fee_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(interest_rebated__gte=0) & Q(interest_rebated__lte=F("interest_paid")),
+                name="installment_interest_rebated_range",
             ),
             models.CheckConstraint(
                 condition=(Q(status="paid") & Q(amount_paid=F("amount_due")))
@@ -359,6 +383,10 @@ class Installment(TenantModel):
     def late_fee_remaining(self) -> Decimal:
         return self.late_fee - self.late_fee_paid
 
+    @property
+    def charity_fee_remaining(self) -> Decimal:
+        return self.charity_fee - self.charity_fee_paid
+
 
 class LateFee(TenantModel):
     """A late fee charged on an installment for one period; the unique key makes a fee impossible to charge twice."""
@@ -368,6 +396,9 @@ class LateFee(TenantModel):
     installment = models.ForeignKey(Installment, on_delete=models.PROTECT, related_name="late_fee_charges")
     period = models.DateField(_("period"), help_text=_("The day the fee is charged for."))
     amount = MoneyField(_("amount"))
+    # Charged while the merchant booked late fees for charity: fixed at charge time, so a later change of the
+    # policy does not rewrite history.
+    is_charity = models.BooleanField(_("charity fee"), default=False)
     charged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -22,10 +23,11 @@ from customers.selectors import customer_search
 from installments.disclosure import plan_disclosure
 from installments.invariants import SCHEDULE_GAPS_SQL
 from installments.models import Installment, InstallmentPlan
+from installments.settlement import RebateRule, SettlementRow, period_starts, rebate_compute
 from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.error_codes import ErrorCode
 from taqsit.models import Merchant
-from taqsit.money import ZERO, minor_unit, to_money
+from taqsit.money import ZERO, as_decimal, decimal_places_message, is_exact, minor_unit, to_money
 from taqsit.permissions import Action, user_can
 
 # Days overdue: (label, first day, last day or None for open-ended), for the dashboard and the collections list.
@@ -404,21 +406,75 @@ class PayoffQuote:
     amount: Decimal
     currency: str
     # The part of ``interest`` on rows falling due after ``date``: shown apart so a clerk can say what closing
-    # early costs in interest; the figure a rebate rule would start from.
+    # early costs in interest.
     interest_not_yet_due: Decimal
+    # The merchant's rebate rule (``Merchant.SettlementRebate``) the rebate was figured by.
+    rule: str = "none"
+    # Under a discretionary rule: the most a manager may grant (the markup still unpaid); zero otherwise.
+    rebate_max: Decimal = ZERO
+    reason: str = ""
+
+    @property
+    def rule_label(self) -> str:
+        """The rebate rule as a person reads it, in the active language."""
+        if self.rule in Merchant.SettlementRebate.values:
+            return str(Merchant.SettlementRebate(self.rule).label)
+        return self.rule
+
+    def as_record(self) -> dict[str, str]:
+        """The quote as kept on the settlement payment (``Payment.settlement``) for its receipt."""
+        return {
+            "date": self.date.isoformat(),
+            "rule": self.rule,
+            "principal": str(self.principal),
+            "interest": str(self.interest),
+            "interest_not_yet_due": str(self.interest_not_yet_due),
+            "fees": str(self.fees),
+            "rebate": str(self.rebate),
+            "amount": str(self.amount),
+            "reason": self.reason,
+        }
 
 
-def plan_payoff_quote(*, plan: InstallmentPlan, on: date, rows: list[Installment] | None = None) -> PayoffQuote:
+def settlement_rows(*, plan: InstallmentPlan, rows: list[Installment]) -> tuple[list[SettlementRow], list[date]]:
+    """The schedule in force as ``installments.settlement`` reads it, oldest first, and each row's period start."""
+    in_force = sorted((row for row in rows if row.superseded_at is None), key=lambda row: (row.due_date, row.number))
+    settlement = [
+        SettlementRow(
+            key=row.pk,
+            due_date=row.due_date,
+            amount_due=row.amount_due,
+            principal=row.principal,
+            interest=row.interest,
+            interest_paid=row.interest_paid,
+        )
+        for row in in_force
+    ]
+    first_is_start = bool(in_force) and in_force[0].number == 1
+    starts = period_starts(
+        settlement, start_date=plan.start_date, frequency=plan.installment_frequency, first_is_start=first_is_start
+    )
+    return settlement, starts
+
+
+def plan_payoff_quote(
+    *,
+    plan: InstallmentPlan,
+    on: date,
+    rows: list[Installment] | None = None,
+    rebate: Any = None,
+    reason: str | None = "",
+) -> PayoffQuote:
     """What closes ``plan`` if paid on ``on``: unpaid principal and interest of the rows in force plus the late fees
-    charged and unpaid, less a rebate (zero: no rebate rule exists yet). Posted on ``on`` (and nothing else paid
-    or charged meanwhile), ``amount`` completes the plan: it is the remaining balance, to the unit.
+    charged and unpaid, less the rebate of the merchant's rule (``Merchant.early_settlement_rebate``; the rules,
+    exactly, in ``installments.settlement``). Posted on ``on`` by ``plan_settle`` (and nothing else paid or charged
+    meanwhile), ``amount`` plus ``rebate`` is the remaining balance, to the unit, and completes the plan.
 
-    Interest not yet due on ``on`` is included: the ledger has no early-settlement rebate, so a payment short of
-    it leaves the plan open (allocation takes each row's interest before its principal, and the plan completes
-    only at a zero balance). ``interest_not_yet_due`` says how much of ``interest`` that is; a rebate rule will
-    give it back through ``rebate``. Open plans only (a 409 otherwise); ``on`` within the date bounds and not
-    before a payment could be dated (the plan's start, or the day it was agreed if it starts later).
-    Raises ValidationError naming ``status`` or ``date``. ``rows``: all the plan's installments, superseded ones
+    ``rebate``: under the discretionary rule (murabaha), the amount a manager grants, at most ``rebate_max`` (the
+    markup still unpaid), with a ``reason`` (None: a preview, no reason asked); ignored under the other rules,
+    whose rebate is computed. Open plans only (a 409 otherwise); ``on`` within the date bounds and not before a
+    payment could be dated (the plan's start, or the day it was agreed if it starts later). Raises ValidationError
+    naming ``status``, ``date``, ``rebate`` or ``reason``. ``rows``: all the plan's installments, superseded ones
     included, when the caller has them already (the plan page)."""
     if not plan.is_open:
         raise ValidationError(
@@ -453,14 +509,52 @@ def plan_payoff_quote(*, plan: InstallmentPlan, on: date, rows: list[Installment
     interest = to_money(interest_due, currency) + interest_later
     # A superseded row keeps its open late fee: the allocation takes it first, like any other.
     fees = to_money(sum((row.late_fee - row.late_fee_paid for row in rows), ZERO), currency)
-    rebate = to_money(ZERO, currency)
+    rule = merchant.early_settlement_rebate
+    rebate_max = ZERO
+    if rule == RebateRule.DISCRETIONARY:
+        rebate_max = interest
+        rebate = rebate_check(rebate, reason=reason, most=interest, currency=currency)
+    else:
+        schedule, starts = settlement_rows(plan=plan, rows=rows)
+        rebate = rebate_compute(
+            rule=rule, rows=schedule, starts=starts, on=on, method=plan.finance_charge_method, currency=currency
+        )
+        reason = ""
     return PayoffQuote(
         date=on,
         principal=principal,
         interest=interest,
         fees=fees,
-        rebate=rebate,
+        rebate=to_money(rebate, currency),
         amount=to_money(principal + interest + fees - rebate, currency),
         currency=currency,
         interest_not_yet_due=interest_later,
+        rule=rule,
+        rebate_max=to_money(rebate_max, currency),
+        reason=(reason or "").strip(),
     )
+
+
+def rebate_check(rebate: Any, *, reason: str | None, most: Decimal, currency: str) -> Decimal:
+    """A discretionary rebate as a manager gives it: an amount in the currency's unit, from zero to ``most`` (the
+    markup still unpaid), with a reason when it is not zero (``reason`` None: a preview, not asked)."""
+    if rebate in (None, ""):
+        return ZERO
+    try:
+        value = as_decimal(rebate)
+    except (ValidationError, TypeError) as exc:
+        raise ValidationError({"rebate": _("%(value)s is not an amount.") % {"value": repr(rebate)}}) from exc
+    if value < 0:
+        raise ValidationError({"rebate": _("The rebate cannot be negative.")})
+    if not is_exact(value, currency):
+        raise ValidationError({"rebate": decimal_places_message(value, currency)})
+    if value > most:
+        raise ValidationError(
+            {
+                "rebate": _("The rebate %(rebate)s exceeds the markup still unpaid, %(most)s.")
+                % {"rebate": to_money(value, currency), "most": to_money(most, currency)}
+            }
+        )
+    if value > 0 and reason is not None and not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for the rebate.")})
+    return to_money(value, currency)

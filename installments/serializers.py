@@ -210,6 +210,9 @@ class RescheduleSerializer(StrictSerializer):
     start_date = serializers.DateField()
     first_due_date = serializers.DateField(required=False, allow_null=True)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+    # Accepted only to be refused with a clear message: a reschedule adds no finance charge (never under murabaha).
+    interest_rate = StrictDecimalField(max_digits=8, decimal_places=4, required=False, allow_null=True)
+    finance_charge_method = serializers.ChoiceField(choices=FinanceChargeMethod.choices, required=False)
 
 
 class ScheduleRowSerializer(serializers.Serializer):
@@ -279,6 +282,11 @@ class PayoffQuerySerializer(serializers.Serializer):
     date = serializers.DateField(
         required=False, help_text="The day the plan would be paid off, YYYY-MM-DD; default the merchant's today."
     )
+    rebate = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Under a discretionary rebate rule (murabaha): the rebate a manager would grant, at most rebate_max.",
+    )
 
 
 class PayoffQuoteSerializer(serializers.Serializer):
@@ -291,5 +299,10 @@ class PayoffQuoteSerializer(serializers.Serializer):
         " closes only when all of it is paid."
     )
     fees = MoneyField(help_text="Late fees charged and not yet paid.")
-    rebate = MoneyField(help_text="Interest given back for paying early: zero until a rebate rule exists.")
+    rebate = MoneyField(help_text="Unearned interest given back for paying early, by the merchant's rebate rule.")
     amount = MoneyField(help_text="The sum to pay on the date to complete the plan.")
+    rule = serializers.CharField(
+        help_text="The merchant's rebate rule: none, actuarial, rule_of_78 or discretionary (murabaha)."
+    )
+    rebate_max = MoneyField(help_text="Under the discretionary rule: the most a manager may grant (the markup unpaid).")
+    interest_not_yet_due = MoneyField(help_text="The part of interest on installments falling due after the date.")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from installments.admin import InstallmentPlanAdmin, PlanNumberSearchMixin
 from installments.models import InstallmentPlan
-from payments.models import Payment, PaymentAllocation
+from payments.models import CharityDisbursement, Payment, PaymentAllocation
 from payments.proofs import proof_response
 from payments.services import payment_complete, payment_fail, payment_refund, payment_void
 from taqsit.admin import (
@@ -259,3 +259,17 @@ class PaymentAllocationAdmin(PlanNumberSearchMixin, LedgerModelAdmin):
     @admin.display(description=_("plan"), ordering="payment__plan__number")
     def plan_display(self, obj: PaymentAllocation) -> str:
         return str(obj.payment.plan)
+
+
+@admin.register(CharityDisbursement)
+class CharityDisbursementAdmin(LedgerModelAdmin):
+    """Charity fees given away: recorded by owners and managers on the charity page or the API, read here."""
+
+    list_display = ("given_on", "recipient", "amount_display", "merchant", "recorded_by", "created_at")
+    list_filter = (MerchantFilter, "given_on")
+    list_select_related = ("merchant", "recorded_by")
+    search_fields = ("recipient", "note")
+    fields = ("merchant", "given_on", "recipient", "amount_display", "note", "recorded_by", "created_at")
+    readonly_fields = fields
+
+    amount_display = money_display("amount", _("amount"))

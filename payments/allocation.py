@@ -1,6 +1,7 @@
 """How a completed payment is spread over a plan's rows, as a pure function: rows + amount -> lines.
 
-Late fees first (oldest row first), then the oldest row in force, interest before principal, then the next. No
+Late fees first (oldest row first; on a row, the fee booked as income before the charity fee, kind
+``charity_fee``), then the oldest row in force, interest before principal, then the next. No
 database here: the ledger services read and lock the rows, call ``allocation_split`` and write its lines.
 """
 
@@ -27,13 +28,15 @@ class AllocationRow:
     interest: Decimal
     principal: Decimal
     in_force: bool = True
+    # The part of ``late_fee`` that is a charity fee (murabaha terms): allocated as kind ``charity_fee``.
+    charity_fee: Decimal = Decimal("0")
 
 
 @dataclass(frozen=True)
 class AllocationLine:
     installment_id: Any
     number: int
-    kind: str  # Kind.LATE_FEE, Kind.INTEREST or Kind.PRINCIPAL
+    kind: str  # Kind.LATE_FEE, Kind.CHARITY_FEE, Kind.INTEREST or Kind.PRINCIPAL
     amount: Decimal
 
 
@@ -51,7 +54,8 @@ def allocation_split(*, rows: Sequence[AllocationRow], amount: Decimal) -> list[
             remaining -= share
 
     for row in rows:
-        take(row, Kind.LATE_FEE, row.late_fee)
+        take(row, Kind.LATE_FEE, row.late_fee - row.charity_fee)
+        take(row, Kind.CHARITY_FEE, row.charity_fee)
     for row in rows:
         if row.in_force:
             take(row, Kind.INTEREST, row.interest)

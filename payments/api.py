@@ -14,11 +14,20 @@ from customers.models import Customer
 from installments.models import InstallmentPlan
 from payments.exports import payments_csv
 from payments.filters import PaymentFilter
-from payments.models import Payment
+from payments.models import CharityDisbursement, Payment
 from payments.proofs import proof_response
-from payments.selectors import payment_list, payment_with_allocations
-from payments.serializers import PaymentCreateSerializer, PaymentSerializer, PaymentUpdateSerializer, StatsSerializer
+from payments.selectors import charity_disbursement_list, payment_list, payment_with_allocations
+from payments.serializers import (
+    CharityDisbursementCreateSerializer,
+    CharityDisbursementSerializer,
+    PaymentCreateSerializer,
+    PaymentSerializer,
+    PaymentUpdateSerializer,
+    PlanSettleSerializer,
+    StatsSerializer,
+)
 from payments.services import (
+    charity_disbursement_record,
     payment_complete,
     payment_delete,
     payment_fail,
@@ -26,6 +35,7 @@ from payments.services import (
     payment_refund,
     payment_update,
     payment_void,
+    plan_settle,
 )
 from payments.stats import merchant_stats
 from taqsit.api import NestedListViewSet, RolePermission, TenantViewSetMixin, nested_list_options
@@ -249,6 +259,74 @@ class CustomerPaymentViewSet(NestedListViewSet):
         """The customer's payments, with the filters, search and ordering of the payment list."""
         customer = self.get_parent()
         return self.nested_list_response(payment_list(merchant=customer.merchant, customer=customer), PaymentSerializer)
+
+
+@extend_schema_view(list=extend_schema(responses=CharityDisbursementSerializer(many=True)))
+class CharityDisbursementViewSet(TenantViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """``/api/charity-disbursements/``: charity fees given away (owners and managers record them)."""
+
+    queryset = CharityDisbursement.objects.all()
+    serializer_class = CharityDisbursementSerializer
+    ordering_fields = ["given_on", "amount", "created_at"]
+    ordering = ["-given_on", "-created_at"]
+    action_permissions = {"create": Action.PAYMENT_REVERSE}
+
+    def get_queryset(self):
+        merchant = getattr(self.request.user, "merchant", None)
+        if merchant is None:
+            return CharityDisbursement.objects.none()
+        return charity_disbursement_list(merchant=merchant)
+
+    @extend_schema(
+        request=CharityDisbursementCreateSerializer, responses={201: CharityDisbursementSerializer, **ERRORS}
+    )
+    def create(self, request, *args, **kwargs):
+        """Record charity fees given away; refused above what is still to give."""
+        serializer = CharityDisbursementCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        disbursement = charity_disbursement_record(actor=request.user, **serializer.validated_data)
+        return Response(
+            CharityDisbursementSerializer(disbursement, context={"currency": request.user.merchant.currency}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class PlanSettleView(APIView):
+    """``POST /api/installments/plans/{id}/settle/``: pay a plan off early at its payoff quote, the rebate of the
+    merchant's rule recorded as its own allocation lines; the plan completes (clerks and up; a discretionary
+    rebate, managers)."""
+
+    permission_classes = [permissions.IsAuthenticated, RolePermission]
+    write_permission = Action.PAYMENT_RECORD
+
+    @extend_schema(
+        request=PlanSettleSerializer,
+        responses={
+            201: PaymentSerializer,
+            409: OpenApiResponse(description="The plan is not active or defaulted."),
+            **ERRORS,
+        },
+    )
+    def post(self, request, pk=None):
+        merchant = request.user.merchant
+        plan = InstallmentPlan.objects.for_merchant(merchant).filter(pk=pk).first() if merchant else None
+        if plan is None:
+            raise exceptions.NotFound()
+        serializer = PlanSettleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        payment = plan_settle(
+            actor=request.user,
+            plan=plan,
+            on=data.get("date"),
+            method=data["payment_method"],
+            reference=data["reference"],
+            rebate=data.get("rebate"),
+            reason=data["reason"],
+        )
+        payment = payment_with_allocations(payment)
+        context = {"request": request, "currency": merchant.currency}
+        return Response(PaymentSerializer(payment, context=context).data, status=status.HTTP_201_CREATED)
 
 
 class StatsView(APIView):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from payments.models import Payment
 from taqsit.exports import csv_stream, csv_text
 from taqsit.models import Merchant
+from taqsit.money import sum_of
 from taqsit.money_format import money_figure
 
 PAYMENT_HEADER = (
@@ -27,6 +28,9 @@ PAYMENT_HEADER = (
     "reversed_at",
     "reversal_reason",
     "currency",
+    # Apart from income: what the payment paid of charity fees, and the rebate an early settlement granted.
+    "charity_fee",
+    "rebate",
 )
 
 
@@ -51,7 +55,17 @@ def payments_csv(payments: QuerySet[Payment], *, merchant: Merchant, today: date
             timezone.localtime(reversed_at, merchant.tzinfo).isoformat(timespec="seconds") if reversed_at else "",
             csv_text(payment.reversal_reason),
             currency,
+            money_figure(payment.charity_fee_paid, currency),
+            money_figure(payment.rebate_granted, currency),
         ]
 
-    queryset = payments.select_related("plan", "plan__customer", "received_by").prefetch_related(None)
+    queryset = (
+        payments.select_related("plan", "plan__customer", "received_by")
+        .prefetch_related(None)
+        .annotate(
+            # The lines the payment made (a reversal's lines are its negatives, shown by its status instead).
+            charity_fee_paid=sum_of("allocations__amount", allocations__kind="charity_fee", allocations__amount__gt=0),
+            rebate_granted=sum_of("allocations__amount", allocations__kind="rebate", allocations__amount__gt=0),
+        )
+    )
     return csv_stream(queryset, header=PAYMENT_HEADER, row=row, filename=f"payments-{today.isoformat()}.csv")

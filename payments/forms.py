@@ -34,3 +34,30 @@ class PaymentForm(forms.Form):
 
 class ReversalForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+
+
+class SettleForm(forms.Form):
+    """Early settlement at the counter: the day paid (the quote follows it), how, and a discretionary rebate."""
+
+    date = forms.DateField(
+        label=_("Settlement date"),
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    payment_method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices, initial=Payment.Method.CASH)
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+    rebate = AmountField(label=_("Rebate granted (ibra')"), required=False)
+    reason = forms.CharField(
+        label=_("Reason for the rebate"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
+
+
+class CharityDisbursementForm(forms.Form):
+    amount = AmountField(label=_("Amount"))
+    given_on = forms.DateField(
+        label=_("Date given"),
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    recipient = forms.CharField(label=_("Recipient"), max_length=200)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -81,6 +81,9 @@ class Payment(TenantModel):
     installments_paid_after = models.PositiveIntegerField(_("installments paid after it"), null=True, blank=True)
     next_due_date_after = models.DateField(_("next due date after it"), null=True, blank=True)
     next_amount_due_after = MoneyField(_("next amount due after it"), null=True, blank=True)
+    # An early settlement's quote as it was paid (date, rebate rule, principal, interest, fees, rebate, amount,
+    # reason): the settlement receipt shows these. Null for any other payment.
+    settlement = models.JSONField(_("early settlement quote"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("payment")
@@ -108,6 +111,14 @@ class Payment(TenantModel):
 
     def __str__(self) -> str:
         return f"#{self.payment_number} {self.amount}"
+
+    @property
+    def settlement_rule_label(self) -> str:
+        """The rebate rule of an early settlement, as a person reads it (the active language)."""
+        from taqsit.models import Merchant
+
+        rule = (self.settlement or {}).get("rule", "")
+        return str(Merchant.SettlementRebate(rule).label) if rule in Merchant.SettlementRebate.values else rule
 
     @property
     def proof_or_none(self) -> PaymentProof | None:
@@ -232,3 +243,28 @@ class CollectionDayTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_date} {self.payment_method} {self.kind}: {self.amount}"
+
+
+class CharityDisbursement(TenantModel):
+    """Charity fees handed over to a charity: what was collected as charity fees less these is still to give."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    amount = MoneyField(_("amount"))
+    given_on = models.DateField(_("date given"))
+    recipient = models.CharField(_("recipient"), max_length=200)
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, verbose_name=_("recorded by")
+    )
+
+    class Meta:
+        verbose_name = _("charity disbursement")
+        verbose_name_plural = _("charity disbursements")
+        ordering = ["-given_on", "-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="charity_disbursement_amount_gt_0"),
+            models.CheckConstraint(condition=~Q(recipient=""), name="charity_disbursement_recipient_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} to {self.recipient}"

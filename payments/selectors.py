@@ -8,13 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Count, Max, OuterRef, Prefetch, QuerySet, Subquery, Sum, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from installments.models import InstallmentPlan, LateFee
-from payments.models import Payment, PaymentAllocation
+from installments.models import Installment, InstallmentPlan, LateFee
+from payments.models import CharityDisbursement, Payment, PaymentAllocation
 from taqsit.models import Merchant
-from taqsit.money import as_decimal, sum_of, to_money
+from taqsit.money import MoneyField, as_decimal, sum_of, to_money
 
 
 def _allocations() -> Prefetch:
@@ -138,3 +139,41 @@ def payment_repeat_get(*, plan: InstallmentPlan, amount: Any, seen_number: int |
             .first()
         )
     return None
+
+
+@dataclass(frozen=True)
+class CharityFeesTotals:
+    collected: Decimal
+    given: Decimal
+    to_give: Decimal
+
+
+def charity_fees_totals(*, merchant: Merchant) -> CharityFeesTotals:
+    """Charity fees (late fees charged under a charity booking) collected, net of refunds and voids, what was given
+    to charity (``CharityDisbursement``) and what is still to give = collected - given. Never income."""
+
+    def total(queryset: QuerySet, field: str) -> Coalesce:
+        sums = queryset.filter(merchant=OuterRef("pk")).order_by().values("merchant").annotate(total=Sum(field))
+        return Coalesce(Subquery(sums.values("total")), Decimal("0"), output_field=MoneyField())
+
+    # One query: both sums as subqueries of the merchant's row.
+    collected, given = (
+        Merchant.objects.filter(pk=merchant.pk)
+        .annotate(
+            collected=total(Installment.objects.all(), "charity_fee_paid"),
+            given=total(CharityDisbursement.objects.all(), "amount"),
+        )
+        .values_list("collected", "given")
+        .get()
+    )
+    currency = merchant.currency
+    return CharityFeesTotals(
+        collected=to_money(collected, currency),
+        given=to_money(given, currency),
+        to_give=to_money(collected - given, currency),
+    )
+
+
+def charity_disbursement_list(*, merchant: Merchant) -> QuerySet[CharityDisbursement]:
+    """The merchant's charity disbursements, newest first, with who recorded them."""
+    return CharityDisbursement.objects.for_merchant(merchant).select_related("recorded_by")

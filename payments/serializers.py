@@ -2,7 +2,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from payments.models import Payment, PaymentAllocation
+from payments.models import CharityDisbursement, Payment, PaymentAllocation
 from taqsit.serializers import ModelFieldsOnceMixin, MoneyField, StrictIntegerField, StrictSerializer
 
 
@@ -59,6 +59,7 @@ class PaymentSerializer(ModelFieldsOnceMixin, serializers.ModelSerializer):
             "settled_at",
             "created_at",
             "allocations",
+            "settlement",
         ]
         read_only_fields = fields
 
@@ -148,6 +149,12 @@ class StatsCustomerSerializer(serializers.Serializer):
     days_overdue = serializers.IntegerField(help_text="Days past the oldest due date.")
 
 
+class StatsCharityFeesSerializer(serializers.Serializer):
+    collected = MoneyField(help_text="Charity fees received, net of refunds and voids: never income.")
+    given = MoneyField(help_text="Charity fees recorded as given to charity.")
+    to_give = MoneyField(help_text="collected - given.")
+
+
 class StatsSerializer(serializers.Serializer):
     """Where the merchant's money stands; the definitions are in payments/stats.py and docs/api.md."""
 
@@ -157,12 +164,14 @@ class StatsSerializer(serializers.Serializer):
         help_text="When these figures were computed; nothing that changes them has been committed since."
     )
     total_payable = MoneyField(help_text="Active, defaulted and completed plans: cash price + finance charge.")
-    late_fees_charged = MoneyField(help_text="Late fees charged on those plans.")
-    collected = MoneyField(help_text="Received on those plans, net of refunds and voids (down payments included).")
+    late_fees_charged = MoneyField(help_text="Late fees charged on those plans (charity fees apart).")
+    collected = MoneyField(
+        help_text="Received on those plans, net of refunds and voids (down payments included, charity fees apart)."
+    )
     outstanding = MoneyField(help_text="Still owed on active and defaulted plans, late fees included.")
     plans = StatsPlansSerializer(source="*")
     overdue = StatsOverdueSerializer(source="*")
-    late_fees_due = MoneyField(help_text="Late fees charged on open plans and not yet paid.")
+    late_fees_due = MoneyField(help_text="Late fees charged on open plans and not yet paid (charity fees apart).")
     aging = StatsAgingSerializer(many=True)
     collection_rate = serializers.DecimalField(
         max_digits=5,
@@ -179,3 +188,41 @@ class StatsSerializer(serializers.Serializer):
     top_overdue_customers = StatsCustomerSerializer(many=True, help_text="Up to 10, most overdue first.")
     collected_this_month = MoneyField(help_text="Completed payments dated this month.")
     collections_by_week = StatsWeekCollectedSerializer(many=True, help_text="Completed payments, last 12 weeks.")
+    charity_fees = StatsCharityFeesSerializer(
+        help_text="Late fees collected for charity (murabaha terms): left out of late_fees_* and collected."
+    )
+
+
+class PlanSettleSerializer(StrictSerializer):
+    """``POST /api/installments/plans/{id}/settle/``: pay the plan off at its payoff quote."""
+
+    date = serializers.DateField(required=False, help_text="The day paid, YYYY-MM-DD; default the merchant's today.")
+    payment_method = serializers.ChoiceField(choices=Payment.Method.choices, default=Payment.Method.CASH)
+    reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    rebate = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Discretionary rule (murabaha) only, managers only: the rebate granted, at most the markup unpaid.",
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="Why the rebate is granted.")
+
+
+class CharityDisbursementSerializer(serializers.ModelSerializer):
+    """Charity fees given to a charity; ``amount`` at most what is still to give (``/api/stats/`` charity_fees)."""
+
+    amount = MoneyField()
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = CharityDisbursement
+        fields = ["id", "amount", "given_on", "recipient", "note", "recorded_by", "created_at"]
+        read_only_fields = ["id", "recorded_by", "created_at"]
+        extra_kwargs = {"given_on": {"required": False}}
+
+
+class CharityDisbursementCreateSerializer(StrictSerializer):
+    amount = serializers.CharField()
+    given_on = serializers.DateField(required=False)
+    recipient = serializers.CharField(max_length=200)
+    note = serializers.CharField(required=False, allow_blank=True, default="")

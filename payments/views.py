@@ -8,7 +8,7 @@ browser retry replays the first payment instead of recording a second.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,25 +20,36 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from installments.models import InstallmentPlan
-from installments.selectors import plan_summary
-from payments.forms import PaymentForm, ReversalForm
+from installments.selectors import plan_payoff_quote, plan_summary
+from payments.forms import CharityDisbursementForm, PaymentForm, ReversalForm, SettleForm
 from payments.models import Payment
 from payments.proofs import proof_response
 from payments.selectors import (
+    charity_disbursement_list,
+    charity_fees_totals,
     payment_for_key,
     payment_list,
     payment_repeat_get,
     payment_standing_after,
     payments_to_confirm,
 )
-from payments.services import payment_complete, payment_fail, payment_post, payment_refund, payment_void
+from payments.services import (
+    charity_disbursement_record,
+    payment_complete,
+    payment_fail,
+    payment_post,
+    payment_refund,
+    payment_void,
+    plan_settle,
+)
 from payments.stats import merchant_stats
 from taqsit.dates import merchant_today
 from taqsit.forms import amount_fields_localize, form_errors_add, form_token
+from taqsit.models import Merchant
 from taqsit.money_format import money_html
-from taqsit.permissions import Action
+from taqsit.permissions import Action, user_can
 from taqsit.tenancy import queryset_for_user
-from taqsit.views import StaffPageMixin, staff_page
+from taqsit.views import StaffPageMixin, is_htmx, staff_page
 
 
 def _payment_for(request, pk) -> Payment:
@@ -290,3 +301,95 @@ class DashboardView(StaffPageMixin, TemplateView):
             },
         }
         return context
+
+
+# Early settlement and charity fees ----------------------------------------------------------------------------
+
+
+def _settle_quote(plan: InstallmentPlan, data) -> tuple[SettleForm, object, list[str]]:
+    """The settle form bound to ``data`` (or unbound: today) and the quote it asks for, or the messages saying why
+    there is none."""
+    today = merchant_today(plan.merchant)
+    if data is not None and "payment_method" not in data:  # the htmx refresh sends the date and rebate only
+        data = {**data.dict(), "payment_method": Payment.Method.CASH}
+    form = SettleForm(data, initial={"date": today, "payment_method": Payment.Method.CASH})
+    amount_fields_localize(form, currency=plan.merchant.currency)
+    on, rebate = today, None
+    if form.is_bound:
+        if not form.is_valid():
+            return form, None, [message for errors in form.errors.values() for message in errors]
+        on, rebate = form.cleaned_data["date"], form.cleaned_data.get("rebate")
+    try:
+        return form, plan_payoff_quote(plan=plan, on=on, rebate=rebate, reason=None), []
+    except ValidationError as exc:
+        return form, None, list(exc.messages)
+
+
+@staff_page(Action.PAYMENT_RECORD)
+def plan_settle_view(request, plan_pk):
+    """Settle a plan early: the quote for the date chosen (refreshed by htmx as the date or rebate changes), then
+    ``plan_settle`` and the settlement receipt."""
+    plans = queryset_for_user(InstallmentPlan.objects.select_related("customer", "merchant"), request.user)
+    plan = get_object_or_404(plans, pk=plan_pk)
+    currency = plan.merchant.currency
+    if request.method == "GET" and is_htmx(request):
+        form, quote, errors = _settle_quote(plan, request.GET)
+        context = {"payoff": quote, "payoff_errors": errors, "currency": currency}
+        return render(request, "installments/_payoff_quote.html", context)
+    form, quote, errors = _settle_quote(plan, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment = plan_settle(
+                actor=request.user,
+                plan=plan,
+                on=form.cleaned_data["date"],
+                method=form.cleaned_data["payment_method"],
+                reference=form.cleaned_data["reference"],
+                rebate=form.cleaned_data.get("rebate"),
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            form_errors_add(form, exc, aliases={"payment_date": "date"})
+        else:
+            messages.success(request, _("Plan %(ref)s was settled.") % {"ref": plan.reference})
+            return redirect("payments:payment-receipt", pk=payment.pk)
+    context = {
+        "form": form,
+        "plan": plan,
+        "payoff": quote,
+        "payoff_errors": errors,
+        "open": plan.is_open,
+        "discretionary": plan.merchant.early_settlement_rebate == Merchant.SettlementRebate.DISCRETIONARY,
+        "can_grant": user_can(request.user, Action.PLAN_DECIDE),
+    }
+    return render(request, "payments/settle_form.html", context)
+
+
+@staff_page()
+def charity_fees_view(request):
+    """Charity fees collected, given and still to give, the disbursements, and (owners, managers) a form to record
+    one."""
+    merchant = request.user.merchant
+    can_record = user_can(request.user, Action.PAYMENT_REVERSE)
+    form = CharityDisbursementForm(
+        request.POST if request.method == "POST" and can_record else None,
+        initial={"given_on": merchant_today(merchant)},
+    )
+    amount_fields_localize(form, currency=merchant.currency)
+    if request.method == "POST" and not can_record:
+        raise PermissionDenied
+    if request.method == "POST" and form.is_valid():
+        try:
+            charity_disbursement_record(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form_errors_add(form, exc)
+        else:
+            messages.success(request, _("The charity disbursement was recorded."))
+            return redirect("payments:charity-fees")
+    context = {
+        "form": form,
+        "can_record": can_record,
+        "totals": charity_fees_totals(merchant=merchant),
+        "disbursements": charity_disbursement_list(merchant=merchant)[:200],
+    }
+    return render(request, "payments/charity_fees.html", context)

@@ -319,6 +319,11 @@ class MerchantAdmin(ServiceSaveMixin, PlatformModelAdmin):
             {"fields": ("reminder_days_before", "grace_days", "default_after_days", "requires_approval")},
         ),
         (_("Late fees"), {"fields": ("late_fee_method", "late_fee_amount", "late_fee_percent", "late_fee_cap")}),
+        # Issue 15: murabaha terms and early settlement.
+        (
+            _("Sale terms and early settlement"),
+            {"fields": ("sale_terms", "late_fee_booking", "early_settlement_rebate")},
+        ),
         (_("Record"), {"fields": ("last_plan_number", "created_at", "updated_at")}),
     )
 

@@ -8,7 +8,14 @@ from auditlog.api import AuditEntryViewSet
 from customers.api import CustomerViewSet
 from installments.api import CustomerPlanViewSet, InstallmentViewSet, PlanViewSet, ProductViewSet
 from notifications.api import NotificationViewSet
-from payments.api import CustomerPaymentViewSet, PaymentViewSet, PlanPaymentViewSet, StatsView
+from payments.api import (
+    CharityDisbursementViewSet,
+    CustomerPaymentViewSet,
+    PaymentViewSet,
+    PlanPaymentViewSet,
+    PlanSettleView,
+    StatsView,
+)
 from taqsit.api import (
     LogoutView,
     MerchantView,
@@ -35,6 +42,7 @@ router.register("installments/plans", PlanViewSet, basename="plan")
 router.register("installments/installments", InstallmentViewSet, basename="installment")
 router.register("installments/payments", PaymentViewSet, basename="payment")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("charity-disbursements", CharityDisbursementViewSet, basename="charity-disbursement")
 router.register("audit-log", AuditEntryViewSet, basename="audit-entry")
 
 # The nested lists, each served by the app that owns its rows, at the parent's address and with the names the
@@ -56,6 +64,7 @@ urlpatterns = [
     path("auth/me/", MeView.as_view(), name="me"),
     path("merchant/", MerchantView.as_view(), name="merchant"),
     path("stats/", StatsView.as_view(), name="stats"),
+    path("installments/plans/<uuid:pk>/settle/", PlanSettleView.as_view(), name="plan-settle"),
     # The borrower API: customers' tokens only (portal/authentication.py).
     path("portal/", include("portal.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from taqsit.error_codes import ErrorCode
 from taqsit.models import Language, Merchant, Role
 from taqsit.money import minor_unit
-from taqsit.services import POLICY_FIELDS, PROFILE_FIELDS, password_reset_mail_allow
+from taqsit.services import POLICY_FIELDS, PROFILE_FIELDS, SALE_TERMS_FIELDS, password_reset_mail_allow
 
 
 def form_errors_add(form: forms.BaseForm, exc: ValidationError, *, aliases: dict[str, str] | None = None) -> None:
@@ -229,6 +229,21 @@ class MerchantSettingsForm(ServiceModelForm):
             self.fields[name].label = capfirst(Merchant._meta.get_field(name).verbose_name)
         if self.instance.pk:
             amount_fields_localize(self, currency=self.instance.currency)
+        # Issue 15, murabaha terms and early settlement: left out of a post, each keeps the merchant's value.
+        for name in SALE_TERMS_FIELDS:
+            self.fields[name].required = False
+
+    def _clean_sale_terms_field(self, name: str) -> str:
+        return self.cleaned_data.get(name) or getattr(self.instance, name)
+
+    def clean_sale_terms(self) -> str:
+        return self._clean_sale_terms_field("sale_terms")
+
+    def clean_late_fee_booking(self) -> str:
+        return self._clean_sale_terms_field("late_fee_booking")
+
+    def clean_early_settlement_rebate(self) -> str:
+        return self._clean_sale_terms_field("early_settlement_rebate")
 
     def clean_late_fee_amount(self) -> Decimal:
         return self.cleaned_data.get("late_fee_amount") or Decimal("0")

@@ -200,6 +200,10 @@ class MerchantSerializer(StrictModelSerializer):
             "portal_enabled",
             "portal_self_registration",
             "portal_transfer_reports",
+            # Issue 15: murabaha terms and early settlement.
+            "sale_terms",
+            "late_fee_booking",
+            "early_settlement_rebate",
         ]
         read_only_fields = ["id"]
 

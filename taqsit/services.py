@@ -36,6 +36,9 @@ POLICY_FIELDS = (
     "portal_self_registration",
     "portal_transfer_reports",
 )
+# Issue 15, murabaha terms and early settlement: part of the policy.
+SALE_TERMS_FIELDS = ("sale_terms", "late_fee_booking", "early_settlement_rebate")
+POLICY_FIELDS += SALE_TERMS_FIELDS
 PROFILE_FIELDS = ("name", "currency", "timezone", "language", "country")
 USER_FIELDS = ("email", "role", "first_name", "last_name", "is_active", "language")
 
@@ -357,12 +360,32 @@ def merchant_policy_validate(merchant: Merchant) -> None:
             errors[name] = decimal_places_message(value, merchant.currency)
         elif value > MONEY_MAX:
             errors[name] = too_large_message(value)
+    errors.update(_sale_terms_errors(merchant))
     if merchant.country not in phonenumbers.SUPPORTED_REGIONS:
         errors["country"] = _("%(country)s is not an ISO 3166 country code (for example US, SA, KW).") % {
             "country": repr(merchant.country)
         }
     if errors:
         raise ValidationError(errors)
+
+
+def _sale_terms_errors(merchant: Merchant) -> dict[str, str]:
+    """Murabaha terms: a late fee is none, a fixed fee (its actual cost) or a fee collected for charity, never a
+    percent booked as income; a discretionary rebate (ibra') exists only under murabaha terms."""
+    errors: dict[str, str] = {}
+    murabaha = merchant.sale_terms == Merchant.SaleTerms.MURABAHA
+    if (
+        murabaha
+        and merchant.late_fee_method == Merchant.LateFeeMethod.PERCENT
+        and merchant.late_fee_booking != Merchant.LateFeeBooking.CHARITY
+    ):
+        errors["late_fee_method"] = _(
+            "Under murabaha terms a late fee is none, a fixed fee (its actual cost), or collected for charity: "
+            "a percent late fee must be booked for charity."
+        )
+    if not murabaha and merchant.early_settlement_rebate == Merchant.SettlementRebate.DISCRETIONARY:
+        errors["early_settlement_rebate"] = _("A discretionary rebate (ibra') is offered under murabaha terms only.")
+    return errors
 
 
 def password_reset_mail_allow(*, email: str) -> bool:

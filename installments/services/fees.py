@@ -16,7 +16,7 @@ from installments.summaries import plan_totals_tracked
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.error_codes import ErrorCode
-from taqsit.models import User
+from taqsit.models import Merchant, User
 
 
 @audit.action("late_fee.charge")
@@ -46,6 +46,7 @@ def late_fee_charge(*, installment: Installment, period: date, actor: User | Non
                 % {"merchant": plan.merchant.name, "number": installment.number}
             }
         )
+    is_charity = plan.merchant.late_fee_booking == Merchant.LateFeeBooking.CHARITY
     with plan_totals_tracked(plan=plan):
         try:
             with transaction.atomic():
@@ -55,6 +56,7 @@ def late_fee_charge(*, installment: Installment, period: date, actor: User | Non
                     installment=installment,
                     period=period,
                     amount=amount,
+                    is_charity=is_charity,
                     charged_by=actor,
                 )
         except IntegrityError as exc:
@@ -67,7 +69,9 @@ def late_fee_charge(*, installment: Installment, period: date, actor: User | Non
                     )
                 }
             ) from exc
-        Installment.objects.filter(pk=installment.pk).update(late_fee=F("late_fee") + amount)
+        Installment.objects.filter(pk=installment.pk).update(
+            late_fee=F("late_fee") + amount, charity_fee=F("charity_fee") + (amount if is_charity else 0)
+        )
         InstallmentPlan.objects.filter(pk=plan.pk).update(late_fees=F("late_fees") + amount)
     merchant_stats_invalidate(plan.merchant_id)
     return fee

@@ -8,6 +8,7 @@ payment never interleave.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from installments.locks import plan_lock
 from installments.models import Installment, InstallmentPlan
-from installments.schedule import ScheduleRow, schedule_split
+from installments.schedule import FinanceChargeMethod, ScheduleRow, schedule_split
 from installments.services._common import Status, _installments_create, _plan_activate, _same_merchant
 from installments.signals import plan_decided
 from installments.summaries import plan_totals_tracked
@@ -25,8 +26,8 @@ from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.error_codes import ErrorCode
-from taqsit.models import User
-from taqsit.money import ZERO
+from taqsit.models import Merchant, User
+from taqsit.money import ZERO, as_decimal
 from taqsit.permissions import Action, permission_require
 from taqsit.signals import send_on_commit
 
@@ -171,12 +172,18 @@ def plan_reschedule(
     start_date: date,
     first_due_date: date | None = None,
     reason: str = "",
+    interest_rate: Any = None,
+    finance_charge_method: str | None = None,
 ) -> InstallmentPlan:
     """Spread the unpaid remainder (principal and interest) over new rows numbered on from the rows kept and due
     after the last paid one; unpaid rows stay for history, superseded, and a partly paid row is closed at what was
-    paid on it. Late fees already charged stay where they are and are still collected first."""
+    paid on it. Late fees already charged stay where they are and are still collected first.
+
+    A reschedule adds no finance charge: an ``interest_rate`` or ``finance_charge_method`` asking for one is refused
+    (under murabaha terms, with the reason that the markup was fixed at signing)."""
     permission_require(actor, Action.PLAN_DECIDE)
     _same_merchant(actor, plan)
+    _no_new_charge_check(plan, interest_rate=interest_rate, finance_charge_method=finance_charge_method)
     plan = plan_lock(plan_id=plan.pk, no_key=True)
     _status_require(
         plan, InstallmentPlan.ACTION_STATUSES["reschedule"], _("Plan %(plan)s is %(status)s: it cannot be rescheduled.")
@@ -261,6 +268,21 @@ def plan_reschedule(
         plan.save()
     merchant_stats_invalidate(plan.merchant_id)
     return plan
+
+
+def _no_new_charge_check(plan: InstallmentPlan, *, interest_rate: Any, finance_charge_method: str | None) -> None:
+    asks_rate = interest_rate not in (None, "") and as_decimal(interest_rate) != 0
+    asks_method = finance_charge_method not in (None, "", FinanceChargeMethod.NONE)
+    if not (asks_rate or asks_method):
+        return
+    if plan.merchant.sale_terms == Merchant.SaleTerms.MURABAHA:
+        message = _(
+            "Under murabaha terms the markup was fixed when the sale was signed: a reschedule cannot add interest "
+            "or a finance charge."
+        )
+    else:
+        message = _("A reschedule spreads what is unpaid over new dates; it adds no interest or finance charge.")
+    raise ValidationError({"interest_rate" if asks_rate else "finance_charge_method": message})
 
 
 def installment_status_for(installment: Installment, *, today: date, grace_days: int) -> str:

@@ -18,7 +18,7 @@ from customers.services import customer_create
 from installments.disclosure import CostOfCredit, schedule_disclosure
 from installments.locks import plan_lock
 from installments.models import InstallmentPlan, Product
-from installments.schedule import Schedule, schedule_build
+from installments.schedule import FinanceChargeMethod, Schedule, schedule_build
 from installments.services._common import (
     Status,
     _installments_create,
@@ -146,6 +146,11 @@ def plan_terms_build(
             ]
     if start_date is None:
         errors["start_date"] = [_("This field is required.")]
+    if (
+        merchant.sale_terms == Merchant.SaleTerms.MURABAHA
+        and finance_charge_method == FinanceChargeMethod.DECLINING_BALANCE
+    ):
+        errors["finance_charge_method"] = [murabaha_declining_message()]
     dates_bound_check(
         errors, merchant_today(merchant), start_date=start_date, first_due_date=first_due_date, due_date=due_date
     )
@@ -174,6 +179,13 @@ def plan_terms_build(
         disclosure=schedule_disclosure(
             schedule=schedule, start_date=start_date, frequency=installment_frequency, country=merchant.country
         ),
+    )
+
+
+def murabaha_declining_message() -> str:
+    return _(
+        "Under murabaha terms the markup is fixed when the sale is signed: choose a flat finance charge or none, "
+        "not a declining balance."
     )
 
 

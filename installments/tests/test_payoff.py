@@ -291,6 +291,9 @@ def test_api_quote_is_exact_decimal_strings(client, usd_plan, django_assert_max_
         "fees": "15.00",
         "rebate": "0.00",
         "amount": "747.00",
+        "rule": "none",
+        "rebate_max": "0.00",
+        "interest_not_yet_due": "8.00",
     }
 
 
@@ -321,6 +324,9 @@ def test_api_quote_in_kwd_and_jpy_keeps_the_currency_places(api_client, today):
             "fees": zero,
             "rebate": zero,
             "amount": expected,
+            "rule": "none",
+            "rebate_max": zero,
+            "interest_not_yet_due": zero,
         }
 
 

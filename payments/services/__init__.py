@@ -7,6 +7,7 @@ installment, interest before principal, then the next. A refund or void appends 
 money is updated away or deleted.
 """
 
+from payments.services.charity import charity_disbursement_record
 from payments.services.post import (
     RECEIPT_FIELDS,
     down_payment_record,
@@ -16,9 +17,11 @@ from payments.services.post import (
 )
 from payments.services.report import payment_report
 from payments.services.reverse import payment_delete, payment_refund, payment_update, payment_void
+from payments.services.settle import plan_settle
 
 __all__ = [
     "RECEIPT_FIELDS",
+    "charity_disbursement_record",
     "down_payment_record",
     "payment_complete",
     "payment_delete",
@@ -28,4 +31,5 @@ __all__ = [
     "payment_report",
     "payment_update",
     "payment_void",
+    "plan_settle",
 ]

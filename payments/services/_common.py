@@ -47,12 +47,14 @@ def _payment_lock(payment: Payment, actor: User) -> tuple[Payment, InstallmentPl
     return payment, plan
 
 
-def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
-    """Apply ``delta`` to the plan's amount paid and move it between active, defaulted and completed; every
-    movement of money (post, complete, refund, void, down payment) passes here, so the statistics are dropped.
-    Saves the plan in one UPDATE, with the payment number ``_payment_number`` took (under the plan's lock)."""
+def _plan_after_money(plan: InstallmentPlan, delta: Decimal, *, rebate: Decimal = Decimal("0")) -> None:
+    """Apply ``delta`` to the plan's amount paid (and ``rebate`` to its settlement rebates) and move it between
+    active, defaulted and completed; every movement of money (post, complete, refund, void, down payment,
+    settlement) passes here, so the statistics are dropped. Saves the plan in one UPDATE, with the payment number
+    ``_payment_number`` took (under the plan's lock)."""
     merchant_stats_invalidate(plan.merchant_id)
     plan.amount_paid += delta
+    plan.rebates += rebate
     if plan.is_open and plan.remaining_balance == 0:
         plan.status = PlanStatus.COMPLETED
         plan.status_changed_at = timezone.now()
@@ -71,6 +73,7 @@ def _plan_after_money(plan: InstallmentPlan, delta: Decimal) -> None:
     plan.save(
         update_fields=[
             "amount_paid",
+            "rebates",
             "status",
             "status_changed_at",
             "status_reason",

@@ -3,6 +3,7 @@ lines applied to them in memory, then saved."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -30,7 +31,20 @@ def _rows_for_allocation(plan: InstallmentPlan, *, lock: bool = True) -> list[In
     )
 
 
-_PAID_FIELD = {Kind.LATE_FEE: "late_fee_paid", Kind.INTEREST: "interest_paid", Kind.PRINCIPAL: "principal_paid"}
+_PAID_FIELD = {
+    Kind.LATE_FEE: ("late_fee_paid",),
+    Kind.CHARITY_FEE: ("late_fee_paid", "charity_fee_paid"),
+    Kind.INTEREST: ("interest_paid",),
+    Kind.PRINCIPAL: ("principal_paid",),
+    # A settlement rebate settles interest without money: counted as settled interest, and apart as rebated.
+    Kind.REBATE: ("interest_paid", "interest_rebated"),
+}
+
+
+def row_paid_apply(row: Installment, kind: str, amount: Decimal) -> None:
+    """Add ``amount`` (negative for a reversal) of allocation ``kind`` to what ``row`` says it received."""
+    for field in _PAID_FIELD[kind]:
+        setattr(row, field, getattr(row, field) + amount)
 
 
 def _allocate(
@@ -47,6 +61,7 @@ def _allocate(
                 installment_id=row.pk,
                 number=row.number,
                 late_fee=row.late_fee - row.late_fee_paid,
+                charity_fee=row.charity_fee - row.charity_fee_paid,
                 interest=row.interest - row.interest_paid,
                 principal=row.principal - row.principal_paid,
                 in_force=row.superseded_at is None,
@@ -71,8 +86,7 @@ def _allocate(
     lines: list[PaymentAllocation] = []
     for line in split:
         row = touched.setdefault(line.installment_id, by_id[line.installment_id])
-        field = _PAID_FIELD[line.kind]
-        setattr(row, field, getattr(row, field) + line.amount)
+        row_paid_apply(row, line.kind, line.amount)
         lines.append(
             PaymentAllocation(
                 merchant_id=plan.merchant_id, payment=payment, installment=row, kind=line.kind, amount=line.amount
@@ -93,7 +107,9 @@ def _allocation_save(lines: list[PaymentAllocation], touched: list[Installment])
         row.save(
             update_fields=[
                 "late_fee_paid",
+                "charity_fee_paid",
                 "interest_paid",
+                "interest_rebated",
                 "principal_paid",
                 "amount_paid",
                 "status",

@@ -49,14 +49,17 @@ def _amount_parse(amount: Any, currency: str) -> Decimal:
     return to_money(value, currency)
 
 
-def _receipt_figures(plan: InstallmentPlan, rows: list[Installment], *, amount_paid: Decimal) -> dict[str, Any]:
-    """What a receipt shows of the plan once ``amount_paid`` has been received, from ``rows`` as they stand
-    (``_rows_for_allocation``'s, allocated in memory): the same definitions as ``plan_summary``."""
+def _receipt_figures(
+    plan: InstallmentPlan, rows: list[Installment], *, amount_paid: Decimal, rebates: Decimal | None = None
+) -> dict[str, Any]:
+    """What a receipt shows of the plan once ``amount_paid`` has been received (and ``rebates`` granted, the
+    plan's by default), from ``rows`` as they stand (``_rows_for_allocation``'s, allocated in memory): the same
+    definitions as ``plan_summary``."""
     currency = plan.merchant.currency
     current = sorted((row for row in rows if row.superseded_at is None), key=lambda row: (row.number, row.created_at))
     unpaid = [row for row in current if row.amount_paid < row.amount_due]
     fees_open = sum((row.late_fee - row.late_fee_paid for row in rows), ZERO)
-    balance = plan.total_payable + plan.late_fees - amount_paid
+    balance = plan.total_payable + plan.late_fees - amount_paid - (plan.rebates if rebates is None else rebates)
     next_row = unpaid[0] if unpaid and balance > 0 else None
     next_amount = (next_row.amount_due - next_row.amount_paid if next_row else ZERO) + fees_open
     return {

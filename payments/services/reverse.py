@@ -15,6 +15,7 @@ from installments.services import installment_status_for
 from installments.summaries import plan_totals_tracked
 from payments.models import PAYMENT_ACTION_STATUSES, Payment, PaymentAllocation
 from payments.services._common import Kind, _payment_lock, _plan_after_money, collections_add
+from payments.services.allocation import row_paid_apply
 from taqsit import audit
 from taqsit.dates import merchant_today
 from taqsit.error_codes import ErrorCode
@@ -82,14 +83,10 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
             if row is None:
                 carried[Kind.PRINCIPAL] += line.amount  # the down payment is owed again
                 continue
-            if line.kind == Kind.LATE_FEE:
-                row.late_fee_paid -= line.amount
+            row_paid_apply(row, line.kind, -line.amount)
+            if line.kind in (Kind.LATE_FEE, Kind.CHARITY_FEE):
                 continue
-            if line.kind == Kind.INTEREST:
-                row.interest_paid -= line.amount
-            else:
-                row.principal_paid -= line.amount
-            if row.superseded_at is not None:
+            if row.superseded_at is not None and line.kind != Kind.REBATE:
                 carried[line.kind] += line.amount
         if carried[Kind.PRINCIPAL] or carried[Kind.INTEREST]:
             _carry_onto_schedule(plan, rows, principal=carried[Kind.PRINCIPAL], interest=carried[Kind.INTEREST])
@@ -102,7 +99,9 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
             list(rows.values()),
             [
                 "late_fee_paid",
+                "charity_fee_paid",
                 "interest_paid",
+                "interest_rebated",
                 "principal_paid",
                 "amount_paid",
                 "principal",
@@ -135,7 +134,9 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
     payment.reversal_reason = reason
     payment.save(update_fields=["status", "reversed_by", "reversed_at", "reversal_reason", "updated_at"])
     if was_completed:
-        _plan_after_money(plan, -payment.amount)
+        # A settlement's rebate lines are reversed with its money: the interest they forgave is owed again.
+        rebate = sum((line.amount for line in lines if line.kind == Kind.REBATE), ZERO)
+        _plan_after_money(plan, -payment.amount, rebate=-rebate)
     return payment
 
 

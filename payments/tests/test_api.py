@@ -77,6 +77,7 @@ def test_record_answers_with_the_payment_and_its_allocations(client, plan, manag
             {"installment_number": 1, "kind": "principal", "amount": "200.00", "is_reversal": False},
             {"installment_number": 2, "kind": "principal", "amount": "50.00", "is_reversal": False},
         ],
+        "settlement": None,
     }
     assert "Idempotent-Replayed" not in response
     plan.refresh_from_db()

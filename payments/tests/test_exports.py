@@ -163,6 +163,8 @@ def test_the_payments_api_exports_every_payment_with_its_reversal(api_client, vi
             "2026-03-01T12:00:00+00:00",
             "Goods returned.",
             "USD",
+            "0.00",  # charity_fee
+            "0.00",  # rebate
         ],
         [
             "P-000001",
@@ -178,6 +180,8 @@ def test_the_payments_api_exports_every_payment_with_its_reversal(api_client, vi
             "",
             "",
             "USD",
+            "0.00",  # charity_fee
+            "0.00",  # rebate
         ],
         [
             "P-000001",
@@ -193,8 +197,26 @@ def test_the_payments_api_exports_every_payment_with_its_reversal(api_client, vi
             "",
             "",
             "USD",
+            "0.00",  # charity_fee
+            "0.00",  # rebate
         ],
-        ["P-000002", "1", "'=Badr", "2025-11-01", "100.00", "cash", "completed", "yes", "", "owner", "", "", "USD"],
+        [
+            "P-000002",
+            "1",
+            "'=Badr",
+            "2025-11-01",
+            "100.00",
+            "cash",
+            "completed",
+            "yes",
+            "",
+            "owner",
+            "",
+            "",
+            "USD",
+            "0.00",
+            "0.00",
+        ],
     ]
 
 

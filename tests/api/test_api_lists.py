@@ -124,6 +124,7 @@ def test_every_ordering_of_every_list_returns_every_row_exactly_once(api_client,
         "/api/installments/installments/": (56, 6),
         "/api/installments/payments/": (26, 8),
         "/api/audit-log/": (Entry.objects.filter(merchant=book["busy"].merchant).count(), 4),
+        "/api/charity-disbursements/": (0, 6),
     }
 
 

@@ -25,7 +25,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from auditlog.models import Entry
 from customers.models import Customer
 from installments.models import Installment, InstallmentPlan, PlanItem, Product
-from installments.tests.factories import ProductFactory, plan_make
+from installments.tests.factories import ProductFactory, late_fee_make, plan_make
 from notifications.models import Notification
 from payments.models import Payment, PaymentAllocation
 from payments.services import payment_post
@@ -80,6 +80,14 @@ class World:
     def reported_payment(self) -> Payment:
         """A transfer the customer reported, with its proof (MEDIA_ROOT is the tests' own, conftest.py)."""
         return report(customer=self.customer, plan=self.plan())
+
+    def charity_to_give(self) -> dict:
+        """5.00 of charity fees collected (a fee charged under a charity booking, then paid): something to give."""
+        Merchant.objects.filter(pk=self.merchant.pk).update(late_fee_booking=Merchant.LateFeeBooking.CHARITY)
+        plan = self.plan()
+        late_fee_make(installment=plan.installments.get(number=1), period=date(2026, 2, 20), amount=Decimal("5.00"))
+        payment_post(actor=self.owner, plan=plan, amount=Decimal("5.00"), payment_date=date(2026, 2, 20))
+        return {}
 
     def staff(self) -> User:
         return UserFactory(merchant=self.merchant, role=Role.CLERK, username="target-clerk")
@@ -236,6 +244,17 @@ TABLE: tuple[Row, ...] = (
             {"number_of_installments": 6, "installment_frequency": "monthly", "start_date": "2026-03-01"},
         ),
     ),
+    # early settlement: recording it is recording a payment (a discretionary rebate needs a manager)
+    Row("plan-settle", "post", WRITERS, 201, lambda w: (pk(w.plan()), {"payment_method": "cash"})),
+    # charity fees given away: everyone reads, owners and managers record
+    Row("charity-disbursement-list", "get", EVERYONE, 200, nothing),
+    Row(
+        "charity-disbursement-list",
+        "post",
+        MANAGERS,
+        201,
+        lambda w: (w.charity_to_give(), {"amount": "5.00", "recipient": "Food bank"}),
+    ),
     # installments (read only)
     Row("installment-list", "get", EVERYONE, 200, nothing),
     Row("installment-export", "get", EVERYONE, 200, lambda w: (w.plan() and {}, None)),
@@ -387,11 +406,12 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "plan-payoff",
         "plan-reject",
         "plan-reschedule",
+        "plan-settle",
         "plan-summary",
         "product-detail",
         "user-detail",
     ]
-    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (66, 61, 36, 25)
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (69, 64, 37, 27)
 
 
 ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}

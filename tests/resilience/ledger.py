@@ -17,12 +17,13 @@ INVARIANTS = {
           LEFT JOIN LATERAL (SELECT COALESCE(SUM(amount), 0) AS completed FROM payments_payment
                               WHERE plan_id = p.id AND status = 'completed') pay ON TRUE
           LEFT JOIN LATERAL (SELECT COALESCE(SUM(a.amount), 0) AS allocated FROM payments_paymentallocation a
-                               JOIN payments_payment y ON y.id = a.payment_id WHERE y.plan_id = p.id) alloc ON TRUE
+                               JOIN payments_payment y ON y.id = a.payment_id
+                              WHERE y.plan_id = p.id AND a.kind <> 'rebate') alloc ON TRUE
          WHERE NOT (p.amount_paid = pay.completed AND pay.completed = alloc.allocated)
     """,
     "a completed payment is allocated in full (nothing half-written)": """
         SELECT y.id, y.plan_id, y.payment_number, y.amount, COALESCE(SUM(a.amount), 0)
-          FROM payments_payment y LEFT JOIN payments_paymentallocation a ON a.payment_id = y.id
+          FROM payments_payment y LEFT JOIN payments_paymentallocation a ON a.payment_id = y.id AND a.kind <> 'rebate'
          WHERE y.status = 'completed'
          GROUP BY y.id HAVING COALESCE(SUM(a.amount), 0) <> y.amount
     """,
@@ -42,14 +43,15 @@ INVARIANTS = {
         SELECT i.id, i.plan_id, i.number, i.amount_paid, i.late_fee_paid, lines.principal_interest, lines.fees
           FROM installments_installment i
           LEFT JOIN LATERAL (
-                SELECT COALESCE(SUM(amount) FILTER (WHERE kind IN ('principal', 'interest')), 0) AS principal_interest,
-                       COALESCE(SUM(amount) FILTER (WHERE kind = 'late_fee'), 0) AS fees
+                SELECT COALESCE(SUM(amount) FILTER (WHERE kind IN ('principal', 'interest', 'rebate')), 0)
+                           AS principal_interest,
+                       COALESCE(SUM(amount) FILTER (WHERE kind IN ('late_fee', 'charity_fee')), 0) AS fees
                   FROM payments_paymentallocation WHERE installment_id = i.id) lines ON TRUE
          WHERE i.amount_paid <> lines.principal_interest OR i.late_fee_paid <> lines.fees
     """,
     "a plan is never paid beyond what it owes": """
         SELECT p.id, p.amount_paid, p.total_payable, p.late_fees FROM installments_installmentplan p
-         WHERE p.amount_paid < 0 OR p.amount_paid > p.total_payable + p.late_fees
+         WHERE p.amount_paid < 0 OR p.amount_paid > p.total_payable + p.late_fees - p.rebates
             OR p.late_fees <> (SELECT COALESCE(SUM(i.late_fee), 0) FROM installments_installment i
                                 WHERE i.plan_id = p.id)
     """,

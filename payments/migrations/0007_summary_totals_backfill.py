@@ -18,8 +18,8 @@ def summaries_backfill(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("installments", "0006_summary_totals"),
-        ("payments", "0005_summary_totals"),
+        ("installments", "0007_settlement_rebates_and_charity_fees"),
+        ("payments", "0006_settlement_quote_and_charity_disbursement"),
     ]
 
     operations = [migrations.RunPython(summaries_backfill, migrations.RunPython.noop)]
