@@ -428,7 +428,9 @@ class ExposureView(APIView):
                 raise ValidationError({"phone": exc.messages}) from exc
         parties = []
         if customer is not None:
-            parties.append(Party(name=customer.name, customer=customer))
+            parties.append(
+                Party(name=customer.name, customer=customer, national_id=customer.national_id, phone=customer.phone)
+            )
         guarantor = data["national_id"].strip() or phone
         if guarantor:
             parties.append(Party(name=data["name"].strip(), national_id=data["national_id"].strip(), phone=phone))

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.postgres.aggregates import StringAgg
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import (
+    CharField,
     Count,
     DateField,
     DecimalField,
@@ -24,6 +26,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
 )
@@ -206,6 +209,18 @@ def plan_sale_condition(term: str) -> Q:
     if serial:
         condition |= Q(Exists(PlanItem.objects.filter(plan=OuterRef("pk"), serial_number__contains=serial)))
     return condition
+
+
+def plan_serials() -> Subquery:
+    """The plan's items' serial numbers, space-separated in item order (an annotation for lists and exports)."""
+    serials = (
+        PlanItem.objects.filter(plan=OuterRef("pk"))
+        .exclude(serial_number="")
+        .values("plan")
+        .annotate(serials=StringAgg("serial_number", delimiter=" ", order_by="id"))
+        .values("serials")
+    )
+    return Subquery(serials, output_field=CharField())
 
 
 def plan_list(
@@ -521,6 +536,11 @@ class PartyExposure:
     party: Party
     as_customer: RoleExposure
     as_guarantor: RoleExposure
+
+    @property
+    def roles(self) -> list[tuple[str, RoleExposure]]:
+        """Both roles with their names, for a table."""
+        return [(_("customer"), self.as_customer), (_("guarantor"), self.as_guarantor)]
 
     @property
     def is_late(self) -> bool:
