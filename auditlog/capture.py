@@ -71,6 +71,8 @@ TRACKED: tuple[Tracked, ...] = (
         merchant="(SELECT p.merchant_id FROM installments_installmentplan p WHERE p.id = (r ->> 'plan_id')::uuid)",
         plan=PLAN_ID,
     ),
+    # Who answers for a plan (issue 15): added, and removed from an application.
+    Tracked("installments.Guarantor", plan=PLAN_ID),
     Tracked("installments.Installment", plan=PLAN_ID),
     Tracked("installments.LateFee", plan=PLAN_ID),
     Tracked("payments.Payment", plan=PLAN_ID),

@@ -3,6 +3,8 @@ search, the exposure panel and endpoint, guarantors added and removed. Frozen at
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 
 import pytest
@@ -33,6 +35,7 @@ def guarantor_fields(*guarantors: dict) -> dict:
 
 
 PHONE = {"product": "", "description": "Phone X", "quantity": "1", "unit_price": "800.00"}
+SOLD = {"description": "Phone X", "unit_price": "800.00"}  # an item as the service takes it
 
 
 @pytest.fixture
@@ -72,7 +75,7 @@ def test_a_clerk_sells_a_phone_with_its_imei_a_sale_reference_and_a_guarantor(
 def test_the_new_plan_page_refuses_a_serial_on_an_open_plan_and_a_missing_guarantor(
     client, settings, clerk, owner, customer, merchant, today
 ):
-    held = plan_make(actor=owner, customer=customer, items=[{**PHONE, "serial_number": "SN-1"}], total_amount=None)
+    held = plan_make(actor=owner, customer=customer, items=[{**SOLD, "serial_number": "SN-1"}], total_amount=None)
     merchant.guarantor_required_above = Decimal("500.00")
     merchant.save(update_fields=["guarantor_required_above"])
     client = signed_in(client, settings, clerk)
@@ -95,7 +98,7 @@ def test_the_plan_list_searches_serials_and_sale_references(client, settings, cl
     plan_make(
         actor=owner,
         customer=customer,
-        items=[{**PHONE, "serial_number": "IMEI-77"}],
+        items=[{**SOLD, "serial_number": "IMEI-77"}],
         total_amount=None,
         sale_reference="POS-1",
     )
@@ -182,11 +185,13 @@ def test_the_api_refuses_a_held_serial_and_a_missing_guarantor_with_400(api, cus
     merchant.save(update_fields=["guarantor_required_above"])
 
     twice = api.post(PLANS, _body(CustomerFactory(merchant=merchant)), format="json")
-    preview = api.post(f"{PLANS}preview/", _body(customer), format="json")
+    preview = api.post(f"{PLANS}preview/", {k: v for k, v in _body(customer).items() if k != "customer"}, format="json")
+    alone = api.post(PLANS, _body(customer, items=[{"description": "TV", "unit_price": "800.00"}]), format="json")
 
     assert twice.status_code == 400
     assert twice.json()["items"] == ["The serial number 352099ABC is already on plan P-000001, which is still open."]
-    assert twice.json()["guarantors"] == ["A plan financing more than 500.00 needs a guarantor: add at least one."]
+    assert alone.status_code == 400
+    assert alone.json() == {"guarantors": ["A plan financing more than 500.00 needs a guarantor: add at least one."]}
     assert preview.status_code == 400
     assert preview.json()["items"] == twice.json()["items"]
 
@@ -261,3 +266,21 @@ def test_the_exposure_endpoint(api, owner, customer, merchant, other_merchant):
     assert by_phone.json()["guarantor"]["as_guarantor"] == late
     assert bad.status_code == 400
     assert badr.pk is not None
+
+
+def test_the_plan_export_carries_the_sale_reference_and_the_serials(client, settings, clerk, owner, customer, today):
+    plan_make(
+        actor=owner,
+        customer=customer,
+        items=[{**SOLD, "serial_number": "SN-B"}, {**SOLD, "serial_number": ""}, {**SOLD, "serial_number": "SN-A"}],
+        total_amount=None,
+        down_payment="400.00",
+        sale_reference="POS-3",
+    )
+    client = signed_in(client, settings, clerk)
+
+    response = client.get(reverse("installments:plan-list-csv"))
+
+    header, line = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert dict(zip(header, line, strict=True))["sale_reference"] == "POS-3"
+    assert dict(zip(header, line, strict=True))["serial_numbers"] == "SN-B SN-A"
