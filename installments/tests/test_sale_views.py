@@ -284,3 +284,51 @@ def test_the_plan_export_carries_the_sale_reference_and_the_serials(client, sett
     header, line = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert dict(zip(header, line, strict=True))["sale_reference"] == "POS-3"
     assert dict(zip(header, line, strict=True))["serial_numbers"] == "SN-B SN-A"
+
+
+# The guarantor policy in the settings ----------------------------------------------------------------------
+
+
+SETTINGS = {
+    "name": "Viejos Recuerdos",
+    "currency": "USD",
+    "timezone": "UTC",
+    "language": "en",
+    "country": "US",
+    "reminder_days_before": "3",
+    "grace_days": "0",
+    "late_fee_method": "none",
+    "late_fee_amount": "0",
+    "late_fee_percent": "0",
+    "default_after_days": "90",
+}
+
+
+def test_the_owner_sets_the_guarantor_policy_on_the_settings_page(client, settings, owner, merchant):
+    client = signed_in(client, settings, owner)
+
+    saved = client.post(
+        reverse("taqsit:merchant-settings"),
+        {**SETTINGS, "guarantor_required_above": "1500.00", "guarantor_copy_after_days": "10"},
+    )
+    refused = client.post(reverse("taqsit:merchant-settings"), {**SETTINGS, "guarantor_required_above": "10.555"})
+
+    merchant.refresh_from_db()
+    assert saved.status_code == 302
+    assert (merchant.guarantor_required_above, merchant.guarantor_copy_after_days) == (Decimal("1500.00"), 10)
+    assert refused.status_code == 200
+    assert "10.555" in html(refused)
+    assert 'name="guarantor_required_above"' in html(client.get(reverse("taqsit:merchant-settings")))
+
+
+def test_the_merchant_api_reads_and_changes_the_guarantor_policy(api_client, owner, merchant):
+    api_client.force_authenticate(owner)
+
+    changed = api_client.patch(
+        "/api/merchant/", {"guarantor_required_above": "2000", "guarantor_copy_after_days": 7}, format="json"
+    )
+    cleared = api_client.patch("/api/merchant/", {"guarantor_required_above": None}, format="json")
+
+    assert changed.status_code == 200, changed.content
+    assert (changed.json()["guarantor_required_above"], changed.json()["guarantor_copy_after_days"]) == ("2000.00", 7)
+    assert cleared.json()["guarantor_required_above"] is None
