@@ -382,18 +382,15 @@ def plan_guarantor_add(request, pk):
     if request.method != "POST":
         return redirect("installments:plan-detail", pk=plan.pk)
     form = GuarantorForm(request.POST)
-    if form.is_valid():
+    if not form.is_valid():
+        messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
+    else:
         try:
             guarantor = guarantor_add(actor=request.user, plan=plan, **form.cleaned_data)
         except ValidationError as exc:
-            if "plan" in getattr(exc, "error_dict", {}):
-                messages.error(request, " ".join(exc.messages))
-                return redirect("installments:plan-detail", pk=plan.pk)
-            form_errors_add(form, exc)
+            messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("%(name)s was added as a guarantor.") % {"name": guarantor.name})
-            return redirect("installments:plan-detail", pk=plan.pk)
-    messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
     return redirect(f"{reverse('installments:plan-detail', kwargs={'pk': plan.pk})}#guarantors-title")
 
 
