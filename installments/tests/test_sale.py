@@ -220,16 +220,23 @@ def test_the_policy_needs_a_guarantor_above_the_amount_financed(owner, merchant,
 
 
 def test_the_policy_holds_at_approval(owner, merchant, customer, today):
+    """A customer's application (or one made before the policy) comes without a guarantor: approving it waits
+    for one."""
+    merchant.requires_approval = True
+    merchant.save(update_fields=["requires_approval"])
     pending = plan_make(actor=owner, customer=customer)
-    InstallmentPlan.objects.filter(pk=pending.pk).update(status="pending")
     merchant.guarantor_required_above = Decimal("500.00")
     merchant.save(update_fields=["guarantor_required_above"])
 
-    with pytest.raises(ValidationError, match="needs a guarantor"):
+    with pytest.raises(ValidationError) as refused:
         plan_approve(actor=owner, plan=pending)
     guarantor_add(actor=owner, plan=pending, **GUARANTOR)
-    # (the plan's down payment was recorded when it was made active: approving would record it again, so only
-    # the refusal is asserted here)
+    approved = plan_approve(actor=owner, plan=pending)
+
+    assert refused.value.message_dict == {
+        "guarantors": ["A plan financing more than 500.00 needs a guarantor: add at least one."]
+    }
+    assert (approved.status, approved.guarantors.get().name) == ("active", "Karim Saleh")
 
 
 def test_who_may_add_and_remove_a_guarantor(owner, manager, clerk, merchant, customer, today):
