@@ -81,6 +81,8 @@ TRACKED: tuple[Tracked, ...] = (
         merchant=looked_up("merchant_id", "installments_installmentplan", "plan_id"),
         plan=PLAN_ID,
     ),
+    # Who answers for a plan (issue 15): added, and removed from an application.
+    Tracked("installments.Guarantor", plan=PLAN_ID),
     Tracked("installments.Installment", plan=PLAN_ID),
     Tracked("installments.LateFee", plan=PLAN_ID),
     Tracked("payments.Payment", plan=PLAN_ID),

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from installments.disclosure import plan_apr
 from installments.models import Installment, InstallmentPlan
-from installments.selectors import days_overdue, installments_with_display_status
+from installments.selectors import days_overdue, installments_with_display_status, plan_serials
 from taqsit.exports import csv_stream, csv_text
 from taqsit.models import Merchant
 from taqsit.money_format import money_figure
@@ -38,6 +38,10 @@ PLAN_HEADER = (
     "amount_paid",
     "remaining_balance",
     "currency",
+    # Issue 15: the shop's sale number and the items' serial numbers (space-separated), at the end so the
+    # columns before keep their places.
+    "sale_reference",
+    "serial_numbers",
 )
 
 INSTALLMENT_HEADER = (
@@ -80,9 +84,11 @@ def plans_csv(plans: QuerySet[InstallmentPlan], *, merchant: Merchant, today: da
             money_figure(plan.amount_paid, currency),
             money_figure(plan.remaining_balance, currency),
             currency,
+            csv_text(plan.sale_reference),
+            csv_text(plan.serial_numbers or ""),
         ]
 
-    queryset = plans.select_related("customer").prefetch_related(None)
+    queryset = plans.select_related("customer").prefetch_related(None).annotate(serial_numbers=plan_serials())
     return csv_stream(queryset, header=PLAN_HEADER, row=row, filename=f"plans-{today.isoformat()}.csv")
 
 

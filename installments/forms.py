@@ -86,6 +86,9 @@ class PlanTermsForm(forms.Form):
 class PlanForm(PlanTermsForm):
     token = TokenField()
     customer = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    sale_reference = forms.CharField(
+        label=_("Sale reference"), max_length=64, required=False, help_text=_("The shop's receipt or POS number.")
+    )
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     confirm_rate = forms.BooleanField(label=_("I confirm this interest rate"), required=False)
 
@@ -138,6 +141,7 @@ class ItemForm(forms.Form):
     description = forms.CharField(label=_("Description"), max_length=255, required=False)
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1, required=False)
     unit_price = _money_input(_("Unit price"))
+    serial_number = forms.CharField(label=_("Serial number or IMEI"), max_length=100, required=False)
 
     def __init__(self, *args, merchant: Merchant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -150,13 +154,15 @@ class ItemForm(forms.Form):
     def item(self) -> dict | None:
         """The line for ``plan_terms_build``, or None for a row left empty."""
         data = self.cleaned_data
-        if not data or not (data.get("product") or data.get("description") or data.get("unit_price")):
+        typed = ("product", "description", "unit_price", "serial_number")
+        if not data or not any(data.get(name) for name in typed):
             return None
         return {
             "product": data.get("product"),
             "description": data.get("description") or "",
             "quantity": data.get("quantity") or 1,
             "unit_price": _blank_none(data.get("unit_price")),
+            "serial_number": data.get("serial_number") or "",
         }
 
 
@@ -165,6 +171,30 @@ ItemFormSet = forms.formset_factory(ItemForm, extra=1, max_num=50, validate_max=
 
 def items_of(formset) -> list[dict]:
     return [item for form in formset.forms if (item := form.item()) is not None]
+
+
+class GuarantorForm(forms.Form):
+    """A guarantor as typed; ``guarantor_parse`` (the service) normalises and judges it."""
+
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    national_id = forms.CharField(label=_("National id"), max_length=50, required=False)
+    relation = forms.CharField(label=_("Relation to the customer"), max_length=100, required=False)
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+
+    def guarantor(self) -> dict | None:
+        """The guarantor for ``plan_create``, or None for a block left empty."""
+        data = getattr(self, "cleaned_data", None) or {}
+        if not any((data.get(name) or "").strip() for name in self.fields):
+            return None
+        return {name: data.get(name) or "" for name in self.fields}
+
+
+GuarantorFormSet = forms.formset_factory(GuarantorForm, extra=2, max_num=5, validate_max=True)
+
+
+def guarantors_of(formset) -> list[dict]:
+    return [guarantor for form in formset.forms if (guarantor := form.guarantor()) is not None]
 
 
 class ReasonForm(forms.Form):
@@ -192,10 +222,18 @@ class PlanOriginFilterForm(forms.Form):
 
 
 class PlanFilterForm(PlanOriginFilterForm):
+    search = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Customer, plan number, sale reference or serial")}
+        ),
+    )
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("All")), *InstallmentPlan.Status.choices], required=False
     )
-    field_order = ["status", "origin"]
+    field_order = ["search", "status", "origin"]
 
 
 class CollectionsFilterForm(forms.Form):

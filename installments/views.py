@@ -23,6 +23,8 @@ from customers.models import Customer
 from installments.exports import installments_csv, plans_csv
 from installments.forms import (
     CollectionsFilterForm,
+    GuarantorForm,
+    GuarantorFormSet,
     ItemFormSet,
     PayoffForm,
     PlanFilterForm,
@@ -31,10 +33,13 @@ from installments.forms import (
     PlanTermsForm,
     ReasonForm,
     RescheduleForm,
+    guarantors_of,
     items_of,
 )
 from installments.models import Installment, InstallmentPlan
 from installments.selectors import (
+    Party,
+    exposure_list,
     installments_overdue,
     installments_overdue_filter,
     overdue_cutoff,
@@ -44,6 +49,8 @@ from installments.selectors import (
     plan_summary,
 )
 from installments.services import (
+    guarantor_add,
+    guarantor_remove,
     plan_approve,
     plan_cancel,
     plan_create,
@@ -56,6 +63,7 @@ from taqsit.dates import merchant_today
 from taqsit.forms import amount_fields_localize, form_errors_add, form_token
 from taqsit.money_format import money_figure, money_html
 from taqsit.permissions import Action, user_can
+from taqsit.phone import phone_normalize
 from taqsit.replicas import replica_reads_view
 from taqsit.tenancy import queryset_for_user
 from taqsit.views import is_htmx, staff_page
@@ -116,7 +124,13 @@ def _plan_forms(request):
     form = PlanForm(data, initial=initial, merchant=merchant)
     items = ItemFormSet(data, prefix="items", form_kwargs={"merchant": merchant})
     new_customer = CustomerInlineForm(data, prefix="new_customer", initial={"language": merchant.language})
-    return form, items, new_customer
+    return form, items, new_customer, _guarantor_formset(data)
+
+
+def _guarantor_formset(data) -> GuarantorFormSet:
+    """The new-plan page's guarantors; a form posted without their block (a script, an older page) has none."""
+    posted = data is not None and "guarantors-TOTAL_FORMS" in data
+    return GuarantorFormSet(data if posted else None, prefix="guarantors")
 
 
 def _chosen_customer(request, form: PlanForm) -> Customer | None:
@@ -142,9 +156,9 @@ def _replayed_plan(request, token: str) -> InstallmentPlan | None:
 
 @staff_page(Action.PLAN_CREATE)
 def plan_create_view(request):
-    form, items, new_customer = _plan_forms(request)
+    form, items, new_customer, guarantors = _plan_forms(request)
     if request.method == "POST":
-        valid = form.is_valid() & items.is_valid()
+        valid = form.is_valid() & items.is_valid() & (not guarantors.is_bound or guarantors.is_valid())
         customer = _chosen_customer(request, form) if valid else None
         replay = _replayed_plan(request, form.cleaned_data.get("token", "")) if valid else None
         if replay is not None:
@@ -158,6 +172,8 @@ def plan_create_view(request):
             creating_customer = customer is None
             plan_fields = {
                 "notes": form.cleaned_data["notes"],
+                "sale_reference": form.cleaned_data["sale_reference"],
+                "guarantors": guarantors_of(guarantors),
                 "idempotency_key": form.cleaned_data["token"],
                 **form.terms(items_of(items)),
             }
@@ -180,7 +196,13 @@ def plan_create_view(request):
                     messages.success(request, _("Plan %(ref)s was created.") % {"ref": plan.reference})
                 return redirect("installments:plan-detail", pk=plan.pk)
     customer = _chosen_customer(request, form)
-    context = {"form": form, "items": items, "new_customer": new_customer, "customer": customer}
+    context = {
+        "form": form,
+        "items": items,
+        "new_customer": new_customer,
+        "guarantors": guarantors,
+        "customer": customer,
+    }
     return render(request, "installments/plan_form.html", context)
 
 
@@ -191,7 +213,7 @@ def _plan_errors(form, new_customer, exc: ValidationError, *, customer_first: bo
         return
     for field, errors in exc.error_dict.items():
         messages_ = [message for error in errors for message in error.messages]
-        if field == "items":
+        if field in ("items", "guarantors"):
             form.add_error(None, messages_)
         elif customer_first and field in new_customer.fields:
             new_customer.add_error(field, messages_)
@@ -228,6 +250,51 @@ def _preview_context(terms, *, errors: list[str]) -> dict:
         "disclosure": terms.disclosure if terms else None,
         "errors": errors,
     }
+
+
+@staff_page(Action.PLAN_CREATE)
+def plan_exposure(request):
+    """What the customer and each guarantor typed so far already owe or answer for here (htmx, the new-plan
+    page's panel): the customer picked or being added, and each guarantor by national id, else phone."""
+    merchant = request.user.merchant
+    data = request.POST
+    parties = []
+    try:
+        customer_id = uuid.UUID(data.get("customer") or "")
+    except ValueError:
+        customer_id = None
+    customer = (
+        queryset_for_user(Customer.objects.all(), request.user).filter(pk=customer_id).first() if customer_id else None
+    )
+    if customer is not None:
+        parties.append(
+            Party(name=customer.name, customer=customer, national_id=customer.national_id, phone=customer.phone)
+        )
+    else:
+        parties += _typed_party(merchant, data, "new_customer-", _("New customer"))
+    guarantors = _guarantor_formset(data)
+    if guarantors.is_bound and guarantors.is_valid():
+        for index, guarantor in enumerate(guarantors.forms, start=1):
+            label = _("Guarantor %(number)s") % {"number": index}
+            parties += _typed_party(merchant, data, f"{guarantor.prefix}-", label)
+    exposures = exposure_list(merchant=merchant, parties=parties)
+    return render(request, "installments/_exposure.html", {"exposures": exposures, "currency": merchant.currency})
+
+
+def _typed_party(merchant, data, prefix: str, label: str) -> list[Party]:
+    """A person being typed on the new-plan page (a new customer, a guarantor), if a national id or a phone that
+    reads as one is there yet."""
+    national_id = (data.get(f"{prefix}national_id") or "").strip()
+    phone = (data.get(f"{prefix}phone") or "").strip()
+    if phone:
+        try:
+            phone = phone_normalize(phone, region=merchant.country)
+        except ValidationError:
+            phone = ""
+    if not (national_id or phone):
+        return []
+    name = (data.get(f"{prefix}name") or "").strip() or label
+    return [Party(name=name, national_id=national_id, phone=phone)]
 
 
 def _form_messages(form) -> list[str]:
@@ -288,6 +355,8 @@ def plan_detail(request, pk):
     context = {
         "plan": plan,
         "items": plan.items.select_related("product"),
+        "guarantors": plan.guarantors.all(),
+        **_guarantor_actions(plan, request.user),
         "installments": [row for row in rows if row.superseded_at is None],
         "superseded": [row for row in rows if row.superseded_at is not None],
         # The schedule's foot counts the down payments given back: payments draws it with its panel (plan_payments).
@@ -302,6 +371,54 @@ def plan_detail(request, pk):
     if plan.is_open:
         context.update(_payoff(plan, request.GET if "date" in request.GET else None, today=today, rows=rows))
     return render(request, "installments/plan_detail.html", context)
+
+
+def _guarantor_actions(plan: InstallmentPlan, user, form: GuarantorForm | None = None) -> dict:
+    """The plan page's guarantor form (an application: whoever may create plans; an active or defaulted plan: a
+    manager) and whether its guarantors may be removed (an application's only): as ``guarantor_add`` and
+    ``guarantor_remove`` decide."""
+    pending = plan.status == Status.PENDING
+    may_add = plan.status in InstallmentPlan.SERIAL_HOLDING_STATUSES and user_can(
+        user, Action.PLAN_CREATE if pending else Action.PLAN_DECIDE
+    )
+    return {
+        "guarantor_form": (form or GuarantorForm()) if may_add else None,
+        "guarantor_remove_allowed": pending and user_can(user, Action.PLAN_CREATE),
+    }
+
+
+@staff_page(Action.PLAN_CREATE)
+def plan_guarantor_add(request, pk):
+    """POST: add a guarantor to the plan (``guarantor_add`` decides who may, and on which plans)."""
+    plan = _plan_for(request, pk)
+    if request.method != "POST":
+        return redirect("installments:plan-detail", pk=plan.pk)
+    form = GuarantorForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
+    else:
+        try:
+            guarantor = guarantor_add(actor=request.user, plan=plan, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("%(name)s was added as a guarantor.") % {"name": guarantor.name})
+    return redirect(f"{reverse('installments:plan-detail', kwargs={'pk': plan.pk})}#guarantors-title")
+
+
+@staff_page(Action.PLAN_CREATE)
+def plan_guarantor_remove(request, pk, guarantor_pk):
+    """POST: remove a guarantor from an application (``guarantor_remove`` refuses it on any other plan)."""
+    plan = _plan_for(request, pk)
+    guarantor = get_object_or_404(plan.guarantors.all(), pk=guarantor_pk)
+    if request.method == "POST":
+        try:
+            guarantor_remove(actor=request.user, guarantor=guarantor)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("%(name)s is no longer a guarantor.") % {"name": guarantor.name})
+    return redirect("installments:plan-detail", pk=plan.pk)
 
 
 def _confirm(request, plan, *, action: str, title: str, question: str, form=None, button: str, danger=False):

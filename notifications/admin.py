@@ -60,13 +60,14 @@ class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["status", "channel", "kind", "merchant"]
     search_fields = ["customer__name", "customer__phone", "customer__email", "user__username", "subject"]
     date_hierarchy = "day"
-    list_select_related = ["merchant", "customer", "user"]
+    list_select_related = ["merchant", "customer", "user", "guarantor"]
     actions = ["send_again"]
     readonly_fields = [
         "id",
         "merchant",
         "customer",
         "user",
+        "guarantor",
         "installment",
         "plan",
         "payment",
@@ -90,7 +91,7 @@ class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("recipient"))
     def recipient(self, notification: Notification) -> str:
-        return str(notification.customer or notification.user)
+        return str(notification.customer or notification.user or notification.guarantor)
 
     @admin.display(description=_("last error"))
     def error(self, notification: Notification) -> str:

@@ -163,6 +163,23 @@ TEMPLATES = {
             "{merchant}: the payment of {amount} of {payment_date} for plan {plan} is not confirmed. Reason: {reason}"
         ),
     },
+    # To a plan's guarantor, once, when an installment is overdue past the merchant's limit: whose plan, what is
+    # outstanding (guarantor is the guarantor's name, customer the customer's).
+    "guarantor_overdue": {
+        "subject": _("{customer}'s installment is overdue: {amount}"),
+        "email": _(
+            "Dear {guarantor},\n"
+            "\n"
+            "You are the guarantor of plan {plan} of {customer} with {merchant}. Installment {number} was due on "
+            "{due_date} and is not paid. Amount outstanding: {amount}.\n"
+            "\n"
+            "{merchant}"
+        ),
+        "sms": _(
+            "{merchant}: {guarantor}, as guarantor of plan {plan} of {customer}: installment {number} was due on "
+            "{due_date} and is unpaid. Outstanding: {amount}."
+        ),
+    },
     "staff_digest": {
         "subject": _("{merchant}: summary for {day}"),
         "body": _(

@@ -69,7 +69,8 @@ class NotificationSettings(models.Model):
 
 class Notification(TenantModel):
     """One message to one recipient on one channel: about one installment (reminders, alerts) for one day, a
-    plan's decision, a payment (its receipt, or that it failed), or a staff digest for one day.
+    plan's decision, a payment (its receipt, or that it failed), a staff digest for one day, or an overdue
+    installment told to one of the plan's guarantors (once).
 
     Unique on (installment, kind, channel, day), (plan, kind, channel) for decisions, (payment, kind, channel)
     for payment messages, and (user, kind, channel, day) for staff digests, so a job that runs twice, two beats,
@@ -90,6 +91,7 @@ class Notification(TenantModel):
         PLAN_REJECTED = "plan_rejected", _("Application rejected")
         PAYMENT_RECEIPT = "payment_receipt", _("Payment receipt")
         PAYMENT_FAILED = "payment_failed", _("Payment not confirmed")
+        GUARANTOR_OVERDUE = "guarantor_overdue", _("Overdue, to the guarantor")
 
     # The customer's messages about one event, sent once (not about an installment on a day).
     DECISION_KINDS = ("plan_approved", "plan_rejected")
@@ -110,6 +112,15 @@ class Notification(TenantModel):
         blank=True,
         related_name="notifications",
         verbose_name=_("customer"),
+    )
+    # A plan's guarantor, copied on an overdue installment (the merchant's ``guarantor_copy_after_days``).
+    guarantor = models.ForeignKey(
+        "installments.Guarantor",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("guarantor"),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -168,7 +179,15 @@ class Notification(TenantModel):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["installment", "kind", "channel", "day"], name="notification_once_per_installment_day"
+                fields=["installment", "kind", "channel", "day"],
+                condition=Q(guarantor__isnull=True),
+                name="notification_once_per_installment_day",
+            ),
+            # A guarantor hears of an overdue installment once, whatever the day.
+            models.UniqueConstraint(
+                fields=["installment", "guarantor", "kind", "channel"],
+                condition=Q(guarantor__isnull=False),
+                name="notification_guarantor_once_per_installment",
             ),
             models.UniqueConstraint(
                 fields=["plan", "kind", "channel"],
@@ -190,8 +209,9 @@ class Notification(TenantModel):
                 name="notification_once_per_user_day",
             ),
             models.CheckConstraint(
-                condition=(Q(customer__isnull=False) & Q(user__isnull=True))
-                | (Q(customer__isnull=True) & Q(user__isnull=False)),
+                condition=(Q(customer__isnull=False) & Q(user__isnull=True) & Q(guarantor__isnull=True))
+                | (Q(customer__isnull=True) & Q(user__isnull=False) & Q(guarantor__isnull=True))
+                | (Q(customer__isnull=True) & Q(user__isnull=True) & Q(guarantor__isnull=False)),
                 name="notification_one_recipient",
             ),
             models.CheckConstraint(

@@ -25,7 +25,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 
 from customers.models import Customer
-from installments.models import Installment, InstallmentPlan
+from installments.models import Guarantor, Installment, InstallmentPlan
 from installments.selectors import overdue_cutoff
 from notifications.channels.email import email_send
 from notifications.channels.sms import sms_backend
@@ -106,6 +106,26 @@ ON CONFLICT DO NOTHING
 """
 
 
+# Each guarantor of a plan hears once of each installment at least ``guarantor_copy_after_days`` overdue: by SMS,
+# to the phone kept on the guarantor. The NOT EXISTS spares the unique index the rows it would refuse every day.
+_GUARANTOR_COPIES_SQL = """
+INSERT INTO {notification} (
+    id, merchant_id, customer_id, user_id, guarantor_id, installment_id, channel, kind, day, status, subject, body,
+    send_after, dispatched_at, attempts, last_error, provider_id, sent_at, read_at, created_at, updated_at
+)
+SELECT gen_random_uuid(), i.merchant_id, NULL, NULL, g.id, i.id, 'sms', 'guarantor_overdue',
+       %(day)s, 'queued', '', '', %(send_after)s, NULL, 0, '', '', NULL, NULL, %(now)s, %(now)s
+  FROM {installment} i
+  JOIN {guarantor} g ON g.plan_id = i.plan_id
+ WHERE i.id = ANY(%(ids)s)
+   AND NOT EXISTS (
+       SELECT 1 FROM {notification} n
+        WHERE n.installment_id = i.id AND n.guarantor_id = g.id AND n.kind = 'guarantor_overdue'
+   )
+ON CONFLICT DO NOTHING
+"""
+
+
 def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
@@ -135,6 +155,7 @@ def reminders_queue(*, merchant: Merchant, day: date, now: datetime | None = Non
     ]
     if not channels:
         return 0
+    queued = guarantor_copies_queue(merchant=merchant, policy=policy, day=day, now=now, chunk_size=chunk_size)
     dates = reminder_due_dates(merchant=merchant, policy=policy, day=day)
     all_dates = [due for due_dates in dates.values() for due in due_dates]
     rows = Installment.objects.filter(
@@ -157,6 +178,12 @@ def reminders_queue(*, merchant: Merchant, day: date, now: datetime | None = Non
         "send_after": _send_after(merchant, policy, now),
         "now": now,
     }
+    return queued + _chunks_insert(rows, sql, params, chunk_size=chunk_size)
+
+
+def _chunks_insert(rows: QuerySet[Installment], sql: str, params: dict, *, chunk_size: int) -> int:
+    """Run ``sql`` (an INSERT ... SELECT over ``%(ids)s``) for ``rows`` in chunks of ids, each chunk in its own
+    transaction; returns the rows inserted."""
     queued = 0
     last_pk = None
     while True:
@@ -170,6 +197,31 @@ def reminders_queue(*, merchant: Merchant, day: date, now: datetime | None = Non
                 queued += cursor.rowcount
             last_pk = ids[-1]
     return queued
+
+
+def guarantor_copies_queue(
+    *, merchant: Merchant, policy: NotificationSettings, day: date, now: datetime, chunk_size: int = CHUNK_SIZE
+) -> int:
+    """When the merchant copies guarantors (``guarantor_copy_after_days``) and sends SMS: queue, for every unpaid
+    installment in force of an open plan at least that many days overdue on ``day`` (day 1 being the first overdue
+    day, after the grace days), one SMS to each of the plan's guarantors, once per installment and guarantor
+    (a unique index), naming the customer and what is outstanding. Set-based, in chunks; returns those queued."""
+    after = merchant.guarantor_copy_after_days
+    if after is None or not policy.sms_enabled:
+        return 0
+    rows = Installment.objects.filter(
+        merchant=merchant,
+        superseded_at__isnull=True,
+        amount_paid__lt=F("amount_due"),
+        plan__status__in=OPEN,
+        due_date__lte=day - timedelta(days=merchant.grace_days + max(after, 1)),
+        plan__guarantors__isnull=False,
+    ).distinct()
+    sql = _GUARANTOR_COPIES_SQL.format(
+        notification=_table(Notification), installment=_table(Installment), guarantor=_table(Guarantor)
+    )
+    params = {"day": day, "send_after": _send_after(merchant, policy, now), "now": now}
+    return _chunks_insert(rows, sql, params, chunk_size=chunk_size)
 
 
 # A decision, a receipt, a payment not confirmed: one message per channel, about one event ---------------------
@@ -493,7 +545,11 @@ def retry_delay(attempts: int) -> int:
 
 
 def _skip_reason(notification: Notification, policy: NotificationSettings, today: date) -> str:
-    """Why a queued customer message must not go out now, or "" when it may."""
+    """Why a queued customer (or guarantor) message must not go out now, or "" when it may."""
+    if notification.guarantor_id is not None:
+        if not policy.sms_enabled:
+            return "SMS is turned off for the merchant."
+        return _installment_skip_reason(notification, today)
     customer = notification.customer
     if notification.channel == Channel.SMS and (customer.sms_opt_out or not policy.sms_enabled):
         return "The customer opted out of SMS." if customer.sms_opt_out else "SMS is turned off for the merchant."
@@ -506,6 +562,12 @@ def _skip_reason(notification: Notification, policy: NotificationSettings, today
             return "The customer has no e-mail address."
     if notification.installment_id is None:
         return _event_skip_reason(notification, policy)
+    return _installment_skip_reason(notification, today)
+
+
+def _installment_skip_reason(notification: Notification, today: date) -> str:
+    """Why a message about an installment stopped being true: its plan closed, it was rescheduled or paid, or
+    its day is not the one it speaks of."""
     row = notification.installment
     plan = row.plan
     if plan.status not in OPEN:
@@ -518,7 +580,8 @@ def _skip_reason(notification: Notification, policy: NotificationSettings, today
         return f"Due on {row.due_date}, not today ({today})."
     if notification.kind == Kind.REMINDER_UPCOMING and row.due_date < today:
         return f"The due date {row.due_date} has passed."
-    if notification.kind == Kind.OVERDUE_ALERT and row.due_date >= overdue_cutoff(plan.merchant, today=today):
+    overdue_kinds = (Kind.OVERDUE_ALERT, Kind.GUARANTOR_OVERDUE)
+    if notification.kind in overdue_kinds and row.due_date >= overdue_cutoff(plan.merchant, today=today):
         return f"Installment {row.number} is not overdue on {today}."
     return ""
 
@@ -545,21 +608,26 @@ def notification_message(notification: Notification) -> Message:
     row = notification.installment
     plan = row.plan
     merchant = plan.merchant
-    language = language_for(notification.customer.language)
+    guarantor = notification.guarantor
+    # A guarantor is written to in the customer's language (family, most often), with no portal link: the
+    # portal is the customer's.
+    customer = notification.customer or plan.customer
+    language = language_for(customer.language)
     outstanding = row.amount_due - row.amount_paid + row.late_fee - row.late_fee_paid
     return message_render(
         kind=notification.kind,
         channel=notification.channel,
         language=language,
         fields={
-            "customer": notification.customer.name,
+            "customer": customer.name,
+            "guarantor": guarantor.name if guarantor is not None else "",
             "merchant": merchant.name,
             "plan": plan.reference,
             "number": str(row.number),
             "amount": money_text(outstanding, merchant.currency, language),
             "due_date": date_text(row.due_date, language),
         },
-        portal_url=portal_url_for(notification.customer),
+        portal_url=None if guarantor is not None else portal_url_for(customer),
     )
 
 
@@ -571,7 +639,8 @@ def _channel_send(notification: Notification, message: Message) -> str:
             body=message.body,
             notification_id=str(notification.pk),
         )
-    return sms_backend().send(to=notification.customer.phone, body=message.body)
+    to = notification.guarantor.phone if notification.guarantor_id is not None else notification.customer.phone
+    return sms_backend().send(to=to, body=message.body)
 
 
 @audit.action("notification.deliver")
@@ -584,7 +653,14 @@ def notification_deliver(*, notification_id, now: datetime | None = None) -> Del
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",), skip_locked=True)
-            .select_related("merchant", "customer", "installment__plan__merchant", "payment")
+            .select_related(
+                "merchant",
+                "customer",
+                "guarantor",
+                "installment__plan__merchant",
+                "installment__plan__customer",
+                "payment",
+            )
             .filter(pk=notification_id)
             .first()
         )

@@ -318,6 +318,8 @@ class MerchantAdmin(ServiceSaveMixin, PlatformModelAdmin):
             _("Collection policy"),
             {"fields": ("reminder_days_before", "grace_days", "default_after_days", "requires_approval")},
         ),
+        # Issue 15: guarantors.
+        (_("Guarantors"), {"fields": ("guarantor_required_above", "guarantor_copy_after_days")}),
         (_("Late fees"), {"fields": ("late_fee_method", "late_fee_amount", "late_fee_percent", "late_fee_cap")}),
         # Issue 15: murabaha terms and early settlement.
         (

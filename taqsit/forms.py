@@ -222,11 +222,15 @@ class MerchantSettingsForm(ServiceModelForm):
     late_fee_amount = AmountField(required=False)
     late_fee_percent = AmountField(required=False, percent=True)
     late_fee_cap = AmountField(required=False)
+    guarantor_required_above = AmountField(required=False)  # issue 15
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("late_fee_amount", "late_fee_percent", "late_fee_cap"):
+        for name in ("late_fee_amount", "late_fee_percent", "late_fee_cap", "guarantor_required_above"):
             self.fields[name].label = capfirst(Merchant._meta.get_field(name).verbose_name)
+        self.fields["guarantor_required_above"].help_text = Merchant._meta.get_field(
+            "guarantor_required_above"
+        ).help_text
         if self.instance.pk:
             amount_fields_localize(self, currency=self.instance.currency)
         # Issue 15, murabaha terms and early settlement: left out of a post, each keeps the merchant's value.

@@ -197,6 +197,9 @@ class MerchantSerializer(StrictModelSerializer):
             "late_fee_cap",
             "default_after_days",
             "requires_approval",
+            # Issue 15: guarantors.
+            "guarantor_required_above",
+            "guarantor_copy_after_days",
             "portal_enabled",
             "portal_self_registration",
             "portal_transfer_reports",
@@ -209,7 +212,7 @@ class MerchantSerializer(StrictModelSerializer):
 
     def to_representation(self, instance: Merchant) -> dict:
         data = super().to_representation(instance)
-        for name in ("late_fee_amount", "late_fee_cap"):
+        for name in ("late_fee_amount", "late_fee_cap", "guarantor_required_above"):
             value = getattr(instance, name)
             data[name] = None if value is None else str(to_money(value, instance.currency))
         return data

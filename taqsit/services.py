@@ -32,6 +32,9 @@ POLICY_FIELDS = (
     "late_fee_cap",
     "default_after_days",
     "requires_approval",
+    # Issue 15, guarantors: the amount financed above which a plan needs one; copying them on late reminders.
+    "guarantor_required_above",
+    "guarantor_copy_after_days",
     "portal_enabled",
     "portal_self_registration",
     "portal_transfer_reports",
@@ -352,7 +355,9 @@ def merchant_policy_validate(merchant: Merchant) -> None:
         errors["late_fee_cap"] = _("The cap must be greater than zero, or left empty for no cap.")
     if merchant.late_fee_amount is not None and merchant.late_fee_amount < 0:
         errors["late_fee_amount"] = _("The late fee cannot be negative.")
-    for name in ("late_fee_amount", "late_fee_cap"):
+    if merchant.guarantor_required_above is not None and merchant.guarantor_required_above < 0:
+        errors["guarantor_required_above"] = _("The amount cannot be negative; leave it empty to never require one.")
+    for name in ("late_fee_amount", "late_fee_cap", "guarantor_required_above"):
         value = getattr(merchant, name)
         if name in errors or value is None or merchant.currency not in currency_codes():
             continue

@@ -40,6 +40,7 @@ def test_the_tracked_tables_are_the_domain_tables():
         "installments.product",
         "installments.installmentplan",
         "installments.planitem",
+        "installments.guarantor",
         "installments.installment",
         "installments.latefee",
         "payments.payment",
@@ -89,10 +90,13 @@ def test_an_insert_an_update_and_a_delete(owner, customer, today):
         "quantity": 2,
         "unit_price": Decimal("500.000"),
         "line_total": Decimal("1000.000"),
+        "merchant_id": str(plan.merchant_id),
+        "serial_number": "",
+        "is_open": True,
     }
     assert (inserted.before, inserted.after, inserted.action) == (None, row, "plan.create")
     assert (deleted.before, deleted.after, deleted.action) == (row, None, "plan.delete")
-    # A plan item has no merchant of its own: the entry has its plan's.
+    # The entry has the item's plan's merchant (the item's own since issue 15: the same).
     assert {inserted.merchant_id, deleted.merchant_id} == {plan.merchant_id}
     assert {inserted.plan_id, deleted.plan_id} == {plan.pk}
     assert set(Entry.objects.filter(operation="delete").values_list("object_type", flat=True)) == {

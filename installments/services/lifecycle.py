@@ -20,6 +20,7 @@ from installments.locks import plan_lock
 from installments.models import Installment, InstallmentPlan
 from installments.schedule import FinanceChargeMethod, ScheduleRow, schedule_split
 from installments.services._common import Status, _installments_create, _plan_activate, _same_merchant
+from installments.services.guarantors import guarantor_policy_check
 from installments.signals import plan_decided
 from installments.summaries import plan_totals_tracked
 from taqsit import audit
@@ -74,6 +75,14 @@ def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
     _status_require(
         plan, InstallmentPlan.ACTION_STATUSES["approve"], _("Plan %(plan)s is %(status)s: it cannot be approved.")
     )
+    # The guarantor policy holds at approval too: a customer's application comes without one.
+    errors = guarantor_policy_check(
+        merchant=plan.merchant,
+        amount_financed=plan.total_amount - plan.down_payment,
+        count=plan.guarantors.count(),
+    )
+    if errors:
+        raise ValidationError(errors)
     with plan_totals_tracked(plan=plan):
         plan.decided_by = actor
         plan.decided_at = timezone.now()

@@ -88,6 +88,8 @@ def plan_line(plan, status, amount_paid, remaining, phone) -> list[str]:
         amount_paid,
         remaining,
         "USD",
+        plan.sale_reference,
+        " ".join(item.serial_number for item in plan.items.order_by("id") if item.serial_number),
     ]
 
 

@@ -19,6 +19,7 @@
       chosen.classList.remove("d-none");
       search.classList.add("d-none");
       chosen.querySelector("[data-customer-clear]").focus();
+      document.body.dispatchEvent(new Event("customer-changed"));
       return;
     }
     if (event.target.closest("[data-customer-clear]")) {
@@ -26,6 +27,7 @@
       chosen.classList.add("d-none");
       search.classList.remove("d-none");
       document.getElementById("customer-q").focus();
+      document.body.dispatchEvent(new Event("customer-changed"));
     }
   });
 

@@ -24,7 +24,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from auditlog.models import Entry
 from customers.models import Customer
-from installments.models import Installment, InstallmentPlan, PlanItem, Product
+from installments.models import Guarantor, Installment, InstallmentPlan, PlanItem, Product
 from installments.tests.factories import ProductFactory, late_fee_make, plan_make
 from notifications.models import Notification
 from payments.models import Payment, PaymentAllocation
@@ -76,6 +76,12 @@ class World:
             payment_date=date(2026, 2, 15),
             status=status,
         )
+
+    def pending_guarantor(self) -> dict:
+        """The route of a guarantor of an application (the only kind a guarantor can be removed from)."""
+        plan = self.pending_plan()
+        guarantor = Guarantor.objects.create(merchant=self.merchant, plan=plan, name="Lina", phone="+14155550188")
+        return {"pk": plan.pk, "guarantor_id": guarantor.pk}
 
     def reported_payment(self) -> Payment:
         """A transfer the customer reported, with its proof (MEDIA_ROOT is the tests' own, conftest.py)."""
@@ -229,6 +235,17 @@ TABLE: tuple[Row, ...] = (
     Row("plan-summary", "get", EVERYONE, 200, lambda w: (pk(w.plan()), None)),
     Row("plan-payoff", "get", EVERYONE, 200, lambda w: (pk(w.plan()), None)),
     Row("plan-payments", "get", EVERYONE, 200, lambda w: (pk(w.plan()), None)),
+    # guarantors (issue 15): added to an application by writers (to an active plan by managers: the service),
+    # removed from an application; the exposure before a plan is everyone's to read
+    Row(
+        "plan-guarantors",
+        "post",
+        WRITERS,
+        201,
+        lambda w: (pk(w.pending_plan()), {"name": "Karim", "phone": "+14155550199"}),
+    ),
+    Row("plan-guarantor-remove", "delete", WRITERS, 204, lambda w: (w.pending_guarantor(), None)),
+    Row("exposure", "get", EVERYONE, 200, nothing),
     Row("plan-overdue", "get", EVERYONE, 200, lambda w: (w.plan() and {}, None)),
     Row("plan-by-status", "get", EVERYONE, 200, lambda w: ({"plan_status": "active"}, None)),
     Row("plan-approve", "post", MANAGERS, 200, lambda w: (pk(w.pending_plan()), None)),
@@ -353,7 +370,17 @@ COLLECTIONS = [row for row in PRIVATE if row.url_name not in DETAIL_NAMES]
 
 def snapshot() -> dict:
     """Every row that a request could change, with what would show the change (``updated_at`` moves on save)."""
-    stamped = (Merchant, Customer, Product, InstallmentPlan, Installment, Payment, PaymentAllocation, Notification)
+    stamped = (
+        Merchant,
+        Customer,
+        Product,
+        InstallmentPlan,
+        Installment,
+        Payment,
+        PaymentAllocation,
+        Notification,
+        Guarantor,
+    )
     state = {model.__name__: sorted(model.objects.values_list("pk", "updated_at")) for model in stamped}
     state["PlanItem"] = sorted(PlanItem.objects.values_list("pk", flat=True))
     state["User"] = sorted(
@@ -402,6 +429,8 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "plan-approve",
         "plan-cancel",
         "plan-detail",
+        "plan-guarantor-remove",
+        "plan-guarantors",
         "plan-payments",
         "plan-payoff",
         "plan-reject",
@@ -411,7 +440,7 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "product-detail",
         "user-detail",
     ]
-    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (69, 64, 37, 27)
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (72, 67, 39, 28)
 
 
 ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}
@@ -427,7 +456,8 @@ def test_a_method_a_route_does_not_have_is_a_405_whatever_the_role(api_client, w
     api_client.force_authenticate(user)
     pattern = next(pattern for pattern in _patterns() if pattern.name == url_name)
     kwargs = {
-        name: {"pk": str(world.customer.pk), "plan_status": "active"}[name] for name in pattern.pattern.regex.groupindex
+        name: {"pk": str(world.customer.pk), "plan_status": "active", "guarantor_id": str(world.customer.pk)}[name]
+        for name in pattern.pattern.regex.groupindex
     }
     before = snapshot()
 
