@@ -14,6 +14,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from customers.models import Customer
+from installments.contract import contract_build
+from installments.contract_files import contract_pdf_response
 from installments.exports import installments_csv, plans_csv
 from installments.filters import InstallmentFilter, PlanFilter, ProductFilter
 from installments.models import Installment, InstallmentPlan, Product
@@ -230,6 +232,27 @@ class PlanViewSet(
         on = query.validated_data.get("date") or merchant_today(plan.merchant)
         quote = plan_payoff_quote(plan=plan, on=on)
         return Response(PayoffQuoteSerializer(quote, context={"currency": quote.currency}).data)
+
+    def perform_content_negotiation(self, request, force=False):
+        # The contract answers as a PDF whatever the client accepts; its refusals in JSON.
+        return super().perform_content_negotiation(request, force=force or self.action == "contract_pdf")
+
+    @extend_schema(
+        responses={
+            # Spelled out in words: generated clients read no PDF body.
+            200: OpenApiResponse(
+                description="The contract as application/pdf, in the customer's language, with the signatures "
+                "made on screen on this very text; Cache-Control: private, no-store."
+            ),
+            404: ERRORS[404],
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="contract.pdf", url_name="contract-pdf")
+    def contract_pdf(self, request, pk=None):
+        """The plan's contract as a PDF: parties, items and serials, cost of credit with the APR, the whole
+        schedule, the late-fee, early-settlement and merchant's terms, and the signature lines."""
+        plan = self.get_object()
+        return contract_pdf_response(contract_build(plan=plan))
 
     @export_schema("The plans")
     @action(**EXPORT_ACTION)

@@ -319,6 +319,8 @@ class MerchantAdmin(ServiceSaveMixin, PlatformModelAdmin):
             {"fields": ("reminder_days_before", "grace_days", "default_after_days", "requires_approval")},
         ),
         (_("Late fees"), {"fields": ("late_fee_method", "late_fee_amount", "late_fee_percent", "late_fee_cap")}),
+        # The contract (issue 15).
+        (_("Contract"), {"fields": ("contract_clauses",)}),
         (_("Record"), {"fields": ("last_plan_number", "created_at", "updated_at")}),
     )
 

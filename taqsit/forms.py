@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from taqsit.error_codes import ErrorCode
 from taqsit.models import Language, Merchant, Role
 from taqsit.money import minor_unit
-from taqsit.services import POLICY_FIELDS, PROFILE_FIELDS, password_reset_mail_allow
+from taqsit.services import CONTRACT_CLAUSES_MAX_LENGTH, POLICY_FIELDS, PROFILE_FIELDS, password_reset_mail_allow
 
 
 def form_errors_add(form: forms.BaseForm, exc: ValidationError, *, aliases: dict[str, str] | None = None) -> None:
@@ -229,6 +229,37 @@ class MerchantSettingsForm(ServiceModelForm):
             self.fields[name].label = capfirst(Merchant._meta.get_field(name).verbose_name)
         if self.instance.pk:
             amount_fields_localize(self, currency=self.instance.currency)
+        self._contract_clauses_fields()
+
+    # The contract (issue 15): the merchant's own clauses, one text box per language, kept as one JSON object.
+    CLAUSES_PREFIX = "contract_clauses_"
+
+    def _contract_clauses_fields(self) -> None:
+        self.fields.pop("contract_clauses", None)
+        clauses = self.instance.contract_clauses if isinstance(self.instance.contract_clauses, dict) else {}
+        for code, name in Language.choices:
+            self.fields[self.CLAUSES_PREFIX + code] = forms.CharField(
+                label=_("Contract clauses in %(language)s") % {"language": name},
+                required=False,
+                max_length=CONTRACT_CLAUSES_MAX_LENGTH,
+                initial=clauses.get(code, ""),
+                widget=forms.Textarea(attrs={"rows": 4}),
+                help_text=_("Printed on every contract written in this language, after the terms above."),
+            )
+
+    @property
+    def contract_clauses_fields(self) -> list:
+        return [self[self.CLAUSES_PREFIX + code] for code in Language.values]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        clauses = {}
+        for code in Language.values:
+            text = (cleaned.pop(self.CLAUSES_PREFIX + code, "") or "").strip()
+            if text:
+                clauses[code] = text
+        cleaned["contract_clauses"] = clauses
+        return cleaned
 
     def clean_late_fee_amount(self) -> Decimal:
         return self.cleaned_data.get("late_fee_amount") or Decimal("0")

@@ -184,6 +184,8 @@ class MerchantSerializer(StrictModelSerializer):
             "portal_enabled",
             "portal_self_registration",
             "portal_transfer_reports",
+            # The contract (issue 15): {"en": "...", "ar": "...", "es": "..."}.
+            "contract_clauses",
         ]
         read_only_fields = ["id"]
 

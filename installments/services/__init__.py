@@ -3,6 +3,7 @@
 reschedule) and ``fees`` (late fees); import from here."""
 
 from installments.services.apply import application_terms, plan_apply, plan_preview
+from installments.services.contract import contract_sign, signature_image_validate
 from installments.services.fees import late_fee_charge
 from installments.services.lifecycle import (
     installment_status_for,
@@ -34,6 +35,7 @@ __all__ = [
     "ItemInput",
     "PlanTerms",
     "application_terms",
+    "contract_sign",
     "installment_status_for",
     "late_fee_charge",
     "plan_apply",
@@ -51,5 +53,6 @@ __all__ = [
     "product_create",
     "product_update",
     "product_validate",
+    "signature_image_validate",
     "sku_taken_message",
 ]
