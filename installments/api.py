@@ -32,6 +32,7 @@ from installments.serializers import (
     ProductSerializer,
     RescheduleSerializer,
     SchedulePreviewSerializer,
+    schedule_preview_data,
 )
 from installments.services import (
     plan_approve,
@@ -204,8 +205,7 @@ class PlanViewSet(
         if merchant is None:
             raise NotFound
         terms = plan_terms_build(merchant=merchant, **_terms_from(serializer.validated_data))
-        schedule = terms.schedule
-        return Response(SchedulePreviewSerializer(schedule, context={"currency": merchant.currency}).data)
+        return Response(schedule_preview_data(terms, currency=merchant.currency))
 
     @extend_schema(responses={200: PlanSummarySerializer, 404: ERRORS[404]})
     @action(detail=True, methods=["get"])

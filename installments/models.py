@@ -93,6 +93,10 @@ class InstallmentPlan(TenantModel):
         _("annual interest rate (%)"), max_digits=8, decimal_places=4, default=Decimal("0")
     )
     finance_charge = MoneyField(_("finance charge amount"), default=ZERO)
+    # The annual percentage rate of the schedule signed (installments/disclosure.py), fixed at signing like the
+    # finance charge: a reschedule adds no charge and changes no figure the customer signed. NULL only on plans
+    # from before it was kept that the backfill could not read; plan_apr() then reads the rows in force.
+    apr = models.DecimalField(_("APR (%)"), max_digits=9, decimal_places=2, null=True, blank=True, editable=False)
     total_payable = MoneyField(_("total payable"))
     installment_amount = MoneyField(_("installment amount"))
     number_of_installments = models.PositiveSmallIntegerField(_("number of installments"))
@@ -146,6 +150,7 @@ class InstallmentPlan(TenantModel):
                 name="plan_number_of_installments_range",
             ),
             models.CheckConstraint(condition=Q(interest_rate__gte=0), name="plan_interest_rate_gte_0"),
+            models.CheckConstraint(condition=Q(apr__gte=0), name="plan_apr_gte_0"),
             models.CheckConstraint(
                 condition=Q(amount_paid__gte=0) & Q(amount_paid__lte=F("total_payable") + F("late_fees")),
                 name="plan_amount_paid_within_owed",
@@ -172,6 +177,26 @@ class InstallmentPlan(TenantModel):
     @property
     def remaining_balance(self) -> Decimal:
         return self.total_payable + self.late_fees - self.amount_paid
+
+    # The cost of credit (installments/disclosure.py): the down payment is paid in cash, not financed.
+
+    @property
+    def cash_price(self) -> Decimal:
+        return self.total_amount
+
+    @property
+    def amount_financed(self) -> Decimal:
+        return self.total_amount - self.down_payment
+
+    @property
+    def total_of_payments(self) -> Decimal:
+        """What the installments add up to: the amount financed plus the finance charge."""
+        return self.amount_financed + self.finance_charge
+
+    @property
+    def credit_price(self) -> Decimal:
+        """The cash price plus the finance charge (the total payable, the down payment included)."""
+        return self.total_amount + self.finance_charge
 
     @property
     def is_open(self) -> bool:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.selectors import customer_search
+from installments.disclosure import plan_disclosure
 from installments.invariants import SCHEDULE_GAPS_SQL
 from installments.models import Installment, InstallmentPlan
 from taqsit.dates import dates_bound_check, merchant_today
@@ -238,6 +239,13 @@ class PlanSummary:
     next_amount_due: Decimal
     overdue_amount: Decimal
     status: str
+    # The cost of credit (``plan_disclosure``).
+    cash_price: Decimal
+    amount_financed: Decimal
+    total_of_payments: Decimal
+    credit_price: Decimal
+    apr: Decimal
+    apr_label: str
 
     @property
     def due_now(self) -> Decimal:
@@ -272,6 +280,7 @@ def plan_summary(
     if all_rows is None:
         all_rows = Installment.objects.filter(plan=plan, late_fee__gt=F("late_fee_paid"))
     fees_open = sum((row.late_fee - row.late_fee_paid for row in all_rows), Decimal("0"))
+    cost = plan_disclosure(plan)
 
     def money(value: Decimal) -> Decimal:
         return to_money(value, currency)
@@ -293,6 +302,12 @@ def plan_summary(
         next_amount_due=money(next_row.amount_due - next_row.amount_paid + fees_open) if next_row else money(fees_open),
         overdue_amount=money(overdue + fees_open),
         status=plan.status,
+        cash_price=money(cost.cash_price),
+        amount_financed=money(cost.amount_financed),
+        total_of_payments=money(cost.total_of_payments),
+        credit_price=money(cost.credit_price),
+        apr=cost.apr,
+        apr_label=cost.apr_label,
     )
 
 

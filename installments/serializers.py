@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from installments.disclosure import plan_apr
 from installments.models import Installment, InstallmentPlan, PlanItem, Product
 from installments.schedule import FinanceChargeMethod, Frequency
 from taqsit.serializers import (
@@ -95,6 +96,18 @@ class CollectionInstallmentSerializer(InstallmentSerializer):
         read_only_fields = fields
 
 
+APR_HELP = (
+    "Annual percentage rate, percent a year to two places, by the actuarial method of the US Truth in Lending rules"
+    " (Regulation Z, Appendix J) from the schedule signed: the rate at which the installments' present value equals"
+    " the amount financed, times the periods in a year. Fixed at signing."
+)
+
+
+def apr_field(**kwargs) -> serializers.DecimalField:
+    """The APR as a decimal string, "21.46"."""
+    return serializers.DecimalField(max_digits=9, decimal_places=2, read_only=True, help_text=APR_HELP, **kwargs)
+
+
 class PlanSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
@@ -108,6 +121,11 @@ class PlanSerializer(serializers.ModelSerializer):
     amount_paid = MoneyField()
     late_fees = MoneyField()
     remaining_balance = MoneyField(read_only=True)
+    cash_price = MoneyField(read_only=True, help_text="The price paid in cash: the total amount.")
+    amount_financed = MoneyField(read_only=True, help_text="The cash price less the down payment.")
+    total_of_payments = MoneyField(read_only=True, help_text="The amount financed plus the finance charge.")
+    credit_price = MoneyField(read_only=True, help_text="The cash price plus the finance charge.")
+    apr = serializers.SerializerMethodField(help_text=APR_HELP)
 
     class Meta:
         model = InstallmentPlan
@@ -125,6 +143,11 @@ class PlanSerializer(serializers.ModelSerializer):
             "interest_rate",
             "finance_charge",
             "total_payable",
+            "cash_price",
+            "amount_financed",
+            "total_of_payments",
+            "credit_price",
+            "apr",
             "installment_amount",
             "number_of_installments",
             "installment_frequency",
@@ -141,6 +164,10 @@ class PlanSerializer(serializers.ModelSerializer):
             "installments",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(apr_field())
+    def get_apr(self, plan: InstallmentPlan) -> str:
+        return f"{plan_apr(plan):.2f}"
 
     @extend_schema_field(InstallmentSerializer(many=True))
     def get_installments(self, plan: InstallmentPlan) -> list[dict]:
@@ -194,16 +221,31 @@ class ScheduleRowSerializer(serializers.Serializer):
 
 
 class SchedulePreviewSerializer(serializers.Serializer):
-    currency = serializers.CharField()
-    total_amount = MoneyField()
-    down_payment = MoneyField()
-    financed = MoneyField()
-    finance_charge = MoneyField()
-    total_payable = MoneyField()
-    installment_amount = MoneyField()
-    number_of_installments = serializers.IntegerField()
-    due_date = serializers.DateField(source="last_due_date")
-    installments = ScheduleRowSerializer(source="rows", many=True)
+    """A preview (``PlanTerms``): the schedule and its cost of credit."""
+
+    currency = serializers.CharField(source="schedule.currency")
+    total_amount = MoneyField(source="schedule.total_amount")
+    down_payment = MoneyField(source="schedule.down_payment")
+    financed = MoneyField(source="schedule.financed")
+    finance_charge = MoneyField(source="schedule.finance_charge")
+    total_payable = MoneyField(source="schedule.total_payable")
+    cash_price = MoneyField(source="disclosure.cash_price")
+    amount_financed = MoneyField(source="disclosure.amount_financed")
+    total_of_payments = MoneyField(source="disclosure.total_of_payments")
+    credit_price = MoneyField(source="disclosure.credit_price")
+    apr = apr_field(source="disclosure.apr")
+    apr_label = serializers.CharField(
+        source="disclosure.apr_label", help_text="The rate's name as the merchant's country names it (APR, TAE...)."
+    )
+    installment_amount = MoneyField(source="schedule.installment_amount")
+    number_of_installments = serializers.IntegerField(source="schedule.number_of_installments")
+    due_date = serializers.DateField(source="schedule.last_due_date")
+    installments = ScheduleRowSerializer(source="schedule.rows", many=True)
+
+
+def schedule_preview_data(preview, *, currency: str) -> dict:
+    """A preview (``plan_preview``'s ``PlanTerms``) as the API answers it."""
+    return SchedulePreviewSerializer(preview, context={"currency": currency}).data
 
 
 class PlanSummarySerializer(serializers.Serializer):
@@ -223,6 +265,12 @@ class PlanSummarySerializer(serializers.Serializer):
     next_amount_due = MoneyField()
     overdue_amount = MoneyField()
     status = serializers.CharField()
+    cash_price = MoneyField()
+    amount_financed = MoneyField()
+    total_of_payments = MoneyField()
+    credit_price = MoneyField()
+    apr = apr_field()
+    apr_label = serializers.CharField(help_text="The rate's name as the merchant's country names it (APR, TAE...).")
 
 
 class PayoffQuerySerializer(serializers.Serializer):

@@ -208,18 +208,27 @@ def plan_preview(request):
     merchant = request.user.merchant
     form = PlanTermsForm(request.POST, merchant=merchant)
     items = ItemFormSet(request.POST, prefix="items", form_kwargs={"merchant": merchant})
-    schedule, errors = None, []
+    terms, errors = None, []
     if form.is_valid() & items.is_valid():
         try:
             # Until a price and a number (or amount) of installments are typed there is nothing to preview.
-            schedule = plan_preview_build(merchant=merchant, **form.terms(items_of(items)))
+            terms = plan_preview_build(merchant=merchant, **form.terms(items_of(items)))
         except ValidationError as exc:
             errors = _labelled(form, exc)
     else:
         errors = _form_messages(form) + [
             message for item_errors in items.errors for messages_ in item_errors.values() for message in messages_
         ]
-    return render(request, "installments/_preview.html", {"schedule": schedule, "errors": errors})
+    return render(request, "installments/_preview.html", _preview_context(terms, errors=errors))
+
+
+def _preview_context(terms, *, errors: list[str]) -> dict:
+    """The live preview's context: the schedule and its cost of credit, or what stops them."""
+    return {
+        "schedule": terms.schedule if terms else None,
+        "disclosure": terms.disclosure if terms else None,
+        "errors": errors,
+    }
 
 
 def _form_messages(form) -> list[str]:

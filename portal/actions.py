@@ -58,11 +58,11 @@ def apply_preview(request: HttpRequest) -> HttpResponse:
     (``plan_preview``) for the customer's own merchant; nothing is saved."""
     merchant = request.portal_customer.merchant
     form = ApplyForm(request.POST, merchant=merchant)
-    schedule, errors = None, []
+    preview, errors = None, []
     if form.is_valid():
         try:
             terms = application_terms(merchant=merchant, **form.application())
-            schedule = plan_preview(merchant=merchant, **terms)
+            preview = plan_preview(merchant=merchant, **terms)
         except ValidationError as exc:
             errors = _labelled(form, exc)
     else:
@@ -73,7 +73,12 @@ def apply_preview(request: HttpRequest) -> HttpResponse:
             if any(problem.code != "required" for problem in problems)
         }
         errors = _labelled(form, ValidationError(typed)) if typed else []
-    context = portal_context(request, schedule=schedule, errors=errors)
+    context = portal_context(
+        request,
+        schedule=preview.schedule if preview else None,
+        disclosure=preview.disclosure if preview else None,
+        errors=errors,
+    )
     return render(request, "installments/_preview.html", context)
 
 

@@ -26,7 +26,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from customers.portal_links import portal_is_open, portal_link_resolve
 from installments.models import Installment, InstallmentPlan, Product
 from installments.selectors import overdue_cutoff, plan_payoff_quote
-from installments.serializers import PayoffQuoteSerializer, SchedulePreviewSerializer
+from installments.serializers import PayoffQuoteSerializer, SchedulePreviewSerializer, schedule_preview_data
 from installments.services import application_terms, plan_apply, plan_preview
 from notifications.models import Notification
 from payments.models import Payment, PaymentAllocation
@@ -412,10 +412,10 @@ class PortalPlanViewSet(PortalAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
         serializer.is_valid(raise_exception=True)
         merchant = self.customer.merchant
         terms = application_terms(merchant=merchant, **_application(serializer.validated_data))
-        schedule = plan_preview(merchant=merchant, **terms)
-        if schedule is None:
+        preview = plan_preview(merchant=merchant, **terms)
+        if preview is None:
             raise ValidationError({"total_amount": [_("Give the total amount or the items sold.")]})
-        return Response(SchedulePreviewSerializer(schedule, context={"currency": merchant.currency}).data)
+        return Response(schedule_preview_data(preview, currency=merchant.currency))
 
     @extend_schema(
         tags=[TAG],

@@ -19,9 +19,9 @@ from django.utils.translation import ngettext
 
 from customers.models import Customer
 from installments.models import InstallmentPlan, PlanItem
-from installments.schedule import FinanceChargeMethod, Schedule
+from installments.schedule import FinanceChargeMethod
 from installments.services._common import Status, _installments_create, _items_create, _money_check
-from installments.services.plans import plan_terms_build
+from installments.services.plans import PlanTerms, plan_terms_build
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import merchant_today
@@ -31,15 +31,16 @@ from taqsit.money import ZERO
 DESCRIPTION_MAX_LENGTH = PlanItem._meta.get_field("description").max_length
 
 
-def plan_preview(*, merchant: Merchant, **terms: Any) -> Schedule | None:
-    """The schedule ``terms`` (``plan_terms_build``'s) would give, nothing saved; None until a price (total or
-    items) and a number or amount of installments are given. Raises ``plan_terms_build``'s ValidationError."""
+def plan_preview(*, merchant: Merchant, **terms: Any) -> PlanTerms | None:
+    """The schedule ``terms`` (``plan_terms_build``'s) would give and its cost of credit, nothing saved; None until
+    a price (total or items) and a number or amount of installments are given. Raises ``plan_terms_build``'s
+    ValidationError."""
     started = (terms.get("total_amount") or terms.get("items")) and (
         terms.get("number_of_installments") or terms.get("installment_amount")
     )
     if not started:
         return None
-    return plan_terms_build(merchant=merchant, **terms).schedule
+    return plan_terms_build(merchant=merchant, **terms)
 
 
 def application_terms(
@@ -179,6 +180,7 @@ def plan_apply(
         finance_charge_method=plan_terms.finance_charge_method,
         interest_rate=plan_terms.interest_rate,
         finance_charge=schedule.finance_charge,
+        apr=plan_terms.disclosure.apr,
         total_payable=schedule.total_payable,
         installment_amount=schedule.installment_amount,
         number_of_installments=schedule.number_of_installments,

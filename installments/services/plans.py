@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from customers.services import customer_create
+from installments.disclosure import CostOfCredit, schedule_disclosure
 from installments.locks import plan_lock
 from installments.models import InstallmentPlan, Product
 from installments.schedule import Schedule, schedule_build
@@ -103,6 +104,7 @@ class PlanTerms:
     finance_charge_method: str
     interest_rate: Decimal
     first_due_date: date | None
+    disclosure: CostOfCredit  # the cost of credit of this schedule; its APR is the plan's, fixed at signing
 
 
 def plan_terms_build(
@@ -168,6 +170,9 @@ def plan_terms_build(
         finance_charge_method=finance_charge_method or "none",
         interest_rate=ZERO if interest_rate in (None, "") else as_decimal(interest_rate),
         first_due_date=first_due_date,
+        disclosure=schedule_disclosure(
+            schedule=schedule, start_date=start_date, frequency=installment_frequency, country=merchant.country
+        ),
     )
 
 
@@ -218,6 +223,7 @@ def plan_create(
         finance_charge_method=plan_terms.finance_charge_method,
         interest_rate=plan_terms.interest_rate,
         finance_charge=schedule.finance_charge,
+        apr=plan_terms.disclosure.apr,
         total_payable=schedule.total_payable,
         installment_amount=schedule.installment_amount,
         number_of_installments=schedule.number_of_installments,

@@ -128,12 +128,15 @@ def test_the_preview_is_the_schedule_the_application_gets(merchant, customer, to
         number_of_installments=3,
         installment_frequency="monthly",
     )
-    schedule = plan_preview(merchant=merchant, **terms)
+    preview = plan_preview(merchant=merchant, **terms)
+    schedule = preview.schedule
     plan = apply(customer)
     assert [(row.number, row.due_date, row.amount, row.principal, row.interest) for row in schedule.rows] == (
         schedule_of(plan)
     )
     assert (schedule.total_payable, schedule.installment_amount) == (Decimal("1000.00"), Decimal("333.33"))
+    # No finance charge on an application: its APR is 0.00, disclosed in the preview and kept on the plan.
+    assert (preview.disclosure.apr, plan.apr) == (Decimal("0.00"), Decimal("0.00"))
     # Nothing to preview until a price and a number of installments are given; nothing saved either way.
     assert plan_preview(merchant=merchant, **{**terms, "number_of_installments": None}) is None
     assert InstallmentPlan.objects.count() == 1
