@@ -296,7 +296,11 @@ class Generator:
              "late_fees", "last_payment_number", "created_by_id", "decided_by_id", "decided_at", "status_reason",
              "status_changed_at", "created_at", "updated_at"),
         )  # fmt: skip
-        self.items = Table(PlanItem, ("plan_id", "product_id", "description", "quantity", "unit_price", "line_total"))
+        self.items = Table(
+            PlanItem,
+            ("plan_id", "merchant_id", "product_id", "description", "quantity", "unit_price", "line_total",
+             "serial_number", "is_open"),
+        )  # fmt: skip
         self.installments = Table(
             Installment,
             ("id", "merchant_id", "plan_id", "number", "due_date", "amount_due", "principal", "interest",
@@ -791,7 +795,11 @@ class Generator:
                 stamp,
                 stamp,
             )
-        self.items.add(plan_id, product_id, product_name, str(quantity), money(price), money(total))
+        # No serial numbers in the generated book; an item is held open as its plan's status says.
+        holds = "t" if status in ("pending", "active", "defaulted") else "f"
+        self.items.add(
+            plan_id, merchant_id, product_id, product_name, str(quantity), money(price), money(total), "", holds
+        )
         self.plans.add(
             plan_id,
             merchant_id,

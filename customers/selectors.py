@@ -23,11 +23,13 @@ def name_search(queryset: QuerySet, path: str, term: str) -> tuple[QuerySet, Q]:
     )
 
 
-def customer_search(queryset: QuerySet, term: str, *, path: str = "", national_id: bool = False) -> QuerySet:
+def customer_search(
+    queryset: QuerySet, term: str, *, path: str = "", national_id: bool = False, also: Q | None = None
+) -> QuerySet:
     """``queryset`` narrowed to rows whose customer (the row itself, or the one at ``path``, e.g.
     ``"plan__customer__"``) matches ``term``: the name ignoring case and accents, the phone by the term's digits,
-    and with ``national_id`` the national id. The one customer search of the customer list, the picker and the
-    collections list."""
+    and with ``national_id`` the national id; or that match ``also`` (the plan list: a sale reference, a serial).
+    The one customer search of the customer list, the picker, the plan list and the collections list."""
     term = (term or "").strip()
     if not term:
         return queryset
@@ -37,6 +39,8 @@ def customer_search(queryset: QuerySet, term: str, *, path: str = "", national_i
         condition |= Q(**{f"{path}national_id__icontains": term})
     if digits:
         condition |= Q(**{f"{path}phone__contains": digits})
+    if also is not None:
+        condition |= also
     return queryset.filter(condition)
 
 

@@ -5,13 +5,15 @@ Views parse and present; every rule lives in the services and selectors.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from customers.models import Customer
 from installments.contract import contract_build
@@ -19,9 +21,21 @@ from installments.contract_files import contract_pdf_response
 from installments.exports import installments_csv, plans_csv
 from installments.filters import InstallmentFilter, PlanFilter, ProductFilter
 from installments.models import Installment, InstallmentPlan, Product
-from installments.selectors import overdue_cutoff, plan_is_overdue, plan_list, plan_payoff_quote, plan_summary
+from installments.selectors import (
+    Party,
+    exposure_list,
+    overdue_cutoff,
+    plan_is_overdue,
+    plan_list,
+    plan_payoff_quote,
+    plan_sale_condition,
+    plan_summary,
+)
 from installments.serializers import (
     CollectionInstallmentSerializer,
+    ExposureQuerySerializer,
+    ExposureSerializer,
+    GuarantorInputSerializer,
     PayoffQuerySerializer,
     PayoffQuoteSerializer,
     PlanCreateSerializer,
@@ -35,6 +49,8 @@ from installments.serializers import (
     schedule_preview_data,
 )
 from installments.services import (
+    guarantor_add,
+    guarantor_remove,
     plan_approve,
     plan_cancel,
     plan_create,
@@ -46,11 +62,12 @@ from installments.services import (
     product_create,
     product_update,
 )
-from taqsit.api import NestedListViewSet, TenantViewSetMixin, nested_list_options
+from taqsit.api import NestedListViewSet, RolePermission, TenantViewSetMixin, nested_list_options
 from taqsit.dates import merchant_today
 from taqsit.exports import EXPORT_ACTION, export_merchant, export_schema
 from taqsit.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from taqsit.permissions import Action
+from taqsit.phone import phone_normalize
 from taqsit.serializers import NoBodySerializer, ReasonSerializer
 
 ERRORS = {
@@ -125,11 +142,22 @@ class PlanViewSet(
     """Installment plans with their schedule; terms change only through reschedule."""
 
     installments_prefetch = Prefetch("installments", queryset=Installment.objects.order_by("number"))
-    queryset = InstallmentPlan.objects.select_related("customer").prefetch_related("items", installments_prefetch)
+    queryset = InstallmentPlan.objects.select_related("customer").prefetch_related(
+        "items", "guarantors", installments_prefetch
+    )
     serializer_class = PlanSerializer
     filterset_class = PlanFilter
-    search_fields = ["customer__name", "customer__phone", "customer__email", "customer__national_id", "notes"]
+    search_fields = [
+        "customer__name",
+        "customer__phone",
+        "customer__email",
+        "customer__national_id",
+        "notes",
+        "sale_reference",
+    ]
     search_number_field = "number"
+    search_condition = staticmethod(plan_sale_condition)
+    search_condition_help = "; or an item's serial number (spaces and case ignored)"
     ordering_fields = ["created_at", "start_date", "due_date", "total_payable", "number"]
     ordering = ["-created_at", "-number"]
     action_permissions = {
@@ -142,6 +170,9 @@ class PlanViewSet(
         "reject": Action.PLAN_DECIDE,
         "cancel": Action.PLAN_DECIDE,
         "reschedule": Action.PLAN_DECIDE,
+        # Adding to an active plan takes a manager: the service decides by the plan's status.
+        "guarantors": Action.PLAN_CREATE,
+        "guarantor_remove": Action.PLAN_CREATE,
     }
 
     def get_queryset(self):
@@ -312,6 +343,31 @@ class PlanViewSet(
         plan = plan_cancel(actor=request.user, plan=self.get_object(), reason=serializer.validated_data["reason"])
         return self._plan_response(plan)
 
+    @extend_schema(request=GuarantorInputSerializer, responses={201: PlanSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def guarantors(self, request, pk=None):
+        """Add a guarantor: to an application (pending) whoever may create plans; to an active or defaulted plan a
+        manager or the owner. The plan with its guarantors is returned."""
+        serializer = GuarantorInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        plan = self.get_object()
+        guarantor_add(actor=request.user, plan=plan, **serializer.validated_data)
+        return self._plan_response(plan, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={204: None, **ERRORS, 400: OpenApiResponse(description="The plan is no longer an application.")},
+    )
+    @action(detail=True, methods=["delete"], url_path=r"guarantors/(?P<guarantor_id>[0-9a-f-]{36})")
+    def guarantor_remove(self, request, pk=None, guarantor_id=None):
+        """Remove a guarantor from an application; an active (or closed) plan keeps its guarantors."""
+        plan = self.get_object()
+        guarantor = plan.guarantors.filter(pk=guarantor_id).first()
+        if guarantor is None:
+            raise NotFound("No such guarantor on this plan.")
+        guarantor_remove(actor=request.user, guarantor=guarantor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     @extend_schema(request=RescheduleSerializer, responses={200: PlanSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def reschedule(self, request, pk=None):
@@ -334,7 +390,7 @@ class CustomerPlanViewSet(NestedListViewSet):
         """The customer's plans, with the filters, search and ordering of the plan list."""
         customer = self.get_parent()
         queryset = plan_list(merchant=customer.merchant, customer=customer).prefetch_related(
-            "items", PlanViewSet.installments_prefetch
+            "items", "guarantors", PlanViewSet.installments_prefetch
         )
         context = {"overdue_cutoff": overdue_cutoff(customer.merchant)}
         return self.nested_list_response(queryset, PlanSerializer, context)
@@ -365,3 +421,44 @@ class InstallmentViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.Retri
         merchant = export_merchant(request)
         rows = self.filter_queryset(self.get_queryset())
         return installments_csv(rows, merchant=merchant, today=merchant_today(merchant))
+
+
+class ExposureView(APIView):
+    """Before a plan is created: what its customer and a would-be guarantor already owe or answer for at this
+    merchant (open plans, balances, overdue, defaulted), as customer and as guarantor. A guarantor is found on
+    other plans and among customers by national id, else by phone."""
+
+    permission_classes = [permissions.IsAuthenticated, RolePermission]
+
+    @extend_schema(parameters=[ExposureQuerySerializer], responses={200: ExposureSerializer, **ERRORS})
+    def get(self, request):
+        merchant = request.user.merchant
+        if merchant is None:
+            raise NotFound("Platform admins have no merchant: exposure is per merchant.")
+        query = ExposureQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        customer = None
+        if data.get("customer"):
+            customer = Customer.objects.for_merchant(merchant).filter(pk=data["customer"]).first()
+            if customer is None:
+                raise ValidationError({"customer": ["No such customer."]})
+        phone = data["phone"].strip()
+        if phone:
+            try:
+                phone = phone_normalize(phone, region=merchant.country)
+            except DjangoValidationError as exc:
+                raise ValidationError({"phone": exc.messages}) from exc
+        parties = []
+        if customer is not None:
+            parties.append(Party(name=customer.name, customer=customer))
+        guarantor = data["national_id"].strip() or phone
+        if guarantor:
+            parties.append(Party(name=data["name"].strip(), national_id=data["national_id"].strip(), phone=phone))
+        exposures = exposure_list(merchant=merchant, parties=parties)
+        body = {
+            "currency": merchant.currency,
+            "customer": exposures[0] if customer is not None else None,
+            "guarantor": exposures[-1] if guarantor else None,
+        }
+        return Response(ExposureSerializer(body, context={"currency": merchant.currency}).data)

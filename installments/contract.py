@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
+from installments.disclosure import CostOfCredit, plan_disclosure
 from installments.models import ContractSignature, Installment, InstallmentPlan
 from taqsit.models import Merchant
 from taqsit.money_format import money_html
@@ -36,20 +37,6 @@ Signer = ContractSignature.Signer
 PDF_BASE_URL = "https://contract.taqsit.invalid/"
 _STATIC_PREFIX = PDF_BASE_URL + settings.STATIC_URL.lstrip("/")
 _SPACE = re.compile(r"\s+")
-
-
-@dataclass(frozen=True)
-class CostOfCreditFigures:
-    """The cost of credit as the contract prints it (``installments.disclosure.plan_disclosure``'s figures)."""
-
-    cash_price: Decimal
-    down_payment: Decimal
-    amount_financed: Decimal
-    finance_charge: Decimal
-    total_of_payments: Decimal
-    credit_price: Decimal
-    apr: Decimal | None
-    apr_label: str
 
 
 @dataclass(frozen=True)
@@ -114,37 +101,7 @@ def contract_language(plan: InstallmentPlan) -> str:
 
 def plan_guarantors(plan: InstallmentPlan) -> list:
     """The plan's guarantors in the order they were entered."""
-    guarantors = getattr(plan, "guarantors", None)  # until the guarantors arrive (issue 15, the sale)
-    return list(guarantors.order_by("created_at", "pk")) if guarantors is not None else []
-
-
-def _cost_of_credit(plan: InstallmentPlan) -> CostOfCreditFigures:
-    try:
-        from installments.disclosure import plan_disclosure
-    except ImportError:  # until the disclosure arrives (issue 15, the cost of credit)
-        financed = plan.total_amount - plan.down_payment
-        return CostOfCreditFigures(
-            cash_price=plan.total_amount,
-            down_payment=plan.down_payment,
-            amount_financed=financed,
-            finance_charge=plan.finance_charge,
-            total_of_payments=financed + plan.finance_charge,
-            credit_price=plan.total_payable,
-            apr=None,
-            apr_label="APR",
-        )
-
-    disclosure = plan_disclosure(plan)
-    return CostOfCreditFigures(
-        cash_price=disclosure.cash_price,
-        down_payment=disclosure.down_payment,
-        amount_financed=disclosure.amount_financed,
-        finance_charge=disclosure.finance_charge,
-        total_of_payments=disclosure.total_of_payments,
-        credit_price=disclosure.credit_price,
-        apr=disclosure.apr,
-        apr_label=disclosure.apr_label,
-    )
+    return list(plan.guarantors.order_by("created_at", "id"))
 
 
 def canonical_text(body_html: str) -> str:
@@ -256,7 +213,7 @@ def settlement_terms(merchant: Merchant) -> list[str]:
     return terms
 
 
-def murabaha_terms(*, merchant: Merchant, cost: CostOfCreditFigures) -> list[str]:
+def murabaha_terms(*, merchant: Merchant, cost: CostOfCredit) -> list[str]:
     """The wording of an Islamic installment sale (murabaha); none under conventional terms."""
     if merchant.sale_terms != Merchant.SaleTerms.MURABAHA:
         return []
@@ -292,7 +249,7 @@ def _period_phrase(frequency: str) -> str:
 def _body_context(plan: InstallmentPlan, merchant: Merchant) -> dict:
     rows = list(Installment.objects.current().filter(plan=plan).order_by("number"))
     guarantors = plan_guarantors(plan)
-    cost = _cost_of_credit(plan)
+    cost = plan_disclosure(plan)
     clauses = merchant.contract_clauses or {}
     return {
         "plan": plan,

@@ -10,13 +10,16 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from installments.schedule import MAX_INSTALLMENTS, FinanceChargeMethod, Frequency
 from taqsit.money import ZERO, MoneyField
+from taqsit.phone import E164_REGEX, e164_validator
 from taqsit.private_files import PrivateFileStorage
 from taqsit.tenancy import TenantModel, TenantQuerySet
 
@@ -44,6 +47,25 @@ class Product(TenantModel):
         return f"{self.name} ({self.sku})" if self.sku else self.name
 
 
+def serial_normalize(raw: object) -> str:
+    """A serial number or IMEI as kept: no spaces anywhere, upper case (``" 35 2099 abc "`` -> ``"352099ABC"``)."""
+    return "".join(str(raw or "").split()).upper()
+
+
+# The body of the plan's trigger keeping ``PlanItem.is_open`` in step with the plan's status.
+_HOLDING = "(NEW.status IN ('pending', 'active', 'defaulted'))"
+ITEMS_HOLD_SERIALS_SQL = f"""
+    UPDATE installments_planitem AS item SET is_open = {_HOLDING}
+     WHERE item.plan_id = NEW.id
+       AND item.is_open IS DISTINCT FROM {_HOLDING}
+       AND NOT ({_HOLDING} AND item.serial_number <> '' AND EXISTS (
+           SELECT 1 FROM installments_planitem AS other
+            WHERE other.merchant_id = item.merchant_id AND other.serial_number = item.serial_number
+              AND other.is_open AND other.plan_id <> NEW.id));
+    RETURN NULL;
+"""  # noqa: S608 - a trigger's body from constants
+
+
 class InstallmentPlan(TenantModel):
     """One sale on credit (or one loan) and its schedule; totals kept in step by the services under a row lock."""
 
@@ -60,6 +82,9 @@ class InstallmentPlan(TenantModel):
         PORTAL = "portal", _("Customer application")
 
     OPEN_STATUSES = (Status.ACTIVE, Status.DEFAULTED)
+    # A plan in these statuses holds the serial numbers of its items: the same phone cannot be sold twice on credit
+    # (``PlanItem.is_open``, kept in step with the status by a database trigger, migration 0005).
+    SERIAL_HOLDING_STATUSES = (Status.PENDING, Status.ACTIVE, Status.DEFAULTED)
     # Why a plan was defaulted or made active again, by the daily job, a manager or a payment alike.
     DEFAULTED_REASON = "Overdue past the merchant's limit."
     RESTORED_REASON = "Brought up to date."
@@ -105,6 +130,8 @@ class InstallmentPlan(TenantModel):
     first_due_date = models.DateField(_("first due date"), null=True, blank=True)
     due_date = models.DateField(_("last due date"))
     notes = models.TextField(_("notes"), blank=True)
+    # The shop's own number for the sale (its point-of-sale receipt), to find the plan by.
+    sale_reference = models.CharField(_("sale reference"), max_length=64, blank=True)
     # Running totals, changed only by the ledger services while they hold this row's lock.
     amount_paid = MoneyField(_("amount paid"), default=ZERO, editable=False)
     late_fees = MoneyField(_("late fees charged"), default=ZERO, editable=False)
@@ -162,9 +189,25 @@ class InstallmentPlan(TenantModel):
             ),
             models.CheckConstraint(condition=Q(due_date__gt=F("start_date")), name="plan_due_after_start"),
         ]
+        triggers = [
+            # Whatever changes a plan's status (a service, the daily job's set-based UPDATE, a refund re-opening a
+            # completed plan), its items' ``is_open`` follows, so the serial's unique index always sees the truth.
+            # A plan re-opened after another open plan took one of its serials leaves that item closed: the
+            # later sale keeps the serial, and the refund that re-opened the plan is not refused for it.
+            pgtrigger.Trigger(
+                name="items_hold_serials",
+                when=pgtrigger.After,
+                operation=pgtrigger.UpdateOf("status"),
+                condition=pgtrigger.Condition("OLD.status IS DISTINCT FROM NEW.status"),
+                func=ITEMS_HOLD_SERIALS_SQL,
+            ),
+        ]
         indexes = [
             models.Index(fields=["merchant", "status"], name="plan_merchant_status"),
             models.Index(fields=["customer", "status"], name="plan_customer_status"),
+            models.Index(
+                fields=["merchant", "sale_reference"], condition=~Q(sale_reference=""), name="plan_sale_reference"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -209,14 +252,26 @@ class InstallmentPlan(TenantModel):
 
 
 class PlanItem(models.Model):
-    """A line of the sale: a product or free text, quantity and unit price."""
+    """A line of the sale: a product or free text, quantity and unit price, and the serial number (or IMEI) of the
+    very thing sold.
+
+    A serial is held by one open plan of the merchant at a time (``SERIAL_HOLDING_STATUSES``): the partial unique
+    index covers only rows with ``is_open``, a copy of the plan's status that a trigger on the plan's table keeps in
+    step (migration 0005), whichever service, job or set-based update changes the status. Two clerks selling the
+    same phone at the same moment: the index makes the second wait for the first and then refuses it.
+    """
 
     plan = models.ForeignKey(InstallmentPlan, on_delete=models.CASCADE, related_name="items")
+    # The plan's merchant, copied: the serial's unique index is per merchant (and the row gets row-level security).
+    merchant = models.ForeignKey("taqsit.Merchant", on_delete=models.PROTECT, related_name="+", editable=False)
     product = models.ForeignKey(Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     description = models.CharField(_("description"), max_length=255)
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
     unit_price = MoneyField(_("unit price"))
     line_total = MoneyField(_("line total"))
+    # Upper case, no spaces (``serial_normalize``); empty when the item has none.
+    serial_number = models.CharField(_("serial number or IMEI"), max_length=64, blank=True)
+    is_open = models.BooleanField(_("held by an open plan"), default=True, editable=False)
 
     class Meta:
         verbose_name = _("plan item")
@@ -226,10 +281,49 @@ class PlanItem(models.Model):
             models.CheckConstraint(condition=Q(quantity__gte=1), name="plan_item_quantity_gte_1"),
             models.CheckConstraint(condition=Q(unit_price__gt=0), name="plan_item_unit_price_gt_0"),
             models.CheckConstraint(condition=~Q(description=""), name="plan_item_description_not_blank"),
+            models.UniqueConstraint(
+                fields=["merchant", "serial_number"],
+                condition=Q(is_open=True) & ~Q(serial_number=""),
+                name="plan_item_serial_unique_open",
+            ),
+            models.CheckConstraint(condition=~Q(serial_number__contains=" "), name="plan_item_serial_number_no_spaces"),
         ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.description}"
+
+
+class Guarantor(TenantModel):
+    """A person who answers for the plan if the customer does not pay: named on the contract, shown the plan's
+    exposure before it is created, and copied on the overdue reminders when the merchant's policy says so."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(InstallmentPlan, on_delete=models.CASCADE, related_name="guarantors")
+    name = models.CharField(_("name"), max_length=200)
+    phone = models.CharField(_("phone"), max_length=16, validators=[e164_validator], help_text=_("E.164"))
+    national_id = models.CharField(_("national id"), max_length=50, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    relation = models.CharField(_("relation to the customer"), max_length=100, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        verbose_name = _("guarantor")
+        verbose_name_plural = _("guarantors")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="guarantor_name_not_blank"),
+            models.CheckConstraint(condition=Q(phone__regex=E164_REGEX), name="guarantor_phone_e164"),
+        ]
+        indexes = [
+            # The exposure of a person: matched by national id, else by phone.
+            models.Index(Upper("national_id"), "merchant", name="guarantor_national_id"),
+            models.Index(fields=["merchant", "phone"], name="guarantor_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class InstallmentQuerySet(TenantQuerySet):

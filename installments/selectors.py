@@ -13,7 +13,20 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import DateField, DecimalField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DateField,
+    DecimalField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,9 +34,10 @@ from django.utils.translation import gettext as _
 from customers.selectors import customer_search
 from installments.disclosure import plan_disclosure
 from installments.invariants import SCHEDULE_GAPS_SQL
-from installments.models import Installment, InstallmentPlan
+from installments.models import Guarantor, Installment, InstallmentPlan, PlanItem, serial_normalize
 from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.error_codes import ErrorCode
+from taqsit.filters import MAX_NUMBER, REFERENCE_PATTERN
 from taqsit.models import Merchant
 from taqsit.money import ZERO, minor_unit, to_money
 from taqsit.permissions import Action, user_can
@@ -182,11 +196,37 @@ def days_overdue(*, due_date: date, today: date) -> int:
     return (today - due_date).days
 
 
+def plan_sale_condition(term: str) -> Q:
+    """A plan whose sale reference contains ``term``, or with an item whose serial number contains it (spaces and
+    case ignored, as serials are kept): an EXISTS, so a plan of two matching items is found once."""
+    term = (term or "").strip()
+    if not term:
+        return Q(pk__in=[])
+    condition = Q(sale_reference__icontains=term)
+    serial = serial_normalize(term)
+    if serial:
+        condition |= Q(Exists(PlanItem.objects.filter(plan=OuterRef("pk"), serial_number__contains=serial)))
+    return condition
+
+
 def plan_list(
-    *, merchant: Merchant, status: str | None = None, customer=None, origin: str | None = None
+    *,
+    merchant: Merchant,
+    status: str | None = None,
+    customer=None,
+    origin: str | None = None,
+    search: str = "",
 ) -> QuerySet[InstallmentPlan]:
-    """The merchant's plans, newest first, with their customer; ``origin`` "portal" keeps customers' applications."""
+    """The merchant's plans, newest first, with their customer; ``origin`` "portal" keeps customers' applications;
+    ``search`` finds the customer (name, phone, national id), the plan's number, sale reference or an item's
+    serial number."""
     queryset = InstallmentPlan.objects.for_merchant(merchant).select_related("customer")
+    if search.strip():
+        also = plan_sale_condition(search)
+        match = REFERENCE_PATTERN.match(search.strip())
+        if match and int(match[1]) <= MAX_NUMBER:
+            also |= Q(number=int(match[1]))
+        queryset = customer_search(queryset, search, path="customer__", national_id=True, also=also)
     if status:
         queryset = queryset.filter(status=status)
     if origin:
@@ -457,3 +497,113 @@ def plan_payoff_quote(*, plan: InstallmentPlan, on: date, rows: list[Installment
         currency=currency,
         interest_not_yet_due=interest_later,
     )
+
+
+# Exposure: what a customer, or a would-be guarantor, already owes or answers for at this merchant ----------------
+
+
+@dataclass(frozen=True)
+class Party:
+    """A person to weigh before a plan: the customer (``customer``) or a guarantor as typed (``national_id``,
+    ``phone``). Other plans find them by national id when there is one, else by phone."""
+
+    name: str = ""
+    customer: object | None = None
+    national_id: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class RoleExposure:
+    """Open plans (active or defaulted) in one role, what is left to pay on them, and how many are late."""
+
+    open_plans: int
+    balance: Decimal
+    overdue_plans: int
+    defaulted_plans: int
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.overdue_plans > 0
+
+    @property
+    def is_defaulted(self) -> bool:
+        return self.defaulted_plans > 0
+
+
+@dataclass(frozen=True)
+class PartyExposure:
+    party: Party
+    as_customer: RoleExposure
+    as_guarantor: RoleExposure
+
+    @property
+    def is_late(self) -> bool:
+        """Anything overdue or defaulted, as customer or as guarantor: what the clerk must not miss."""
+        return any(role.is_overdue or role.is_defaulted for role in (self.as_customer, self.as_guarantor))
+
+
+NO_EXPOSURE = RoleExposure(open_plans=0, balance=ZERO, overdue_plans=0, defaulted_plans=0)
+
+
+def _party_matches(party: Party) -> tuple[Q | None, Q | None]:
+    """The conditions on a plan for ``party`` as its customer and as one of its guarantors (None: no way to tell)."""
+    national_id = (party.national_id or "").strip()
+    phone = (party.phone or "").strip()
+    if party.customer is not None:
+        national_id, phone = party.customer.national_id.strip(), party.customer.phone
+        as_customer = Q(customer_id=party.customer.pk)
+    elif national_id:
+        as_customer = Q(customer__national_id__iexact=national_id)
+    elif phone:
+        as_customer = Q(customer__phone=phone)
+    else:
+        return None, None
+    if national_id:
+        guarantors = Guarantor.objects.filter(plan=OuterRef("pk"), national_id__iexact=national_id)
+    else:
+        guarantors = Guarantor.objects.filter(plan=OuterRef("pk"), phone=phone)
+    return as_customer, Q(Exists(guarantors))
+
+
+def exposure_list(*, merchant: Merchant, parties: list[Party], today: date | None = None) -> list[PartyExposure]:
+    """For each party, their open plans at ``merchant`` as customer and as guarantor: how many, the balance left
+    (late fees included), how many are overdue and how many defaulted. One query for every party and role."""
+    overdue = plan_is_overdue(merchant=merchant, today=today)
+    defaulted = Q(status=InstallmentPlan.Status.DEFAULTED)
+    owed = F("total_payable") + F("late_fees") - F("amount_paid")
+    aggregates: dict = {}
+    any_match = Q(pk__in=[])
+    matches = [_party_matches(party) for party in parties]
+    for index, roles in enumerate(matches):
+        for role, condition in zip(("customer", "guarantor"), roles, strict=True):
+            if condition is None:
+                continue
+            any_match |= condition
+            key = f"p{index}_{role}"
+            aggregates[f"{key}_plans"] = Count("pk", filter=condition)
+            aggregates[f"{key}_balance"] = Coalesce(
+                Sum(owed, filter=condition), Value(ZERO), output_field=DecimalField(max_digits=14, decimal_places=3)
+            )
+            aggregates[f"{key}_overdue"] = Count("pk", filter=condition & overdue)
+            aggregates[f"{key}_defaulted"] = Count("pk", filter=condition & defaulted)
+    figures = {}
+    if aggregates:
+        plans = InstallmentPlan.objects.for_merchant(merchant).filter(status__in=InstallmentPlan.OPEN_STATUSES)
+        figures = plans.filter(any_match).aggregate(**aggregates)
+
+    def role(index: int, name: str) -> RoleExposure:
+        key = f"p{index}_{name}"
+        if f"{key}_plans" not in figures:
+            return NO_EXPOSURE
+        return RoleExposure(
+            open_plans=figures[f"{key}_plans"],
+            balance=to_money(figures[f"{key}_balance"], merchant.currency),
+            overdue_plans=figures[f"{key}_overdue"],
+            defaulted_plans=figures[f"{key}_defaulted"],
+        )
+
+    return [
+        PartyExposure(party=party, as_customer=role(index, "customer"), as_guarantor=role(index, "guarantor"))
+        for index, party in enumerate(parties)
+    ]

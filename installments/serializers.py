@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from installments.disclosure import plan_apr
-from installments.models import Installment, InstallmentPlan, PlanItem, Product
+from installments.models import Guarantor, Installment, InstallmentPlan, PlanItem, Product
 from installments.schedule import FinanceChargeMethod, Frequency
 from taqsit.serializers import (
     MoneyField,
@@ -30,7 +30,7 @@ class PlanItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlanItem
-        fields = ["product", "description", "quantity", "unit_price", "line_total"]
+        fields = ["product", "description", "quantity", "unit_price", "line_total", "serial_number"]
 
 
 class PlanItemInputSerializer(StrictSerializer):
@@ -38,6 +38,30 @@ class PlanItemInputSerializer(StrictSerializer):
     description = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     quantity = StrictIntegerField(min_value=1, max_value=100000, default=1)
     unit_price = MoneyField(required=False, allow_null=True)
+    serial_number = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Serial number or IMEI; kept without spaces, upper case; unique among the merchant's open plans.",
+    )
+
+
+class GuarantorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Guarantor
+        fields = ["id", "name", "phone", "national_id", "address", "relation", "created_at"]
+        read_only_fields = fields
+
+
+class GuarantorInputSerializer(StrictSerializer):
+    """A guarantor as given; the phone is read in the merchant's country and kept in E.164."""
+
+    name = serializers.CharField(max_length=200)
+    phone = serializers.CharField(max_length=32)
+    national_id = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    address = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    relation = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
 class InstallmentSerializer(serializers.ModelSerializer):
@@ -112,6 +136,7 @@ class PlanSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     items = PlanItemSerializer(many=True, read_only=True)
+    guarantors = GuarantorSerializer(many=True, read_only=True)
     installments = serializers.SerializerMethodField()
     total_amount = MoneyField()
     down_payment = MoneyField()
@@ -136,7 +161,9 @@ class PlanSerializer(serializers.ModelSerializer):
             "customer_name",
             "status",
             "origin",
+            "sale_reference",
             "items",
+            "guarantors",
             "total_amount",
             "down_payment",
             "finance_charge_method",
@@ -195,6 +222,10 @@ class PlanTermsSerializer(StrictSerializer):
 class PlanCreateSerializer(PlanTermsSerializer):
     customer = serializers.UUIDField()
     notes = serializers.CharField(required=False, allow_blank=True, default="")
+    sale_reference = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, default="", help_text="The shop's own sale (POS) number."
+    )
+    guarantors = GuarantorInputSerializer(many=True, required=False, default=list)
 
 
 class PlanUpdateSerializer(StrictSerializer):
@@ -293,3 +324,43 @@ class PayoffQuoteSerializer(serializers.Serializer):
     fees = MoneyField(help_text="Late fees charged and not yet paid.")
     rebate = MoneyField(help_text="Interest given back for paying early: zero until a rebate rule exists.")
     amount = MoneyField(help_text="The sum to pay on the date to complete the plan.")
+
+
+class ExposureQuerySerializer(StrictSerializer):
+    """Who to weigh before a plan: the customer (an id), and a would-be guarantor (national id and/or phone)."""
+
+    customer = serializers.UUIDField(required=False, help_text="The plan's customer.")
+    national_id = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="A guarantor's national id (matched first)."
+    )
+    phone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A guarantor's phone (matched when no national id is given), local or international.",
+    )
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class RoleExposureSerializer(serializers.Serializer):
+    open_plans = serializers.IntegerField(help_text="Active or defaulted plans.")
+    balance = MoneyField(help_text="Left to pay on those plans, late fees included.")
+    overdue_plans = serializers.IntegerField()
+    defaulted_plans = serializers.IntegerField()
+    is_overdue = serializers.BooleanField()
+    is_defaulted = serializers.BooleanField()
+
+
+class PartyExposureSerializer(serializers.Serializer):
+    name = serializers.CharField(source="party.name")
+    national_id = serializers.CharField(source="party.national_id")
+    phone = serializers.CharField(source="party.phone")
+    as_customer = RoleExposureSerializer()
+    as_guarantor = RoleExposureSerializer()
+    is_late = serializers.BooleanField(help_text="Anything overdue or defaulted, as customer or as guarantor.")
+
+
+class ExposureSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    customer = PartyExposureSerializer(allow_null=True)
+    guarantor = PartyExposureSerializer(allow_null=True)

@@ -67,6 +67,10 @@ class TenantViewSetMixin(MerchantScopedMixin):
     permission_classes = [permissions.IsAuthenticated, RolePermission]
     # A field searched by number (taqsit.filters.SearchFilter): a plan by ``42``, ``#42`` or ``P-000042``.
     search_number_field: str | None = None
+    # More to search than field lookups say (taqsit.filters.SearchFilter): ``staticmethod(term -> Q)``, and how
+    # the schema describes it.
+    search_condition = None
+    search_condition_help = ""
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
@@ -90,7 +94,15 @@ class TenantViewSetMixin(MerchantScopedMixin):
         return self.get_paginated_response(serializer_class(page, many=True, context=context).data)
 
 
-LIST_OPTIONS = ("filterset_class", "search_fields", "search_number_field", "ordering_fields", "ordering")
+LIST_OPTIONS = (
+    "filterset_class",
+    "search_fields",
+    "search_number_field",
+    "search_condition",
+    "search_condition_help",
+    "ordering_fields",
+    "ordering",
+)
 
 
 class NestedListViewSet(TenantViewSetMixin, viewsets.GenericViewSet):

@@ -6,7 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from auditlog.api import AuditEntryViewSet
 from customers.api import CustomerViewSet
-from installments.api import CustomerPlanViewSet, InstallmentViewSet, PlanViewSet, ProductViewSet
+from installments.api import CustomerPlanViewSet, ExposureView, InstallmentViewSet, PlanViewSet, ProductViewSet
 from notifications.api import NotificationViewSet
 from payments.api import CustomerPaymentViewSet, PaymentViewSet, PlanPaymentViewSet, StatsView
 from taqsit.api import (
@@ -56,6 +56,7 @@ urlpatterns = [
     path("auth/me/", MeView.as_view(), name="me"),
     path("merchant/", MerchantView.as_view(), name="merchant"),
     path("stats/", StatsView.as_view(), name="stats"),
+    path("installments/exposure/", ExposureView.as_view(), name="exposure"),
     # The borrower API: customers' tokens only (portal/authentication.py).
     path("portal/", include("portal.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

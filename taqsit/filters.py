@@ -27,18 +27,23 @@ class SearchFilter(filters.SearchFilter):
 
     def filter_queryset(self, request, queryset, view):
         """DRF's search; a view's ``search_number_field`` also matches a term that is a number or a reference
-        (``P-000042``, ``#42``, ``42``) exactly, so a plan is found by the number on its receipt."""
+        (``P-000042``, ``#42``, ``42``) exactly, so a plan is found by the number on its receipt; a view's
+        ``search_condition(term) -> Q`` adds what a field lookup cannot say (an EXISTS on related rows, which a
+        join would repeat the row for)."""
         number_field = getattr(view, "search_number_field", None)
-        terms = self.get_search_terms(request) if number_field else []
-        if not number_field or not terms or not getattr(view, "search_fields", None):
+        extra = getattr(view, "search_condition", None)
+        terms = self.get_search_terms(request) if number_field or extra else []
+        if not (number_field or extra) or not terms or not getattr(view, "search_fields", None):
             return super().filter_queryset(request, queryset, view)
         lookups = [self.construct_search(str(field), queryset) for field in self.get_search_fields(view, request)]
         conditions = []
         for term in terms:
             condition = reduce(operator.or_, (models.Q(**{lookup: term}) for lookup in lookups))
-            match = REFERENCE_PATTERN.match(term)
+            match = REFERENCE_PATTERN.match(term) if number_field else None
             if match and int(match[1]) <= MAX_NUMBER:
                 condition |= models.Q(**{number_field: int(match[1])})
+            if extra is not None:
+                condition |= extra(term)
             conditions.append(condition)
         return queryset.filter(reduce(operator.and_, conditions))
 
@@ -50,6 +55,7 @@ class SearchFilter(filters.SearchFilter):
         fields = ", ".join(field.lstrip("^=@$").replace(LOOKUP_SEP, ".") for field in view.search_fields)
         number = getattr(view, "search_number_field", None)
         extra = f"; or the {number} (42, #42, P-000042)" if number else ""
+        extra += getattr(view, "search_condition_help", "")
         for parameter in parameters:
             parameter["description"] = f"Words to find, each in any of: {fields}{extra}."
         return parameters

@@ -1,10 +1,19 @@
-"""Products and the plan lifecycle, by subdomain: ``products``, ``plans`` (terms, create, update, delete),
-``apply`` (a customer's application, the live preview), ``lifecycle`` (approve, reject, cancel, mark defaulted,
-reschedule) and ``fees`` (late fees); import from here."""
+"""Products and the plan lifecycle, by subdomain: ``products``, ``plans`` (terms, items and their serials,
+create, update, delete), ``guarantors`` (policy, add, remove), ``apply`` (a customer's application, the live
+preview), ``lifecycle`` (approve, reject, cancel, mark defaulted, reschedule) and ``fees`` (late fees); import from
+here."""
 
 from installments.services.apply import application_terms, plan_apply, plan_preview
 from installments.services.contract import contract_sign, signature_image_validate
 from installments.services.fees import late_fee_charge
+from installments.services.guarantors import (
+    GUARANTOR_FIELDS,
+    guarantor_add,
+    guarantor_parse,
+    guarantor_remove,
+    guarantor_required,
+    guarantor_required_message,
+)
 from installments.services.lifecycle import (
     installment_status_for,
     plan_approve,
@@ -21,6 +30,9 @@ from installments.services.plans import (
     plan_delete,
     plan_terms_build,
     plan_update,
+    serial_normalize,
+    serial_taken_message,
+    serials_problems,
 )
 from installments.services.products import (
     PRODUCT_FIELDS,
@@ -31,11 +43,17 @@ from installments.services.products import (
 )
 
 __all__ = [
+    "GUARANTOR_FIELDS",
     "PRODUCT_FIELDS",
     "ItemInput",
     "PlanTerms",
     "application_terms",
     "contract_sign",
+    "guarantor_add",
+    "guarantor_parse",
+    "guarantor_remove",
+    "guarantor_required",
+    "guarantor_required_message",
     "installment_status_for",
     "late_fee_charge",
     "plan_apply",
@@ -53,6 +71,9 @@ __all__ = [
     "product_create",
     "product_update",
     "product_validate",
+    "serial_normalize",
+    "serial_taken_message",
+    "serials_problems",
     "signature_image_validate",
     "sku_taken_message",
 ]

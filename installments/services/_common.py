@@ -57,11 +57,14 @@ def _items_create(plan: InstallmentPlan, items) -> None:
         [
             PlanItem(
                 plan=plan,
+                merchant_id=plan.merchant_id,
                 product=item.product,
                 description=item.description,
                 quantity=item.quantity,
                 unit_price=item.unit_price,
                 line_total=item.line_total,
+                serial_number=item.serial_number,
+                is_open=plan.status in InstallmentPlan.SERIAL_HOLDING_STATUSES,
             )
             for item in items
         ]

@@ -19,6 +19,7 @@ from installments.locks import plan_lock
 from installments.models import Installment, InstallmentPlan
 from installments.schedule import ScheduleRow, schedule_split
 from installments.services._common import Status, _installments_create, _plan_activate, _same_merchant
+from installments.services.guarantors import guarantor_policy_check
 from installments.signals import plan_decided
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
@@ -72,6 +73,14 @@ def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
     _status_require(
         plan, InstallmentPlan.ACTION_STATUSES["approve"], _("Plan %(plan)s is %(status)s: it cannot be approved.")
     )
+    # The guarantor policy holds at approval too: a customer's application comes without one.
+    errors = guarantor_policy_check(
+        merchant=plan.merchant,
+        amount_financed=plan.total_amount - plan.down_payment,
+        count=plan.guarantors.count(),
+    )
+    if errors:
+        raise ValidationError(errors)
     plan.decided_by = actor
     plan.decided_at = timezone.now()
     plan.save(update_fields=["decided_by", "decided_at", "updated_at"])

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -17,7 +17,7 @@ from customers.models import Customer
 from customers.services import customer_create
 from installments.disclosure import CostOfCredit, schedule_disclosure
 from installments.locks import plan_lock
-from installments.models import InstallmentPlan, Product
+from installments.models import InstallmentPlan, PlanItem, Product, serial_normalize
 from installments.schedule import Schedule, schedule_build
 from installments.services._common import (
     Status,
@@ -27,6 +27,7 @@ from installments.services._common import (
     _plan_activate,
     _same_merchant,
 )
+from installments.services.guarantors import guarantor_policy_check, guarantors_create, guarantors_parse
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
@@ -43,6 +44,7 @@ class ItemInput:
     description: str
     quantity: int
     unit_price: Decimal
+    serial_number: str = ""
 
     @property
     def line_total(self) -> Decimal:
@@ -90,8 +92,48 @@ def _items_parse(merchant: Merchant, items: list[dict] | None) -> tuple[list[Ite
             continue
         # A product's price comes back from the database with three places: show it in the currency's unit.
         price = to_money(price, merchant.currency)
-        parsed.append(ItemInput(product=product, description=description, quantity=quantity, unit_price=price))
+        serial = serial_normalize(raw.get("serial_number"))
+        if len(serial) > SERIAL_MAX_LENGTH:
+            problems.append(
+                _("Item %(number)s: the serial number has more than %(limit)s characters.")
+                % {"number": index, "limit": SERIAL_MAX_LENGTH}
+            )
+            continue
+        parsed.append(
+            ItemInput(
+                product=product, description=description, quantity=quantity, unit_price=price, serial_number=serial
+            )
+        )
+    problems += serials_problems(merchant=merchant, serials=[item.serial_number for item in parsed])
     return parsed, ({"items": problems} if problems else {})
+
+
+SERIAL_MAX_LENGTH = PlanItem._meta.get_field("serial_number").max_length
+
+
+def serial_taken_message(serial: str, plan: InstallmentPlan) -> str:
+    return _("The serial number %(serial)s is already on plan %(plan)s, which is still open.") % {
+        "serial": serial,
+        "plan": plan.reference,
+    }
+
+
+def serials_problems(*, merchant: Merchant, serials: list[str]) -> list[str]:
+    """Why these serials (normalised) cannot be sold on credit now: given twice, or held by an open plan of the
+    merchant (pending, active or defaulted). One query, whatever the number of items."""
+    given = [serial for serial in serials if serial]
+    problems = [
+        _("The serial number %(serial)s is given twice.") % {"serial": serial}
+        for serial in sorted({serial for serial in given if given.count(serial) > 1})
+    ]
+    held = (
+        PlanItem.objects.filter(merchant=merchant, is_open=True, serial_number__in=set(given))
+        .select_related("plan")
+        .order_by("serial_number")
+        if given
+        else []
+    )
+    return problems + [serial_taken_message(item.serial_number, item.plan) for item in held]
 
 
 @dataclass(frozen=True)
@@ -183,11 +225,15 @@ def plan_create(
     actor: User,
     customer: Customer,
     notes: str = "",
+    sale_reference: str = "",
+    guarantors: list[dict] | None = None,
     idempotency_key: str | None = None,
     replay: bool = True,
     **terms: Any,
 ) -> InstallmentPlan:
-    """Create a plan and its schedule: active (down payment recorded), or pending when approval is required.
+    """Create a plan, its items (with their serial numbers), its guarantors and its schedule: active (down payment
+    recorded), or pending when approval is required. A serial held by another open plan of the merchant, or an
+    amount financed above the merchant's guarantor threshold without a guarantor, is refused.
 
     The same ``idempotency_key`` returns the plan it first created and creates nothing (``replay=False``: the
     caller's own record answers repeats, the key is only kept on the row).
@@ -201,8 +247,24 @@ def plan_create(
         existing = InstallmentPlan.objects.filter(merchant=merchant, idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    plan_terms = plan_terms_build(merchant=merchant, **terms)
+    sale_reference = (sale_reference or "").strip()
+    parsed_guarantors, errors = guarantors_parse(merchant=merchant, guarantors=guarantors, customer=customer)
+    if len(sale_reference) > SALE_REFERENCE_MAX_LENGTH:
+        errors["sale_reference"] = [_("At most %(limit)s characters.") % {"limit": SALE_REFERENCE_MAX_LENGTH}]
+    try:
+        plan_terms = plan_terms_build(merchant=merchant, **terms)
+    except ValidationError as exc:
+        raise ValidationError({**exc.update_error_dict({}), **errors}) from exc
     schedule = plan_terms.schedule
+    errors.update(
+        guarantor_policy_check(
+            merchant=merchant,
+            amount_financed=schedule.total_amount - schedule.down_payment,
+            count=len(parsed_guarantors) + len(errors.get("guarantors", [])),
+        )
+    )
+    if errors:
+        raise ValidationError(errors)
     # The merchant row's lock hands out gapless plan numbers.
     Merchant.objects.filter(pk=merchant.pk).update(last_plan_number=F("last_plan_number") + 1)
     merchant.refresh_from_db(fields=["last_plan_number", "requires_approval"])
@@ -232,16 +294,36 @@ def plan_create(
         first_due_date=plan_terms.first_due_date,
         due_date=schedule.last_due_date,
         notes=notes or "",
+        sale_reference=sale_reference,
         created_by=actor,
         idempotency_key=idempotency_key or None,
     )
-    _items_create(plan, plan_terms.items)
+    _plan_items_create(plan, plan_terms.items)
+    guarantors_create(plan=plan, guarantors=parsed_guarantors, actor=actor)
     _installments_create(plan, schedule.rows)
     if not merchant.requires_approval:
         _plan_activate(plan, actor)
         plan.refresh_from_db()
     merchant_stats_invalidate(merchant.pk)
     return plan
+
+
+SALE_REFERENCE_MAX_LENGTH = InstallmentPlan._meta.get_field("sale_reference").max_length
+
+
+def _plan_items_create(plan: InstallmentPlan, items: list[ItemInput]) -> None:
+    """The items, in a savepoint: a serial another clerk sold on credit since the terms were checked meets the
+    unique index, and is refused with the plan that now holds it."""
+    try:
+        with transaction.atomic():
+            _items_create(plan, items)
+    except IntegrityError as exc:
+        if "plan_item_serial_unique_open" not in str(exc):
+            raise
+        problems = serials_problems(merchant=plan.merchant, serials=[item.serial_number for item in items])
+        raise ValidationError(
+            {"items": problems or [_("A serial number of these items was just sold on credit.")]}
+        ) from exc
 
 
 @transaction.atomic

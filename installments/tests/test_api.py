@@ -172,7 +172,9 @@ def test_plan_create_answers_with_the_plan_and_its_schedule(client, merchant, cu
         "customer_name": "Amina Haddad",
         "status": "active",
         "origin": "counter",
+        "sale_reference": "",
         "items": [],
+        "guarantors": [],
         "total_amount": "1000.00",
         "down_payment": "200.00",
         "finance_charge_method": "none",
@@ -228,8 +230,22 @@ def test_plan_create_from_items_takes_the_products_price_and_sums_the_total(clie
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["items"] == [
-        {"product": str(tv.pk), "description": "TV", "quantity": 2, "unit_price": "450.00", "line_total": "900.00"},
-        {"product": None, "description": "Wall mount", "quantity": 1, "unit_price": "35.50", "line_total": "35.50"},
+        {
+            "product": str(tv.pk),
+            "description": "TV",
+            "quantity": 2,
+            "unit_price": "450.00",
+            "line_total": "900.00",
+            "serial_number": "",
+        },
+        {
+            "product": None,
+            "description": "Wall mount",
+            "quantity": 1,
+            "unit_price": "35.50",
+            "line_total": "35.50",
+            "serial_number": "",
+        },
     ]
     assert (body["total_amount"], body["total_payable"], body["remaining_balance"]) == ("935.50", "935.50", "835.50")
     assert [(line["amount_due"], line["due_date"]) for line in body["installments"]] == [

@@ -31,6 +31,14 @@ def shown(amount: Decimal) -> str:
     return money_html(amount, "USD").translate(BIDI_MARKS)
 
 
+SERIAL = "IMEI-356938035643809"
+GUARANTORS = {
+    "en": {"name": "Omar Haddad", "phone": "+14155550190", "national_id": "G-1001", "relation": "Brother"},
+    "ar": {"name": "عمر حداد", "phone": "+14155550190", "national_id": "G-1001", "relation": "أخ"},
+    "es": {"name": "Omar Núñez", "phone": "+14155550190", "national_id": "G-1001", "relation": "Hermano"},
+}
+# A flat 12 % over 12 monthly installments on 1,000.00 is 21.46 % a year (issue 15), as each language writes it.
+APR = {"en": "21.46%", "ar": "21.46%", "es": "21,46%"}
 CUSTOMERS = {
     "en": ("Amina Haddad", "Samsung Galaxy A15"),
     "ar": ("أمينة حداد", "ثلاجة سامسونج"),
@@ -57,7 +65,9 @@ def flat_plan(merchant, owner):
         return plan_make(
             actor=owner,
             customer=customer,
-            items=[{"description": item, "quantity": 1, "unit_price": Decimal("1200.00")}],
+            items=[{"description": item, "quantity": 1, "unit_price": Decimal("1200.00"), "serial_number": SERIAL}],
+            guarantors=[GUARANTORS[language]],
+            sale_reference="POS-7781",
             total_amount=Decimal("1200.00"),
             down_payment=Decimal("200.00"),
             number_of_installments=12,
@@ -84,13 +94,22 @@ def test_the_pdf_holds_the_customer_the_items_and_every_due_date_and_amount(flat
     assert name in text
     assert item in text
     assert "29801011234567" in text
+    assert SERIAL in text
+    assert GUARANTORS[language]["name"] in text
+    assert "POS-7781" in text
+    assert contract.context["cost"].apr == Decimal("21.46")
+    assert APR[language] in text
     assert contract.text_sha256 in text  # the footer
     rows = list(Installment.objects.current().filter(plan=plan).order_by("number"))
     assert [row.amount_due for row in rows] == [Decimal("93.33")] * 11 + [Decimal("93.37")]
     with translation.override(language):
         for row in rows:
-            due = date_format(row.due_date, "SHORT_DATE_FORMAT")
+            due = date_format(row.due_date, "SHORT_DATE_FORMAT").translate(BIDI_MARKS)
             # The row's line holds its due date, its amount, its principal and its interest.
+            if language == "ar":
+                # Arabic writes the date day/month/year right to left, with marks that keep it so: pdftotext,
+                # laying the line out as it is seen, reads it from the left (year/month/day).
+                due = "/".join(reversed(due.split("/")))
             line = next(line for line in lines if due in line)
             for amount in (row.amount_due, row.principal, row.interest):
                 if language == "ar":

@@ -11,7 +11,9 @@ import installments.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("installments", "0004_plan_origin"),
+        # After both issue-15 migrations of the sale (guarantors, serials) and of the APR: this one joins them.
+        ("installments", "0005_plan_apr"),
+        ("installments", "0005_sale_serials_and_guarantors"),
         ("taqsit", "0007_merchant_sale_contract_policy"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
