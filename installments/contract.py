@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from installments.disclosure import CostOfCredit, plan_disclosure
 from installments.models import ContractSignature, Installment, InstallmentPlan
@@ -239,10 +240,10 @@ def murabaha_terms(*, merchant: Merchant, cost: CostOfCredit) -> list[str]:
 
 def _period_phrase(frequency: str) -> str:
     return {
-        "weekly": _("every week"),
-        "biweekly": _("every two weeks"),
-        "monthly": _("every month"),
-        "quarterly": _("every three months"),
+        "weekly": pgettext("contract", "every week"),
+        "biweekly": pgettext("contract", "every two weeks"),
+        "monthly": pgettext("contract", "every month"),
+        "quarterly": pgettext("contract", "every three months"),
     }.get(frequency, frequency)
 
 

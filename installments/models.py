@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from installments.schedule import MAX_INSTALLMENTS, FinanceChargeMethod, Frequency
 from taqsit.money import ZERO, MoneyField
@@ -499,8 +500,8 @@ class ContractSignature(TenantModel):
     contract's text changes (a reschedule), ``text_sha256`` no longer matches and the contract says so."""
 
     class Signer(models.TextChoices):
-        CUSTOMER = "customer", _("Customer")
-        GUARANTOR = "guarantor", _("Guarantor")
+        CUSTOMER = "customer", pgettext_lazy("contract", "Buyer")
+        GUARANTOR = "guarantor", pgettext_lazy("contract", "Guarantor")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     plan = models.ForeignKey(
@@ -508,7 +509,7 @@ class ContractSignature(TenantModel):
     )
     signer = models.CharField(_("signed as"), max_length=10, choices=Signer.choices)
     # The guarantor's id when a guarantor signed (kept as a value: the signature outlives any edit of the row).
-    guarantor_key = models.CharField(_("guarantor"), max_length=64, blank=True)
+    guarantor_key = models.CharField(_("guarantor who signed"), max_length=64, blank=True)
     signer_name = models.CharField(_("signer"), max_length=200)
     language = models.CharField(_("language of the contract"), max_length=5)
     text_sha256 = models.CharField(_("SHA-256 of the contract text"), max_length=64)

@@ -22,7 +22,7 @@ from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreation
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponseRedirect
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from taqsit.models import Merchant, User
@@ -320,7 +320,7 @@ class MerchantAdmin(ServiceSaveMixin, PlatformModelAdmin):
         ),
         (_("Late fees"), {"fields": ("late_fee_method", "late_fee_amount", "late_fee_percent", "late_fee_cap")}),
         # The contract (issue 15).
-        (_("Contract"), {"fields": ("contract_clauses",)}),
+        (pgettext_lazy("contract", "Contract"), {"fields": ("contract_clauses",)}),
         (_("Record"), {"fields": ("last_plan_number", "created_at", "updated_at")}),
     )
 

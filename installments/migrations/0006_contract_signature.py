@@ -28,12 +28,12 @@ class Migration(migrations.Migration):
                 (
                     "signer",
                     models.CharField(
-                        choices=[("customer", "Customer"), ("guarantor", "Guarantor")],
+                        choices=[("customer", "Buyer"), ("guarantor", "Guarantor")],
                         max_length=10,
                         verbose_name="signed as",
                     ),
                 ),
-                ("guarantor_key", models.CharField(blank=True, max_length=64, verbose_name="guarantor")),
+                ("guarantor_key", models.CharField(blank=True, max_length=64, verbose_name="guarantor who signed")),
                 ("signer_name", models.CharField(max_length=200, verbose_name="signer")),
                 ("language", models.CharField(max_length=5, verbose_name="language of the contract")),
                 ("text_sha256", models.CharField(max_length=64, verbose_name="SHA-256 of the contract text")),
