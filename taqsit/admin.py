@@ -295,6 +295,10 @@ class MerchantAdminForm(forms.ModelForm):
         model = Merchant
         fields = ("is_active", *PROFILE_FIELDS, *POLICY_FIELDS)
 
+    def clean_contract_clauses(self) -> dict:
+        # Left empty: no clauses of the merchant's own, not JSON null.
+        return self.cleaned_data.get("contract_clauses") or {}
+
     def _post_clean(self) -> None:
         super()._post_clean()
         # The late-fee rule's own checks, reported on the fields they concern.

@@ -4,33 +4,21 @@ permissions, the canonical text's hash and what a later change of the contract d
 from __future__ import annotations
 
 import base64
-import io
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from PIL import Image
 
 from customers.tests.factories import CustomerFactory
 from installments.contract import canonical_text, contract_build, late_fee_terms, settlement_terms
 from installments.models import ContractSignature
 from installments.services import contract_sign, plan_reschedule
-from installments.tests.factories import plan_make
+from installments.tests.factories import plan_make, signature_png
 from taqsit.models import Merchant
 from taqsit.tests.pages import html, signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def png(width: int = 300, height: int = 100) -> bytes:
-    """A drawn line on a transparent canvas, as the signature pad sends it."""
-    image = Image.new("RGBA", (width, height), (255, 255, 255, 0))
-    for x in range(20, width - 20):
-        image.putpixel((x, height // 2 + (x % 7)), (0, 0, 60, 255))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def data_url(image: bytes) -> str:
@@ -168,7 +156,7 @@ def test_the_merchants_clauses_are_printed_in_the_contracts_language_only(owner,
 
 def test_a_clerk_keeps_the_customers_signature_with_the_hash_of_the_text_shown(plan, clerk, today):
     contract = contract_build(plan=plan)
-    image = png()
+    image = signature_png()
 
     signature = contract_sign(actor=clerk, plan=plan, signer="customer", image=image, text_sha256=contract.text_sha256)
 
@@ -189,7 +177,7 @@ def test_a_clerk_keeps_the_customers_signature_with_the_hash_of_the_text_shown(p
 
 def test_a_signature_under_a_text_that_changed_since_it_was_shown_is_refused(plan, clerk):
     with pytest.raises(ValidationError) as refused:
-        contract_sign(actor=clerk, plan=plan, signer="customer", image=png(), text_sha256="0" * 64)
+        contract_sign(actor=clerk, plan=plan, signer="customer", image=signature_png(), text_sha256="0" * 64)
 
     assert refused.value.message_dict == {
         "text_sha256": ["The contract has changed since it was shown: read the new text and sign again."]
@@ -216,13 +204,15 @@ def test_a_signature_that_is_not_a_small_png_is_refused(plan, clerk, image, mess
 def test_a_viewer_may_not_take_a_signature(plan, viewer):
     sha = contract_build(plan=plan).text_sha256
     with pytest.raises(PermissionDenied):
-        contract_sign(actor=viewer, plan=plan, signer="customer", image=png(), text_sha256=sha)
+        contract_sign(actor=viewer, plan=plan, signer="customer", image=signature_png(), text_sha256=sha)
 
 
 def test_a_guarantor_that_is_not_the_plans_is_refused(plan, clerk):
     sha = contract_build(plan=plan).text_sha256
     with pytest.raises(ValidationError) as refused:
-        contract_sign(actor=clerk, plan=plan, signer="guarantor", guarantor_key="nobody", image=png(), text_sha256=sha)
+        contract_sign(
+            actor=clerk, plan=plan, signer="guarantor", guarantor_key="nobody", image=signature_png(), text_sha256=sha
+        )
 
     assert refused.value.message_dict == {"signer": ["Choose the customer or one of the plan's guarantors."]}
 
@@ -231,7 +221,7 @@ def test_after_a_reschedule_the_old_signature_no_longer_matches_and_the_contract
     plan, clerk, manager, client, settings, today
 ):
     old = contract_build(plan=plan)
-    contract_sign(actor=clerk, plan=plan, signer="customer", image=png(), text_sha256=old.text_sha256)
+    contract_sign(actor=clerk, plan=plan, signer="customer", image=signature_png(), text_sha256=old.text_sha256)
 
     plan_reschedule(
         actor=manager, plan=plan, number_of_installments=6, installment_frequency="monthly", start_date=today
@@ -289,7 +279,7 @@ def test_the_signing_page_keeps_the_signature_and_goes_back_to_the_contract(plan
     sha = contract_build(plan=plan).text_sha256
     assert f'value="{sha}"' in html(page)
 
-    response = client.post(url, {"signer": "customer", "image": data_url(png()), "text_sha256": sha})
+    response = client.post(url, {"signer": "customer", "image": data_url(signature_png()), "text_sha256": sha})
 
     assert response.status_code == 302
     assert response["Location"] == reverse("installments:plan-contract", args=[plan.pk])
@@ -372,3 +362,49 @@ def test_the_merchant_api_reads_and_checks_the_contract_clauses(owner, merchant,
     assert saved.json()["contract_clauses"] == {"es": "Cláusula."}
     assert refused.status_code == 400
     assert refused.json()["contract_clauses"] == ["'fr' is not a language of the contracts (en, ar, es)."]
+
+
+def test_the_api_gives_the_contracts_hash_and_keeps_a_signature_drawn_on_a_tablet(plan, clerk, api_client):
+    api_client.force_authenticate(clerk)
+    contract = api_client.get(f"/api/installments/plans/{plan.pk}/contract/signatures/").json()
+    assert contract == {
+        "language": "en",
+        "text_sha256": contract_build(plan=plan).text_sha256,
+        "is_signed": False,
+        "signatures": [],
+    }
+    image = signature_png()
+
+    signed = api_client.post(
+        f"/api/installments/plans/{plan.pk}/contract/signatures/",
+        {"signer": "customer", "image": base64.b64encode(image).decode(), "text_sha256": contract["text_sha256"]},
+        format="json",
+    )
+
+    assert signed.status_code == 201, signed.json()
+    body = signed.json()
+    assert body["signer_name"] == "Amina Haddad"
+    assert body["text_sha256"] == contract["text_sha256"]
+    assert body["matches"] is True
+    assert ContractSignature.objects.get().image.read() == image
+    after = api_client.get(f"/api/installments/plans/{plan.pk}/contract/signatures/").json()
+    assert after["is_signed"] is True
+    assert [signature["id"] for signature in after["signatures"]] == [body["id"]]
+
+
+def test_the_api_refuses_a_signature_under_an_old_text_with_409(plan, clerk, viewer, api_client):
+    api_client.force_authenticate(clerk)
+    body = {"signer": "customer", "image": base64.b64encode(signature_png()).decode(), "text_sha256": "a" * 64}
+
+    stale = api_client.post(f"/api/installments/plans/{plan.pk}/contract/signatures/", body, format="json")
+
+    assert stale.status_code == 409
+    assert stale.json()["text_sha256"] == [
+        "The contract has changed since it was shown: read the new text and sign again."
+    ]
+    api_client.force_authenticate(viewer)
+    assert (
+        api_client.post(f"/api/installments/plans/{plan.pk}/contract/signatures/", body, format="json").status_code
+        == 403
+    )
+    assert ContractSignature.objects.count() == 0

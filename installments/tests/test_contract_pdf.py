@@ -14,7 +14,8 @@ from django.utils.formats import date_format
 from customers.tests.factories import CustomerFactory
 from installments.contract import contract_build, contract_pdf
 from installments.models import Installment
-from installments.tests.factories import plan_make
+from installments.services import contract_sign
+from installments.tests.factories import plan_make, signature_png
 from taqsit.money_format import money_figure, money_html
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +138,31 @@ def test_the_spanish_contract_is_written_in_spanish(flat_plan):
 
     assert "Contrato de venta a plazos" in text
     assert "Calendario de pagos" in text
+
+
+def pdf_images(pdf: bytes, path) -> int:
+    """How many images the PDF holds (poppler's pdfimages, which reads a file)."""
+    path.write_bytes(pdf)
+    done = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, check=True)  # noqa: S603, S607
+    return len(done.stdout.decode().splitlines()[2:])
+
+
+def test_the_signed_pdf_carries_the_signature_on_its_line_and_the_hash_and_time_in_its_footer(
+    flat_plan, clerk, tmp_path
+):
+    plan = flat_plan("en")
+    unsigned = contract_build(plan=plan)
+    contract_sign(actor=clerk, plan=plan, signer="customer", image=signature_png(), text_sha256=unsigned.text_sha256)
+
+    signed = contract_build(plan=plan)
+    pdf = contract_pdf(signed)
+
+    assert signed.is_signed is False  # the guarantor has not signed yet
+    assert signed.lines[0].signature is not None
+    text = pdf_text(pdf)
+    assert "Signed on screen on" in text
+    assert "signed by Amina Haddad on" in " ".join(text.split())
+    assert signed.text_sha256 == unsigned.text_sha256
+    assert signed.text_sha256 in text
+    assert pdf_images(pdf, tmp_path / "signed.pdf") >= 1  # the signature's PNG (and its transparency mask)
+    assert pdf_images(contract_pdf(unsigned), tmp_path / "unsigned.pdf") == 0
