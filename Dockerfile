@@ -23,6 +23,12 @@ RUN groupadd --system taqsit \
 
 WORKDIR /app
 
+# WeasyPrint (the contracts' PDFs) loads Pango to lay text out and HarfBuzz to shape it (Arabic) and to subset the
+# fonts it embeds; the fonts themselves are the project's (static/fonts). tests/system_deps.py installs the same.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 

@@ -16,6 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.models import Customer
+from installments.contract import contract_build
+from installments.contract_files import contract_pdf_response
 from installments.exports import installments_csv, plans_csv
 from installments.filters import InstallmentFilter, PlanFilter, ProductFilter
 from installments.models import Installment, InstallmentPlan, Product
@@ -31,6 +33,9 @@ from installments.selectors import (
 )
 from installments.serializers import (
     CollectionInstallmentSerializer,
+    ContractSerializer,
+    ContractSignatureSerializer,
+    ContractSignInputSerializer,
     ExposureQuerySerializer,
     ExposureSerializer,
     GuarantorInputSerializer,
@@ -47,6 +52,7 @@ from installments.serializers import (
     schedule_preview_data,
 )
 from installments.services import (
+    contract_sign,
     guarantor_add,
     guarantor_remove,
     plan_approve,
@@ -172,6 +178,8 @@ class PlanViewSet(
         # Adding to an active plan takes a manager: the service decides by the plan's status.
         "guarantors": Action.PLAN_CREATE,
         "guarantor_remove": Action.PLAN_CREATE,
+        # A signature drawn at the counter: whoever may create plans takes it.
+        "contract_sign": Action.PLAN_CREATE,
     }
 
     def get_queryset(self):
@@ -262,6 +270,54 @@ class PlanViewSet(
         on = query.validated_data.get("date") or merchant_today(plan.merchant)
         quote = plan_payoff_quote(plan=plan, on=on, rebate=query.validated_data.get("rebate"), reason=None)
         return Response(PayoffQuoteSerializer(quote, context={"currency": quote.currency}).data)
+
+    def perform_content_negotiation(self, request, force=False):
+        # The contract answers as a PDF whatever the client accepts; its refusals in JSON.
+        return super().perform_content_negotiation(request, force=force or self.action == "contract_pdf")
+
+    @extend_schema(
+        responses={
+            # Spelled out in words: generated clients read no PDF body.
+            200: OpenApiResponse(
+                description="The contract as application/pdf, in the customer's language, with the signatures "
+                "made on screen on this very text; Cache-Control: private, no-store."
+            ),
+            404: ERRORS[404],
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="contract.pdf", url_name="contract-pdf")
+    def contract_pdf(self, request, pk=None):
+        """The plan's contract as a PDF: parties, items and serials, cost of credit with the APR, the whole
+        schedule, the late-fee, early-settlement and merchant's terms, and the signature lines."""
+        plan = self.get_object()
+        return contract_pdf_response(contract_build(plan=plan))
+
+    @extend_schema(responses={200: ContractSerializer, 404: ERRORS[404]})
+    @action(detail=True, methods=["get"], url_path="contract/signatures")
+    def contract_signatures(self, request, pk=None):
+        """The contract as it reads today: its language, the SHA-256 of its text (what a signer signs) and the
+        signatures kept on it, each saying whether it covers today's text (a reschedule changes the text)."""
+        return Response(ContractSerializer(contract_build(plan=self.get_object())).data)
+
+    @extend_schema(
+        request=ContractSignInputSerializer,
+        responses={
+            201: ContractSignatureSerializer,
+            409: OpenApiResponse(description="The contract's text changed since it was read, or the plan is closed."),
+            **ERRORS,
+        },
+    )
+    @contract_signatures.mapping.post
+    def contract_sign(self, request, pk=None):
+        """Keep a signature drawn on a touch screen (a PNG, base64) with the SHA-256 of the contract's text the
+        signer read (``text_sha256`` from the GET); the contract's PDF then carries it."""
+        plan = self.get_object()
+        serializer = ContractSignInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        signature = contract_sign(actor=request.user, plan=plan, **serializer.signature())
+        contract_sha = contract_build(plan=plan).text_sha256
+        data = ContractSignatureSerializer(signature, context={"text_sha256": contract_sha}).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
     @export_schema("The plans")
     @action(**EXPORT_ACTION)

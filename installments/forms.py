@@ -6,6 +6,8 @@ holds. Amounts are read in the page's language (``AmountField``); the service ju
 
 from __future__ import annotations
 
+import base64
+import binascii
 from decimal import Decimal
 
 from django import forms
@@ -257,3 +259,40 @@ class CollectionsFilterForm(forms.Form):
             return {}
         data = self.cleaned_data
         return {"search": data.get("q") or "", "aging": data.get("aging") or "", "min_amount": data.get("min_amount")}
+
+
+class ContractSignForm(forms.Form):
+    """A signature drawn on the pad: who signs (the customer or a guarantor), the PNG the pad made (a ``data:``
+    URL) and the SHA-256 of the contract text shown with the pad."""
+
+    DATA_URL_PREFIX = "data:image/png;base64,"
+
+    signer = forms.ChoiceField(label=_("Who signs"))
+    image = forms.CharField(widget=forms.HiddenInput, max_length=2 * 1024 * 1024)
+    text_sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
+
+    def __init__(self, *args, lines=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["signer"].choices = [
+            (f"{line.signer}:{line.key}" if line.key else line.signer, f"{line.role_label}: {line.name}")
+            for line in lines
+        ]
+
+    def clean_image(self) -> bytes:
+        value = self.cleaned_data["image"]
+        if not value.startswith(self.DATA_URL_PREFIX):
+            raise forms.ValidationError(_("Sign on the pad first."))
+        try:
+            return base64.b64decode(value.removeprefix(self.DATA_URL_PREFIX), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise forms.ValidationError(_("Sign on the pad first.")) from exc
+
+    def signature(self) -> dict:
+        """The service's arguments: ``signer``, ``guarantor_key``, ``image``, ``text_sha256``."""
+        signer, _sep, key = self.cleaned_data["signer"].partition(":")
+        return {
+            "signer": signer,
+            "guarantor_key": key,
+            "image": self.cleaned_data["image"],
+            "text_sha256": self.cleaned_data["text_sha256"],
+        }

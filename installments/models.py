@@ -16,10 +16,12 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from installments.schedule import MAX_INSTALLMENTS, FinanceChargeMethod, Frequency
 from taqsit.money import ZERO, MoneyField
 from taqsit.phone import E164_REGEX, e164_validator
+from taqsit.private_files import PrivateFileStorage
 from taqsit.tenancy import TenantModel, TenantQuerySet
 
 
@@ -568,3 +570,60 @@ class DueDayTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.due_date}: {self.unpaid_count}"
+
+
+_signature_storage = PrivateFileStorage()
+
+
+def signature_storage() -> PrivateFileStorage:
+    """The signatures' storage (a callable, so the migration names this function, not a path)."""
+    return _signature_storage
+
+
+def signature_upload_to(instance: ContractSignature, filename: str) -> str:
+    """``contract-signatures/<merchant id>/<uuid4>.png``: nothing guessable, nothing of the signer's name."""
+    return f"contract-signatures/{instance.merchant_id}/{uuid.uuid4()}.png"
+
+
+class ContractSignature(TenantModel):
+    """A signature drawn on screen at the counter on a plan's contract: the image (a private PNG), who signed and
+    when, and the SHA-256 of the contract's canonical text as it was shown. Kept forever, never edited: when the
+    contract's text changes (a reschedule), ``text_sha256`` no longer matches and the contract says so."""
+
+    class Signer(models.TextChoices):
+        CUSTOMER = "customer", pgettext_lazy("contract", "Buyer")
+        GUARANTOR = "guarantor", pgettext_lazy("contract", "Guarantor")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(
+        InstallmentPlan, on_delete=models.PROTECT, related_name="contract_signatures", verbose_name=_("plan")
+    )
+    signer = models.CharField(_("signed as"), max_length=10, choices=Signer.choices)
+    # The guarantor's id when a guarantor signed (kept as a value: the signature outlives any edit of the row).
+    guarantor_key = models.CharField(_("guarantor who signed"), max_length=64, blank=True)
+    signer_name = models.CharField(_("signer"), max_length=200)
+    language = models.CharField(_("language of the contract"), max_length=5)
+    text_sha256 = models.CharField(_("SHA-256 of the contract text"), max_length=64)
+    image = models.FileField(_("signature"), upload_to=signature_upload_to, storage=signature_storage, max_length=200)
+    image_sha256 = models.CharField(_("SHA-256 of the signature image"), max_length=64)
+    signed_at = models.DateTimeField(_("signed at"))
+    witnessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, editable=False
+    )
+
+    class Meta:
+        verbose_name = _("contract signature")
+        verbose_name_plural = _("contract signatures")
+        ordering = ["-signed_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(text_sha256__regex=r"^[0-9a-f]{64}$"), name="signature_text_sha256"),
+            models.CheckConstraint(condition=~Q(signer_name=""), name="signature_signer_name_not_blank"),
+            models.CheckConstraint(
+                condition=Q(signer="customer", guarantor_key="") | (Q(signer="guarantor") & ~Q(guarantor_key="")),
+                name="signature_guarantor_named",
+            ),
+        ]
+        indexes = [models.Index(fields=["plan", "signed_at"], name="signature_plan_signed_at")]
+
+    def __str__(self) -> str:
+        return f"{self.signer_name} {self.signed_at:%Y-%m-%d %H:%M}"

@@ -1,8 +1,11 @@
+import base64
+import binascii
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from installments.disclosure import plan_apr
-from installments.models import Guarantor, Installment, InstallmentPlan, PlanItem, Product
+from installments.models import ContractSignature, Guarantor, Installment, InstallmentPlan, PlanItem, Product
 from installments.schedule import FinanceChargeMethod, Frequency
 from taqsit.serializers import (
     MoneyField,
@@ -377,3 +380,57 @@ class ExposureSerializer(serializers.Serializer):
     currency = serializers.CharField()
     customer = PartyExposureSerializer(allow_null=True)
     guarantor = PartyExposureSerializer(allow_null=True)
+
+
+class ContractSignatureSerializer(serializers.ModelSerializer):
+    """A signature kept on a plan's contract; ``matches`` says whether it covers the contract's text today."""
+
+    matches = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ContractSignature
+        fields = ["id", "signer", "guarantor_key", "signer_name", "language", "text_sha256", "signed_at", "matches"]
+        read_only_fields = fields
+
+    def get_matches(self, signature: ContractSignature) -> bool:
+        return signature.text_sha256 == self.context.get("text_sha256")
+
+
+class ContractSerializer(serializers.Serializer):
+    """The contract as it reads today: its language, the SHA-256 of its canonical text (what a signer signs),
+    whether every line carries a signature of this text, and every signature ever kept on it."""
+
+    language = serializers.CharField()
+    text_sha256 = serializers.CharField()
+    is_signed = serializers.BooleanField()
+    signatures = serializers.SerializerMethodField()
+
+    @extend_schema_field(ContractSignatureSerializer(many=True))
+    def get_signatures(self, contract) -> list:
+        signatures = ContractSignature.objects.filter(plan=contract.plan).order_by("signed_at", "created_at")
+        return ContractSignatureSerializer(signatures, many=True, context={"text_sha256": contract.text_sha256}).data
+
+
+class ContractSignInputSerializer(StrictSerializer):
+    """A signature drawn on a touch screen: the PNG in base64, who signed, and the SHA-256 of the text shown."""
+
+    signer = serializers.ChoiceField(choices=ContractSignature.Signer.choices)
+    guarantor = serializers.UUIDField(required=False, help_text="The guarantor's id when a guarantor signs.")
+    image = serializers.CharField(help_text="The signature as a PNG, base64 (a data:image/png;base64, URL too).")
+    text_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", help_text="The contract's text_sha256 the signer read.")
+
+    def validate_image(self, value: str) -> bytes:
+        try:
+            return base64.b64decode(value.removeprefix("data:image/png;base64,"), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise serializers.ValidationError("Not base64.") from exc
+
+    def signature(self) -> dict:
+        data = self.validated_data
+        guarantor = data.get("guarantor")
+        return {
+            "signer": data["signer"],
+            "guarantor_key": str(guarantor) if guarantor else "",
+            "image": data["image"],
+            "text_sha256": data["text_sha256"],
+        }

@@ -20,9 +20,12 @@ from django.utils.translation import gettext as _
 
 from customers.forms import CustomerInlineForm
 from customers.models import Customer
+from installments.contract import contract_build, contract_document_context
+from installments.contract_files import contract_pdf_response
 from installments.exports import installments_csv, plans_csv
 from installments.forms import (
     CollectionsFilterForm,
+    ContractSignForm,
     GuarantorForm,
     GuarantorFormSet,
     ItemFormSet,
@@ -49,6 +52,7 @@ from installments.selectors import (
     plan_summary,
 )
 from installments.services import (
+    contract_sign,
     guarantor_add,
     guarantor_remove,
     plan_approve,
@@ -585,6 +589,49 @@ def plan_reschedule_preview(request, pk):
         errors = _form_messages(form)
     context = {"rows": rows, "errors": errors, "currency": plan.merchant.currency}
     return render(request, "installments/_reschedule_preview.html", context)
+
+
+# The contract ---------------------------------------------------------------------------------------------
+
+
+def _private(response):
+    """A page or file with the customer's personal data: kept by no cache, shared or the browser's."""
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@staff_page()
+def plan_contract(request, pk):
+    """The plan's contract in the customer's language, for the browser's print (print CSS), with its signatures."""
+    plan = _plan_for(request, pk)
+    contract = contract_build(plan=plan)
+    context = {**contract_document_context(contract), "plan": plan, "currency": plan.merchant.currency}
+    return _private(render(request, "installments/plan_contract.html", context))
+
+
+@staff_page()
+def plan_contract_pdf(request, pk):
+    """The contract as a PDF (WeasyPrint), signed when it has been: what is printed at the counter."""
+    plan = _plan_for(request, pk)
+    return contract_pdf_response(contract_build(plan=plan))
+
+
+@staff_page(Action.PLAN_CREATE)
+def plan_contract_sign(request, pk):
+    """The customer (or a guarantor) signs the contract on the touch screen: the text they read, a pad, a button."""
+    plan = _plan_for(request, pk)
+    contract = contract_build(plan=plan)
+    form = ContractSignForm(request.POST or None, lines=contract.lines, initial={"text_sha256": contract.text_sha256})
+    if request.method == "POST" and form.is_valid():
+        try:
+            signature = contract_sign(actor=request.user, plan=plan, **form.signature())
+        except ValidationError as exc:
+            form_errors_add(form, exc)
+        else:
+            messages.success(request, _("%(name)s signed the contract.") % {"name": signature.signer_name})
+            return redirect("installments:plan-contract", pk=plan.pk)
+    context = {**contract_document_context(contract), "plan": plan, "form": form, "currency": plan.merchant.currency}
+    return _private(render(request, "installments/plan_contract_sign.html", context))
 
 
 # Collections ----------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreation
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponseRedirect
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from taqsit.models import Merchant, User
@@ -295,6 +295,10 @@ class MerchantAdminForm(forms.ModelForm):
         model = Merchant
         fields = ("is_active", *PROFILE_FIELDS, *POLICY_FIELDS)
 
+    def clean_contract_clauses(self) -> dict:
+        # Left empty: no clauses of the merchant's own, not JSON null.
+        return self.cleaned_data.get("contract_clauses") or {}
+
     def _post_clean(self) -> None:
         super()._post_clean()
         # The late-fee rule's own checks, reported on the fields they concern.
@@ -326,6 +330,8 @@ class MerchantAdmin(ServiceSaveMixin, PlatformModelAdmin):
             _("Sale terms and early settlement"),
             {"fields": ("sale_terms", "late_fee_booking", "early_settlement_rebate")},
         ),
+        # The contract (issue 15).
+        (pgettext_lazy("contract", "Contract"), {"fields": ("contract_clauses",)}),
         (_("Record"), {"fields": ("last_plan_number", "created_at", "updated_at")}),
     )
 

@@ -25,7 +25,13 @@ from django.utils.translation import gettext_lazy as _
 from taqsit.error_codes import ErrorCode
 from taqsit.models import Language, Merchant, Role
 from taqsit.money import minor_unit
-from taqsit.services import POLICY_FIELDS, PROFILE_FIELDS, SALE_TERMS_FIELDS, password_reset_mail_allow
+from taqsit.services import (
+    CONTRACT_CLAUSES_MAX_LENGTH,
+    POLICY_FIELDS,
+    PROFILE_FIELDS,
+    SALE_TERMS_FIELDS,
+    password_reset_mail_allow,
+)
 
 
 def form_errors_add(form: forms.BaseForm, exc: ValidationError, *, aliases: dict[str, str] | None = None) -> None:
@@ -236,6 +242,7 @@ class MerchantSettingsForm(ServiceModelForm):
         # Issue 15, murabaha terms and early settlement: left out of a post, each keeps the merchant's value.
         for name in SALE_TERMS_FIELDS:
             self.fields[name].required = False
+        self._contract_clauses_fields()
 
     def _clean_sale_terms_field(self, name: str) -> str:
         return self.cleaned_data.get(name) or getattr(self.instance, name)
@@ -248,6 +255,36 @@ class MerchantSettingsForm(ServiceModelForm):
 
     def clean_early_settlement_rebate(self) -> str:
         return self._clean_sale_terms_field("early_settlement_rebate")
+
+    # The contract (issue 15): the merchant's own clauses, one text box per language, kept as one JSON object.
+    CLAUSES_PREFIX = "contract_clauses_"
+
+    def _contract_clauses_fields(self) -> None:
+        self.fields.pop("contract_clauses", None)
+        clauses = self.instance.contract_clauses if isinstance(self.instance.contract_clauses, dict) else {}
+        for code, name in Language.choices:
+            self.fields[self.CLAUSES_PREFIX + code] = forms.CharField(
+                label=_("Contract clauses in %(language)s") % {"language": name},
+                required=False,
+                max_length=CONTRACT_CLAUSES_MAX_LENGTH,
+                initial=clauses.get(code, ""),
+                widget=forms.Textarea(attrs={"rows": 4}),
+                help_text=_("Printed on every contract written in this language, after the terms above."),
+            )
+
+    @property
+    def contract_clauses_fields(self) -> list:
+        return [self[self.CLAUSES_PREFIX + code] for code in Language.values]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        clauses = {}
+        for code in Language.values:
+            text = (cleaned.pop(self.CLAUSES_PREFIX + code, "") or "").strip()
+            if text:
+                clauses[code] = text
+        cleaned["contract_clauses"] = clauses
+        return cleaned
 
     def clean_late_fee_amount(self) -> Decimal:
         return self.cleaned_data.get("late_fee_amount") or Decimal("0")

@@ -207,6 +207,8 @@ class MerchantSerializer(StrictModelSerializer):
             "sale_terms",
             "late_fee_booking",
             "early_settlement_rebate",
+            # The contract (issue 15): {"en": "...", "ar": "...", "es": "..."}.
+            "contract_clauses",
         ]
         read_only_fields = ["id"]
 

@@ -38,6 +38,8 @@ POLICY_FIELDS = (
     "portal_enabled",
     "portal_self_registration",
     "portal_transfer_reports",
+    # The contract (issue 15): the merchant's own clauses, one text per language.
+    "contract_clauses",
 )
 # Issue 15, murabaha terms and early settlement: part of the policy.
 SALE_TERMS_FIELDS = ("sale_terms", "late_fee_booking", "early_settlement_rebate")
@@ -366,6 +368,9 @@ def merchant_policy_validate(merchant: Merchant) -> None:
         elif value > MONEY_MAX:
             errors[name] = too_large_message(value)
     errors.update(_sale_terms_errors(merchant))
+    clauses_error = contract_clauses_error(merchant.contract_clauses)
+    if clauses_error:
+        errors["contract_clauses"] = clauses_error
     if merchant.country not in phonenumbers.SUPPORTED_REGIONS:
         errors["country"] = _("%(country)s is not an ISO 3166 country code (for example US, SA, KW).") % {
             "country": repr(merchant.country)
@@ -391,6 +396,31 @@ def _sale_terms_errors(merchant: Merchant) -> dict[str, str]:
     if not murabaha and merchant.early_settlement_rebate == Merchant.SettlementRebate.DISCRETIONARY:
         errors["early_settlement_rebate"] = _("A discretionary rebate (ibra') is offered under murabaha terms only.")
     return errors
+
+
+CONTRACT_CLAUSES_MAX_LENGTH = 5000
+
+
+def contract_clauses_error(clauses: Any) -> str | None:
+    """The merchant's own contract clauses: an object of language code to text (en, ar, es), each at most
+    ``CONTRACT_CLAUSES_MAX_LENGTH`` characters; None when they are fine."""
+    if not isinstance(clauses, dict):
+        return _('Give the clauses as an object of language code to text, such as {"en": "..."}.')
+    languages = dict(settings.LANGUAGES)
+    for language, text in clauses.items():
+        if language not in languages:
+            return _("%(language)s is not a language of the contracts (%(languages)s).") % {
+                "language": repr(language),
+                "languages": ", ".join(languages),
+            }
+        if not isinstance(text, str):
+            return _("The clauses in %(language)s must be a text.") % {"language": language}
+        if len(text) > CONTRACT_CLAUSES_MAX_LENGTH:
+            return _("The clauses in %(language)s are longer than %(limit)s characters.") % {
+                "language": language,
+                "limit": CONTRACT_CLAUSES_MAX_LENGTH,
+            }
+    return None
 
 
 def password_reset_mail_allow(*, email: str) -> bool:

@@ -306,6 +306,11 @@ PAYMENT_PROOF_MAX_BYTES = env.int("PAYMENT_PROOF_MAX_BYTES", default=5 * 1024 * 
 if PAYMENT_PROOF_MAX_BYTES < 1:
     raise ImproperlyConfigured("PAYMENT_PROOF_MAX_BYTES must be at least 1.")
 
+# Signatures drawn on screen on a plan's contract (installments/contract.py): private PNGs under MEDIA_ROOT too.
+CONTRACT_SIGNATURE_MAX_BYTES = env.int("CONTRACT_SIGNATURE_MAX_BYTES", default=512 * 1024)
+if CONTRACT_SIGNATURE_MAX_BYTES < 1024:
+    raise ImproperlyConfigured("CONTRACT_SIGNATURE_MAX_BYTES must be at least 1024.")
+
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]

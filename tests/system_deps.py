@@ -1,6 +1,7 @@
 """What the suite needs from outside Python, found or installed before it runs: the one place that knows it.
 
-    python -m tests.system_deps            # Chromium and redis-server: `make test` runs this first (and .ci/run)
+    python -m tests.system_deps            # Chromium, redis-server, WeasyPrint's libraries (Pango, HarfBuzz) and
+                                           # poppler's pdftotext: `make test` runs this first (and .ci/run)
     python -m tests.system_deps gettext    # msgfmt, for `make messages`
 
 Each program is looked for first and installed only when missing: as root on Debian or Ubuntu with
@@ -16,6 +17,7 @@ Chromium is found, in order: ``CHROMIUM_PATH`` when set (then it must exist: not
 
 from __future__ import annotations
 
+import ctypes.util
 import os
 import shutil
 import subprocess
@@ -106,12 +108,37 @@ def program_ensure(program: str, package: str, why: str) -> str:
     raise MissingProgramError(message)
 
 
+# What WeasyPrint (the contract's PDF, installments/contract.py) loads at run time, with the Debian package of each:
+# Pango lays the text out, HarfBuzz shapes it (Arabic joined right to left) and subsets the fonts it embeds. The
+# Dockerfile installs the same packages for production.
+WEASYPRINT_LIBRARIES = {
+    "pango-1.0": "libpango-1.0-0",
+    "pangoft2-1.0": "libpangoft2-1.0-0",
+    "harfbuzz-subset": "libharfbuzz-subset0",
+}
+
+
+def libraries_ensure(libraries: dict[str, str], why: str) -> list[str]:
+    """Shared libraries (``ctypes.util.find_library`` names), each installed from its Debian package when missing."""
+
+    def missing() -> list[str]:
+        return [package for name, package in libraries.items() if ctypes.util.find_library(name) is None]
+
+    packages = missing()
+    if packages and (not _apt_install(*packages) or missing()):
+        message = f"{why} need {', '.join(packages)} and it could not be installed: run `sudo apt-get install"
+        raise MissingProgramError(f"{message} {' '.join(packages)}`.")
+    return list(libraries)
+
+
 NEEDS = {
     "chromium": chromium_ensure,
     "redis-server": lambda: program_ensure("redis-server", "redis-server", "The resilience tests"),
     "gettext": lambda: program_ensure("msgfmt", "gettext", "Compiling the translations (compilemessages)"),
+    "weasyprint": lambda: libraries_ensure(WEASYPRINT_LIBRARIES, "The contracts' PDFs (WeasyPrint)"),
+    "pdftotext": lambda: program_ensure("pdftotext", "poppler-utils", "The contract tests (reading its PDF)"),
 }
-SUITE = ("chromium", "redis-server")
+SUITE = ("chromium", "redis-server", "weasyprint", "pdftotext")
 
 
 def main(argv: list[str]) -> int:

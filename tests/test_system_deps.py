@@ -104,3 +104,58 @@ def test_make_test_runs_the_check_before_the_suite():
     makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
     assert "test: install $(SECRET_KEY_FILE) test-deps\n" in makefile
     assert "\t@$(BIN)/python -m tests.system_deps\n" in makefile
+
+
+def test_weasyprints_libraries_missing_are_installed_with_apt(monkeypatch):
+    """Pango and HarfBuzz's subsetter (the contract's PDF) come from Debian's packages, like Chromium."""
+    installed: set[str] = set()
+    monkeypatch.setattr(system_deps.ctypes.util, "find_library", lambda name: name if name in installed else None)
+    monkeypatch.setattr(system_deps.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(system_deps.shutil, "which", lambda name: "/usr/bin/apt-get" if name == "apt-get" else None)
+    commands: list[list[str]] = []
+
+    def run(command, **kwargs):
+        commands.append(list(command))
+        if command[:2] == ["apt-get", "install"]:
+            installed.update(system_deps.WEASYPRINT_LIBRARIES)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(system_deps.subprocess, "run", run)
+
+    assert system_deps.main(["weasyprint"]) == 0
+    assert commands == [
+        ["apt-get", "update", "-qq"],
+        [
+            "apt-get",
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "libpango-1.0-0",
+            "libpangoft2-1.0-0",
+            "libharfbuzz-subset0",
+        ],
+    ]
+
+
+def test_weasyprints_libraries_missing_without_root_say_what_to_run(monkeypatch, no_install, capsys):
+    monkeypatch.setattr(system_deps.ctypes.util, "find_library", lambda name: None)
+
+    assert system_deps.main(["weasyprint"]) == 2
+
+    assert no_install == []
+    assert capsys.readouterr().err == (
+        "The contracts' PDFs (WeasyPrint) need libpango-1.0-0, libpangoft2-1.0-0, libharfbuzz-subset0 and it could "
+        "not be installed: run `sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0`.\n"
+    )
+
+
+def test_the_suite_reads_pdfs_with_poppler(monkeypatch, no_install, capsys):
+    monkeypatch.setattr(system_deps.shutil, "which", lambda name: None)
+
+    assert system_deps.main(["pdftotext"]) == 2
+
+    assert capsys.readouterr().err == (
+        "The contract tests (reading its PDF) need `pdftotext` and it could not be installed: "
+        "run `sudo apt-get install poppler-utils`.\n"
+    )

@@ -4,6 +4,7 @@ preview), ``lifecycle`` (approve, reject, cancel, mark defaulted, reschedule) an
 here."""
 
 from installments.services.apply import application_terms, plan_apply, plan_preview
+from installments.services.contract import contract_sign, signature_image_validate
 from installments.services.fees import late_fee_charge
 from installments.services.guarantors import (
     GUARANTOR_FIELDS,
@@ -47,6 +48,7 @@ __all__ = [
     "ItemInput",
     "PlanTerms",
     "application_terms",
+    "contract_sign",
     "guarantor_add",
     "guarantor_parse",
     "guarantor_remove",
@@ -72,5 +74,6 @@ __all__ = [
     "serial_normalize",
     "serial_taken_message",
     "serials_problems",
+    "signature_image_validate",
     "sku_taken_message",
 ]

@@ -1,9 +1,11 @@
 """Products by factory; plans only through ``plan_create`` so every invariant the service keeps holds."""
 
+import io
 from datetime import date
 from decimal import Decimal
 
 import factory
+from PIL import Image
 
 from installments.models import Installment, InstallmentPlan, LateFee, Product
 from installments.services import late_fee_charge, plan_create
@@ -44,3 +46,13 @@ def late_fee_make(*, installment: Installment, period: date, amount: Decimal, ac
         return late_fee_charge(installment=installment, period=period, actor=actor)
     finally:
         merchants.update(**settings)
+
+
+def signature_png(width: int = 300, height: int = 100) -> bytes:
+    """A drawn line on a transparent canvas, as the contract's signature pad sends it."""
+    image = Image.new("RGBA", (width, height), (255, 255, 255, 0))
+    for x in range(20, width - 20):
+        image.putpixel((x, height // 2 + (x % 7)), (0, 0, 60, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -34,6 +34,16 @@ def percent(value: Decimal | int | str | None, places: int | None = None) -> str
 
 
 @register.filter
+def rate(value: Decimal | int | str | None) -> str:
+    """``{{ apr|rate }}``: an annual rate with its two places always shown (21.46 %, 0.00 %), as the active
+    language writes a percentage."""
+    if value is None or value == "":
+        return ""
+    locale = to_locale(get_language() or "en")
+    return format_percent(as_decimal(value) / 100, format="#,##0.00%", locale=locale)
+
+
+@register.filter
 def minutes(value: timedelta) -> int:
     """``{{ delay|minutes }}``: a duration in whole minutes, rounded up (a 90-second wait is 2 minutes)."""
     return math.ceil(value.total_seconds() / 60)

@@ -74,6 +74,7 @@ def test_register_creates_a_merchant_and_its_owner_and_signs_them_in(api_client,
             "portal_enabled": False,
             "portal_self_registration": False,
             "portal_transfer_reports": True,
+            "contract_clauses": {},
         },
     }
     assert (owner.merchant, owner.role, owner.check_password(TEST_PASSWORD)) == (merchant, Role.OWNER, True)

@@ -21,10 +21,14 @@ def test_the_catalogue_is_complete_and_compiled(language):
     assert po.metadata["Language"] == language
     compiled = gettext.GNUTranslations((LOCALE / language / "LC_MESSAGES" / "django.mo").open("rb"))
     for entry in po.translated_entries():
-        if entry.msgid_plural:
+        # A message with a context ("contract": the contract's own words) is looked up under it.
+        if entry.msgid_plural and entry.msgctxt:
+            found = compiled.npgettext(entry.msgctxt, entry.msgid, entry.msgid_plural, 1)
+            assert found == _singular(entry, language)
+        elif entry.msgid_plural:
             assert compiled.ngettext(entry.msgid, entry.msgid_plural, 1) == _singular(entry, language)
         elif entry.msgctxt:
-            assert compiled.pgettext(entry.msgctxt, entry.msgid) == entry.msgstr, entry.msgid
+            assert compiled.pgettext(entry.msgctxt, entry.msgid) == entry.msgstr, (entry.msgctxt, entry.msgid)
         else:
             assert compiled.gettext(entry.msgid) == entry.msgstr, entry.msgid
 

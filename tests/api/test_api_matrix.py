@@ -12,6 +12,7 @@ objects it needs (a pending plan to approve, a pending payment to delete...) in 
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -24,8 +25,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from auditlog.models import Entry
 from customers.models import Customer
+from installments.contract import contract_build
 from installments.models import Guarantor, Installment, InstallmentPlan, PlanItem, Product
-from installments.tests.factories import ProductFactory, late_fee_make, plan_make
+from installments.tests.factories import ProductFactory, late_fee_make, plan_make, signature_png
 from notifications.models import Notification
 from payments.models import Payment, PaymentAllocation
 from payments.services import payment_post
@@ -163,6 +165,13 @@ PLAN_TERMS = {
     "start_date": "2026-01-15",
 }
 
+
+def _signature_drawn(plan) -> tuple[dict, dict]:
+    """The customer's signature on the contract as it reads now (its text's SHA-256)."""
+    sha = contract_build(plan=plan).text_sha256
+    return pk(plan), {"signer": "customer", "image": base64.b64encode(signature_png()).decode(), "text_sha256": sha}
+
+
 TABLE: tuple[Row, ...] = (
     # staff: the owner only
     Row("user-list", "get", OWNER, 200, nothing),
@@ -246,6 +255,9 @@ TABLE: tuple[Row, ...] = (
     ),
     Row("plan-guarantor-remove", "delete", WRITERS, 204, lambda w: (w.pending_guarantor(), None)),
     Row("exposure", "get", EVERYONE, 200, nothing),
+    Row("plan-contract-pdf", "get", EVERYONE, 200, lambda w: (pk(w.plan()), None)),
+    Row("plan-contract-signatures", "get", EVERYONE, 200, lambda w: (pk(w.plan()), None)),
+    Row("plan-contract-signatures", "post", WRITERS, 201, lambda w: _signature_drawn(w.plan())),
     Row("plan-overdue", "get", EVERYONE, 200, lambda w: (w.plan() and {}, None)),
     Row("plan-by-status", "get", EVERYONE, 200, lambda w: ({"plan_status": "active"}, None)),
     Row("plan-approve", "post", MANAGERS, 200, lambda w: (pk(w.pending_plan()), None)),
@@ -428,6 +440,8 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "payment-void",
         "plan-approve",
         "plan-cancel",
+        "plan-contract-pdf",
+        "plan-contract-signatures",
         "plan-detail",
         "plan-guarantor-remove",
         "plan-guarantors",
