@@ -223,11 +223,16 @@ def test_make_run_loads_quietly_and_prints_the_logins_last(monkeypatch):
     assert out.getvalue().splitlines() == demo_login_lines(port="8123")
 
 
-def test_the_back_dated_history_tells_the_customers_nothing(django_capture_on_commit_callbacks):
+def test_the_back_dated_history_tells_the_customers_nothing(django_capture_on_commit_callbacks, monkeypatch):
     """The demo's payments and decisions are history, not news: no receipt nor decision message is queued when
-    its transaction commits, while a payment recorded afterwards gets its receipt as usual."""
+    its transaction commits, while a payment recorded afterwards gets its receipt as usual (written by the
+    worker's task, run here where the broker would hand it over)."""
+    from notifications import tasks
     from notifications.models import Notification
     from payments.services import payment_post
+
+    queued = []
+    monkeypatch.setattr(tasks.payment_receipt_task, "delay", lambda *args: queued.append(args))
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert demo_load() is not None
@@ -236,7 +241,10 @@ def test_the_back_dated_history_tells_the_customers_nothing(django_capture_on_co
 
     plan = InstallmentPlan.objects.filter(merchant__name=DEMO_MERCHANT, status=InstallmentPlan.Status.ACTIVE).first()
     clerk = User.objects.get(merchant=plan.merchant, role=Role.CLERK)
+    assert queued == []
     with django_capture_on_commit_callbacks(execute=True):
-        payment_post(actor=clerk, plan=plan, amount="1.00")
+        payment = payment_post(actor=clerk, plan=plan, amount="1.00")
+    assert queued == [(str(payment.pk), str(plan.merchant_id))]
+    tasks.payment_receipt_task(*queued[0])
     kinds = set(Notification.objects.filter(customer=plan.customer).values_list("kind", flat=True))
     assert kinds == {Notification.Kind.PAYMENT_RECEIPT}

@@ -369,6 +369,9 @@ def test_the_payoff_quote_is_what_closes_the_plan_on_that_date(client, api_clien
             "fees": "0.00",
             "rebate": "0.00",
             "amount": "550.00",
+            "rule": "none",
+            "rebate_max": "0.00",
+            "interest_not_yet_due": "0.00",
         },
     )
     # 1000.00 financed at 12% flat for 4 months: 40.00 of interest, none paid; the date defaults to today.
@@ -379,6 +382,9 @@ def test_the_payoff_quote_is_what_closes_the_plan_on_that_date(client, api_clien
         "fees": "0.00",
         "rebate": "0.00",
         "amount": "1040.00",
+        "rule": "none",
+        "rebate_max": "0.00",
+        "interest_not_yet_due": "30.00",
     }
     # The staff endpoint quotes the same.
     api_client.credentials()

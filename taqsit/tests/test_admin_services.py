@@ -30,6 +30,9 @@ def test_adding_a_merchant_in_the_admin_goes_through_merchant_create(admin_clien
         "late_fee_method": "none",
         "late_fee_amount": "0",
         "late_fee_percent": "0",
+        "sale_terms": "conventional",
+        "late_fee_booking": "income",
+        "early_settlement_rebate": "none",
     }
 
     response = admin_client.post(reverse("admin:taqsit_merchant_add"), data)

@@ -284,7 +284,9 @@ QUERY_PAGES = (
     ("payments:payment-receipt", ("payment",)),
     ("taqsit:staff-list", ()),
 )
-MAX_QUERIES = 10
+# The plan page is the largest: session, user, merchant, plan, its rows (all, in force, overdue), payments and
+# their allocations, items, guarantors.
+MAX_QUERIES = 11
 
 
 def _count(client, url: str) -> int:
