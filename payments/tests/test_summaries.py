@@ -248,6 +248,9 @@ def test_the_rebuild_command_recomputes_rows_lost_or_wrong(merchant, owner, cust
         "late_fees": D("0.000"),
         "amount_paid": D("450.000"),
         "late_fees_unpaid": D("0.000"),
+        "rebates": D("0.000"),
+        "charity_fees": D("0.000"),
+        "charity_fees_paid": D("0.000"),
     }
     assert kept[("DueDayTotal", date(2026, 2, 5))] == {
         "book_due": D("200.000"),
