@@ -133,15 +133,17 @@ plans AS (
 ),
 status_totals AS (  -- the statistics' summary rows, in the same statement (installments/summaries.py)
     INSERT INTO {status_total} AS t (merchant_id, status, plans, total_payable, late_fees, amount_paid,
-                                     late_fees_unpaid)
-    SELECT p.merchant_id, p.status, 0, 0, SUM(inserted.amount), 0, SUM(inserted.amount)
+                                     late_fees_unpaid, rebates, charity_fees, charity_fees_paid)
+    SELECT p.merchant_id, p.status, 0, 0, SUM(inserted.amount), 0, SUM(inserted.amount), 0,
+           CASE WHEN %(charity)s THEN SUM(inserted.amount) ELSE 0 END, 0
       FROM inserted
       JOIN {plan} p ON p.id = inserted.plan_id  -- the plans' status before this statement: they are locked
      GROUP BY p.merchant_id, p.status
      ORDER BY p.status
     ON CONFLICT (merchant_id, status) DO UPDATE
        SET late_fees = t.late_fees + EXCLUDED.late_fees,
-           late_fees_unpaid = t.late_fees_unpaid + EXCLUDED.late_fees_unpaid
+           late_fees_unpaid = t.late_fees_unpaid + EXCLUDED.late_fees_unpaid,
+           charity_fees = t.charity_fees + EXCLUDED.charity_fees
     RETURNING 1
 )
 SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM inserted

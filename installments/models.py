@@ -524,7 +524,8 @@ def _sum_field(verbose_name: str) -> models.DecimalField:
 
 class PlanStatusTotal(models.Model):
     """The merchant's plans in one status, summed: how many, their total payable, late fees charged, amount paid
-    and late fees still unpaid (on any of their rows, superseded ones included)."""
+    and late fees still unpaid (on any of their rows, superseded ones included), settlement rebates, and of the
+    late fees the charity fees charged and paid (murabaha terms: never income)."""
 
     merchant = models.ForeignKey("taqsit.Merchant", on_delete=models.PROTECT, related_name="+")
     status = models.CharField(_("status"), max_length=10, choices=InstallmentPlan.Status.choices)
@@ -533,6 +534,9 @@ class PlanStatusTotal(models.Model):
     late_fees = _sum_field(_("late fees charged"))
     amount_paid = _sum_field(_("amount paid"))
     late_fees_unpaid = _sum_field(_("late fees unpaid"))
+    rebates = _sum_field(_("settlement rebates"))
+    charity_fees = _sum_field(_("charity fees charged"))
+    charity_fees_paid = _sum_field(_("charity fees paid"))
 
     objects = TenantQuerySet.as_manager()
 

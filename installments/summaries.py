@@ -9,7 +9,8 @@ outermost tracks. The daily job, set-based, adds its own per chunk (installments
 
 What the rows hold:
 
-- per status: the plans, their total payable, late fees charged, amount paid and late fees unpaid;
+- per status: the plans, their total payable, late fees charged, amount paid, late fees unpaid and settlement
+  rebates, and of their late fees the charity fees charged and paid (murabaha terms: apart from income);
 - per due date, of current rows: on book plans (active, defaulted, completed) the amount due and paid; on open
   plans (active, defaulted) the rows not fully paid and what is left to pay on them.
 """
@@ -36,9 +37,19 @@ PlanStatus = InstallmentPlan.Status
 BOOK = (PlanStatus.ACTIVE, PlanStatus.DEFAULTED, PlanStatus.COMPLETED)
 OPEN = InstallmentPlan.OPEN_STATUSES
 
-# The rows a plan's part needs: those in force and those with a late fee unpaid (the rows a payment may go to).
-ROWS_NEEDED = Q(superseded_at__isnull=True) | Q(late_fee_paid__lt=F("late_fee"))
-ROW_FIELDS = ("due_date", "amount_due", "amount_paid", "late_fee", "late_fee_paid", "superseded_at")
+# The rows a plan's part needs: those in force, those with a late fee unpaid (the rows a payment may go to) and
+# those ever charged a charity fee (its charity fees charged and paid are summed from them: a few rows at most).
+ROWS_NEEDED = Q(superseded_at__isnull=True) | Q(late_fee_paid__lt=F("late_fee")) | Q(charity_fee__gt=0)
+ROW_FIELDS = (
+    "due_date",
+    "amount_due",
+    "amount_paid",
+    "late_fee",
+    "late_fee_paid",
+    "charity_fee",
+    "charity_fee_paid",
+    "superseded_at",
+)
 
 
 @dataclass
@@ -51,16 +62,24 @@ class PlanTotals:
 
 
 def plan_totals_of(
-    *, status: str, total_payable: Decimal, late_fees: Decimal, amount_paid: Decimal, rows: Iterable[Any]
+    *,
+    status: str,
+    total_payable: Decimal,
+    late_fees: Decimal,
+    amount_paid: Decimal,
+    rebates: Decimal,
+    rows: Iterable[Any],
 ) -> PlanTotals:
-    """A plan's part, from its figures and ``rows`` (objects or dicts with ``ROW_FIELDS``): every row in force
-    and every row with a late fee unpaid (more rows change nothing)."""
-    fees_unpaid = ZERO
+    """A plan's part, from its figures and ``rows`` (objects or dicts with ``ROW_FIELDS``): every row in force,
+    every row with a late fee unpaid and every row charged a charity fee (more rows change nothing)."""
+    fees_unpaid = charity_fees = charity_fees_paid = ZERO
     days: dict[date, dict[str, Any]] = {}
     in_book, is_open = status in BOOK, status in OPEN
     for row in rows:
         get = row.get if isinstance(row, dict) else row.__getattribute__
         fees_unpaid += get("late_fee") - get("late_fee_paid")
+        charity_fees += get("charity_fee")
+        charity_fees_paid += get("charity_fee_paid")
         if get("superseded_at") is not None or not in_book:
             continue
         day = days.setdefault(
@@ -80,6 +99,9 @@ def plan_totals_of(
             "late_fees": late_fees,
             "amount_paid": amount_paid,
             "late_fees_unpaid": fees_unpaid,
+            "rebates": rebates,
+            "charity_fees": charity_fees,
+            "charity_fees_paid": charity_fees_paid,
         },
         days=days,
     )
@@ -88,7 +110,9 @@ def plan_totals_of(
 def plan_totals_read(plan_id: Any) -> PlanTotals:
     """A plan's part as the database holds it now (two reads on the plan's rows; no plan: an empty part)."""
     plan = (
-        InstallmentPlan.objects.filter(pk=plan_id).values("status", "total_payable", "late_fees", "amount_paid").first()
+        InstallmentPlan.objects.filter(pk=plan_id)
+        .values("status", "total_payable", "late_fees", "amount_paid", "rebates")
+        .first()
     )
     if plan is None:
         return PlanTotals()
@@ -104,6 +128,7 @@ def plan_totals_in_hand(plan: InstallmentPlan, rows: list[Installment]) -> PlanT
         total_payable=plan.total_payable,
         late_fees=plan.late_fees,
         amount_paid=plan.amount_paid,
+        rebates=plan.rebates,
         rows=rows,
     )
 
@@ -168,11 +193,19 @@ def plans_status_move(*, merchant_id: Any, plan_ids: list, from_status: str, to_
     if from_status not in OPEN or to_status not in OPEN:
         raise ValueError(f"{from_status} -> {to_status}: a move between open statuses only.")
     totals = InstallmentPlan.objects.filter(pk__in=plan_ids).aggregate(
-        total_payable=_sum("total_payable"), late_fees=_sum("late_fees"), amount_paid=_sum("amount_paid")
+        total_payable=_sum("total_payable"),
+        late_fees=_sum("late_fees"),
+        amount_paid=_sum("amount_paid"),
+        rebates=_sum("rebates"),
     )
-    totals["late_fees_unpaid"] = Installment.objects.filter(
-        plan_id__in=plan_ids, late_fee_paid__lt=F("late_fee")
-    ).aggregate(unpaid=_sum(F("late_fee") - F("late_fee_paid")))["unpaid"]
+    # The rows ever charged a fee: a charity fee is a late fee (``charity_fee <= late_fee``).
+    totals.update(
+        Installment.objects.filter(plan_id__in=plan_ids, late_fee__gt=0).aggregate(
+            late_fees_unpaid=_sum(F("late_fee") - F("late_fee_paid")),
+            charity_fees=_sum("charity_fee"),
+            charity_fees_paid=_sum("charity_fee_paid"),
+        )
+    )
     totals["plans"] = len(plan_ids)
     totals_add(
         PlanStatusTotal,

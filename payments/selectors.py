@@ -12,7 +12,7 @@ from django.db.models import Count, Max, OuterRef, Prefetch, QuerySet, Subquery,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from installments.models import Installment, InstallmentPlan, LateFee
+from installments.models import Installment, InstallmentPlan, LateFee, PlanStatusTotal
 from payments.models import CharityDisbursement, Payment, PaymentAllocation
 from taqsit.models import Merchant
 from taqsit.money import MoneyField, as_decimal, sum_of, to_money
@@ -148,21 +148,17 @@ class CharityFeesTotals:
     to_give: Decimal
 
 
-def charity_fees_totals(*, merchant: Merchant) -> CharityFeesTotals:
-    """Charity fees (late fees charged under a charity booking) collected, net of refunds and voids, what was given
-    to charity (``CharityDisbursement``) and what is still to give = collected - given. Never income."""
+def _charity_fees_totals(merchant: Merchant, collected: QuerySet, field: str) -> CharityFeesTotals:
+    """Charity fees collected (``field`` summed over ``collected``), given and to give, in one query: both sums
+    as subqueries of the merchant's row."""
 
-    def total(queryset: QuerySet, field: str) -> Coalesce:
-        sums = queryset.filter(merchant=OuterRef("pk")).order_by().values("merchant").annotate(total=Sum(field))
+    def total(queryset: QuerySet, name: str) -> Coalesce:
+        sums = queryset.filter(merchant=OuterRef("pk")).order_by().values("merchant").annotate(total=Sum(name))
         return Coalesce(Subquery(sums.values("total")), Decimal("0"), output_field=MoneyField())
 
-    # One query: both sums as subqueries of the merchant's row.
     collected, given = (
         Merchant.objects.filter(pk=merchant.pk)
-        .annotate(
-            collected=total(Installment.objects.all(), "charity_fee_paid"),
-            given=total(CharityDisbursement.objects.all(), "amount"),
-        )
+        .annotate(collected=total(collected, field), given=total(CharityDisbursement.objects.all(), "amount"))
         .values_list("collected", "given")
         .get()
     )
@@ -172,6 +168,20 @@ def charity_fees_totals(*, merchant: Merchant) -> CharityFeesTotals:
         given=to_money(given, currency),
         to_give=to_money(collected - given, currency),
     )
+
+
+def charity_fees_totals(*, merchant: Merchant) -> CharityFeesTotals:
+    """Charity fees (late fees charged under a charity booking) collected, net of refunds and voids, on any plan,
+    what was given to charity (``CharityDisbursement``) and what is still to give = collected - given. Never
+    income. Collected is read from the statistics' status rows, kept with every movement (a few rows, whatever
+    the size of the book); ``charity_fees_totals_from_ledger`` sums the installments, and equals it."""
+    return _charity_fees_totals(merchant, PlanStatusTotal.objects.all(), "charity_fees_paid")
+
+
+def charity_fees_totals_from_ledger(*, merchant: Merchant) -> CharityFeesTotals:
+    """``charity_fees_totals`` from the installments themselves (what each says it received as charity fees):
+    the reference the summary rows are held to, at a cost that grows with the book."""
+    return _charity_fees_totals(merchant, Installment.objects.filter(charity_fee_paid__gt=0), "charity_fee_paid")
 
 
 def charity_disbursement_list(*, merchant: Merchant) -> QuerySet[CharityDisbursement]:

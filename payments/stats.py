@@ -1,18 +1,21 @@
 """The statistics of one merchant: the one module the dashboard and ``GET /api/stats/`` read.
 
-Every figure is an SQL aggregate (four queries whatever the number of plans, no Python loop over rows), rounded
+Every figure is an SQL aggregate (four or five queries whatever the number of plans, no Python loop over rows), rounded
 to the currency's minor unit, and cached per merchant and day until money moves (``taqsit.cache``). All dates are
 the merchant's ("today" is the merchant's today). Definitions:
 
 - the book: plans granted and not cancelled, i.e. active, defaulted or completed (pending applications,
   rejected and cancelled plans owe nothing; a cancelled plan's payments stay in the ledger but out of the book);
 - total payable: the book's cash prices plus finance charges (down payments included), late fees apart;
+- late fees charged: the book's late fees, charity fees left out (murabaha terms: a charity fee is collected but
+  never income; they are shown apart, below);
 - collected: what the book's plans have received, net of refunds and voids: their completed payments, down
-  payments and late fees included (equal, by the ledger's invariant, to their ``amount_paid``);
-- outstanding: what open (active or defaulted) plans still owe: total payable + late fees charged - collected;
+  payments and late fees included, charity fees left out (their ``amount_paid`` less their charity fees paid);
+- outstanding: what open (active or defaulted) plans still owe: total payable + late fees (charity fees
+  included) - what they received - settlement rebates (interest forgiven at an early settlement: no money);
 - overdue: unpaid current installments of open plans past due date plus grace days (the collections list),
   counted and summed by what is left to pay on them; their aging buckets by days past the due date: 1-30,
-  31-60, 61-90, 90+; late fees due are the fees charged on open plans and not yet paid;
+  31-60, 61-90, 90+; late fees due are the fees charged on open plans and not yet paid, charity fees apart;
 - collection rate: of the book's current installments whose due date has come (due on or before today), the
   amount paid ÷ the amount due, as a percent rounded half-up to two places (None when nothing has fallen due).
   Down payments, late fees and installments paid ahead of their due date are left out of both sides, so the
@@ -24,7 +27,9 @@ the merchant's ("today" is the merchant's today). Definitions:
   month and the 5 after; rows already due but still within grace count in the current week and month;
 - top overdue customers: the 10 customers with the most overdue (as above), largest first;
 - cash flow (collected this month, collections by week over the last 12 weeks): completed payments by payment
-  date, whatever became of their plan.
+  date, whatever became of their plan (the money received: charity fees included, settlement rebates not);
+- charity fees: collected (net of refunds and voids, on any plan), given to charity (``CharityDisbursement``) and
+  still to give (``payments.selectors.charity_fees_totals``).
 """
 
 from __future__ import annotations
@@ -43,7 +48,8 @@ from customers.models import Customer
 from installments.models import DueDayTotal, Installment, InstallmentPlan, PlanStatusTotal
 from installments.schedule import Frequency, due_date_for
 from installments.selectors import AGING_BUCKETS, aging_condition, days_overdue, installments_unpaid, overdue_cutoff
-from payments.models import CollectionDayTotal, Payment
+from payments.models import CollectionDayTotal, Payment, PaymentAllocation
+from payments.selectors import CharityFeesTotals, charity_fees_totals, charity_fees_totals_from_ledger
 from taqsit.cache import merchant_cached
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant
@@ -137,6 +143,8 @@ class MerchantStats:
     # cash flow
     collected_this_month: Decimal
     collections_by_week: tuple[WeekTotal, ...]
+    # charity fees (murabaha terms): apart from the late fees and what was collected above, never income
+    charity_fees: CharityFeesTotals
 
 
 def week_start(day: date) -> date:
@@ -289,7 +297,7 @@ def _overdue_by_customer(merchant: Merchant, cutoff: date) -> tuple[list[dict[st
 def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> MerchantStats:
     """Every statistic of one merchant, current, from its summary rows (kept with every movement: a few rows
     whatever the size of the book) and what depends on which rows are late today, read from the unpaid rows
-    past the cutoff only: four queries."""
+    past the cutoff only: four queries, and a fifth for a merchant that charged charity fees."""
     today = today or merchant_today(merchant)
     cutoff = overdue_cutoff(merchant, today=today)
 
@@ -297,7 +305,15 @@ def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> 
     by_status = {
         row["status"]: row
         for row in PlanStatusTotal.objects.for_merchant(merchant).values(
-            "status", "plans", "total_payable", "late_fees", "amount_paid", "late_fees_unpaid"
+            "status",
+            "plans",
+            "total_payable",
+            "late_fees",
+            "amount_paid",
+            "late_fees_unpaid",
+            "rebates",
+            "charity_fees",
+            "charity_fees_paid",
         )
     }
 
@@ -305,10 +321,14 @@ def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> 
         return sum((by_status[status][name] for status in statuses if status in by_status), ZERO)
 
     plans = {
+        # Charity fees are taken out of the late fees and of what was collected: they are not income.
         "book_payable": total(BOOK, "total_payable"),
-        "book_fees": total(BOOK, "late_fees"),
-        "book_collected": total(BOOK, "amount_paid"),
-        "open_outstanding": total(OPEN, "total_payable") + total(OPEN, "late_fees") - total(OPEN, "amount_paid"),
+        "book_fees": total(BOOK, "late_fees") - total(BOOK, "charity_fees"),
+        "book_collected": total(BOOK, "amount_paid") - total(BOOK, "charity_fees_paid"),
+        "open_outstanding": total(OPEN, "total_payable")
+        + total(OPEN, "late_fees")
+        - total(OPEN, "amount_paid")
+        - total(OPEN, "rebates"),
         **{key: int(total((status,), "plans")) for key, status in _COUNTED.items()},
     }
 
@@ -322,14 +342,27 @@ def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> 
         fallen_due_paid=_sum("book_paid", Q(due_date__lte=today)),
     )
     rows = DueDayTotal.objects.for_merchant(merchant).aggregate(**aggregates)
-    rows["fees_due"] = total(OPEN, "late_fees_unpaid")
+    rows["fees_due"] = total(OPEN, "late_fees_unpaid") - (
+        total(OPEN, "charity_fees") - total(OPEN, "charity_fees_paid")
+    )
 
-    # 3. The cash flow: what payments brought in, by payment date.
-    payments = _flow(CollectionDayTotal.objects.for_merchant(merchant), today)
+    # 3. The cash flow: what payments brought in, by payment date (a settlement's rebate lines moved no money).
+    payments = _flow(
+        CollectionDayTotal.objects.for_merchant(merchant).exclude(kind=PaymentAllocation.Kind.REBATE), today
+    )
 
     # 4. Who is late and on how many plans: from the unpaid rows past the cutoff.
     top, rows["overdue_plans"] = _overdue_by_customer(merchant, cutoff)
-    return _stats_assemble(merchant, today, plans, rows, payments, top, weeks, months)
+
+    # 5. The charity fees collected (the status rows again, every status) and given. A merchant that never charged
+    # one has none collected nor given (a disbursement is at most what was collected, and a fee charged is never
+    # taken back: a plan with fees is cancelled, not deleted): no query then, so the usual merchant's stay four.
+    if any(row["charity_fees"] for row in by_status.values()):
+        charity = charity_fees_totals(merchant=merchant)
+    else:
+        nothing = to_money(ZERO, merchant.currency)
+        charity = CharityFeesTotals(collected=nothing, given=nothing, to_give=nothing)
+    return _stats_assemble(merchant, today, plans, rows, payments, top, weeks, months, charity)
 
 
 _COUNTED = {
@@ -341,7 +374,7 @@ _COUNTED = {
 
 
 def merchant_stats_compute_full(*, merchant: Merchant, today: date | None = None) -> MerchantStats:
-    """Every statistic of one merchant from the whole book, in four queries whose cost grows with it: the
+    """Every statistic of one merchant from the whole book, in five queries whose cost grows with it: the
     reference ``merchant_stats_compute`` is held to (tests, the bench's baseline)."""
     today = today or merchant_today(merchant)
 
@@ -351,7 +384,7 @@ def merchant_stats_compute_full(*, merchant: Merchant, today: date | None = None
         book_payable=_sum("total_payable", book),
         book_fees=_sum("late_fees", book),
         book_collected=_sum("amount_paid", book),
-        open_outstanding=_sum(F("total_payable") + F("late_fees") - F("amount_paid"), open_),
+        open_outstanding=_sum(F("total_payable") + F("late_fees") - F("amount_paid") - F("rebates"), open_),
         **{key: Count("pk", filter=Q(status=status)) for key, status in _COUNTED.items()},
     )
 
@@ -370,17 +403,28 @@ def merchant_stats_compute_full(*, merchant: Merchant, today: date | None = None
         fallen_due_paid=_sum("amount_paid", fallen_due),
     )
     aggregates["overdue_plans"] = Count("plan", filter=unpaid & Q(due_date__lt=cutoff), distinct=True)
-    aggregates["fees_due"] = _sum(F("late_fee") - F("late_fee_paid"), Q(plan__status__in=OPEN))
+    # Charity fees are taken out of the late fees and of what was collected: they are not income.
+    aggregates["fees_due"] = _sum(
+        F("late_fee") - F("late_fee_paid") - F("charity_fee") + F("charity_fee_paid"), Q(plan__status__in=OPEN)
+    )
+    aggregates["charity_charged"] = _sum("charity_fee")
+    aggregates["charity_paid"] = _sum("charity_fee_paid")
     rows = Installment.objects.for_merchant(merchant).filter(plan__status__in=BOOK).aggregate(**aggregates)
+    plans["book_fees"] -= rows["charity_charged"]
+    plans["book_collected"] -= rows["charity_paid"]
 
     # 3. The cash flow: completed payments by payment date.
     payments = _flow(Payment.objects.for_merchant(merchant).filter(status=Payment.Status.COMPLETED), today)
 
-    # 4. The customers with the most overdue.
-    return _stats_assemble(merchant, today, plans, rows, payments, _top_overdue(merchant, cutoff), weeks, months)
+    # 4. The customers with the most overdue; 5. the charity fees collected and given.
+    top = _top_overdue(merchant, cutoff)
+    charity = charity_fees_totals_from_ledger(merchant=merchant)
+    return _stats_assemble(merchant, today, plans, rows, payments, top, weeks, months, charity)
 
 
-def _stats_assemble(merchant: Merchant, today: date, plans, rows, payments, top, weeks, months) -> MerchantStats:
+def _stats_assemble(
+    merchant: Merchant, today: date, plans, rows, payments, top, weeks, months, charity: CharityFeesTotals
+) -> MerchantStats:
     currency = merchant.currency
 
     def money(value: Decimal) -> Decimal:
@@ -437,6 +481,7 @@ def _stats_assemble(merchant: Merchant, today: date, plans, rows, payments, top,
         collections_by_week=tuple(
             WeekTotal(start, money(payments[f"week_{index}"])) for index, start in enumerate(week_starts)
         ),
+        charity_fees=charity,
     )
 
 

@@ -21,15 +21,19 @@ from taqsit.models import Merchant
 SUMMARY_MODELS = (PlanStatusTotal, DueDayTotal, CollectionDayTotal)
 
 REBUILD_SQL = (
-    # Per status: the plans and their totals, and the late fees unpaid on any of their rows.
+    # Per status: the plans and their totals, and of their rows ever charged a fee (a charity fee is a late fee)
+    # the late fees unpaid and the charity fees charged and paid.
     """
-INSERT INTO {status_total} (merchant_id, status, plans, total_payable, late_fees, amount_paid, late_fees_unpaid)
+INSERT INTO {status_total} (merchant_id, status, plans, total_payable, late_fees, amount_paid, late_fees_unpaid,
+                            rebates, charity_fees, charity_fees_paid)
 SELECT p.merchant_id, p.status, COUNT(*), SUM(p.total_payable), SUM(p.late_fees), SUM(p.amount_paid),
-       COALESCE(SUM(fees.unpaid), 0)
+       COALESCE(SUM(fees.unpaid), 0), SUM(p.rebates), COALESCE(SUM(fees.charity), 0),
+       COALESCE(SUM(fees.charity_paid), 0)
   FROM {plan} p
-  LEFT JOIN (SELECT plan_id, SUM(late_fee - late_fee_paid) AS unpaid
+  LEFT JOIN (SELECT plan_id, SUM(late_fee - late_fee_paid) AS unpaid, SUM(charity_fee) AS charity,
+                    SUM(charity_fee_paid) AS charity_paid
                FROM {installment}
-              WHERE merchant_id = %(merchant)s AND late_fee_paid < late_fee
+              WHERE merchant_id = %(merchant)s AND late_fee > 0
               GROUP BY plan_id) fees ON fees.plan_id = p.id
  WHERE p.merchant_id = %(merchant)s
  GROUP BY p.merchant_id, p.status
@@ -46,7 +50,8 @@ SELECT i.merchant_id, i.due_date, SUM(i.amount_due), SUM(i.amount_paid),
  WHERE i.merchant_id = %(merchant)s AND i.superseded_at IS NULL AND p.status = ANY(%(book)s)
  GROUP BY i.merchant_id, i.due_date
 """,
-    # Per payment date, method and kind: the allocation lines, reversals included (a refund nets to nothing).
+    # Per payment date, method and kind: the allocation lines, reversals included (a refund nets to nothing);
+    # a settlement's rebate lines too, under their own kind (no money moved: the cash flow leaves them out).
     """
 INSERT INTO {collection_day_total} (merchant_id, payment_date, payment_method, kind, amount)
 SELECT a.merchant_id, pay.payment_date, pay.payment_method, a.kind, SUM(a.amount)

@@ -7,11 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from installments.models import Installment, InstallmentPlan
 from installments.services import installment_status_for
+from installments.summaries import ROWS_NEEDED
 from payments.allocation import AllocationRow, allocation_split
 from payments.models import Payment, PaymentAllocation
 from payments.services._common import Kind, collections_add
@@ -22,13 +22,10 @@ from taqsit.money import ZERO
 
 def _rows_for_allocation(plan: InstallmentPlan, *, lock: bool = True) -> list[Installment]:
     """The rows in force and every row with a late fee open, oldest first: what a payment can go to, and all a
-    receipt's figures need (rows already paid are locked too: cheap, and the plan's lock is held anyway)."""
+    receipt's figures need; with the rows ever charged a charity fee, all the statistics' summary rows need of
+    the plan (``ROWS_NEEDED``). Rows already paid are locked too: cheap, and the plan's lock is held anyway."""
     rows = Installment.objects.select_for_update(of=("self",)) if lock else Installment.objects.all()
-    return list(
-        rows.filter(plan=plan)
-        .filter(Q(late_fee_paid__lt=F("late_fee")) | Q(superseded_at__isnull=True))
-        .order_by("due_date", "number", "created_at")
-    )
+    return list(rows.filter(ROWS_NEEDED, plan=plan).order_by("due_date", "number", "created_at"))
 
 
 _PAID_FIELD = {

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from payments.models import CharityDisbursement
-from payments.selectors import charity_fees_totals
+from payments.selectors import charity_fees_totals_from_ledger
 from payments.services.post import _amount_parse
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
@@ -39,7 +39,8 @@ def charity_disbursement_record(
     recipient = (recipient or "").strip()
     if not recipient:
         errors["recipient"] = [_("Name the charity or person the money went to.")]
-    to_give = charity_fees_totals(merchant=merchant).to_give
+    # From the installments themselves, not the statistics' rows: a write checks against the ledger.
+    to_give = charity_fees_totals_from_ledger(merchant=merchant).to_give
     if value > to_give:
         errors["amount"] = [
             _("%(amount)s exceeds the charity fees still to give, %(to_give)s.") % {"amount": value, "to_give": to_give}

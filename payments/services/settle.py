@@ -14,6 +14,7 @@ from installments.models import Installment, InstallmentPlan
 from installments.selectors import plan_payoff_quote, settlement_rows
 from installments.services import installment_status_for
 from installments.settlement import RebateRule, rebate_spread
+from installments.summaries import plan_totals_changed, plan_totals_in_hand
 from payments.models import Payment, PaymentAllocation
 from payments.services._common import Kind, _actor_sees, _plan_after_money
 from payments.services.allocation import _allocate, _allocation_save, _rows_for_allocation, row_paid_apply
@@ -43,7 +44,8 @@ def plan_settle(
     payment of the quoted amount (fees first, then interest and principal, oldest row first) and the rebate as
     allocation lines of kind ``rebate`` on the rows whose interest it forgives (latest rows first; no money moved,
     nothing of the past edited: those rows count the interest as settled). The plan completes; the quote (date,
-    rule, figures, reason) is kept on the payment for its receipt. A refund or void reverses the rebate too.
+    rule, figures, reason) is kept on the payment for its receipt. A refund or void reverses the rebate too. The
+    statistics' summary rows follow in the same transaction (the rebate lines under their own kind).
 
     Recording it is a clerk's act (payments: record); a discretionary rebate (murabaha) is a manager's."""
     permission_require(actor, Action.PAYMENT_RECORD)
@@ -64,6 +66,7 @@ def plan_settle(
         permission_require(actor, Action.PLAN_DECIDE)
     _payment_date_check(plan, on)
     rows = _rows_for_allocation(plan)
+    before = plan_totals_in_hand(plan, rows)
     quote = plan_payoff_quote(plan=plan, on=on, rows=rows, rebate=rebate, reason=reason)
     if quote.amount + quote.rebate != plan.remaining_balance:
         # Rows in force and the plan's totals disagree (a pending payment would not do this): refuse loudly.
@@ -123,5 +126,7 @@ def plan_settle(
     payment.save(force_insert=True)
     _allocation_save(rebate_lines + lines, touched)
     _plan_after_money(plan, quote.amount, rebate=quote.rebate)
+    # The statistics' summary rows in the same transaction: the plan's part moves to completed, with its rebate.
+    plan_totals_changed(plan=plan, before=before, after=plan_totals_in_hand(plan, rows))
     send_on_commit(payment_recorded, sender=Payment, payment=payment)
     return payment

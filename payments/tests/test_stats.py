@@ -403,8 +403,23 @@ def test_the_statistics_take_four_queries_whatever_the_number_of_plans(
             payment_post(actor=owner, plan=plan, amount=D("10.00"))
         with django_assert_num_queries(4):
             merchant_stats_compute(merchant=merchant)
-        with django_assert_num_queries(4):
+        # The reference sums the charity fees from the installments, whatever the merchant: a fifth query.
+        with django_assert_num_queries(5):
             merchant_stats_compute_full(merchant=merchant)
+
+
+def test_a_merchant_that_charged_charity_fees_takes_a_fifth_query(merchant, owner, today, django_assert_num_queries):
+    Merchant.objects.filter(pk=merchant.pk).update(late_fee_booking=Merchant.LateFeeBooking.CHARITY)
+    plan = plan_make(actor=owner, customer=CustomerFactory(merchant=merchant))
+    late_fee_make(installment=plan.installments.order_by("number").first(), period=today, amount=D("7.50"))
+    merchant.refresh_from_db()
+    with django_assert_num_queries(5):
+        stats = merchant_stats_compute(merchant=merchant)
+    assert (stats.charity_fees.collected, stats.charity_fees.to_give, stats.late_fees_charged) == (
+        D("0.00"),
+        D("0.00"),
+        D("0.00"),
+    )
 
 
 # The cache -----------------------------------------------------------------------------------------------
@@ -710,6 +725,7 @@ def test_the_statistics_answer_is_exact_for_a_small_book(api_client, owner, merc
             }
             for k in range(12)
         ],
+        "charity_fees": {"collected": "0.00", "given": "0.00", "to_give": "0.00"},
     }
 
 
