@@ -18,7 +18,7 @@ def summaries_backfill(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("installments", "0008_sale_serials_and_guarantors"),
+        ("installments", "0010_status_totals_rebates_and_charity_fees"),
         ("payments", "0006_settlement_quote_and_charity_disbursement"),
     ]
 

@@ -11,10 +11,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("installments", "0007_settlement_rebates_and_charity_fees"),
-    ]
-    run_before = [
-        ("payments", "0007_summary_totals_backfill"),
+        ("installments", "0009_contract_signature"),
     ]
 
     operations = [
