@@ -357,6 +357,13 @@ class ExposureQuerySerializer(StrictSerializer):
     )
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
+    def validate(self, attrs: dict) -> dict:
+        # A form-encoded query drops an empty optional field before its own validation: "customer=" must still
+        # be refused like any other value that is not a customer's id.
+        if "customer" in self.initial_data and not self.initial_data.get("customer"):
+            raise serializers.ValidationError({"customer": ["Must be a valid UUID."]})
+        return attrs
+
 
 class RoleExposureSerializer(serializers.Serializer):
     open_plans = serializers.IntegerField(help_text="Active or defaulted plans.")
