@@ -45,6 +45,9 @@ WORKER_LOG := var/worker.log
 WAIT_STEPS := 120
 
 run: install $(SECRET_KEY_FILE)
+	@# The contracts' PDFs need WeasyPrint's libraries (Pango, HarfBuzz): installed when missing (apt-get as root);
+	@# when they cannot be, the line printed says what to run and everything else still comes up.
+	@$(BIN)/python -m tests.system_deps weasyprint || true
 	$(DJANGO_ENV) DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	$(DJANGO_ENV) DEBUG=1 $(BIN)/python manage.py demo_load --no-logins
 	@mkdir -p var && : > $(WORKER_LOG)
@@ -75,8 +78,8 @@ endif
 test: install $(SECRET_KEY_FILE) test-deps
 	env -u DEBUG $(DJANGO_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
-# What the suite needs from outside Python (tests/system_deps.py): Chromium for the browser tests and Debian's
-# redis-server for the resilience tests, found or installed (apt-get as root, else Playwright's Chromium). When
+# What the suite needs from outside Python (tests/system_deps.py): Chromium for the browser tests, Debian's
+# redis-server for the resilience tests, WeasyPrint's libraries and pdftotext for the contract tests, found or installed (apt-get as root, else Playwright's Chromium). When
 # neither can be had it prints one line saying what to run, and `make test` stops before the suite.
 test-deps: install
 	@$(BIN)/python -m tests.system_deps
