@@ -46,7 +46,8 @@ BASELINE_SQL = {
             SELECT i.id AS installment_id, i.plan_id, i.merchant_id, i.due_date + m.grace_days + 1 AS period,
                    CASE m.late_fee_method WHEN 'fixed' THEN m.late_fee_amount
                         ELSE LEAST(ROUND((i.amount_due - i.amount_paid) * m.late_fee_percent / 100, places.places),
-                                   m.late_fee_cap) END AS amount
+                                   m.late_fee_cap) END AS amount,
+                   m.late_fee_booking = 'charity' AS charity
               FROM installments_installment i
               JOIN installments_installmentplan p ON p.id = i.plan_id
               JOIN taqsit_merchant m ON m.id = i.merchant_id
@@ -55,16 +56,34 @@ BASELINE_SQL = {
                AND i.superseded_at IS NULL AND i.amount_paid < i.amount_due AND i.due_date < {_CUTOFF}
         ),
         inserted AS (
-            INSERT INTO installments_latefee (id, merchant_id, plan_id, installment_id, period, amount, created_at,
-                                              updated_at)
-            SELECT gen_random_uuid(), merchant_id, plan_id, installment_id, period, amount, now(), now()
+            INSERT INTO installments_latefee (id, merchant_id, plan_id, installment_id, period, amount, is_charity,
+                                              created_at, updated_at)
+            SELECT gen_random_uuid(), merchant_id, plan_id, installment_id, period, amount, charity, now(), now()
               FROM candidates WHERE amount > 0
             ON CONFLICT (installment_id, period) DO NOTHING
-            RETURNING installment_id, plan_id, amount
+            RETURNING installment_id, plan_id, merchant_id, amount, is_charity
         ),
         rows AS (
-            UPDATE installments_installment i SET late_fee = i.late_fee + inserted.amount, updated_at = now()
+            UPDATE installments_installment i
+               SET late_fee = i.late_fee + inserted.amount,
+                   charity_fee = i.charity_fee + CASE WHEN inserted.is_charity THEN inserted.amount ELSE 0 END,
+                   updated_at = now()
               FROM inserted WHERE i.id = inserted.installment_id RETURNING i.id
+        ),
+        status_totals AS (
+            INSERT INTO installments_planstatustotal AS t (merchant_id, status, plans, total_payable, late_fees,
+                                                           amount_paid, late_fees_unpaid, rebates, charity_fees,
+                                                           charity_fees_paid)
+            SELECT p.merchant_id, p.status, 0, 0, SUM(inserted.amount), 0, SUM(inserted.amount), 0,
+                   SUM(CASE WHEN inserted.is_charity THEN inserted.amount ELSE 0 END), 0
+              FROM inserted JOIN installments_installmentplan p ON p.id = inserted.plan_id
+             GROUP BY p.merchant_id, p.status
+             ORDER BY p.merchant_id, p.status
+            ON CONFLICT (merchant_id, status) DO UPDATE
+               SET late_fees = t.late_fees + EXCLUDED.late_fees,
+                   late_fees_unpaid = t.late_fees_unpaid + EXCLUDED.late_fees_unpaid,
+                   charity_fees = t.charity_fees + EXCLUDED.charity_fees
+            RETURNING 1
         ),
         plans AS (
             UPDATE installments_installmentplan p SET late_fees = p.late_fees + totals.amount, updated_at = now()
@@ -73,6 +92,7 @@ BASELINE_SQL = {
         )
         SELECT count(*) FROM inserted""",
     "mark_defaulted": f"""
+        WITH moved AS (
         UPDATE installments_installmentplan p
            SET status = 'defaulted', status_reason = 'Overdue past the merchant''s limit.', status_changed_at = now(),
                updated_at = now()
@@ -80,15 +100,78 @@ BASELINE_SQL = {
          WHERE m.id = p.merchant_id AND p.status = 'active'
            AND EXISTS (SELECT 1 FROM installments_installment i
                         WHERE i.plan_id = p.id AND i.superseded_at IS NULL AND i.amount_paid < i.amount_due
-                          AND i.due_date < {_CUTOFF} - (m.default_after_days - 1))""",
+                          AND i.due_date < {_CUTOFF} - (m.default_after_days - 1))
+        RETURNING p.id, p.merchant_id, p.total_payable, p.late_fees, p.amount_paid, p.rebates
+        ),
+        status_moved AS (  -- the statistics' summary rows follow the plans (installments/summaries.py)
+            SELECT moved.merchant_id, count(*) AS plans, sum(moved.total_payable) AS total_payable,
+                   sum(moved.late_fees) AS late_fees, sum(moved.amount_paid) AS amount_paid,
+                   sum(moved.rebates) AS rebates, coalesce(sum(fees.unpaid), 0) AS late_fees_unpaid,
+                   coalesce(sum(fees.charity), 0) AS charity_fees, coalesce(sum(fees.charity_paid), 0) AS charity_paid
+              FROM moved
+              LEFT JOIN (SELECT i.plan_id, sum(i.late_fee - i.late_fee_paid) AS unpaid, sum(i.charity_fee) AS charity,
+                                sum(i.charity_fee_paid) AS charity_paid
+                           FROM installments_installment i JOIN moved ON moved.id = i.plan_id
+                          WHERE i.late_fee > 0 GROUP BY i.plan_id) fees ON fees.plan_id = moved.id
+             GROUP BY moved.merchant_id
+        ),
+        status_totals AS (
+            INSERT INTO installments_planstatustotal AS t (merchant_id, status, plans, total_payable, late_fees,
+                                                           amount_paid, late_fees_unpaid, rebates, charity_fees,
+                                                           charity_fees_paid)
+            SELECT merchant_id, status, sign * plans, sign * total_payable, sign * late_fees, sign * amount_paid,
+                   sign * late_fees_unpaid, sign * rebates, sign * charity_fees, sign * charity_paid
+              FROM status_moved, (VALUES ('active', -1), ('defaulted', 1)) AS d(status, sign)
+             ORDER BY merchant_id, status
+            ON CONFLICT (merchant_id, status) DO UPDATE
+               SET plans = t.plans + EXCLUDED.plans, total_payable = t.total_payable + EXCLUDED.total_payable,
+                   late_fees = t.late_fees + EXCLUDED.late_fees, amount_paid = t.amount_paid + EXCLUDED.amount_paid,
+                   late_fees_unpaid = t.late_fees_unpaid + EXCLUDED.late_fees_unpaid,
+                   rebates = t.rebates + EXCLUDED.rebates, charity_fees = t.charity_fees + EXCLUDED.charity_fees,
+                   charity_fees_paid = t.charity_fees_paid + EXCLUDED.charity_fees_paid
+            RETURNING 1
+        )
+        SELECT count(*) FROM moved""",
     "restore_active": f"""
+        WITH moved AS (
         UPDATE installments_installmentplan p
            SET status = 'active', status_reason = 'Brought up to date.', status_changed_at = now(), updated_at = now()
           FROM taqsit_merchant m
          WHERE m.id = p.merchant_id AND p.status = 'defaulted'
            AND NOT EXISTS (SELECT 1 FROM installments_installment i
                             WHERE i.plan_id = p.id AND i.superseded_at IS NULL AND i.amount_paid < i.amount_due
-                              AND i.due_date < {_CUTOFF})""",
+                              AND i.due_date < {_CUTOFF})
+        RETURNING p.id, p.merchant_id, p.total_payable, p.late_fees, p.amount_paid, p.rebates
+        ),
+        status_moved AS (  -- the statistics' summary rows follow the plans (installments/summaries.py)
+            SELECT moved.merchant_id, count(*) AS plans, sum(moved.total_payable) AS total_payable,
+                   sum(moved.late_fees) AS late_fees, sum(moved.amount_paid) AS amount_paid,
+                   sum(moved.rebates) AS rebates, coalesce(sum(fees.unpaid), 0) AS late_fees_unpaid,
+                   coalesce(sum(fees.charity), 0) AS charity_fees, coalesce(sum(fees.charity_paid), 0) AS charity_paid
+              FROM moved
+              LEFT JOIN (SELECT i.plan_id, sum(i.late_fee - i.late_fee_paid) AS unpaid, sum(i.charity_fee) AS charity,
+                                sum(i.charity_fee_paid) AS charity_paid
+                           FROM installments_installment i JOIN moved ON moved.id = i.plan_id
+                          WHERE i.late_fee > 0 GROUP BY i.plan_id) fees ON fees.plan_id = moved.id
+             GROUP BY moved.merchant_id
+        ),
+        status_totals AS (
+            INSERT INTO installments_planstatustotal AS t (merchant_id, status, plans, total_payable, late_fees,
+                                                           amount_paid, late_fees_unpaid, rebates, charity_fees,
+                                                           charity_fees_paid)
+            SELECT merchant_id, status, sign * plans, sign * total_payable, sign * late_fees, sign * amount_paid,
+                   sign * late_fees_unpaid, sign * rebates, sign * charity_fees, sign * charity_paid
+              FROM status_moved, (VALUES ('defaulted', -1), ('active', 1)) AS d(status, sign)
+             ORDER BY merchant_id, status
+            ON CONFLICT (merchant_id, status) DO UPDATE
+               SET plans = t.plans + EXCLUDED.plans, total_payable = t.total_payable + EXCLUDED.total_payable,
+                   late_fees = t.late_fees + EXCLUDED.late_fees, amount_paid = t.amount_paid + EXCLUDED.amount_paid,
+                   late_fees_unpaid = t.late_fees_unpaid + EXCLUDED.late_fees_unpaid,
+                   rebates = t.rebates + EXCLUDED.rebates, charity_fees = t.charity_fees + EXCLUDED.charity_fees,
+                   charity_fees_paid = t.charity_fees_paid + EXCLUDED.charity_fees_paid
+            RETURNING 1
+        )
+        SELECT count(*) FROM moved""",
 }
 
 # What both runs must agree on afterwards.
@@ -98,6 +181,8 @@ OUTCOME_SQL = {
     "late_fees": "SELECT 'count', count(*)::text FROM installments_latefee UNION ALL "
     "SELECT 'sum', sum(amount)::text FROM installments_latefee",
     "plan_late_fees": "SELECT 'sum', sum(late_fees)::text FROM installments_installmentplan",
+    "status_totals": "SELECT status, concat_ws(' ', sum(plans), sum(late_fees), sum(late_fees_unpaid), "
+    "sum(charity_fees), sum(total_payable)) FROM installments_planstatustotal GROUP BY 1 ORDER BY 1",
 }
 
 
@@ -175,7 +260,7 @@ def baseline(conn, offset: int) -> dict:
         step = time.perf_counter()
         with conn.transaction():
             cursor = conn.execute(statement, params)
-            changed[name] = cursor.fetchone()[0] if name == "late_fees" else cursor.rowcount
+            changed[name] = cursor.fetchone()[0] if cursor.description else cursor.rowcount
         steps[name] = round(time.perf_counter() - step, 3)
     return {"wall_s": round(time.perf_counter() - started, 3), "steps_s": steps, "changed": changed}
 
