@@ -56,16 +56,22 @@ AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
 )
 
 
-def aging_condition(key: str, *, today: date) -> Q:
-    """Rows in the aging bucket ``key`` of ``AGING_BUCKETS`` on ``today``, counted in days past the due date (the
-    collections list's filter and the statistics' buckets)."""
+def aging_bounds(key: str, *, today: date) -> tuple[date | None, date]:
+    """The due dates of the aging bucket ``key`` of ``AGING_BUCKETS`` on ``today``, counted in days past the due
+    date: from (inclusive; None for the last bucket) and before (exclusive)."""
     for bucket, first, last in AGING_BUCKETS:
         if bucket == key:
-            condition = Q(due_date__lte=today - timedelta(days=first))
-            if last is not None:
-                condition &= Q(due_date__gte=today - timedelta(days=last))
-            return condition
+            return (today - timedelta(days=last) if last is not None else None, today - timedelta(days=first - 1))
     raise ValueError(f"No aging bucket {key!r}.")
+
+
+def aging_condition(key: str, *, today: date) -> Q:
+    """Rows in the aging bucket ``key`` on ``today`` (``aging_bounds``): the collections list's filter."""
+    start, before = aging_bounds(key, today=today)
+    condition = Q(due_date__lt=before)
+    if start is not None:
+        condition &= Q(due_date__gte=start)
+    return condition
 
 
 def overdue_cutoff(merchant: Merchant, *, today: date | None = None) -> date:
