@@ -181,7 +181,7 @@ class FigureRow:
     """One collector's week: promises made (and their amount) that week, promises due that week found kept or
     broken (and what the kept ones brought in), contacts made that week."""
 
-    collector_id: uuid.UUID
+    collector_id: uuid.UUID | None
     collector_name: str
     week_start: date
     promises_made: int = 0
@@ -204,7 +204,7 @@ class Figures:
 
     @property
     def totals(self) -> FigureRow:
-        total = FigureRow(collector_id=uuid.UUID(int=0), collector_name="", week_start=self.first_week)
+        total = FigureRow(collector_id=None, collector_name="", week_start=self.first_week)
         for row in self.rows:
             for name in (
                 "promises_made",
