@@ -154,6 +154,9 @@ class FiguresView(APIView):
     def get(self, request):
         query = FiguresQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        if request.query_params.get("week", None) == "":
+            # A form's empty field reads as absent to DRF; the schema says a week is written out.
+            raise exceptions.ValidationError({"week": [_("No such ISO week.")]})
         merchant = request.user.merchant
         if merchant is None:
             raise exceptions.NotFound()

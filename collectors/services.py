@@ -55,17 +55,16 @@ def _plan_of(actor: User, plan: InstallmentPlan | uuid.UUID | str) -> Installmen
     return plans.get(pk=plan_id)
 
 
+def _closed_message(plan: InstallmentPlan) -> str:
+    return _("Plan %(reference)s is %(status)s: there is nothing to collect.") % {
+        "reference": plan.reference,
+        "status": plan.get_status_display().lower(),
+    }
+
+
 def _open_check(plan: InstallmentPlan) -> None:
     if not plan.is_open:
-        raise ValidationError(
-            {
-                "plan": ValidationError(
-                    _("Plan %(reference)s is %(status)s: there is nothing to collect.")
-                    % {"reference": plan.reference, "status": plan.get_status_display().lower()},
-                    code=ErrorCode.INVALID_STATUS,
-                )
-            }
-        )
+        raise ValidationError({"plan": ValidationError(_closed_message(plan), code=ErrorCode.INVALID_STATUS)})
 
 
 def _note_check(errors: dict, note: str) -> str:
@@ -111,15 +110,7 @@ def plans_assign(
         raise ValidationError({"plans": [_("No such plan: %(id)s.") % {"id": plan_id} for plan_id in missing]})
     closed = [plan for plan in plans.values() if not plan.is_open]
     if closed:
-        raise ValidationError(
-            {
-                "plans": [
-                    _("Plan %(reference)s is %(status)s: there is nothing to collect.")
-                    % {"reference": plan.reference, "status": plan.get_status_display().lower()}
-                    for plan in closed
-                ]
-            }
-        )
+        raise ValidationError({"plans": [_closed_message(plan) for plan in closed]})
     if collector is None:
         Assignment.objects.filter(plan_id__in=ids).delete()
         return []

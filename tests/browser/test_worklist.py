@@ -15,7 +15,7 @@ from customers.tests.factories import CustomerFactory
 from dailyrun.jobs import daily_jobs_run
 from installments.tests.factories import plan_make
 from taqsit.tenancy import merchant_scope
-from tests.browser.conftest import TIMEOUT_MS
+from tests.browser.conftest import watched_page
 from tests.browser.test_counter import log_in, menu
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,18 +26,7 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def phone(browser: Browser, site: str, csp_violations: list[str]) -> Iterator[Page]:
     """A phone-sized page (390 x 844, touch), as a collector carries on a visit."""
-    context = browser.new_context(base_url=site, viewport=PHONE, has_touch=True, is_mobile=True, locale="en-US")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.on(
-        "console",
-        lambda message: (
-            csp_violations.append(f"{page.url}: {message.text}") if "Content Security Policy" in message.text else None
-        ),
-    )
-    yield page
-    context.close()
-    assert csp_violations == [], "the Content-Security-Policy refused something"
+    yield from watched_page(browser, site, csp_violations, viewport=PHONE, has_touch=True, is_mobile=True)
 
 
 def order(page: Page) -> list[str]:
