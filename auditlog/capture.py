@@ -92,6 +92,10 @@ TRACKED: tuple[Tracked, ...] = (
     ),
     # The message text is rebuilt from its template; copying it on every status change is no use.
     Tracked("notifications.Notification", customer=CUSTOMER_ID, ignore=("body",)),
+    # The collector's worklist (issue 17): who follows a plan up, each contact, each promise and its outcome.
+    Tracked("collectors.Assignment", plan=PLAN_ID),
+    Tracked("collectors.Contact", plan=PLAN_ID),
+    Tracked("collectors.Promise", plan=PLAN_ID),
 )
 
 # The entry's columns filled from the context: ``ctx`` (jsonb) and ``ctx_id`` (uuid). ``left`` and NULLIF keep

@@ -1,7 +1,8 @@
 """The daily run of one merchant: every daily job, in order, as of one of the merchant's days.
 
-The steps are the other apps' services (installments/jobs.py, notifications/services.py, auditlog/archive.py);
-this module owns only their order (``DAILY_STEPS``), the run's bookkeeping, its lock and its dispatch.
+The steps are the other apps' services (installments/jobs.py, collectors/services.py, notifications/services.py,
+auditlog/archive.py); this module owns only their order (``DAILY_STEPS``), the run's bookkeeping, its lock and
+its dispatch.
 
 ``daily_jobs_catch_up`` runs each day owed since the last finished run (a missed day is caught up, not
 skipped), then hands the queued messages to workers. Every step is idempotent, so a day run twice, or by two
@@ -24,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from auditlog.archive import audit_archive_daily
+from collectors.services import promises_evaluate
 from dailyrun.models import DailyJobRun
 from dailyrun.selectors import daily_days_due, merchants_due
 from installments.jobs import installments_mark_overdue, late_fees_apply, plans_mark_defaulted, plans_restore_active
@@ -49,6 +51,8 @@ DAILY_STEPS: tuple[tuple[str, Callable[[Merchant, date, datetime], Any]], ...] =
     ("late_fees_apply", _late_fees),
     ("plans_mark_defaulted", lambda merchant, day, now: plans_mark_defaulted(merchant=merchant, today=day)),
     ("plans_restore_active", lambda merchant, day, now: plans_restore_active(merchant=merchant, today=day)),
+    # Promises to pay whose date passed short are broken (collectors/services.py); refunds counted again.
+    ("promises_evaluate", lambda merchant, day, now: promises_evaluate(merchant=merchant, today=day, now=now)),
     ("reminders_queue", lambda merchant, day, now: reminders_queue(merchant=merchant, day=day, now=now)),
     ("staff_digest_create", lambda merchant, day, now: staff_digest_create(merchant=merchant, day=day, now=now)),
     ("audit_archive", lambda merchant, day, now: audit_archive_daily(merchant=merchant, now=now)),

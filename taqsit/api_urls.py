@@ -66,6 +66,8 @@ urlpatterns = [
     path("stats/", StatsView.as_view(), name="stats"),
     path("installments/plans/<uuid:pk>/settle/", PlanSettleView.as_view(), name="plan-settle"),
     path("installments/exposure/", ExposureView.as_view(), name="exposure"),
+    # The collector's worklist (collectors/api_urls.py).
+    path("collectors/", include("collectors.api_urls")),
     # The borrower API: customers' tokens only (portal/authentication.py).
     path("portal/", include("portal.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

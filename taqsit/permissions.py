@@ -20,6 +20,8 @@ class Action(StrEnum):
     PAYMENT_REVERSE = "payment.reverse"  # refund, void
     STAFF_MANAGE = "staff.manage"  # staff and merchant settings
     AUDIT_READ = "audit.read"
+    COLLECTION_ASSIGN = "collection.assign"  # give overdue plans to a collector (collectors/)
+    COLLECTION_RECORD = "collection.record"  # record a contact or a promise to pay
 
 
 _ALL = frozenset(Role)
@@ -36,6 +38,8 @@ ROLE_TABLE: dict[Action, frozenset[Role]] = {
     Action.PAYMENT_REVERSE: _MANAGERS,
     Action.STAFF_MANAGE: frozenset({Role.OWNER}),
     Action.AUDIT_READ: _MANAGERS,
+    Action.COLLECTION_ASSIGN: _MANAGERS,
+    Action.COLLECTION_RECORD: _WRITERS,
 }
 
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "payments",
     "notifications",
     "auditlog",
+    "collectors",  # the collector's worklist: assignments, contacts, promises to pay
     "dailyrun",
     "portal",  # the customers' portal (/portal/) and borrower API (/api/portal/), above every app
     "demo",  # the demo data and `manage.py demo_load`, above every app

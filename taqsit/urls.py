@@ -38,6 +38,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("plans/", include("installments.urls")),
     path("payments/", include("payments.urls")),
+    path("worklist/", include("collectors.urls")),
     path("audit/", include("auditlog.urls")),
     path("portal/", include("portal.urls")),  # the customers' portal (portal/auth.py: its own sessions)
     path("admin/", admin.site.urls),

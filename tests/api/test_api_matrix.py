@@ -24,6 +24,8 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from auditlog.models import Entry
+from collectors.models import Assignment, Contact, Promise
+from collectors.services import contact_record, promise_record
 from customers.models import Customer
 from installments.contract import contract_build
 from installments.models import Guarantor, Installment, InstallmentPlan, PlanItem, Product
@@ -116,6 +118,12 @@ class World:
             send_after=now,
             sent_at=now,
         )
+
+    def contact(self) -> Contact:
+        return contact_record(actor=self.owner, plan=self.plan(), kind="call", outcome="no_answer")
+
+    def promise(self) -> Promise:
+        return promise_record(actor=self.owner, plan=self.plan(), amount=Decimal("50.00"), promised_on=date(2026, 3, 5))
 
     def audit_entry(self) -> Entry:
         """The latest entry of this merchant's trail (its customer's creation, at least)."""
@@ -316,6 +324,34 @@ TABLE: tuple[Row, ...] = (
     Row("notification-list", "get", EVERYONE, 200, nothing),
     Row("notification-detail", "get", EVERYONE, 200, lambda w: (pk(w.notification()), None)),
     Row("notification-read", "post", EVERYONE, 200, lambda w: (pk(w.notification()), None)),
+    # the collector's worklist: everyone reads, managers assign, writers record contacts and promises
+    Row("collector-assignment-list", "get", EVERYONE, 200, nothing),
+    Row(
+        "collector-assignment-list",
+        "post",
+        MANAGERS,
+        201,
+        lambda w: ({}, {"plans": [str(w.plan().pk)], "collector": str(w.owner.pk)}),
+    ),
+    Row("collector-contact-list", "get", EVERYONE, 200, nothing),
+    Row(
+        "collector-contact-list",
+        "post",
+        WRITERS,
+        201,
+        lambda w: ({}, {"plan": str(w.plan().pk), "kind": "visit", "outcome": "not_home"}),
+    ),
+    Row("collector-contact-detail", "get", EVERYONE, 200, lambda w: (pk(w.contact()), None)),
+    Row("collector-promise-list", "get", EVERYONE, 200, nothing),
+    Row(
+        "collector-promise-list",
+        "post",
+        WRITERS,
+        201,
+        lambda w: ({}, {"plan": str(w.plan().pk), "amount": "50.00", "promised_on": "2026-03-05"}),
+    ),
+    Row("collector-promise-detail", "get", EVERYONE, 200, lambda w: (pk(w.promise()), None)),
+    Row("collector-figures", "get", EVERYONE, 200, nothing),
     # the session
     Row("me", "get", EVERYONE, 200, nothing),
     # the merchant: everyone reads it, the owner changes its settings (collection policy)
@@ -392,6 +428,9 @@ def snapshot() -> dict:
         PaymentAllocation,
         Notification,
         Guarantor,
+        Assignment,
+        Contact,
+        Promise,
     )
     state = {model.__name__: sorted(model.objects.values_list("pk", "updated_at")) for model in stamped}
     state["PlanItem"] = sorted(PlanItem.objects.values_list("pk", flat=True))
@@ -425,6 +464,8 @@ def test_every_endpoint_and_method_is_in_the_table():
 def test_the_table_covers_every_detail_endpoint_and_collection():
     assert sorted(DETAIL_NAMES) == [
         "audit-entry-detail",
+        "collector-contact-detail",
+        "collector-promise-detail",
         "customer-detail",
         "customer-payments",
         "customer-plans",
@@ -454,7 +495,7 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "product-detail",
         "user-detail",
     ]
-    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (75, 70, 42, 28)
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (84, 79, 44, 35)
 
 
 ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}
@@ -519,6 +560,9 @@ def test_another_merchants_owner_gets_a_404_for_every_object_of_this_merchant(ap
         ("plan-by-status", {"plan_status": "active"}, 0),
         ("installment-list", {}, 0),
         ("payment-list", {}, 0),
+        ("collector-assignment-list", {}, 0),
+        ("collector-contact-list", {}, 0),
+        ("collector-promise-list", {}, 0),
     ],
 )
 def test_another_merchants_owner_lists_none_of_this_merchants_rows(
@@ -526,6 +570,8 @@ def test_another_merchants_owner_lists_none_of_this_merchants_rows(
 ):
     world.plan()
     world.payment()
+    world.contact()
+    world.promise()
     ProductFactory(merchant=world.merchant)
     api_client.force_authenticate(other_owner)
 

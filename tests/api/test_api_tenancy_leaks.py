@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -16,6 +17,8 @@ from rest_framework.schemas.generators import EndpointEnumerator
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
 
+from collectors.models import Assignment, Contact, Promise
+from collectors.services import contact_record, plans_assign, promise_record
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from installments.models import Installment, InstallmentPlan, Product
@@ -45,6 +48,7 @@ def first_merchant_data(merchant, today):
     plan = plan_make(actor=owner, customer=customer)
     payment_post(actor=owner, plan=plan, amount=Decimal("200.00"), payment_date=today)
     reminder = _customer_message(customer, plan, "Alef reminder: 200.00 due.")
+    _follow_up(owner, plan, "Alef visit: shop closed.")
     return {"owner": owner, "customer": customer, "plan": plan, "message": reminder}
 
 
@@ -81,17 +85,36 @@ def second_merchant_data(other_merchant, other_owner, today):
         subject="Digest",
     )
     _customer_message(customer, plan, "Your installment is due soon.")
+    _follow_up(other_owner, plan, "Called.")
     # The borrower API is walked as this customer: both shops have their portal on.
     Merchant.objects.update(portal_enabled=True)
     customer.refresh_from_db()
     return {"customer": customer, "plan": plan}
 
 
+def _follow_up(owner, plan, note: str) -> None:
+    """The plan assigned to its owner, a visit and a promise to pay: the collector's worklist has rows too."""
+    plans_assign(actor=owner, plan_ids=[plan.pk], collector=owner)
+    contact_record(actor=owner, plan=plan, kind="visit", outcome="not_home", note=note)
+    promise_record(actor=owner, plan=plan, amount=Decimal("100.00"), promised_on=date(2026, 3, 5))
+
+
 def first_merchant_secrets(merchant) -> set[str]:
     """Every id of the first merchant's rows, and the names a leak would show."""
     secrets = {str(merchant.pk), merchant.name, "Amina Haddad", "Brass Lantern", "LANTERN-A", "alef-", "Alefina"}
-    secrets.add("Alef reminder")
-    for model in (User, Customer, Product, InstallmentPlan, Installment, Payment, Notification):
+    secrets.update({"Alef reminder", "Alef visit"})
+    for model in (
+        User,
+        Customer,
+        Product,
+        InstallmentPlan,
+        Installment,
+        Payment,
+        Notification,
+        Assignment,
+        Contact,
+        Promise,
+    ):
         secrets.update(str(pk) for pk in model.objects.filter(merchant=merchant).values_list("pk", flat=True))
     secrets.update(str(pk) for pk in Customer.objects.filter(merchant=merchant).values_list("pk", flat=True))
     return secrets
@@ -162,6 +185,10 @@ def test_browsable_api_shows_a_second_merchant_nothing_of_the_first(
         f"/api/portal/plans/{plan_pk}/payoff/",
         "/api/portal/payments/",
         "/api/portal/notifications/",
+        "/api/collectors/assignments/",
+        "/api/collectors/contacts/",
+        "/api/collectors/promises/",
+        "/api/collectors/figures/",
     ):
         assert expected in paths
     leaks = {}
@@ -206,6 +233,9 @@ def test_filter_on_another_merchants_id_answers_as_an_id_that_exists_nowhere(
         ("/api/installments/payments/", "plan", first_merchant_data["plan"].pk),
         ("/api/installments/payments/", "customer", theirs),
         ("/api/installments/installments/", "customer", theirs),
+        ("/api/collectors/promises/", "plan", first_merchant_data["plan"].pk),
+        ("/api/collectors/contacts/", "plan", first_merchant_data["plan"].pk),
+        ("/api/collectors/assignments/", "collector", first_merchant_data["owner"].pk),
     ):
         not_yours = api_client.get(path, {name: str(value)})
         missing = api_client.get(path, {name: str(nowhere)})

@@ -72,7 +72,13 @@ def csp_violations() -> list[str]:
 def page(browser: Browser, site: str, csp_violations: list[str]) -> Iterator[Page]:
     """A tablet-sized page (768 x 1024, as at the counter) in a fresh context. Every test also checks that the
     pages it went through broke none of the Content-Security-Policy (settings.py): nothing refused."""
-    context = browser.new_context(base_url=site, viewport={"width": 768, "height": 1024}, locale="en-US")
+    yield from watched_page(browser, site, csp_violations, viewport={"width": 768, "height": 1024})
+
+
+def watched_page(browser: Browser, site: str, csp_violations: list[str], **options) -> Iterator[Page]:
+    """A page in a fresh context (``options`` for ``new_context``: the viewport, touch...) whose refusals by the
+    Content-Security-Policy are collected, and asserted none when it closes."""
+    context = browser.new_context(base_url=site, locale="en-US", **options)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.on(
