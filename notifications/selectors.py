@@ -1,11 +1,14 @@
-"""Reads for notifications: a merchant's policy, a staff user's inbox and the figures of the staff digest."""
+"""Reads for notifications: a merchant's policy, a staff user's inbox, the figures of the staff digest and whose a
+WhatsApp message is."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, QuerySet
 
 from installments.models import InstallmentPlan
@@ -53,3 +56,12 @@ def staff_digest_figures(*, merchant: Merchant, day: date) -> DigestFigures:
             merchant=merchant, status=InstallmentPlan.Status.PENDING
         ).count(),
     )
+
+
+def notification_provider_owner(provider_id: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """(merchant id, notification id) of the WhatsApp message the provider gave ``provider_id``, or None; asked of
+    the database before any merchant is known (notifications/migrations/0006_whatsapp_channel.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT merchant_id, notification_id FROM notification_provider_owner(%s)", [provider_id])
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else None

@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
-from notifications.models import Notification
+from notifications.models import Notification, NotificationSettings
+from notifications.services import SETTINGS_FIELDS
+from taqsit.serializers import StrictModelSerializer
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -13,3 +15,12 @@ class NotificationSerializer(serializers.ModelSerializer):
 
     def get_is_read(self, notification: Notification) -> bool:
         return notification.read_at is not None
+
+
+class NotificationSettingsSerializer(StrictModelSerializer):
+    """The merchant's channels and notification policy (``phone_channel``: which of WhatsApp and SMS a customer's
+    phone gets when the customer chose none and the merchant uses both)."""
+
+    class Meta:
+        model = NotificationSettings
+        fields = list(SETTINGS_FIELDS)
