@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from customers.models import Customer, PhoneChannel
 from installments.models import Guarantor, Installment, InstallmentPlan
@@ -94,7 +95,18 @@ def notification_settings_update(*, actor: User, merchant: Merchant, **fields) -
     if not actor.is_superuser and merchant.pk != actor.merchant_id:
         raise Merchant.DoesNotExist
     policy, _created = NotificationSettings.objects.select_for_update().get_or_create(merchant=merchant)
-    return model_update(instance=policy, fields=SETTINGS_FIELDS, data=fields, constraints=True)
+    return model_update(
+        instance=policy, fields=SETTINGS_FIELDS, data=fields, validate=_quiet_hours_check, constraints=True
+    )
+
+
+def _quiet_hours_check(policy: NotificationSettings) -> dict[str, list[str]]:
+    """Quiet hours have both ends or none: the one missing is named."""
+    start, end = policy.quiet_hours_start, policy.quiet_hours_end
+    if (start is None) == (end is None):
+        return {}
+    missing = "quiet_hours_end" if end is None else "quiet_hours_start"
+    return {missing: [_("Give both ends of the quiet hours, or neither.")]}
 
 
 # Quiet hours ----------------------------------------------------------------------------------------------
