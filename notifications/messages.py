@@ -224,8 +224,9 @@ def whatsapp_template_key(kind: str, variant: str = "") -> str:
 
 
 def whatsapp_parameters(*, kind: str, variant: str = "", fields: Mapping[str, str]) -> list[str]:
-    """The body parameters of the WhatsApp template of ``kind`` (``variant``): the SMS text's fields, in order."""
-    return [fields[name] for name in WHATSAPP_PARAMETERS[whatsapp_template_key(kind, variant)]]
+    """The body parameters of the WhatsApp template of ``kind`` (``variant``): the SMS text's fields, in order (an
+    empty one, a rejection without a reason, as "-": the provider refuses an empty parameter)."""
+    return [fields[name] or "-" for name in WHATSAPP_PARAMETERS[whatsapp_template_key(kind, variant)]]
 
 
 # Translators: the last line of every message to a customer; {url} is the link to their account.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import string
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -19,6 +20,7 @@ import pytest
 
 from customers.tests.factories import CustomerFactory
 from installments.tests.factories import plan_make
+from notifications.messages import TEMPLATES, WHATSAPP_PARAMETERS, whatsapp_parameters
 from notifications.models import Notification, NotificationSettings
 from notifications.services import (
     customer_channels,
@@ -119,6 +121,21 @@ def test_a_customers_phone_gets_one_channel_chosen_by_merchant_and_customer(
 
 
 # Template messages --------------------------------------------------------------------------------------------
+
+
+def test_each_templates_parameters_are_the_sms_texts_fields_in_order():
+    sms_fields = {}
+    for kind, parts in TEMPLATES.items():
+        for part, text in parts.items():
+            if part.startswith("sms"):
+                key = kind + part.removeprefix("sms")
+                sms_fields[key] = tuple(name for _, name, _, _ in string.Formatter().parse(str(text)) if name)
+
+    assert {key: fields for key, fields in sms_fields.items() if key != "guarantor_overdue"} == WHATSAPP_PARAMETERS
+    assert whatsapp_parameters(
+        kind="plan_rejected",
+        fields={"merchant": "Viejos Recuerdos", "plan": "P-000001", "amount": "$1.00", "reason": ""},
+    ) == ["Viejos Recuerdos", "P-000001", "$1.00", "-"]
 
 
 def test_reminders_go_as_templates_in_the_customers_language_with_the_sms_values(
