@@ -4,21 +4,18 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, permissions, viewsets
+from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from notifications.filters import NotificationFilter
 from notifications.models import Notification
 from notifications.selectors import notification_list, notification_settings_get
 from notifications.serializers import NotificationSerializer, NotificationSettingsSerializer
 from notifications.services import notification_mark_read, notification_settings_update
-from taqsit.api import RolePermission
+from taqsit.api import MerchantSettingsView
 from taqsit.filters import FilterBackend
-from taqsit.permissions import Action
 from taqsit.serializers import NoBodySerializer
 
 
@@ -40,18 +37,9 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return Response(NotificationSerializer(notification, context=self.get_serializer_context()).data)
 
 
-class NotificationSettingsView(APIView):
+class NotificationSettingsView(MerchantSettingsView):
     """The merchant's messages to customers: the channels (SMS, WhatsApp, e-mail), which of WhatsApp and SMS a
     phone gets by default, receipts, the staff digest, quiet hours and overdue alert days."""
-
-    permission_classes = [permissions.IsAuthenticated, RolePermission]
-    read_permission = Action.READ
-    write_permission = Action.STAFF_MANAGE
-
-    def _merchant(self, request):
-        if request.user.merchant is None:
-            raise exceptions.NotFound(_("Platform admins manage merchants in the admin."))
-        return request.user.merchant
 
     @extend_schema(responses=NotificationSettingsSerializer)
     def get(self, request):

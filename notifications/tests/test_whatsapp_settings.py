@@ -20,8 +20,8 @@ DEFAULTS = {
     "phone_channel": "whatsapp",
     "receipts_enabled": True,
     "staff_digest_enabled": True,
-    "quiet_hours_start": "21:00:00",
-    "quiet_hours_end": "08:00:00",
+    "quiet_hours_start": "21:00",
+    "quiet_hours_end": "08:00",
     "overdue_alert_days": [1, 7, 30],
 }
 
@@ -116,6 +116,10 @@ def test_the_api_reads_and_changes_the_merchants_channels(api_client, owner, vie
         ({"whatsapp_enabled": "maybe"}, {"whatsapp_enabled": ["Must be a valid boolean."]}),
         ({"whatsap_enabled": True}, {"whatsap_enabled": ["Unknown field. Did you mean whatsapp_enabled?"]}),
         ({"quiet_hours_start": None}, {"quiet_hours_start": ["Give both ends of the quiet hours, or neither."]}),
+        (
+            {"quiet_hours_start": "25:00"},
+            {"quiet_hours_start": ["Time has wrong format. Use one of these formats instead: hh:mm."]},
+        ),
         ({"quiet_hours_end": None}, {"quiet_hours_end": ["Give both ends of the quiet hours, or neither."]}),
     ],
 )

@@ -6,9 +6,10 @@ provider does: a template message accepted gets ``{"messaging_product": "whatsap
 from __future__ import annotations
 
 import json
-import random
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from notifications.tests.sms_stub import json_reply, local_server
 
 PHONE_NUMBER_ID = "106540352242922"
 
@@ -77,24 +78,12 @@ class FakeCloudApi:
                 body["_path"] = self.path
                 body["_authorization"] = self.headers.get("Authorization")
                 body["_content_type"] = self.headers.get("Content-Type")
-                status, answer = fake._answer(body)
-                payload = json.dumps(answer).encode() if answer is not None else b""
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                json_reply(self, *fake._answer(body))
 
             def log_message(self, *args) -> None:
                 pass
 
-        last_error: OSError | None = None
-        for port in random.sample(range(21000, 22000), 50):
-            try:
-                return ThreadingHTTPServer(("127.0.0.1", port), Handler)
-            except OSError as exc:  # taken: try another
-                last_error = exc
-        raise RuntimeError(f"No free port in 21000-21999 for the fake WhatsApp API: {last_error}")
+        return local_server(Handler, range(21000, 22000), "in 21000-21999 for the fake WhatsApp API")
 
     def sent(self) -> list[dict]:
         """The requests without the recorded transport details."""
