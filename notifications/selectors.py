@@ -23,6 +23,17 @@ def notification_settings_get(*, merchant: Merchant) -> NotificationSettings:
     return NotificationSettings.objects.filter(merchant=merchant).first() or NotificationSettings(merchant=merchant)
 
 
+def customer_messages(*, customer) -> QuerySet[Notification]:
+    """What was written to ``customer`` (not staff's in-app notes), newest first, with the SMS sent instead of a
+    WhatsApp message (``fallback``) and the WhatsApp message an SMS replaced (``fallback_for``)."""
+    return (
+        Notification.objects.filter(merchant_id=customer.merchant_id, customer_id=customer.pk)
+        .exclude(channel=Notification.Channel.IN_APP)
+        .select_related("fallback", "fallback_for")
+        .order_by("-created_at", "-pk")
+    )
+
+
 def notification_list(*, user: User) -> QuerySet[Notification]:
     """The user's in-app notifications, newest first (a user sees only their own; ``?unread=`` is a filter)."""
     return Notification.objects.filter(user=user, channel=Notification.Channel.IN_APP).order_by("-created_at", "-pk")

@@ -174,9 +174,8 @@ def test_the_customer_api_takes_the_preferred_channel(api_client, clerk, custome
     assert api_client.get("/api/customers/", {"preferred_channel": "whatsapp"}).json()["count"] == 1
 
 
-def test_the_admin_shows_the_choices_and_the_sms_sent_instead(admin_client, merchant, customer):
-    customer_page = admin_client.get(f"/admin/customers/customer/{customer.pk}/change/").content.decode()
-    assert 'name="preferred_channel"' in customer_page
+def _fallen_back(merchant, customer) -> tuple[Notification, Notification]:
+    """A WhatsApp message that failed for good, and the SMS sent instead."""
     whatsapp = Notification.objects.create(
         merchant=merchant,
         customer=customer,
@@ -184,9 +183,10 @@ def test_the_admin_shows_the_choices_and_the_sms_sent_instead(admin_client, merc
         kind=Notification.Kind.PAYMENT_FAILED,
         day="2026-03-01",
         status=Notification.Status.FAILED,
+        last_error="WhatsAppError: The WhatsApp provider answered HTTP 400, error 131026: Message undeliverable",
         send_after="2026-03-01T12:00:00Z",
     )
-    Notification.objects.create(
+    sms = Notification.objects.create(
         merchant=merchant,
         customer=customer,
         channel=Notification.Channel.SMS,
@@ -195,6 +195,13 @@ def test_the_admin_shows_the_choices_and_the_sms_sent_instead(admin_client, merc
         send_after="2026-03-01T12:00:00Z",
         fallback_for=whatsapp,
     )
+    return whatsapp, sms
+
+
+def test_the_admin_shows_the_choices_and_the_sms_sent_instead(admin_client, merchant, customer):
+    customer_page = admin_client.get(f"/admin/customers/customer/{customer.pk}/change/").content.decode()
+    assert 'name="preferred_channel"' in customer_page
+    _fallen_back(merchant, customer)
 
     listing = admin_client.get("/admin/notifications/notification/").content.decode()
 
@@ -210,3 +217,24 @@ def test_a_customer_of_another_merchant_is_not_filtered_in(api_client, clerk, ot
     api_client.force_authenticate(clerk)
 
     assert api_client.get("/api/customers/", {"preferred_channel": "whatsapp"}).json()["count"] == 0
+
+
+def test_the_customer_page_lists_the_messages_with_the_sms_sent_instead(
+    client, clerk, merchant, customer, other_merchant, django_assert_max_num_queries
+):
+    whatsapp, sms = _fallen_back(merchant, customer)
+    stranger = CustomerFactory(merchant=other_merchant)
+    _fallen_back(other_merchant, stranger)
+    client.force_login(clerk)
+
+    with django_assert_max_num_queries(40):
+        page = client.get(reverse("customers:customer-detail", args=[customer.pk])).content.decode()
+
+    panel = page[page.index('id="customer-messages"') :]
+    assert panel.count("<tr data-message=") == 2
+    assert f'<tr data-message="{sms.pk}" data-channel="sms">' in panel
+    assert f'<tr data-message="{whatsapp.pk}" data-channel="whatsapp">' in panel
+    assert panel.count('data-fallback="instead"') == 1
+    assert panel.count('data-fallback="replaced"') == 1
+    assert "error 131026: Message undeliverable" in panel
+    assert client.get(reverse("customers:customer-detail", args=[stranger.pk])).status_code == 404
