@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from rest_framework.test import APIClient
 
 from customers.tests.factories import CustomerFactory
 from installments.tests.factories import plan_make
@@ -552,3 +553,16 @@ def test_the_webhook_is_throttled_per_address(api_client, provider, settings):
     statuses = [_post(api_client, body, _signed(body)).status_code for _ in range(3)]
 
     assert statuses == [200, 200, 429]
+
+
+def test_the_provider_needs_no_csrf_token_nor_session(sent_message):
+    """The provider has no CSRF cookie: a client that enforces the checks, as a browser's request would be, is
+    let in on the signature alone, and nothing sets a session."""
+    strict = APIClient(enforce_csrf_checks=True)
+    body = _hook_body(_status("wamid.HBgL0001", "delivered", 1772370060))
+
+    response = _post(strict, body, _signed(body))
+
+    assert (response.status_code, response.json()) == (200, {"recorded": 1})
+    assert "sessionid" not in response.cookies
+    assert "csrftoken" not in response.cookies
