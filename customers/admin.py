@@ -48,12 +48,20 @@ class CustomerAdminForm(forms.ModelForm):
 class CustomerAdmin(ServiceSaveMixin, PlatformModelAdmin):
     form = CustomerAdminForm
     list_display = ("name", "phone", "merchant", "language", "email", "created_at")
-    list_filter = (MerchantFilter, "origin", "language", "sms_opt_out", "email_opt_out", "created_at")
+    list_filter = (
+        MerchantFilter,
+        "origin",
+        "language",
+        "preferred_channel",
+        "sms_opt_out",
+        "email_opt_out",
+        "created_at",
+    )
     list_select_related = ("merchant",)
     search_fields = ("name", "phone", "email", "national_id")
     fieldsets = (
         (None, {"fields": ("merchant", "name", "phone", "email", "national_id", "address", "language")}),
-        (_("Reminders"), {"fields": ("sms_opt_out", "email_opt_out")}),
+        (_("Reminders"), {"fields": ("preferred_channel", "sms_opt_out", "email_opt_out")}),
         (_("Notes"), {"fields": ("notes",)}),
         (_("Record"), {"fields": ("origin", "created_by", "created_at", "updated_at")}),
     )

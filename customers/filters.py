@@ -10,4 +10,4 @@ class CustomerFilter(FilterSet):
 
     class Meta:
         model = Customer
-        fields = ["language", "sms_opt_out", "email_opt_out", "origin"]
+        fields = ["language", "sms_opt_out", "email_opt_out", "preferred_channel", "origin"]

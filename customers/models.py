@@ -1,4 +1,4 @@
-"""Customers: the people who buy on installment, with their language and channel opt-outs."""
+"""Customers: the people who buy on installment, with their language, channel opt-outs and preferred channel."""
 
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from taqsit.models import Language
 from taqsit.phone import E164_REGEX, e164_validator
 from taqsit.tenancy import TenantModel
+
+
+class PhoneChannel(models.TextChoices):
+    """The channels a message to a phone goes on (notifications/services.py chooses one per customer)."""
+
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    SMS = "sms", _("SMS")
 
 
 class Customer(TenantModel):
@@ -30,6 +37,15 @@ class Customer(TenantModel):
     notes = models.TextField(_("notes"), blank=True)
     sms_opt_out = models.BooleanField(_("no SMS"), default=False)
     email_opt_out = models.BooleanField(_("no e-mail"), default=False)
+    # Empty: the merchant's choice (its notification settings' ``phone_channel``).
+    preferred_channel = models.CharField(
+        _("phone messages by"),
+        max_length=10,
+        choices=[("", _("The shop's choice")), *PhoneChannel.choices],
+        blank=True,
+        default="",
+        help_text=_("WhatsApp or SMS, when the shop uses both."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )

@@ -22,6 +22,7 @@ class CustomerSerializer(StrictModelSerializer):
             "notes",
             "sms_opt_out",
             "email_opt_out",
+            "preferred_channel",
             "origin",
             "created_at",
             "updated_at",

@@ -26,6 +26,7 @@ EDITABLE_FIELDS = (
     "notes",
     "sms_opt_out",
     "email_opt_out",
+    "preferred_channel",
 )
 
 

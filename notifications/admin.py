@@ -56,11 +56,23 @@ class ReadOnlyMixin(SuperuserOnlyMixin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["day", "merchant", "recipient", "kind", "channel", "status", "attempts", "error", "sent_at"]
-    list_filter = ["status", "channel", "kind", "merchant"]
+    list_display = [
+        "day",
+        "merchant",
+        "recipient",
+        "kind",
+        "channel",
+        "status",
+        "delivery_status",
+        "fallback_note",
+        "attempts",
+        "error",
+        "sent_at",
+    ]
+    list_filter = ["status", "channel", "delivery_status", "kind", "merchant"]
     search_fields = ["customer__name", "customer__phone", "customer__email", "user__username", "subject"]
     date_hierarchy = "day"
-    list_select_related = ["merchant", "customer", "user", "guarantor"]
+    list_select_related = ["merchant", "customer", "user", "guarantor", "fallback_for", "fallback"]
     actions = ["send_again"]
     readonly_fields = [
         "id",
@@ -84,6 +96,11 @@ class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "provider_id",
         "sent_at",
         "read_at",
+        "template",
+        "template_parameters",
+        "delivery_status",
+        "delivery_status_at",
+        "fallback_for",
         "created_at",
         "updated_at",
     ]
@@ -92,6 +109,15 @@ class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description=_("recipient"))
     def recipient(self, notification: Notification) -> str:
         return str(notification.customer or notification.user or notification.guarantor)
+
+    @admin.display(description=_("fallback"))
+    def fallback_note(self, notification: Notification) -> str:
+        """An SMS sent instead of a WhatsApp message, or a WhatsApp message an SMS replaced."""
+        if notification.fallback_for_id is not None:
+            return _("SMS instead of WhatsApp")
+        if getattr(notification, "fallback", None) is not None:
+            return _("Replaced by SMS")
+        return ""
 
     @admin.display(description=_("last error"))
     def error(self, notification: Notification) -> str:
@@ -117,6 +143,8 @@ class NotificationSettingsAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
     list_display = [
         "merchant",
         "sms_enabled",
+        "whatsapp_enabled",
+        "phone_channel",
         "email_enabled",
         "staff_digest_enabled",
         "receipts_enabled",

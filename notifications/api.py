@@ -1,5 +1,6 @@
 """The signed-in user's in-app notifications: ``GET /api/notifications/`` (``?unread=true``) and
-``POST /api/notifications/{id}/read/``. Another user's notification is a 404."""
+``POST /api/notifications/{id}/read/``. Another user's notification is a 404. The merchant's channels and policy:
+``GET``/``PATCH /api/notification-settings/`` (everyone reads; the owner changes)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from rest_framework.response import Response
 
 from notifications.filters import NotificationFilter
 from notifications.models import Notification
-from notifications.selectors import notification_list
-from notifications.serializers import NotificationSerializer
-from notifications.services import notification_mark_read
+from notifications.selectors import notification_list, notification_settings_get
+from notifications.serializers import NotificationSerializer, NotificationSettingsSerializer
+from notifications.services import notification_mark_read, notification_settings_update
+from taqsit.api import MerchantSettingsView
 from taqsit.filters import FilterBackend
 from taqsit.serializers import NoBodySerializer
 
@@ -33,3 +35,23 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         NoBodySerializer(data=request.data).is_valid(raise_exception=True)
         notification = notification_mark_read(user=request.user, notification=self.get_object())
         return Response(NotificationSerializer(notification, context=self.get_serializer_context()).data)
+
+
+class NotificationSettingsView(MerchantSettingsView):
+    """The merchant's messages to customers: the channels (SMS, WhatsApp, e-mail), which of WhatsApp and SMS a
+    phone gets by default, receipts, the staff digest, quiet hours and overdue alert days."""
+
+    @extend_schema(responses=NotificationSettingsSerializer)
+    def get(self, request):
+        policy = notification_settings_get(merchant=self._merchant(request))
+        return Response(NotificationSettingsSerializer(policy).data)
+
+    @extend_schema(request=NotificationSettingsSerializer, responses=NotificationSettingsSerializer)
+    def patch(self, request):
+        merchant = self._merchant(request)
+        serializer = NotificationSettingsSerializer(
+            notification_settings_get(merchant=merchant), data=request.data, partial=True
+        )
+        serializer.is_valid(raise_exception=True)
+        policy = notification_settings_update(actor=request.user, merchant=merchant, **serializer.validated_data)
+        return Response(NotificationSettingsSerializer(policy).data)

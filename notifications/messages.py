@@ -191,6 +191,44 @@ TEMPLATES = {
 }
 
 
+# WhatsApp sends template messages: a text registered with the provider once per language, with numbered
+# parameters ({{1}}, {{2}}...) filled in per message. Each message's template (notifications/channels/whatsapp.py,
+# ``template_name``: taqsit_<key> by default) says what its SMS says, and its parameters are the SMS text's fields
+# in this order (docs/api.md lists them for registering the templates). The portal's link is not among them: a
+# template's text is fixed, and a message without a link would need a template of its own.
+WHATSAPP_PARAMETERS = {
+    "reminder_upcoming": ("merchant", "number", "plan", "amount", "due_date"),
+    "reminder_due_today": ("merchant", "number", "plan", "amount", "due_date"),
+    "overdue_alert": ("merchant", "number", "plan", "due_date", "amount"),
+    "plan_approved": ("merchant", "plan", "amount", "next_amount", "next_due_date"),
+    "plan_rejected": ("merchant", "plan", "amount", "reason"),
+    "payment_receipt": (
+        "merchant",
+        "amount",
+        "payment_date",
+        "method",
+        "plan",
+        "balance",
+        "next_amount",
+        "next_due_date",
+    ),
+    "payment_receipt_paid_off": ("merchant", "amount", "payment_date", "method", "plan"),
+    "payment_receipt_owed": ("merchant", "amount", "payment_date", "method", "plan", "balance"),
+    "payment_failed": ("merchant", "amount", "payment_date", "plan", "reason"),
+}
+
+
+def whatsapp_template_key(kind: str, variant: str = "") -> str:
+    """The message a WhatsApp template stands for: its kind, or kind_variant (a receipt that closes the plan)."""
+    return f"{kind}_{variant}" if variant else kind
+
+
+def whatsapp_parameters(*, kind: str, variant: str = "", fields: Mapping[str, str]) -> list[str]:
+    """The body parameters of the WhatsApp template of ``kind`` (``variant``): the SMS text's fields, in order (an
+    empty one, a rejection without a reason, as "-": the provider refuses an empty parameter)."""
+    return [fields[name] or "-" for name in WHATSAPP_PARAMETERS[whatsapp_template_key(kind, variant)]]
+
+
 # Translators: the last line of every message to a customer; {url} is the link to their account.
 PORTAL_LINE = _("Your account: {url}")
 
@@ -239,9 +277,10 @@ def message_render(
     portal_url: str | None = None,
 ) -> Message:
     """The subject and body of ``kind`` (its ``variant``'s body when given) for ``channel`` in ``language`` (SMS
-    and in-app bodies are short); with ``portal_url``, the body ends with the line "Your account: <url>"."""
+    and in-app bodies are short; a WhatsApp message says what the SMS says); with ``portal_url``, the body ends with
+    the line "Your account: <url>"."""
     templates = TEMPLATES[kind]
-    body_part = {"email": "email", "sms": "sms"}.get(channel, "body")
+    body_part = {"email": "email", "sms": "sms", "whatsapp": "sms"}.get(channel, "body")
     if variant:
         body_part = f"{body_part}_{variant}"
     with translation.override(language_for(language)):

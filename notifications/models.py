@@ -1,4 +1,4 @@
-"""Notifications to customers (SMS, e-mail) and staff (in-app) and each merchant's notification policy. The
+"""Notifications to customers (SMS, WhatsApp, e-mail) and staff (in-app) and each merchant's notification policy. The
 record of the daily runs is the daily run's own (dailyrun/models.py)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from customers.models import PhoneChannel
 from taqsit.models import Merchant
 from taqsit.tenancy import TenantModel, TenantQuerySet
 
@@ -29,6 +30,18 @@ class NotificationSettings(models.Model):
     )
     sms_enabled = models.BooleanField(_("send SMS to customers"), default=True)
     email_enabled = models.BooleanField(_("send e-mail to customers"), default=True)
+    whatsapp_enabled = models.BooleanField(
+        _("send WhatsApp messages to customers"),
+        default=False,
+        help_text=_("A message that cannot reach a number on WhatsApp goes by SMS instead, when SMS is on."),
+    )
+    phone_channel = models.CharField(
+        _("customers' phone messages by"),
+        max_length=10,
+        choices=PhoneChannel.choices,
+        default=PhoneChannel.WHATSAPP,
+        help_text=_("For customers who chose no channel, when both WhatsApp and SMS are on."),
+    )
     staff_digest_enabled = models.BooleanField(_("daily in-app digest for staff"), default=True)
     receipts_enabled = models.BooleanField(
         _("send receipts to customers"),
@@ -81,6 +94,7 @@ class Notification(TenantModel):
         SMS = "sms", _("SMS")
         EMAIL = "email", _("E-mail")
         IN_APP = "in_app", _("In-app")
+        WHATSAPP = "whatsapp", _("WhatsApp")
 
     class Kind(models.TextChoices):
         REMINDER_UPCOMING = "reminder_upcoming", _("Upcoming due date")
@@ -103,6 +117,14 @@ class Notification(TenantModel):
         FAILED = "failed", _("Failed")
         # Not sent on purpose: the customer opted out, or the message stopped being true (paid, or its day passed).
         SKIPPED = "skipped", _("Skipped")
+
+    class DeliveryStatus(models.TextChoices):
+        """What the provider's status webhook last said of a sent WhatsApp message."""
+
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     customer = models.ForeignKey(
@@ -170,6 +192,23 @@ class Notification(TenantModel):
     provider_id = models.CharField(_("provider's message id"), max_length=255, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # WhatsApp: the template the message goes as and its body's parameters, in order (a reminder's are written
+    # when it is sent, a decision's or a payment's when it is queued, as its body is).
+    template = models.CharField(_("template"), max_length=100, blank=True)
+    template_parameters = models.JSONField(_("template parameters"), default=list, blank=True)
+    # The provider's status webhook: sent, delivered, read or failed, and when (the provider's time).
+    delivery_status = models.CharField(_("delivery status"), max_length=10, choices=DeliveryStatus.choices, blank=True)
+    delivery_status_at = models.DateTimeField(_("delivery status at"), null=True, blank=True)
+    # An SMS sent instead of a WhatsApp message that could not be delivered (not a WhatsApp number, a permanent
+    # failure at sending or reported later): at most one per WhatsApp message.
+    fallback_for = models.OneToOneField(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="fallback",
+        verbose_name=_("instead of"),
+    )
 
     objects = TenantQuerySet.as_manager()
 
@@ -217,6 +256,9 @@ class Notification(TenantModel):
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False), name="notification_sent_has_sent_at"
             ),
+            models.CheckConstraint(
+                condition=Q(fallback_for__isnull=True) | Q(channel="sms"), name="notification_fallback_is_sms"
+            ),
         ]
         indexes = [
             # The dispatcher: queued messages whose quiet hours are over.
@@ -225,6 +267,12 @@ class Notification(TenantModel):
             models.Index(fields=["user", "channel", "-created_at"], name="notification_inbox"),
             # What a customer was sent (the portal's list of messages).
             models.Index(fields=["customer", "-created_at"], name="notification_customer_inbox"),
+            # The status webhook finds a message by the provider's id (notification_provider_owner()).
+            models.Index(
+                fields=["provider_id"],
+                condition=Q(channel="whatsapp") & ~Q(provider_id=""),
+                name="notification_whatsapp_id",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,11 +1,14 @@
-"""Reads for notifications: a merchant's policy, a staff user's inbox and the figures of the staff digest."""
+"""Reads for notifications: a merchant's policy, a staff user's inbox, the figures of the staff digest and whose a
+WhatsApp message is."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, QuerySet
 
 from installments.models import InstallmentPlan
@@ -18,6 +21,17 @@ from taqsit.money import sum_of
 def notification_settings_get(*, merchant: Merchant) -> NotificationSettings:
     """The merchant's notification policy: its saved row, or the defaults (unsaved) when it has none."""
     return NotificationSettings.objects.filter(merchant=merchant).first() or NotificationSettings(merchant=merchant)
+
+
+def customer_messages(*, customer) -> QuerySet[Notification]:
+    """What was written to ``customer`` (not staff's in-app notes), newest first, with the SMS sent instead of a
+    WhatsApp message (``fallback``) and the WhatsApp message an SMS replaced (``fallback_for``)."""
+    return (
+        Notification.objects.filter(merchant_id=customer.merchant_id, customer_id=customer.pk)
+        .exclude(channel=Notification.Channel.IN_APP)
+        .select_related("fallback", "fallback_for")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
@@ -53,3 +67,12 @@ def staff_digest_figures(*, merchant: Merchant, day: date) -> DigestFigures:
             merchant=merchant, status=InstallmentPlan.Status.PENDING
         ).count(),
     )
+
+
+def notification_provider_owner(provider_id: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """(merchant id, notification id) of the WhatsApp message the provider gave ``provider_id``, or None; asked of
+    the database before any merchant is known (notifications/migrations/0006_whatsapp_channel.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT merchant_id, notification_id FROM notification_provider_owner(%s)", [provider_id])
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else None

@@ -23,13 +23,29 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from customers.models import Customer
+from customers.models import Customer, PhoneChannel
 from installments.models import Guarantor, Installment, InstallmentPlan
 from installments.selectors import overdue_cutoff
 from notifications.channels.email import email_send
 from notifications.channels.sms import sms_backend
-from notifications.messages import Message, date_text, language_for, message_render, portal_url_for
+from notifications.channels.whatsapp import (
+    WhatsAppError,
+    error_is_permanent,
+    language_code,
+    template_name,
+    whatsapp_backend,
+)
+from notifications.messages import (
+    Message,
+    date_text,
+    language_for,
+    message_render,
+    portal_url_for,
+    whatsapp_parameters,
+    whatsapp_template_key,
+)
 from notifications.models import Notification, NotificationSettings
 from notifications.selectors import notification_settings_get, staff_digest_figures
 from payments.models import Payment
@@ -39,6 +55,8 @@ from taqsit.metrics import notification_failed, notification_sent
 from taqsit.models import Merchant, User
 from taqsit.money import ZERO
 from taqsit.money_format import money_text
+from taqsit.permissions import Action, permission_require
+from taqsit.services import model_update
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +69,44 @@ Kind = Notification.Kind
 Channel = Notification.Channel
 Status = Notification.Status
 OPEN = tuple(str(status) for status in InstallmentPlan.OPEN_STATUSES)
+
+
+# The merchant's policy -----------------------------------------------------------------------------------
+
+SETTINGS_FIELDS = (
+    "sms_enabled",
+    "whatsapp_enabled",
+    "email_enabled",
+    "phone_channel",
+    "receipts_enabled",
+    "staff_digest_enabled",
+    "quiet_hours_start",
+    "quiet_hours_end",
+    "overdue_alert_days",
+)
+
+
+@audit.action("notification_settings.update")
+@transaction.atomic
+def notification_settings_update(*, actor: User, merchant: Merchant, **fields) -> NotificationSettings:
+    """The owner chooses the channels the merchant writes to customers on (SMS, WhatsApp, e-mail; which of SMS and
+    WhatsApp a phone gets by default), receipts, the staff digest, quiet hours and the overdue alert days."""
+    permission_require(actor, Action.STAFF_MANAGE)
+    if not actor.is_superuser and merchant.pk != actor.merchant_id:
+        raise Merchant.DoesNotExist
+    policy, _created = NotificationSettings.objects.select_for_update().get_or_create(merchant=merchant)
+    return model_update(
+        instance=policy, fields=SETTINGS_FIELDS, data=fields, validate=_quiet_hours_check, constraints=True
+    )
+
+
+def _quiet_hours_check(policy: NotificationSettings) -> dict[str, list[str]]:
+    """Quiet hours have both ends or none: the one missing is named."""
+    start, end = policy.quiet_hours_start, policy.quiet_hours_end
+    if (start is None) == (end is None):
+        return {}
+    missing = "quiet_hours_end" if end is None else "quiet_hours_start"
+    return {missing: [_("Give both ends of the quiet hours, or neither.")]}
 
 
 # Quiet hours ----------------------------------------------------------------------------------------------
@@ -88,20 +144,27 @@ def _send_after(merchant: Merchant, policy: NotificationSettings, now: datetime)
 _REMINDERS_SQL = """
 INSERT INTO {notification} (
     id, merchant_id, customer_id, user_id, installment_id, channel, kind, day, status, subject, body,
-    send_after, dispatched_at, attempts, last_error, provider_id, sent_at, read_at, created_at, updated_at
+    send_after, dispatched_at, attempts, last_error, provider_id, sent_at, read_at, created_at, updated_at,
+    template, template_parameters, delivery_status
 )
 SELECT gen_random_uuid(), i.merchant_id, p.customer_id, NULL, i.id, ch.channel,
        CASE WHEN i.due_date = %(upcoming)s THEN 'reminder_upcoming'
             WHEN i.due_date = %(day)s THEN 'reminder_due_today'
             ELSE 'overdue_alert' END,
-       %(day)s, 'queued', '', '', %(send_after)s, NULL, 0, '', '', NULL, NULL, %(now)s, %(now)s
+       %(day)s, 'queued', '', '', %(send_after)s, NULL, 0, '', '', NULL, NULL, %(now)s, %(now)s,
+       '', '[]'::jsonb, ''
   FROM {installment} i
   JOIN {plan} p ON p.id = i.plan_id
   JOIN {customer} c ON c.id = p.customer_id
  CROSS JOIN unnest(%(channels)s::text[]) AS ch(channel)
  WHERE i.id = ANY(%(ids)s)
-   AND ((ch.channel = 'sms' AND NOT c.sms_opt_out)
-        OR (ch.channel = 'email' AND NOT c.email_opt_out AND c.email <> ''))
+   AND ((ch.channel = 'email' AND NOT c.email_opt_out AND c.email <> '')
+        OR ch.channel = CASE
+            WHEN COALESCE(NULLIF(c.preferred_channel, ''), %(phone_channel)s) = 'sms'
+                 AND %(sms)s AND NOT c.sms_opt_out THEN 'sms'
+            WHEN %(whatsapp)s THEN 'whatsapp'
+            WHEN %(sms)s AND NOT c.sms_opt_out THEN 'sms'
+        END)
 ON CONFLICT DO NOTHING
 """
 
@@ -111,10 +174,12 @@ ON CONFLICT DO NOTHING
 _GUARANTOR_COPIES_SQL = """
 INSERT INTO {notification} (
     id, merchant_id, customer_id, user_id, guarantor_id, installment_id, channel, kind, day, status, subject, body,
-    send_after, dispatched_at, attempts, last_error, provider_id, sent_at, read_at, created_at, updated_at
+    send_after, dispatched_at, attempts, last_error, provider_id, sent_at, read_at, created_at, updated_at,
+    template, template_parameters, delivery_status
 )
 SELECT gen_random_uuid(), i.merchant_id, NULL, NULL, g.id, i.id, 'sms', 'guarantor_overdue',
-       %(day)s, 'queued', '', '', %(send_after)s, NULL, 0, '', '', NULL, NULL, %(now)s, %(now)s
+       %(day)s, 'queued', '', '', %(send_after)s, NULL, 0, '', '', NULL, NULL, %(now)s, %(now)s,
+       '', '[]'::jsonb, ''
   FROM {installment} i
   JOIN {guarantor} g ON g.plan_id = i.plan_id
  WHERE i.id = ANY(%(ids)s)
@@ -145,14 +210,12 @@ def reminder_due_dates(*, merchant: Merchant, policy: NotificationSettings, day:
 def reminders_queue(*, merchant: Merchant, day: date, now: datetime | None = None, chunk_size: int = CHUNK_SIZE) -> int:
     """Queue the merchant's customer messages for ``day``: upcoming-due reminders, due-today reminders and
     overdue alerts, on each channel the merchant uses and the customer has not opted out of, for unpaid rows of
-    open plans. Set-based, in chunks; held until the quiet hours end. Returns the messages queued."""
+    open plans. Set-based, in chunks; held until the quiet hours end. Returns the messages queued.
+
+    A customer's phone gets one of SMS and WhatsApp (``phone_channel_for``, written again in the SQL)."""
     now = now or timezone.now()
     policy = notification_settings_get(merchant=merchant)
-    channels = [
-        channel
-        for channel, enabled in ((Channel.SMS, policy.sms_enabled), (Channel.EMAIL, policy.email_enabled))
-        if enabled
-    ]
+    channels = merchant_channels(policy)
     if not channels:
         return 0
     queued = guarantor_copies_queue(merchant=merchant, policy=policy, day=day, now=now, chunk_size=chunk_size)
@@ -175,6 +238,9 @@ def reminders_queue(*, merchant: Merchant, day: date, now: datetime | None = Non
         "upcoming": (dates.get(Kind.REMINDER_UPCOMING) or [None])[0],
         "day": day,
         "channels": [str(channel) for channel in channels],
+        "phone_channel": policy.phone_channel,
+        "sms": policy.sms_enabled,
+        "whatsapp": policy.whatsapp_enabled,
         "send_after": _send_after(merchant, policy, now),
         "now": now,
     }
@@ -226,16 +292,42 @@ def guarantor_copies_queue(
 
 # A decision, a receipt, a payment not confirmed: one message per channel, about one event ---------------------
 
-# An SMS carries at most this much of a reason (the e-mail all of it): a long note would cost several messages.
+# An SMS (or WhatsApp message) carries at most this much of a reason (the e-mail all of it): a long note would cost
+# several messages.
 SMS_REASON_CHARS = 100
 
 
+def merchant_channels(policy: NotificationSettings) -> list[str]:
+    """The channels the merchant writes to customers on."""
+    enabled = (
+        (Channel.SMS, policy.sms_enabled),
+        (Channel.WHATSAPP, policy.whatsapp_enabled),
+        (Channel.EMAIL, policy.email_enabled),
+    )
+    return [channel for channel, on in enabled if on]
+
+
+def phone_channel_for(*, customer: Customer, policy: NotificationSettings) -> str | None:
+    """The one channel a message to ``customer``'s phone goes on: the customer's preferred one (else the merchant's
+    ``phone_channel``) when the merchant uses it and the customer takes it, else the other; None when neither
+    (SMS turned off or opted out of, WhatsApp turned off). reminders_queue's SQL says the same."""
+    if not customer.phone:
+        return None
+    sms = policy.sms_enabled and not customer.sms_opt_out
+    if (customer.preferred_channel or policy.phone_channel) == PhoneChannel.SMS and sms:
+        return Channel.SMS
+    if policy.whatsapp_enabled:
+        return Channel.WHATSAPP
+    return Channel.SMS if sms else None
+
+
 def customer_channels(*, customer: Customer, policy: NotificationSettings) -> list[str]:
-    """The channels a message to ``customer`` goes on: those the merchant uses, the customer has not opted out of,
-    and the customer has an address for."""
+    """The channels a message to ``customer`` goes on: one to the phone (SMS or WhatsApp, ``phone_channel_for``)
+    and e-mail, each when the merchant uses it, the customer has not opted out of it and has an address for it."""
     channels = []
-    if policy.sms_enabled and not customer.sms_opt_out and customer.phone:
-        channels.append(Channel.SMS)
+    phone = phone_channel_for(customer=customer, policy=policy)
+    if phone is not None:
+        channels.append(phone)
     if policy.email_enabled and not customer.email_opt_out and customer.email:
         channels.append(Channel.EMAIL)
     return channels
@@ -271,14 +363,14 @@ def _event_queue(
     send_after = _send_after(merchant, policy, now)
     rows = []
     for channel in channels:
+        fields = fields_for(language, channel)
         message = message_render(
-            kind=kind,
-            channel=channel,
-            language=language,
-            fields=fields_for(language, channel),
-            variant=variant,
-            portal_url=portal_url,
+            kind=kind, channel=channel, language=language, fields=fields, variant=variant, portal_url=portal_url
         )
+        template, parameters = "", []
+        if channel == Channel.WHATSAPP:
+            template = template_name(whatsapp_template_key(kind, variant))
+            parameters = whatsapp_parameters(kind=kind, variant=variant, fields=fields)
         rows.append(
             Notification(
                 merchant=merchant,
@@ -290,6 +382,8 @@ def _event_queue(
                 day=merchant_today(merchant, now=now),
                 subject=message.subject[:255],
                 body=message.body,
+                template=template,
+                template_parameters=parameters,
                 send_after=send_after,
                 dispatched_at=now if send_after <= now else None,
             )
@@ -334,7 +428,7 @@ def plan_decision_notify(*, plan: InstallmentPlan, decision: str, reason: str = 
             "amount": money_text(plan.total_amount, merchant.currency, language),
         }
         if kind == Kind.PLAN_REJECTED:
-            fields["reason"] = _sms_reason(reason) if channel == Channel.SMS else reason
+            fields["reason"] = _sms_reason(reason) if channel != Channel.EMAIL else reason
         else:
             # An approved plan has installments left (what is financed is above zero); a plan without one would
             # say nothing is due on its last due date rather than fail.
@@ -416,7 +510,7 @@ def payment_failed_notify(*, payment: Payment, reason: str = "", now: datetime |
 
     def fields_for(language: str, channel: str) -> dict[str, str]:
         fields = _payment_fields(payment, plan, language)
-        fields["reason"] = _sms_reason(reason) if channel == Channel.SMS else reason
+        fields["reason"] = _sms_reason(reason) if channel != Channel.EMAIL else reason
         return fields
 
     return _event_queue(
@@ -503,12 +597,12 @@ def _deliveries_enqueue(ids: list, *, not_handed: list) -> None:
 def notifications_dispatch(
     *, merchant: Merchant | None = None, now: datetime | None = None, chunk_size: int = CHUNK_SIZE
 ) -> int:
-    """Hand every queued SMS and e-mail whose quiet hours are over to a worker (one task each, after commit),
-    once; one handed out over an hour ago and still queued is handed out again. With the broker down, what could
-    not be handed stays queued, undispatched, for the next call. Returns the messages handed."""
+    """Hand every queued SMS, WhatsApp message and e-mail whose quiet hours are over to a worker (one task each,
+    after commit), once; one handed out over an hour ago and still queued is handed out again. With the broker
+    down, what could not be handed stays queued, undispatched, for the next call. Returns the messages handed."""
     now = now or timezone.now()
     queryset = Notification.objects.filter(
-        status=Status.QUEUED, channel__in=[Channel.SMS, Channel.EMAIL], send_after__lte=now
+        status=Status.QUEUED, channel__in=[Channel.SMS, Channel.WHATSAPP, Channel.EMAIL], send_after__lte=now
     ).filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER))
     if merchant is not None:
         queryset = queryset.filter(merchant=merchant)
@@ -553,6 +647,8 @@ def _skip_reason(notification: Notification, policy: NotificationSettings, today
     customer = notification.customer
     if notification.channel == Channel.SMS and (customer.sms_opt_out or not policy.sms_enabled):
         return "The customer opted out of SMS." if customer.sms_opt_out else "SMS is turned off for the merchant."
+    if notification.channel == Channel.WHATSAPP and not policy.whatsapp_enabled:
+        return "WhatsApp is turned off for the merchant."
     if notification.channel == Channel.EMAIL:
         if customer.email_opt_out:
             return "The customer opted out of e-mail."
@@ -605,30 +701,47 @@ def notification_message(notification: Notification) -> Message:
     portal line. A decision's or a payment's message: as written when it was queued."""
     if notification.installment_id is None:
         return Message(subject=notification.subject, body=notification.body)
-    row = notification.installment
-    plan = row.plan
-    merchant = plan.merchant
-    guarantor = notification.guarantor
-    # A guarantor is written to in the customer's language (family, most often), with no portal link: the
-    # portal is the customer's.
-    customer = notification.customer or plan.customer
-    language = language_for(customer.language)
-    outstanding = row.amount_due - row.amount_paid + row.late_fee - row.late_fee_paid
+    language, fields = _installment_fields(notification)
+    customer = notification.customer or notification.installment.plan.customer
     return message_render(
         kind=notification.kind,
         channel=notification.channel,
         language=language,
-        fields={
-            "customer": customer.name,
-            "guarantor": guarantor.name if guarantor is not None else "",
-            "merchant": merchant.name,
-            "plan": plan.reference,
-            "number": str(row.number),
-            "amount": money_text(outstanding, merchant.currency, language),
-            "due_date": date_text(row.due_date, language),
-        },
-        portal_url=None if guarantor is not None else portal_url_for(customer),
+        fields=fields,
+        # A guarantor is written to with no portal link: the portal is the customer's.
+        portal_url=None if notification.guarantor_id is not None else portal_url_for(customer),
     )
+
+
+def _installment_fields(notification: Notification) -> tuple[str, dict[str, str]]:
+    """The language and fields of a reminder or alert, as things stand now."""
+    row = notification.installment
+    plan = row.plan
+    merchant = plan.merchant
+    guarantor = notification.guarantor
+    # A guarantor is written to in the customer's language (family, most often).
+    customer = notification.customer or plan.customer
+    language = language_for(customer.language)
+    outstanding = row.amount_due - row.amount_paid + row.late_fee - row.late_fee_paid
+    return language, {
+        "customer": customer.name,
+        "guarantor": guarantor.name if guarantor is not None else "",
+        "merchant": merchant.name,
+        "plan": plan.reference,
+        "number": str(row.number),
+        "amount": money_text(outstanding, merchant.currency, language),
+        "due_date": date_text(row.due_date, language),
+    }
+
+
+def _whatsapp_template_set(notification: Notification) -> None:
+    """A reminder's or alert's template and parameters, written when it is sent (a decision's or a payment's were
+    written when it was queued)."""
+    if notification.installment_id is None:
+        return
+    _language, fields = _installment_fields(notification)
+    notification.template = template_name(whatsapp_template_key(notification.kind))
+    notification.template_parameters = whatsapp_parameters(kind=notification.kind, fields=fields)
 
 
 def _channel_send(notification: Notification, message: Message) -> str:
@@ -638,6 +751,14 @@ def _channel_send(notification: Notification, message: Message) -> str:
             subject=message.subject,
             body=message.body,
             notification_id=str(notification.pk),
+        )
+    if notification.channel == Channel.WHATSAPP:
+        _whatsapp_template_set(notification)
+        return whatsapp_backend().send(
+            to=notification.customer.phone,
+            template=notification.template,
+            language=language_code(language_for(notification.customer.language)),
+            parameters=notification.template_parameters,
         )
     to = notification.guarantor.phone if notification.guarantor_id is not None else notification.customer.phone
     return sms_backend().send(to=to, body=message.body)
@@ -692,30 +813,145 @@ def notification_deliver(*, notification_id, now: datetime | None = None) -> Del
             error = f"{type(exc).__name__}: {exc}"
             logger.warning("Notification %s, attempt %s: %s", notification.pk, notification.attempts, error)
             notification.last_error = error
-            final = notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
+            # A permanent refusal (not a WhatsApp number, no such template) is not tried again.
+            permanent = isinstance(exc, WhatsAppError) and exc.permanent
+            final = permanent or notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
             notification.status = Status.FAILED if final else Status.QUEUED
             notification.dispatched_at = now
             notification.save()
             channel = notification.channel
             transaction.on_commit(lambda: notification_failed(channel=channel, final=final))
+            if final and channel == Channel.WHATSAPP:
+                whatsapp_fallback_queue(notification=notification, policy=policy, now=now)
             if final:
                 return DeliveryResult(status=Status.FAILED, error=error)
             return DeliveryResult(status=Status.QUEUED, retry_in=retry_delay(notification.attempts), error=error)
         notification.status = Status.SENT
         notification.sent_at = now
+        if notification.channel == Channel.WHATSAPP:
+            notification.delivery_status = Notification.DeliveryStatus.SENT
+            notification.delivery_status_at = now
         notification.save()
         channel = notification.channel
         transaction.on_commit(lambda: notification_sent(channel=channel))
         return DeliveryResult(status=Status.SENT)
 
 
+# WhatsApp: an SMS instead of what could not be delivered, and the provider's delivery statuses --------------------
+
+
+def whatsapp_fallback_queue(
+    *, notification: Notification, policy: NotificationSettings | None = None, now: datetime | None = None
+) -> Notification | None:
+    """Send by SMS the WhatsApp message that could not be delivered (the number is not on WhatsApp, a permanent
+    refusal at sending or reported later by the provider, or no attempt left): the same message, once (the SMS
+    names the WhatsApp message it replaces, a unique key), handed to a worker once committed. None when no SMS can
+    go: SMS off for the merchant, the customer opted out of it, or already sent instead."""
+    now = now or timezone.now()
+    policy = policy or notification_settings_get(merchant=notification.merchant)
+    customer = notification.customer
+    if not policy.sms_enabled or customer.sms_opt_out:
+        return None
+    fallback = Notification(
+        merchant_id=notification.merchant_id,
+        customer=customer,
+        installment_id=notification.installment_id,
+        plan_id=notification.plan_id,
+        payment_id=notification.payment_id,
+        channel=Channel.SMS,
+        kind=notification.kind,
+        day=notification.day,
+        # A decision's or a payment's text was written when it was queued (a WhatsApp message's body is the SMS
+        # text); a reminder's is written when it is sent, as always.
+        subject=notification.subject,
+        body=notification.body if notification.installment_id is None else "",
+        send_after=now,
+        dispatched_at=now,
+        fallback_for=notification,
+    )
+    with transaction.atomic():
+        # Twice the same failure (a webhook delivered again), or an SMS of the same message already queued: the
+        # unique keys take one.
+        Notification.objects.bulk_create([fallback], ignore_conflicts=True)
+        if not Notification.objects.filter(pk=fallback.pk).exists():
+            return None
+        transaction.on_commit(lambda: _deliveries_enqueue([fallback.pk], not_handed=[]))
+    return fallback
+
+
+# The provider's statuses in the order a message goes through them: a late "delivered" never overwrites "read".
+_DELIVERY_RANK = {"sent": 1, "delivered": 2, "read": 3}
+
+
+@dataclass(frozen=True)
+class WhatsAppStatus:
+    """One status of the provider's webhook: the message's id, what happened, when, and for ``failed`` its error."""
+
+    provider_id: str
+    status: str
+    at: datetime
+    error_code: int | None = None
+    error: str = ""
+
+
+@audit.action("notification.whatsapp_status")
+def whatsapp_status_record(*, notification_id, update: WhatsAppStatus, now: datetime | None = None) -> str:
+    """Record what the provider says of a sent WhatsApp message: sent, delivered, read (never going back: a
+    late "delivered" after "read" is ignored) or failed, with the provider's time. A failure with a permanent error
+    code sends the message by SMS instead; with a temporary one, the message goes again with the next dispatch
+    while attempts are left (then by SMS). Returns the delivery status the message has afterwards."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("merchant", "customer")
+            .filter(pk=notification_id, channel=Channel.WHATSAPP, provider_id=update.provider_id)
+            .first()
+        )
+        if notification is None:
+            return ""
+        current = notification.delivery_status
+        if update.status in _DELIVERY_RANK:
+            if (
+                current == Notification.DeliveryStatus.FAILED
+                or _DELIVERY_RANK.get(current, 0) >= _DELIVERY_RANK[update.status]
+            ):
+                return current
+            notification.delivery_status = update.status
+            notification.delivery_status_at = update.at
+            notification.save(update_fields=["delivery_status", "delivery_status_at", "updated_at"])
+            return notification.delivery_status
+        if update.status != Notification.DeliveryStatus.FAILED or current == Notification.DeliveryStatus.FAILED:
+            return current
+        notification.delivery_status = Notification.DeliveryStatus.FAILED
+        notification.delivery_status_at = update.at
+        code = f" {update.error_code}" if update.error_code is not None else ""
+        notification.last_error = f"The WhatsApp provider reported error{code}: {update.error}".strip()
+        retry = (
+            update.error_code is not None
+            and not error_is_permanent(update.error_code)
+            and notification.attempts < settings.NOTIFICATION_MAX_ATTEMPTS
+            and notification.status == Status.SENT
+        )
+        if retry:
+            # Sent again by the next dispatch (every 5 minutes), as a new message with a new id.
+            notification.status = Status.QUEUED
+            notification.dispatched_at = None
+            notification.send_after = now
+        notification.save()
+        if not retry:
+            whatsapp_fallback_queue(notification=notification, now=now)
+        return notification.delivery_status
+
+
 @audit.action("notifications.requeue")
 @transaction.atomic
 def notifications_requeue(*, notifications: QuerySet[Notification], now: datetime | None = None) -> int:
     """Give failed customer messages a fresh set of attempts (an admin action, once the provider is fixed);
-    the last error stays until the next attempt replaces it. Returns the messages requeued."""
+    the last error stays until the next attempt replaces it. A WhatsApp message that went by SMS instead is not sent
+    again. Returns the messages requeued."""
     now = now or timezone.now()
-    return notifications.filter(status=Status.FAILED).update(
+    return notifications.filter(status=Status.FAILED, fallback__isnull=True).update(
         status=Status.QUEUED, attempts=0, dispatched_at=None, send_after=now, updated_at=now
     )
 

@@ -197,11 +197,12 @@ def customer_receipt(*, customer: Customer, payment_id) -> Receipt:
 
 
 def customer_notifications(*, customer: Customer, unread: bool | None = None) -> QuerySet[Notification]:
-    """Every message the shop sent the customer (reminders, alerts, receipts, decisions: SMS and e-mail that
-    actually left), newest first; ``unread`` True or False narrows to those not yet read, or read."""
+    """Every message the shop sent the customer (reminders, alerts, receipts, decisions: SMS, WhatsApp and e-mail
+    that actually left; not a WhatsApp message the provider could not deliver, which went by SMS), newest first;
+    ``unread`` True or False narrows to those not yet read, or read."""
     queryset = Notification.objects.filter(
         merchant_id=customer.merchant_id, customer_id=customer.pk, status=Notification.Status.SENT
-    )
+    ).exclude(delivery_status=Notification.DeliveryStatus.FAILED)
     if unread is not None:
         queryset = queryset.filter(read_at__isnull=unread)
     return queryset.order_by("-sent_at", "-created_at", "-pk")

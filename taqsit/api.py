@@ -218,8 +218,9 @@ class MeView(APIView):
         return Response(MeSerializer(request.user).data)
 
 
-class MerchantView(APIView):
-    """The signed-in user's merchant: everyone reads it; the owner changes its profile and collection policy."""
+class MerchantSettingsView(APIView):
+    """A view of the signed-in user's merchant's settings: everyone reads them, the owner changes them; a platform
+    admin (no merchant) is sent to the admin with a 404."""
 
     permission_classes = [permissions.IsAuthenticated, RolePermission]
     read_permission = Action.READ
@@ -229,6 +230,10 @@ class MerchantView(APIView):
         if request.user.merchant is None:
             raise exceptions.NotFound(_("Platform admins manage merchants in the admin."))
         return request.user.merchant
+
+
+class MerchantView(MerchantSettingsView):
+    """The signed-in user's merchant: everyone reads it; the owner changes its profile and collection policy."""
 
     @extend_schema(responses=MerchantSerializer)
     def get(self, request):

@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 from auditlog.api import AuditEntryViewSet
 from customers.api import CustomerViewSet
 from installments.api import CustomerPlanViewSet, ExposureView, InstallmentViewSet, PlanViewSet, ProductViewSet
-from notifications.api import NotificationViewSet
+from notifications.api import NotificationSettingsView, NotificationViewSet
 from payments.api import (
     CharityDisbursementViewSet,
     CustomerPaymentViewSet,
@@ -63,6 +63,7 @@ urlpatterns = [
     path("auth/logout/", LogoutView.as_view(), name="logout"),
     path("auth/me/", MeView.as_view(), name="me"),
     path("merchant/", MerchantView.as_view(), name="merchant"),
+    path("notification-settings/", NotificationSettingsView.as_view(), name="notification-settings"),
     path("stats/", StatsView.as_view(), name="stats"),
     path("installments/plans/<uuid:pk>/settle/", PlanSettleView.as_view(), name="plan-settle"),
     path("installments/exposure/", ExposureView.as_view(), name="exposure"),

@@ -287,6 +287,21 @@ SMS_API_USER = env.str("SMS_API_USER", default="")
 SMS_API_TOKEN = env.str("SMS_API_TOKEN", default="")
 SMS_FROM = env.str("SMS_FROM", default="")
 SMS_TIMEOUT = env.int("SMS_TIMEOUT", default=10)
+# WhatsApp (Business Cloud API): WHATSAPP_BACKEND "logging" (the default: nothing is sent), "http" (template
+# messages POSTed to WHATSAPP_API_URL with the Bearer WHATSAPP_TOKEN), "locmem" (tests) or a backend's dotted path.
+# The status webhook (/hooks/whatsapp/) checks Meta's signature with WHATSAPP_APP_SECRET and answers the
+# subscription's check with WHATSAPP_VERIFY_TOKEN (notifications/channels/whatsapp.py, notifications/webhooks.py).
+WHATSAPP_BACKEND = env.str("WHATSAPP_BACKEND", default="logging")
+WHATSAPP_API_URL = env.str("WHATSAPP_API_URL", default="")
+WHATSAPP_TOKEN = env.str("WHATSAPP_TOKEN", default="")
+WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="")
+WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default="")
+WHATSAPP_TIMEOUT = env.int("WHATSAPP_TIMEOUT", default=10)
+# The template registered with the provider for each message (kind, or kind_variant): taqsit_<kind> unless named
+# otherwise here, e.g. WHATSAPP_TEMPLATES=reminder_upcoming=shop_reminder,overdue_alert=shop_overdue.
+WHATSAPP_TEMPLATES = env.dict("WHATSAPP_TEMPLATES", default={})
+# The provider's language code of each customer language (its templates are registered in these).
+WHATSAPP_LANGUAGE_CODES = env.dict("WHATSAPP_LANGUAGE_CODES", default={"en": "en", "ar": "ar", "es": "es"})
 # End of Celery ---------------------------------------------------------------------------------------------
 
 # Audit trail ------------------------------------------------------------------------------------------------
@@ -369,6 +384,8 @@ REST_FRAMEWORK = {
         "portal_ip": env.str("API_RATE_PORTAL_IP", default="1200/hour"),
         "portal_auth_ip": env.str("API_RATE_PORTAL_AUTH_IP", default="10/minute"),
         "portal_auth_destination": env.str("API_RATE_PORTAL_AUTH_DESTINATION", default="5/minute"),
+        # The provider's status webhook (/hooks/whatsapp/), per address: Meta batches, so a busy day stays under.
+        "whatsapp_webhook": env.str("API_RATE_WHATSAPP_WEBHOOK", default="6000/hour"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -33,6 +33,7 @@ auth_patterns = [
 
 urlpatterns = [
     path("", include("taqsit.page_urls")),
+    path("", include("notifications.urls")),  # the message settings page and the WhatsApp provider's webhook
     path("accounts/", include(auth_patterns)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("customers.urls")),

@@ -54,6 +54,7 @@ def test_create_answers_with_the_customer_and_normalises_a_local_phone(client, m
         "notes": "Prefers SMS.",
         "sms_opt_out": False,
         "email_opt_out": True,
+        "preferred_channel": "",
         "origin": "staff",
         "created_at": "2026-03-01T12:00:00Z",
         "updated_at": "2026-03-01T12:00:00Z",

@@ -9,6 +9,27 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 
+def json_reply(handler: BaseHTTPRequestHandler, status: int, body: dict | None) -> None:
+    """Answer ``status`` with ``body`` as JSON (no body for None)."""
+    payload = json.dumps(body).encode() if body is not None else b""
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
+def local_server(handler: type[BaseHTTPRequestHandler], ports: range, what: str) -> ThreadingHTTPServer:
+    """A threaded server on 127.0.0.1 on a free port of ``ports`` (a few tried at random)."""
+    last_error: OSError | None = None
+    for port in random.sample(ports, 50):
+        try:
+            return ThreadingHTTPServer(("127.0.0.1", port), handler)
+        except OSError as exc:  # taken: try another
+            last_error = exc
+    raise RuntimeError(f"No free port {what}: {last_error}")
+
+
 class StubSmsProvider:
     """Answers every POST with ``status`` and ``body`` and records what it was sent."""
 
@@ -35,23 +56,12 @@ class StubSmsProvider:
                     stub.requests.append(
                         {"path": self.path, "authorization": self.headers.get("Authorization"), "form": form}
                     )
-                payload = json.dumps(stub.body).encode()
-                self.send_response(stub.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                json_reply(self, stub.status, stub.body)
 
             def log_message(self, *args) -> None:
                 pass
 
-        last_error: OSError | None = None
-        for port in random.sample(range(20000, 32000), 50):
-            try:
-                return ThreadingHTTPServer(("127.0.0.1", port), Handler)
-            except OSError as exc:  # taken: try another
-                last_error = exc
-        raise RuntimeError(f"No free port below 32768 for the stub SMS provider: {last_error}")
+        return local_server(Handler, range(20000, 32000), "below 32768 for the stub SMS provider")
 
     def __enter__(self) -> StubSmsProvider:
         self.thread.start()

@@ -97,6 +97,8 @@ def test_a_merchants_policy_is_edited_in_the_admin(admin_client, merchant):
         {
             "merchant": str(merchant.pk),
             "sms_enabled": "on",
+            "whatsapp_enabled": "on",
+            "phone_channel": "sms",
             "staff_digest_enabled": "on",
             "quiet_hours_start": "22:00",
             "quiet_hours_end": "07:30",
@@ -108,11 +110,13 @@ def test_a_merchants_policy_is_edited_in_the_admin(admin_client, merchant):
     policy = NotificationSettings.objects.get(merchant=merchant)
     assert (
         policy.sms_enabled,
+        policy.whatsapp_enabled,
+        policy.phone_channel,
         policy.email_enabled,
         policy.quiet_hours_start.isoformat(),
         policy.quiet_hours_end.isoformat(),
         policy.overdue_alert_days,
-    ) == (True, False, "22:00:00", "07:30:00", [3, 14])
+    ) == (True, True, "sms", False, "22:00:00", "07:30:00", [3, 14])
 
 
 def test_receipts_are_turned_off_and_on_in_the_merchants_policy(admin_client, merchant):
@@ -129,6 +133,7 @@ def test_receipts_are_turned_off_and_on_in_the_merchants_policy(admin_client, me
             "merchant": str(merchant.pk),
             "sms_enabled": "on",
             "email_enabled": "on",
+            "phone_channel": "whatsapp",
             "quiet_hours_start": "21:00",
             "quiet_hours_end": "08:00",
             "overdue_alert_days": "1,7,30",

@@ -30,7 +30,7 @@ from customers.models import Customer
 from installments.contract import contract_build
 from installments.models import Guarantor, Installment, InstallmentPlan, PlanItem, Product
 from installments.tests.factories import ProductFactory, late_fee_make, plan_make, signature_png
-from notifications.models import Notification
+from notifications.models import Notification, NotificationSettings
 from payments.models import Payment, PaymentAllocation
 from payments.services import payment_post
 from payments.tests.reports import report
@@ -357,6 +357,14 @@ TABLE: tuple[Row, ...] = (
     # the merchant: everyone reads it, the owner changes its settings (collection policy)
     Row("merchant", "get", EVERYONE, 200, nothing),
     Row("merchant", "patch", OWNER, 200, lambda w: ({}, {"grace_days": 5, "requires_approval": True})),
+    Row("notification-settings", "get", EVERYONE, 200, nothing),
+    Row(
+        "notification-settings",
+        "patch",
+        OWNER,
+        200,
+        lambda w: ({}, {"whatsapp_enabled": True, "phone_channel": "sms"}),
+    ),
     # statistics: everyone reads them
     Row("stats", "get", EVERYONE, 200, lambda w: (w.payment() and {}, None)),
     # the audit trail: owners and managers read it, nobody writes it
@@ -434,6 +442,9 @@ def snapshot() -> dict:
     )
     state = {model.__name__: sorted(model.objects.values_list("pk", "updated_at")) for model in stamped}
     state["PlanItem"] = sorted(PlanItem.objects.values_list("pk", flat=True))
+    state["NotificationSettings"] = sorted(
+        NotificationSettings.objects.values_list("merchant_id", "sms_enabled", "whatsapp_enabled", "phone_channel")
+    )
     state["User"] = sorted(
         User.objects.values_list("pk", "first_name", "email", "role", "is_active", "password", "merchant_id")
     )
@@ -495,7 +506,7 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "product-detail",
         "user-detail",
     ]
-    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (84, 79, 44, 35)
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (86, 81, 44, 35)
 
 
 ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}

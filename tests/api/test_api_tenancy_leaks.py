@@ -177,6 +177,7 @@ def test_browsable_api_shows_a_second_merchant_nothing_of_the_first(
         "/api/installments/payments/",
         "/api/customers/",
         "/api/users/",
+        "/api/notification-settings/",
         f"/api/installments/plans/{plan_pk}/payments/",
         f"/api/customers/{second_merchant_data['customer'].pk}/plans/",
         "/api/portal/me/",
