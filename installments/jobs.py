@@ -173,7 +173,7 @@ status_totals AS (  -- the statistics' summary rows, in the same statement (inst
            charity_fees = t.charity_fees + EXCLUDED.charity_fees
     RETURNING 1
 )
-SELECT COUNT(*), COALESCE(SUM(amount), 0), COALESCE(array_agg(id), '{}'), COALESCE(array_agg(plan_id), '{}')
+SELECT COUNT(*), COALESCE(SUM(amount), 0), COALESCE(array_agg(id), '{{}}'), COALESCE(array_agg(plan_id), '{{}}')
   FROM inserted
 """
 

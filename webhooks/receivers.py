@@ -56,6 +56,12 @@ def _state(*, create: bool = True) -> _TransactionState | None:
     return state
 
 
+def transaction_memo_clear() -> None:
+    """Forget what this transaction read of endpoints. For tests: a request made inside a test's transaction
+    would otherwise find the endpoints its set-up already read, which a request of its own never does."""
+    transaction.get_connection().__dict__.pop("webhooks_state", None)
+
+
 def endpoints_forget(*, merchant_id) -> None:
     """An endpoint of the merchant changed: the transaction reads the merchant's endpoints again."""
     state = _state(create=False)
