@@ -325,3 +325,23 @@ def test_the_payment_path_adds_one_query_with_or_without_an_endpoint(owner, cust
         "INSERT webhooks_webhookdelivery",
     ]
     assert len(wanted) == len(without) + 5
+
+
+def test_beats_sweep_delivers_every_merchants_due_deliveries_each_for_its_merchant(
+    owner, customer, other_owner, receiver, merchant, other_merchant, today
+):
+    from customers.tests.factories import CustomerFactory
+    from webhooks.tasks import webhooks_deliver_task, webhooks_sweep_task
+
+    endpoint_create(actor=owner, url=receiver.url, events=["plan.created"])
+    endpoint_create(actor=other_owner, url=receiver.url, events=["plan.created"])
+    plan_make(actor=owner, customer=customer)
+    plan_make(actor=other_owner, customer=CustomerFactory(merchant=other_merchant))
+
+    assert webhooks_deliver_task(str(merchant.pk)) == 1  # the kick: one merchant's only
+    assert webhooks_sweep_task() == 1  # the other's
+    assert webhooks_sweep_task() == 0
+
+    assert sorted(event["merchant"] for event in receiver.delivered()) == sorted(
+        [str(merchant.pk), str(other_merchant.pk)]
+    )
