@@ -286,8 +286,8 @@ def endpoint_disabled_tell(*, endpoint_id, merchant_id) -> int:
         subject = _("Webhook endpoint disabled: %(url)s") % {"url": endpoint.url}
         body = _(
             "Every delivery to %(url)s has failed since %(since)s (%(count)s attempts in a row), so it was disabled "
-            "and nothing more is sent to it. Fix the receiver, then turn the endpoint on again under Settings, "
-            "Webhooks: deliveries still pending are sent then, and given-up ones can be sent again."
+            "and nothing more is sent to it. Fix the receiver, then turn the endpoint on again on the "
+            "Webhooks page: deliveries still pending are sent then, and given-up ones can be sent again."
         ) % {
             "url": endpoint.url,
             "since": f"{endpoint.failing_since:%Y-%m-%d %H:%M} UTC" if endpoint.failing_since else "-",
