@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from installments.api import ERRORS
 from taqsit.api import TenantViewSetMixin
 from taqsit.permissions import Action
 from taqsit.serializers import NoBodySerializer
@@ -28,12 +29,6 @@ from webhooks.services import (
     endpoint_secret_rotate,
     endpoint_update,
 )
-
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input: a body naming each bad field."),
-    403: OpenApiResponse(description="Your role does not allow this (the owner's only)."),
-    404: OpenApiResponse(description="No such object for your merchant."),
-}
 
 
 @extend_schema_view(
