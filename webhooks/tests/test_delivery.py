@@ -345,3 +345,45 @@ def test_beats_sweep_delivers_every_merchants_due_deliveries_each_for_its_mercha
     assert sorted(event["merchant"] for event in receiver.delivered()) == sorted(
         [str(merchant.pk), str(other_merchant.pk)]
     )
+
+
+def test_the_delivery_connects_to_the_address_checked_and_keeps_the_name_in_host(
+    owner, customer, merchant, receiver, monkeypatch, settings, today
+):
+    """The name is resolved once, checked, and the connection goes to that address: a second answer of the DNS
+    (a rebinding to another address) is never asked for, and the receiver still sees the URL's host."""
+    settings.DEBUG = True  # plain http to a name: development only (the receiver speaks no TLS)
+    endpoint = endpoint_create(
+        actor=owner, url=f"http://hooks.example.test:{receiver.port}/in?shop=1", events=["plan.created"]
+    )
+    answers = iter(["127.0.0.1", "10.9.9.9"])
+    asked = []
+
+    def resolve(host, port, *args, **kwargs):
+        if host == "127.0.0.1":  # the connection itself, to the address checked: no name to look up
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (host, port))]
+        asked.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    plan_make(actor=owner, customer=customer)
+
+    assert deliver(merchant) == 1
+
+    assert asked == ["hooks.example.test"]
+    (received,) = receiver.received
+    assert (received["path"], received["headers"]["Host"]) == ("/in?shop=1", f"hooks.example.test:{receiver.port}")
+    assert WebhookDelivery.objects.get(endpoint=endpoint).status == "delivered"
+
+
+def test_a_redirect_is_not_followed_it_is_a_failure(owner, customer, merchant, receiver, today):
+    endpoint_create(actor=owner, url=receiver.url, events=["plan.created"])
+    receiver.status = 302
+    plan_make(actor=owner, customer=customer)
+
+    deliver(merchant)
+
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, 302)
+    assert len(receiver.received) == 1
+    assert WebhookAttempt.objects.get().error == "HTTP 302"

@@ -140,3 +140,15 @@ def test_another_merchants_endpoints_and_deliveries_are_404s(client, settings, o
     assert web.post(f"{LIST}{endpoint.pk}/delete/").status_code == 404
     assert web.post(reverse("webhooks:delivery-redeliver", args=[delivery.pk])).status_code == 404
     assert WebhookEndpoint.objects.get().secret == endpoint.secret
+
+
+def test_the_pages_speak_arabic_right_to_left(client, settings, owner, receiver):
+    endpoint = endpoint_create(actor=owner, url=receiver.url, events=["plan.created"])
+    web = signed_in(client, settings, owner)
+    web.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
+
+    page = html(web.get(f"{LIST}{endpoint.pk}/"))
+
+    assert 'dir="rtl"' in page
+    assert "عنوان الويب هوك" in page
+    assert f'<bdi dir="ltr" class="text-break">{receiver.url}</bdi>' in page
