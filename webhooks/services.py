@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -178,20 +179,27 @@ def _due(merchant_id, now: datetime):
     )
 
 
-def deliveries_deliver(*, merchant_id, limit: int = 500) -> int:
-    """Deliver the merchant's due deliveries, one transaction each, oldest first; returns the attempts made."""
+def deliveries_deliver(*, merchant_id, limit: int = 500, seconds: float = 120) -> int:
+    """Deliver the merchant's due deliveries, one transaction each, oldest first, for at most ``limit`` attempts
+    or ``seconds``; returns the attempts made. An endpoint that fails is not tried again in the same run (its
+    other deliveries wait for the next one), so a receiver that is down costs one timeout a run, not one per
+    delivery."""
     made = 0
-    while made < limit:
+    failing: set = set()
+    stop_at = time.monotonic() + seconds
+    while made < limit and time.monotonic() < stop_at:
         with transaction.atomic():
             delivery = (
                 _due(merchant_id, timezone.now())
+                .exclude(endpoint_id__in=failing)
                 .select_for_update(skip_locked=True, of=("self",))
                 .select_related("endpoint", "event")
                 .first()
             )
             if delivery is None:
                 break
-            delivery_attempt(delivery=delivery)
+            if not delivery_attempt(delivery=delivery).succeeded:
+                failing.add(delivery.endpoint_id)
             made += 1
     return made
 
@@ -298,7 +306,8 @@ def endpoint_disabled_tell(*, endpoint_id, merchant_id) -> int:
 
 
 def deliveries_sweep(*, now: datetime | None = None) -> list[str]:
-    """The merchants with a due delivery (across merchants: run under ``platform_scope``)."""
+    """The merchants with a due delivery (across merchants: run under ``platform_scope``); each is then
+    delivered by a task of its own (``deliveries_kick``)."""
     now = now or timezone.now()
     return [
         str(merchant_id)

@@ -328,10 +328,15 @@ def test_the_payment_path_adds_one_query_with_or_without_an_endpoint(owner, cust
 
 
 def test_beats_sweep_delivers_every_merchants_due_deliveries_each_for_its_merchant(
-    owner, customer, other_owner, receiver, merchant, other_merchant, today
+    owner, customer, other_owner, receiver, merchant, other_merchant, today, request
 ):
     from customers.tests.factories import CustomerFactory
+    from taqsit.celery import app as celery_app
     from webhooks.tasks import webhooks_deliver_task, webhooks_sweep_task
+
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True  # the sweep's tasks run here
+    request.addfinalizer(lambda: setattr(celery_app.conf, "task_always_eager", eager))
 
     endpoint_create(actor=owner, url=receiver.url, events=["plan.created"])
     endpoint_create(actor=other_owner, url=receiver.url, events=["plan.created"])
