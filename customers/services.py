@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from customers.models import Customer
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
+from taqsit.events import event_emit
 from taqsit.models import User
 from taqsit.permissions import Action, permission_require
 from taqsit.phone import phone_normalize
@@ -82,7 +83,9 @@ def customer_create(*, actor: User, merchant=None, **fields: Any) -> Customer:
         raise ValidationError({"merchant": _("Choose the merchant this customer belongs to.")})
     fields_refuse(data=fields, fields=EDITABLE_FIELDS)
     customer = Customer(merchant=merchant, created_by=actor, **fields)
-    return model_save(instance=customer, validate=_customer_check, conflict=_customer_conflict)
+    model_save(instance=customer, validate=_customer_check, conflict=_customer_conflict)
+    event_emit(event_type="customer.created", obj=customer)
+    return customer
 
 
 @audit.action("customer.update")
@@ -139,4 +142,6 @@ def customer_self_register(*, merchant, **fields: Any) -> Customer:
     fields_refuse(data=fields, fields=SELF_REGISTER_FIELDS)
     customer = Customer(merchant=merchant, created_by=None, origin=Customer.Origin.PORTAL, **fields)
     with audit.context(actor_customer=str(customer.pk), merchant=str(merchant.pk), actor=None, role=None):
-        return model_save(instance=customer, validate=_customer_check, conflict=_customer_conflict)
+        model_save(instance=customer, validate=_customer_check, conflict=_customer_conflict)
+        event_emit(event_type="customer.created", obj=customer)
+    return customer

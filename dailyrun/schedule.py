@@ -1,7 +1,8 @@
 """Beat's default entries, kept in the database (django-celery-beat) and editable in the admin.
 
 Migration 0002 (of dailyrun) creates them; an entry an admin changed or disabled is left as it is. One entry
-fires the daily run (dailyrun/tasks.py), the other the delivery of queued messages (notifications/tasks.py).
+fires the daily run (dailyrun/tasks.py), one the delivery of queued messages (notifications/tasks.py), one the
+webhooks' sweep (webhooks/tasks.py; dailyrun's migration 0004 adds it to databases that had the first two).
 Times are UTC: the daily run itself works out each merchant's own day in the merchant's time zone.
 """
 
@@ -20,6 +21,13 @@ DEFAULT_PERIODIC_TASKS = (
         "task": "notifications.tasks.notifications_dispatch_task",
         "minute": "*/5",
         "description": "Hands queued SMS and e-mail to workers; those held by quiet hours go out when they end.",
+    },
+    {
+        "name": "Webhooks: deliver what is due (retries, and what no kick reached)",
+        "task": "webhooks.tasks.webhooks_sweep_task",
+        "minute": "*",
+        "description": "Sends every merchant's due webhook deliveries: retries whose backoff is over, and deliveries "
+        "written while the broker took no task.",
     },
 )
 

@@ -17,7 +17,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Case, DateField, Exists, ExpressionWrapper, F, OuterRef, Q, Value, When
+from django.db.models import Case, DateField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from installments.locks import plans_lock
@@ -26,6 +27,7 @@ from installments.selectors import UNPAID, installments_overdue_of, late_fee_amo
 from installments.summaries import plans_status_move
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
+from taqsit.events import events_emit_many
 from taqsit.models import Merchant
 from taqsit.money import to_money
 
@@ -45,10 +47,23 @@ def _unpaid_rows(merchant: Merchant, *, plan_status=OPEN):
     )
 
 
+def _update_returning(queryset: QuerySet, returning: tuple[str, ...], **values) -> list[tuple]:
+    """``queryset.update(**values)`` as one ``UPDATE ... RETURNING``: the rows the statement changed (after its own
+    re-check of the conditions), read by the write itself, for the events to announce them."""
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    sql, params = query.get_compiler(queryset.db).as_sql()
+    columns = ", ".join(connection.ops.quote_name(queryset.model._meta.get_field(name).column) for name in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {columns}", params)
+        return cursor.fetchall()
+
+
 @audit.action("installments.mark_overdue")
 def installments_mark_overdue(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_SIZE) -> int:
     """Set ``overdue`` on unpaid current rows of open plans past due date plus grace; a row marked overdue that
-    is no longer (the grace days grew) goes back to pending or partially paid. Returns the rows changed."""
+    is no longer (the grace days grew) goes back to pending or partially paid. Returns the rows changed. The rows
+    marked overdue are announced (``installment.overdue``) from what the UPDATE returned, a chunk at a time."""
     cutoff = overdue_cutoff(merchant, today=today)
     now = timezone.now()
     changed = 0
@@ -73,7 +88,19 @@ def installments_mark_overdue(*, merchant: Merchant, today: date, chunk_size: in
                 if not rows:
                     break
                 # The conditions are repeated in the UPDATE: a row paid since the SELECT is re-checked and left.
-                changed += queryset.filter(pk__in=[pk for _, pk in rows]).update(status=status, updated_at=now)
+                chunk = queryset.filter(pk__in=[pk for _, pk in rows])
+                if queryset is to_mark:
+                    marked = _update_returning(chunk, ("id", "plan"), status=status, updated_at=now)
+                    changed += len(marked)
+                    events_emit_many(
+                        event_type="installment.overdue",
+                        objects=[
+                            Installment(pk=pk, plan_id=plan_id, merchant_id=merchant.pk) for pk, plan_id in marked
+                        ],
+                        merchant_id=merchant.pk,
+                    )
+                else:
+                    changed += chunk.update(status=status, updated_at=now)
                 last = rows[-1]
     if changed:
         merchant_stats_invalidate(merchant.pk)
@@ -113,7 +140,7 @@ inserted AS (
       FROM candidates
      WHERE amount > 0
     ON CONFLICT (installment_id, period) DO NOTHING
-    RETURNING installment_id, plan_id, amount
+    RETURNING id, installment_id, plan_id, amount
 ),
 rows AS (
     UPDATE {installment} i
@@ -146,7 +173,8 @@ status_totals AS (  -- the statistics' summary rows, in the same statement (inst
            charity_fees = t.charity_fees + EXCLUDED.charity_fees
     RETURNING 1
 )
-SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM inserted
+SELECT COUNT(*), COALESCE(SUM(amount), 0), COALESCE(array_agg(id), '{{}}'), COALESCE(array_agg(plan_id), '{{}}')
+  FROM inserted
 """
 
 
@@ -197,7 +225,16 @@ def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_
                         "now": timezone.now(),
                     },
                 )
-                inserted, amount = cursor.fetchone()
+                inserted, amount, fee_ids, plan_ids_charged = cursor.fetchone()
+            # The fees charged, announced from the statement's own RETURNING rows (``late_fee.charged``).
+            events_emit_many(
+                event_type="late_fee.charged",
+                objects=[
+                    LateFee(pk=pk, plan_id=plan_id, merchant_id=merchant.pk)
+                    for pk, plan_id in zip(fee_ids, plan_ids_charged, strict=True)
+                ],
+                merchant_id=merchant.pk,
+            )
             count += inserted
             total += amount
     if count:
@@ -206,11 +243,19 @@ def late_fees_apply(*, merchant: Merchant, today: date, chunk_size: int = CHUNK_
 
 
 def _plans_update_locked(
-    merchant: Merchant, candidates, plan_ids: list, *, chunk_size: int, from_status: str, status: str, **changes
+    merchant: Merchant,
+    candidates,
+    plan_ids: list,
+    *,
+    chunk_size: int,
+    from_status: str,
+    status: str,
+    event_type: str | None = None,
+    **changes,
 ) -> int:
     """Lock ``plan_ids`` chunk by chunk, then move those that ``candidates`` still selects under the lock from
     ``from_status`` to ``status``, their totals with them in the statistics' summary rows (one statement a
-    chunk)."""
+    chunk); the plans moved are announced as ``event_type``, if any."""
     changed = 0
     for chunk in _chunks(plan_ids, chunk_size):
         with transaction.atomic():
@@ -223,6 +268,12 @@ def _plans_update_locked(
                         merchant_id=merchant.pk, plan_ids=moved, from_status=from_status, to_status=status
                     )
                     changed += InstallmentPlan.objects.filter(pk__in=moved).update(status=status, **changes)
+                    if event_type:
+                        events_emit_many(
+                            event_type=event_type,
+                            objects=[InstallmentPlan(pk=pk, merchant_id=merchant.pk) for pk in moved],
+                            merchant_id=merchant.pk,
+                        )
     if changed:
         merchant_stats_invalidate(merchant.pk)
     return changed
@@ -245,6 +296,7 @@ def plans_mark_defaulted(*, merchant: Merchant, today: date, chunk_size: int = C
         chunk_size=chunk_size,
         from_status=InstallmentPlan.Status.ACTIVE,
         status=InstallmentPlan.Status.DEFAULTED,
+        event_type="plan.defaulted",
         status_reason=DEFAULTED_REASON,
         status_changed_at=timezone.now(),
         updated_at=timezone.now(),

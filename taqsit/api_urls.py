@@ -26,6 +26,7 @@ from taqsit.api import (
     UserViewSet,
     api_fallback,
 )
+from webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 
 class SwaggerView(SpectacularSwaggerView):
@@ -44,6 +45,9 @@ router.register("installments/payments", PaymentViewSet, basename="payment")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("charity-disbursements", CharityDisbursementViewSet, basename="charity-disbursement")
 router.register("audit-log", AuditEntryViewSet, basename="audit-entry")
+# Deliveries before endpoints: "deliveries" is no endpoint's id.
+router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 # The nested lists, each served by the app that owns its rows, at the parent's address and with the names the
 # parent's own action would have (``customer-plans``): a router of their own, as a basename is registered once.

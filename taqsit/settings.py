@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "notifications",
     "auditlog",
     "collectors",  # the collector's worklist: assignments, contacts, promises to pay
+    "webhooks",  # events for integrators' endpoints (webhooks/), beside notifications and auditlog
     "dailyrun",
     "portal",  # the customers' portal (/portal/) and borrower API (/api/portal/), above every app
     "demo",  # the demo data and `manage.py demo_load`, above every app
@@ -302,6 +303,19 @@ WHATSAPP_TIMEOUT = env.int("WHATSAPP_TIMEOUT", default=10)
 WHATSAPP_TEMPLATES = env.dict("WHATSAPP_TEMPLATES", default={})
 # The provider's language code of each customer language (its templates are registered in these).
 WHATSAPP_LANGUAGE_CODES = env.dict("WHATSAPP_LANGUAGE_CODES", default={"en": "en", "ar": "ar", "es": "es"})
+# Webhooks (webhooks/): deliveries to the merchants' endpoints. Targets must be https and public addresses (checked
+# again at each delivery, after DNS); WEBHOOK_ALLOW_PRIVATE_TARGETS lets them be private or loopback (development,
+# tests). A failed delivery is retried with exponential backoff (WEBHOOK_RETRY_BACKOFF seconds, doubling, capped at
+# WEBHOOK_RETRY_BACKOFF_MAX, with jitter) for WEBHOOK_RETRY_HOURS after its first attempt, then given up. An endpoint
+# failing WEBHOOK_DISABLE_AFTER_FAILURES attempts in a row, with no success for WEBHOOK_DISABLE_AFTER_HOURS, is
+# disabled and its owners are told.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=DEBUG)
+WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=5)
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
+WEBHOOK_RETRY_BACKOFF = env.int("WEBHOOK_RETRY_BACKOFF", default=30)
+WEBHOOK_RETRY_BACKOFF_MAX = env.int("WEBHOOK_RETRY_BACKOFF_MAX", default=3600)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
 # End of Celery ---------------------------------------------------------------------------------------------
 
 # Audit trail ------------------------------------------------------------------------------------------------

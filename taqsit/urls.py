@@ -41,6 +41,7 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("worklist/", include("collectors.urls")),
     path("audit/", include("auditlog.urls")),
+    path("settings/webhooks/", include("webhooks.urls")),
     path("portal/", include("portal.urls")),  # the customers' portal (portal/auth.py: its own sessions)
     path("admin/", admin.site.urls),
     path("api/", include("taqsit.api_urls")),

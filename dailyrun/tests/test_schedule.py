@@ -17,6 +17,7 @@ def test_the_migration_created_the_default_entries():
     assert sorted(entries.values_list("task", "crontab__minute", "crontab__hour", "enabled")) == [
         ("notifications.tasks.daily_runs_dispatch_task", "*/15", "*", True),
         ("notifications.tasks.notifications_dispatch_task", "*/5", "*", True),
+        ("webhooks.tasks.webhooks_sweep_task", "*", "*", True),
     ]
 
 

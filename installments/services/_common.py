@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from installments.models import Installment, InstallmentPlan, PlanItem
 from installments.schedule import ScheduleRow
 from installments.signals import plan_activated
+from taqsit.events import event_emit
 from taqsit.models import Merchant, User
 from taqsit.money import as_decimal, decimal_places_message, is_exact
 from taqsit.money_format import money_figure
@@ -88,10 +89,15 @@ def _installments_create(plan: InstallmentPlan, rows: tuple[ScheduleRow, ...] | 
     )
 
 
-def _plan_activate(plan: InstallmentPlan, actor: User | None, *, down_payment_received: bool = True) -> None:
+def _plan_activate(
+    plan: InstallmentPlan, actor: User | None, *, event_type: str, down_payment_received: bool = True
+) -> None:
     """Make the plan active and record its down payment (the payments app listens) under the plan's lock: as
-    received, or, when the customer is not at the counter (``down_payment_received=False``), as expected."""
+    received, or, when the customer is not at the counter (``down_payment_received=False``), as expected.
+    ``event_type`` (plan.created, plan.approved) is announced before the down payment's own event, so
+    integrators hear of the plan first."""
     plan.status = Status.ACTIVE
     plan.status_changed_at = timezone.now()
     plan.save(update_fields=["status", "status_changed_at", "updated_at"])
+    event_emit(event_type=event_type, obj=plan)
     plan_activated.send(sender=InstallmentPlan, plan=plan, actor=actor, down_payment_received=down_payment_received)

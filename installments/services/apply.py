@@ -26,6 +26,7 @@ from installments.summaries import plan_totals_tracked
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import merchant_today
+from taqsit.events import event_emit
 from taqsit.models import Merchant
 from taqsit.money import ZERO
 
@@ -195,4 +196,5 @@ def plan_apply(
         _items_create(plan, plan_terms.items)
         _installments_create(plan, schedule.rows)
     merchant_stats_invalidate(merchant.pk)
+    event_emit(event_type="plan.created", obj=plan)
     return plan

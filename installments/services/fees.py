@@ -16,6 +16,7 @@ from installments.summaries import plan_totals_tracked
 from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.error_codes import ErrorCode
+from taqsit.events import event_emit
 from taqsit.models import Merchant, User
 
 
@@ -74,4 +75,5 @@ def late_fee_charge(*, installment: Installment, period: date, actor: User | Non
         )
         InstallmentPlan.objects.filter(pk=plan.pk).update(late_fees=F("late_fees") + amount)
     merchant_stats_invalidate(plan.merchant_id)
+    event_emit(event_type="late_fee.charged", obj=fee)
     return fee

@@ -27,6 +27,7 @@ from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.error_codes import ErrorCode
+from taqsit.events import event_emit
 from taqsit.models import Merchant, User
 from taqsit.money import ZERO, as_decimal
 from taqsit.permissions import Action, permission_require
@@ -87,7 +88,12 @@ def plan_approve(*, actor: User, plan: InstallmentPlan) -> InstallmentPlan:
         plan.decided_by = actor
         plan.decided_at = timezone.now()
         plan.save(update_fields=["decided_by", "decided_at", "updated_at"])
-        _plan_activate(plan, actor, down_payment_received=plan.origin != InstallmentPlan.Origin.PORTAL)
+        _plan_activate(
+            plan,
+            actor,
+            event_type="plan.approved",
+            down_payment_received=plan.origin != InstallmentPlan.Origin.PORTAL,
+        )
     plan.refresh_from_db()
     merchant_stats_invalidate(plan.merchant_id)
     _decision_tell(plan, "approved", "")
@@ -109,6 +115,7 @@ def plan_reject(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
     with plan_totals_tracked(plan=plan):
         _decide(plan, actor, Status.REJECTED, reason.strip())
     merchant_stats_invalidate(plan.merchant_id)
+    event_emit(event_type="plan.rejected", obj=plan)
     _decision_tell(plan, "rejected", plan.status_reason)
     return plan
 
@@ -133,6 +140,7 @@ def plan_cancel(*, actor: User, plan: InstallmentPlan, reason: str) -> Installme
         plan.status_changed_at = timezone.now()
         plan.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
     merchant_stats_invalidate(plan.merchant_id)
+    event_emit(event_type="plan.cancelled", obj=plan)
     return plan
 
 
@@ -156,6 +164,7 @@ def plan_mark_defaulted(*, actor: User | None, plan: InstallmentPlan, reason: st
         plan.status_changed_at = timezone.now()
         plan.save(update_fields=["status", "status_reason", "status_changed_at", "updated_at"])
     merchant_stats_invalidate(plan.merchant_id)
+    event_emit(event_type="plan.defaulted", obj=plan)
     return plan
 
 
@@ -276,6 +285,7 @@ def plan_reschedule(
         plan.status_changed_at = now
         plan.save()
     merchant_stats_invalidate(plan.merchant_id)
+    event_emit(event_type="plan.rescheduled", obj=plan)
     return plan
 
 

@@ -33,6 +33,7 @@ from taqsit import audit
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.error_codes import ErrorCode
+from taqsit.events import event_emit
 from taqsit.models import Merchant, User
 from taqsit.money import ZERO, as_decimal, to_money
 from taqsit.money_format import money_figure
@@ -316,8 +317,10 @@ def plan_create(
         guarantors_create(plan=plan, guarantors=parsed_guarantors, actor=actor)
         _installments_create(plan, schedule.rows)
         if not merchant.requires_approval:
-            _plan_activate(plan, actor)
+            _plan_activate(plan, actor, event_type="plan.created")
             plan.refresh_from_db()
+    if merchant.requires_approval:
+        event_emit(event_type="plan.created", obj=plan)
     merchant_stats_invalidate(merchant.pk)
     return plan
 

@@ -12,6 +12,7 @@ from installments.models import InstallmentPlan
 from installments.selectors import installments_overdue_of, overdue_cutoff
 from payments.models import CollectionDayTotal, Payment, PaymentAllocation
 from taqsit.cache import merchant_stats_invalidate
+from taqsit.events import event_emit
 from taqsit.models import User
 from taqsit.summaries import totals_add
 
@@ -47,15 +48,25 @@ def _payment_lock(payment: Payment, actor: User) -> tuple[Payment, InstallmentPl
     return payment, plan
 
 
-def _plan_after_money(plan: InstallmentPlan, delta: Decimal, *, rebate: Decimal = Decimal("0")) -> None:
+def money_announce(payment: Payment, event_type: str, *, plan_completed: bool = False) -> None:
+    """Announce ``event_type`` of the payment to integrators (taqsit/events.py, in the transaction), then the
+    plan's completion when this payment completed it, in that order."""
+    event_emit(event_type=event_type, obj=payment)
+    if plan_completed:
+        event_emit(event_type="plan.completed", obj=payment.plan)
+
+
+def _plan_after_money(plan: InstallmentPlan, delta: Decimal, *, rebate: Decimal = Decimal("0")) -> bool:
     """Apply ``delta`` to the plan's amount paid (and ``rebate`` to its settlement rebates) and move it between
     active, defaulted and completed; every movement of money (post, complete, refund, void, down payment,
     settlement) passes here, so the statistics are dropped. Saves the plan in one UPDATE, with the payment number
-    ``_payment_number`` took (under the plan's lock)."""
+    ``_payment_number`` took (under the plan's lock). True when this made the plan completed."""
     merchant_stats_invalidate(plan.merchant_id)
     plan.amount_paid += delta
     plan.rebates += rebate
+    completed = False
     if plan.is_open and plan.remaining_balance == 0:
+        completed = True
         plan.status = PlanStatus.COMPLETED
         plan.status_changed_at = timezone.now()
         plan.status_reason = ""
@@ -81,3 +92,4 @@ def _plan_after_money(plan: InstallmentPlan, delta: Decimal, *, rebate: Decimal 
             "updated_at",
         ]
     )
+    return completed

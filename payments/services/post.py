@@ -17,7 +17,14 @@ from installments.models import Installment, InstallmentPlan
 from installments.summaries import plan_totals_changed, plan_totals_in_hand, plan_totals_tracked
 from payments.models import PAYMENT_ACTION_STATUSES, Payment, PaymentAllocation
 from payments.selectors import allocations_known
-from payments.services._common import Kind, _actor_sees, _payment_lock, _plan_after_money, collections_add
+from payments.services._common import (
+    Kind,
+    _actor_sees,
+    _payment_lock,
+    _plan_after_money,
+    collections_add,
+    money_announce,
+)
 from payments.services.allocation import _allocate, _allocation_save, _rows_for_allocation
 from payments.services.reverse import _expected_down_payment_owed
 from payments.signals import payment_recorded, payment_settled
@@ -251,13 +258,15 @@ def payment_post(
     for name, figure in figures.items():
         setattr(payment, name, figure)
     payment.save(force_insert=True)
+    plan_completed = False
     if completed:
         _allocation_save(lines, touched)
-        _plan_after_money(plan, value)
+        plan_completed = _plan_after_money(plan, value)
         plan_totals_changed(plan=plan, before=before, after=plan_totals_in_hand(plan, rows))
     else:
         _plan_number_save(plan)
     allocations_known(payment, lines)
+    money_announce(payment, "payment.posted" if completed else "payment.pending", plan_completed=plan_completed)
     # Counted once the payment is committed (taqsit_payments_posted_total); a replay returned above is not.
     transaction.on_commit(lambda: payment_posted(method=payment_method, status=status))
     if completed:
@@ -292,6 +301,7 @@ def down_payment_record(*, plan: InstallmentPlan, actor: User | None, received: 
             notes="Down payment expected",
         )
         _plan_number_save(plan)
+        money_announce(payment, "payment.pending")
         return payment
     payment = Payment.objects.create(
         **_receipt_figures(plan, rows, amount_paid=plan.amount_paid + plan.down_payment),
@@ -315,8 +325,9 @@ def down_payment_record(*, plan: InstallmentPlan, actor: User | None, received: 
         amount=plan.down_payment,
     )
     collections_add([line])
-    _plan_after_money(plan, plan.down_payment)
+    plan_completed = _plan_after_money(plan, plan.down_payment)
     plan_totals_changed(plan=plan, before=before, after=plan_totals_in_hand(plan, rows))
+    money_announce(payment, "payment.posted", plan_completed=plan_completed)
     return payment
 
 
@@ -361,8 +372,9 @@ def payment_complete(*, actor: User, payment: Payment) -> Payment:
         setattr(payment, name, figure)
     payment.save(update_fields=["status", "settled_by", "settled_at", *RECEIPT_FIELDS, "updated_at"])
     _allocation_save(lines, touched)
-    _plan_after_money(plan, payment.amount)
+    plan_completed = _plan_after_money(plan, payment.amount)
     plan_totals_changed(plan=plan, before=before, after=plan_totals_in_hand(plan, rows))
+    money_announce(payment, "payment.confirmed", plan_completed=plan_completed)
     _settled_tell(payment, "completed", "")
     return payment
 
@@ -387,5 +399,6 @@ def payment_fail(*, actor: User, payment: Payment, reason: str = "") -> Payment:
     if payment.is_down_payment:
         with plan_totals_tracked(plan=_plan):
             _expected_down_payment_owed(_plan, payment)
+    money_announce(payment, "payment.failed")
     _settled_tell(payment, "failed", reason)
     return payment

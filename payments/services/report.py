@@ -26,6 +26,7 @@ from installments.locks import plan_lock
 from installments.models import InstallmentPlan
 from payments.models import Payment, PaymentProof
 from payments.proofs import PROOF_TYPES
+from payments.services._common import money_announce
 from payments.services.allocation import _rows_for_allocation
 from payments.services.post import (
     _amount_parse,
@@ -219,5 +220,6 @@ def _payment_report(
     payment.save(force_insert=True)
     _plan_number_save(plan)
     _proof_save(payment=payment, proof=proof, content_type=content_type, written=written)
+    money_announce(payment, "payment.pending")
     transaction.on_commit(lambda: payment_posted(method=payment_method, status=Payment.Status.PENDING))
     return payment

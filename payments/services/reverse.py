@@ -14,7 +14,7 @@ from installments.models import Installment, InstallmentPlan
 from installments.services import installment_status_for
 from installments.summaries import plan_totals_tracked
 from payments.models import PAYMENT_ACTION_STATUSES, Payment, PaymentAllocation
-from payments.services._common import Kind, _payment_lock, _plan_after_money, collections_add
+from payments.services._common import Kind, _payment_lock, _plan_after_money, collections_add, money_announce
 from payments.services.allocation import row_paid_apply
 from taqsit import audit
 from taqsit.dates import merchant_today
@@ -137,6 +137,7 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
         # A settlement's rebate lines are reversed with its money: the interest they forgave is owed again.
         rebate = sum((line.amount for line in lines if line.kind == Kind.REBATE), ZERO)
         _plan_after_money(plan, -payment.amount, rebate=-rebate)
+    money_announce(payment, "payment.refunded" if status == Payment.Status.REFUNDED else "payment.voided")
     return payment
 
 
@@ -196,4 +197,5 @@ def payment_delete(*, actor: User, payment: Payment, reason: str = "Deleted") ->
     payment.reversed_at = timezone.now()
     payment.reversal_reason = (reason or "").strip() or "Deleted"
     payment.save(update_fields=["status", "reversed_by", "reversed_at", "reversal_reason", "updated_at"])
+    money_announce(payment, "payment.voided")
     return payment

@@ -16,7 +16,7 @@ from installments.services import installment_status_for
 from installments.settlement import RebateRule, rebate_spread
 from installments.summaries import plan_totals_changed, plan_totals_in_hand
 from payments.models import Payment, PaymentAllocation
-from payments.services._common import Kind, _actor_sees, _plan_after_money
+from payments.services._common import Kind, _actor_sees, _plan_after_money, money_announce
 from payments.services.allocation import _allocate, _allocation_save, _rows_for_allocation, row_paid_apply
 from payments.services.post import _closed_plan_message, _payment_date_check, _payment_number, _receipt_figures
 from payments.signals import payment_recorded
@@ -125,8 +125,9 @@ def plan_settle(
         setattr(payment, name, figure)
     payment.save(force_insert=True)
     _allocation_save(rebate_lines + lines, touched)
-    _plan_after_money(plan, quote.amount, rebate=quote.rebate)
+    plan_completed = _plan_after_money(plan, quote.amount, rebate=quote.rebate)
     # The statistics' summary rows in the same transaction: the plan's part moves to completed, with its rebate.
     plan_totals_changed(plan=plan, before=before, after=plan_totals_in_hand(plan, rows))
+    money_announce(payment, "payment.posted", plan_completed=plan_completed)
     send_on_commit(payment_recorded, sender=Payment, payment=payment)
     return payment

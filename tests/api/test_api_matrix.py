@@ -37,6 +37,8 @@ from payments.tests.reports import report
 from taqsit import api_urls
 from taqsit.models import Merchant, Role, User
 from taqsit.tests.factories import TEST_PASSWORD, UserFactory
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.signing import secret_generate
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +136,20 @@ class World:
         Merchant.objects.filter(pk=self.merchant.pk).update(portal_enabled=True)
         self.merchant.refresh_from_db()
         return Customer.objects.get(pk=self.customer.pk)
+
+    def webhook_endpoint(self) -> WebhookEndpoint:
+        return WebhookEndpoint.objects.create(
+            merchant=self.merchant,
+            url="https://hooks.example.com/taqsit",
+            events=["plan.created"],
+            secret=secret_generate(),
+        )
+
+    def webhook_delivery(self) -> WebhookDelivery:
+        """A delivery of a plan's creation to this merchant's endpoint (written in the plan's transaction)."""
+        endpoint = self.webhook_endpoint()
+        self.plan()
+        return WebhookDelivery.objects.get(endpoint=endpoint)
 
     def refresh_token(self) -> str:
         user = self.actor or self.owner
@@ -352,6 +368,29 @@ TABLE: tuple[Row, ...] = (
     ),
     Row("collector-promise-detail", "get", EVERYONE, 200, lambda w: (pk(w.promise()), None)),
     Row("collector-figures", "get", EVERYONE, 200, nothing),
+    # webhooks (issue 17): the owner's endpoints and their deliveries
+    Row("webhook-list", "get", OWNER, 200, nothing),
+    Row(
+        "webhook-list",
+        "post",
+        OWNER,
+        201,
+        lambda w: ({}, {"url": "https://hooks.example.com/taqsit", "events": ["payment.posted"]}),
+    ),
+    Row("webhook-detail", "get", OWNER, 200, lambda w: (pk(w.webhook_endpoint()), None)),
+    Row(
+        "webhook-detail",
+        "put",
+        OWNER,
+        200,
+        lambda w: (pk(w.webhook_endpoint()), {"url": "https://hooks.example.com/v2", "events": ["plan.created"]}),
+    ),
+    Row("webhook-detail", "patch", OWNER, 200, lambda w: (pk(w.webhook_endpoint()), {"is_active": False})),
+    Row("webhook-detail", "delete", OWNER, 204, lambda w: (pk(w.webhook_endpoint()), None)),
+    Row("webhook-rotate-secret", "post", OWNER, 200, lambda w: (pk(w.webhook_endpoint()), None)),
+    Row("webhook-delivery-list", "get", OWNER, 200, nothing),
+    Row("webhook-delivery-detail", "get", OWNER, 200, lambda w: (pk(w.webhook_delivery()), None)),
+    Row("webhook-delivery-redeliver", "post", OWNER, 200, lambda w: (pk(w.webhook_delivery()), None)),
     # the session
     Row("me", "get", EVERYONE, 200, nothing),
     # the merchant: everyone reads it, the owner changes its settings (collection policy)
@@ -439,6 +478,8 @@ def snapshot() -> dict:
         Assignment,
         Contact,
         Promise,
+        WebhookEndpoint,
+        WebhookDelivery,
     )
     state = {model.__name__: sorted(model.objects.values_list("pk", "updated_at")) for model in stamped}
     state["PlanItem"] = sorted(PlanItem.objects.values_list("pk", flat=True))
@@ -505,8 +546,12 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "plan-summary",
         "product-detail",
         "user-detail",
+        "webhook-delivery-detail",
+        "webhook-delivery-redeliver",
+        "webhook-detail",
+        "webhook-rotate-secret",
     ]
-    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (86, 81, 44, 35)
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (96, 91, 51, 36)
 
 
 ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}
@@ -574,12 +619,14 @@ def test_another_merchants_owner_gets_a_404_for_every_object_of_this_merchant(ap
         ("collector-assignment-list", {}, 0),
         ("collector-contact-list", {}, 0),
         ("collector-promise-list", {}, 0),
+        ("webhook-list", {}, 0),
+        ("webhook-delivery-list", {}, 0),
     ],
 )
 def test_another_merchants_owner_lists_none_of_this_merchants_rows(
     api_client, world, other_owner, url_name, kwargs, count
 ):
-    world.plan()
+    world.webhook_delivery()
     world.payment()
     world.contact()
     world.promise()

@@ -17,6 +17,8 @@ from notifications.models import Notification
 from payments.services import payment_post
 from taqsit.models import Role
 from taqsit.tests.factories import UserFactory
+from webhooks.models import WebhookEndpoint
+from webhooks.services import endpoint_create
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +81,16 @@ class Shop:
         for _ in range(n):
             payment_post(actor=self.owner, plan=self.plan, amount=Decimal("10.00"), payment_date=date(2026, 2, 20))
 
+    def add_webhook_endpoints(self, n: int) -> None:
+        for index in range(n):
+            endpoint_create(actor=self.owner, url=f"https://hooks.example.com/{index}", events=["plan.created"])
+
+    def add_webhook_deliveries(self, n: int) -> None:
+        """A plan each, announced (``plan.created``) to one endpoint: one delivery each."""
+        if not WebhookEndpoint.objects.filter(merchant=self.merchant).exists():
+            self.add_webhook_endpoints(1)
+        self.add_plans(n)
+
     def add_notifications(self, n: int) -> None:
         now = timezone.now()
         first = Notification.objects.count()
@@ -111,6 +123,8 @@ LISTS: list[tuple[str, Callable[[Shop], Callable[[int], None]], int, int]] = [
     ("/api/customers/{customer}/payments/", lambda shop: shop.add_customer_payments, 2, 0),
     ("/api/installments/plans/{plan}/payments/", lambda shop: shop.add_plan_payments, 1, 1),
     ("/api/notifications/", lambda shop: shop.add_notifications, 1, 0),
+    ("/api/webhooks/", lambda shop: shop.add_webhook_endpoints, 1, 0),
+    ("/api/webhooks/deliveries/", lambda shop: shop.add_webhook_deliveries, 1, 0),
 ]
 
 

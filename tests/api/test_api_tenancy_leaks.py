@@ -31,6 +31,8 @@ from portal.tokens import portal_tokens_for
 from taqsit.models import Merchant, Role, User
 from taqsit.tests.factories import UserFactory
 from taqsit.tests.test_settings import clean_env, database_url, random_secret_key, run_python
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from webhooks.services import endpoint_create
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +47,7 @@ def first_merchant_data(merchant, today):
     UserFactory(merchant=merchant, role=Role.CLERK, username="alef-clerk", email="alef-clerk@shop-a.example")
     customer = CustomerFactory(merchant=merchant, name="Amina Haddad")
     ProductFactory(merchant=merchant, name="Brass Lantern", sku="LANTERN-A")
+    endpoint_create(actor=owner, url="https://alef-erp.example.com/hooks", events=["plan.created"])
     plan = plan_make(actor=owner, customer=customer)
     payment_post(actor=owner, plan=plan, amount=Decimal("200.00"), payment_date=today)
     reminder = _customer_message(customer, plan, "Alef reminder: 200.00 due.")
@@ -73,6 +76,7 @@ def second_merchant_data(other_merchant, other_owner, today):
     """The second merchant has one of everything too, so every detail and nested list has something to show."""
     customer = CustomerFactory(merchant=other_merchant, name="Bashir Nour")
     ProductFactory(merchant=other_merchant, name="Copper Kettle", sku="KETTLE-B")
+    endpoint_create(actor=other_owner, url="https://bet-erp.example.com/hooks", events=["plan.created"])
     plan = plan_make(actor=other_owner, customer=customer)
     payment_post(actor=other_owner, plan=plan, amount=Decimal("200.00"), payment_date=today)
     Notification.objects.create(
@@ -103,6 +107,7 @@ def first_merchant_secrets(merchant) -> set[str]:
     """Every id of the first merchant's rows, and the names a leak would show."""
     secrets = {str(merchant.pk), merchant.name, "Amina Haddad", "Brass Lantern", "LANTERN-A", "alef-", "Alefina"}
     secrets.update({"Alef reminder", "Alef visit"})
+    secrets.update(WebhookEndpoint.objects.filter(merchant=merchant).values_list("secret", flat=True))
     for model in (
         User,
         Customer,
@@ -114,6 +119,9 @@ def first_merchant_secrets(merchant) -> set[str]:
         Assignment,
         Contact,
         Promise,
+        WebhookEndpoint,
+        WebhookDelivery,
+        WebhookEvent,
     ):
         secrets.update(str(pk) for pk in model.objects.filter(merchant=merchant).values_list("pk", flat=True))
     secrets.update(str(pk) for pk in Customer.objects.filter(merchant=merchant).values_list("pk", flat=True))
@@ -190,6 +198,8 @@ def test_browsable_api_shows_a_second_merchant_nothing_of_the_first(
         "/api/collectors/contacts/",
         "/api/collectors/promises/",
         "/api/collectors/figures/",
+        "/api/webhooks/",
+        "/api/webhooks/deliveries/",
     ):
         assert expected in paths
     leaks = {}
