@@ -20,6 +20,7 @@ class Action(StrEnum):
     PAYMENT_REVERSE = "payment.reverse"  # refund, void
     STAFF_MANAGE = "staff.manage"  # staff and merchant settings
     AUDIT_READ = "audit.read"
+    DATA_IMPORT = "data.import"  # spreadsheet imports: upload, preview, confirm
 
 
 _ALL = frozenset(Role)
@@ -36,6 +37,7 @@ ROLE_TABLE: dict[Action, frozenset[Role]] = {
     Action.PAYMENT_REVERSE: _MANAGERS,
     Action.STAFF_MANAGE: frozenset({Role.OWNER}),
     Action.AUDIT_READ: _MANAGERS,
+    Action.DATA_IMPORT: _MANAGERS,
 }
 
 

@@ -1,0 +1,127 @@
+"""Plans already running at a shop, brought in from a spreadsheet (the imports app): built in memory from the same
+terms and schedule engine as ``plan_create`` (``plan_terms_build``), then written set-based, a table at a time.
+
+The payments app records what was paid on them (``payments.services.plans_import``), in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+
+from installments.models import Installment, InstallmentPlan, PlanItem
+from installments.services._common import Status
+from installments.services.plans import PlanTerms
+from taqsit.models import Merchant, User
+from taqsit.money import ZERO
+
+# Rows per INSERT: bounded statements, whatever the size of the file.
+BATCH_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class PlanOpening:
+    """A plan already running at the shop: its customer, its terms as ``plan_terms_build`` validated them, and
+    what the customer has paid on the installments so far (the down payment apart) and when they last paid."""
+
+    customer_id: Any
+    terms: PlanTerms
+    installment_frequency: str
+    start_date: date
+    sale_reference: str
+    notes: str = ""
+    paid_so_far: Decimal = ZERO
+    last_payment_date: date | None = None
+
+
+@dataclass
+class PlanBuilt:
+    """An opening's plan, items and schedule rows, unsaved: the payments app allocates on them in memory first."""
+
+    opening: PlanOpening
+    plan: InstallmentPlan
+    items: list[PlanItem]
+    rows: list[Installment]
+
+
+def plans_opening_build(*, merchant: Merchant, actor: User, openings: Sequence[PlanOpening]) -> list[PlanBuilt]:
+    """Unsaved active plans with their items and rows, numbered after the merchant's last plan: the merchant's
+    row is locked and its counter moved by the whole batch in one UPDATE, so numbers stay gapless. No down payment
+    is recorded and no signal sent: the caller records the payments and saves (``plans_opening_save``)."""
+    Merchant.objects.filter(pk=merchant.pk).update(last_plan_number=F("last_plan_number") + len(openings))
+    last = Merchant.objects.values_list("last_plan_number", flat=True).get(pk=merchant.pk)
+    now = timezone.now()
+    built: list[PlanBuilt] = []
+    for offset, opening in enumerate(openings):
+        terms, schedule = opening.terms, opening.terms.schedule
+        plan = InstallmentPlan(
+            merchant_id=merchant.pk,
+            number=last - len(openings) + offset + 1,
+            customer_id=opening.customer_id,
+            status=Status.ACTIVE,
+            status_changed_at=now,
+            total_amount=schedule.total_amount,
+            down_payment=schedule.down_payment,
+            finance_charge_method=terms.finance_charge_method,
+            interest_rate=terms.interest_rate,
+            finance_charge=schedule.finance_charge,
+            apr=terms.disclosure.apr,
+            total_payable=schedule.total_payable,
+            installment_amount=schedule.installment_amount,
+            number_of_installments=schedule.number_of_installments,
+            installment_frequency=opening.installment_frequency,
+            start_date=opening.start_date,
+            first_due_date=terms.first_due_date,
+            due_date=schedule.last_due_date,
+            notes=opening.notes,
+            sale_reference=opening.sale_reference,
+            created_by=actor,
+        )
+        items = [
+            PlanItem(
+                plan=plan,
+                merchant_id=merchant.pk,
+                product=item.product,
+                description=item.description,
+                quantity=item.quantity,
+                unit_price=item.unit_price,
+                line_total=item.line_total,
+                serial_number=item.serial_number,
+                is_open=True,
+            )
+            for item in terms.items
+        ]
+        rows = [
+            Installment(
+                merchant_id=merchant.pk,
+                plan=plan,
+                number=row.number,
+                due_date=row.due_date,
+                amount_due=row.amount,
+                principal=row.principal,
+                interest=row.interest,
+            )
+            for row in schedule.rows
+        ]
+        built.append(PlanBuilt(opening=opening, plan=plan, items=items, rows=rows))
+    return built
+
+
+def plans_opening_save(built: Sequence[PlanBuilt]) -> None:
+    """INSERT the plans, then their items, then their rows, in bounded batches (the audit trail's statement
+    triggers write one entry per row, as for any insert)."""
+    InstallmentPlan.objects.bulk_create([entry.plan for entry in built], batch_size=BATCH_SIZE)
+    for entry in built:
+        for child in (*entry.items, *entry.rows):
+            child.plan_id = entry.plan.pk
+        for item in entry.items:
+            # A plan paid off before the import holds no serial (the status trigger fires on updates only).
+            item.is_open = entry.plan.status in InstallmentPlan.SERIAL_HOLDING_STATUSES
+    PlanItem.objects.bulk_create([item for entry in built for item in entry.items], batch_size=BATCH_SIZE)
+    Installment.objects.bulk_create([row for entry in built for row in entry.rows], batch_size=BATCH_SIZE)
