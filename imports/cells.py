@@ -5,15 +5,17 @@ a clerk can act on."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 
+from babel.numbers import get_decimal_symbol
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import override, to_locale
 
 from imports.columns import header_normalize
 from taqsit.forms import AmountField
@@ -51,9 +53,10 @@ def amount(value: object, *, currency: str, language: str) -> Decimal:
         except InvalidOperation as exc:
             raise ValidationError(_("%(value)s is not an amount.") % {"value": value}) from exc
     else:
-        with override(language):
-            field = AmountField(places=minor_unit(currency))
-            parsed = field.clean(text(value))
+        parsed = _plain_amount(text(value), currency=currency, language=language)
+        if parsed is None:
+            with override(language):
+                parsed = AmountField(places=minor_unit(currency)).clean(text(value))
     if parsed is None:
         raise ValidationError(_("This field is required."))
     if not parsed.is_finite() or not is_exact(parsed, currency):
@@ -62,6 +65,23 @@ def amount(value: object, *, currency: str, language: str) -> Decimal:
             % {"amount": text(value), "currency": currency, "places": minor_unit(currency)}
         )
     return parsed
+
+
+@cache
+def _plain_pattern(language: str, places: int) -> re.Pattern:
+    """Digits, and at most the currency's decimals after the language's decimal sign: read as is."""
+    decimal = get_decimal_symbol(to_locale(language))
+    fraction = rf"(?:{re.escape(decimal)}[0-9]{{1,{places}}})?" if places else ""
+    return re.compile(rf"([0-9]{{1,15}}){fraction}")
+
+
+def _plain_amount(raw: str, *, currency: str, language: str) -> Decimal | None:
+    """The common case without the locale parser (it costs a millisecond a cell): a plain number such as 1200 or
+    1200.50 (1200,50 in Spanish). Anything else (thousands separators, Arabic-Indic digits) goes to ``AmountField``."""
+    if not _plain_pattern(language, minor_unit(currency)).fullmatch(raw):
+        return None
+    whole, _sign, fraction = raw.partition(get_decimal_symbol(to_locale(language)))
+    return Decimal(f"{whole}.{fraction}" if fraction else whole)
 
 
 def date_formats(language: str) -> list[str]:

@@ -18,11 +18,9 @@ from django.utils import timezone
 from installments.models import Installment, InstallmentPlan, PlanItem
 from installments.services._common import Status
 from installments.services.plans import PlanTerms
+from taqsit.bulk import rows_insert
 from taqsit.models import Merchant, User
 from taqsit.money import ZERO
-
-# Rows per INSERT: bounded statements, whatever the size of the file.
-BATCH_SIZE = 2000
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,7 @@ def plans_opening_build(*, merchant: Merchant, actor: User, openings: Sequence[P
     for offset, opening in enumerate(openings):
         terms, schedule = opening.terms, opening.terms.schedule
         plan = InstallmentPlan(
-            merchant_id=merchant.pk,
+            merchant=merchant,  # the object, not its id: the receipts' figures read its currency
             number=last - len(openings) + offset + 1,
             customer_id=opening.customer_id,
             status=Status.ACTIVE,
@@ -114,14 +112,14 @@ def plans_opening_build(*, merchant: Merchant, actor: User, openings: Sequence[P
 
 
 def plans_opening_save(built: Sequence[PlanBuilt]) -> None:
-    """INSERT the plans, then their items, then their rows, in bounded batches (the audit trail's statement
-    triggers write one entry per row, as for any insert)."""
-    InstallmentPlan.objects.bulk_create([entry.plan for entry in built], batch_size=BATCH_SIZE)
+    """INSERT the plans, then their items, then their rows, set-based in bounded batches (``rows_insert``: the
+    audit trail's statement triggers write one entry per row, as for any insert)."""
+    rows_insert(InstallmentPlan, [entry.plan for entry in built])
     for entry in built:
         for child in (*entry.items, *entry.rows):
             child.plan_id = entry.plan.pk
         for item in entry.items:
             # A plan paid off before the import holds no serial (the status trigger fires on updates only).
             item.is_open = entry.plan.status in InstallmentPlan.SERIAL_HOLDING_STATUSES
-    PlanItem.objects.bulk_create([item for entry in built for item in entry.items], batch_size=BATCH_SIZE)
-    Installment.objects.bulk_create([row for entry in built for row in entry.rows], batch_size=BATCH_SIZE)
+    rows_insert(PlanItem, [item for entry in built for item in entry.items])
+    rows_insert(Installment, [row for entry in built for row in entry.rows])

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from installments.models import Installment, InstallmentPlan
 from installments.services import installment_status_for
-from installments.services.imports import BATCH_SIZE, PlanBuilt, PlanOpening, plans_opening_build, plans_opening_save
+from installments.services.imports import PlanBuilt, PlanOpening, plans_opening_build, plans_opening_save
 from payments.allocation import AllocationRow, allocation_split
 from payments.invariants import ledger_problems
 from payments.models import Payment, PaymentAllocation
@@ -23,6 +23,7 @@ from payments.services.allocation import row_paid_apply
 from payments.services.post import _receipt_figures
 from payments.summaries import summaries_rebuild
 from taqsit import audit
+from taqsit.bulk import rows_insert
 from taqsit.cache import merchant_stats_invalidate
 from taqsit.dates import merchant_today
 from taqsit.models import Merchant, User
@@ -156,8 +157,10 @@ def plans_import(*, actor: User, merchant: Merchant, openings: Sequence[PlanOpen
         payments += made
         lines += allocated
     plans_opening_save(built)
-    Payment.objects.bulk_create(payments, batch_size=BATCH_SIZE)
-    PaymentAllocation.objects.bulk_create(lines, batch_size=BATCH_SIZE)
+    rows_insert(Payment, payments)
+    for line in lines:
+        line.payment_id, line.installment_id = line.payment.pk, line.installment.pk if line.installment else None
+    rows_insert(PaymentAllocation, lines)
     plans = [entry.plan for entry in built]
     broken = ledger_problems(plan_ids=[plan.pk for plan in plans])
     if broken:
