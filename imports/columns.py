@@ -90,7 +90,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
             "monthly",
             required=True,
         ),
-        Column("start_date", _("Start date"), _DATE_HELP, "2026-01-15", required=True),
+        Column("start_date", _("Start date"), _DATE_HELP, "2025-10-15", required=True),
         Column("first_due_date", _("First due date"), _("Optional. ") + _DATE_HELP, ""),
         Column(
             "finance_charge_method",
@@ -112,7 +112,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
             "last_payment_date",
             _("Last payment date"),
             _("The date of the last payment made; needed when something was paid. ") + _DATE_HELP,
-            "2026-03-15",
+            "2026-01-15",
         ),
         Column("notes", _("Notes"), _("Optional."), ""),
     ),

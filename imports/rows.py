@@ -345,7 +345,7 @@ class PlanChecker(Checker):
             )
         if paid_on is not None and paid_on > self.today:
             problem("last_payment_date", _("The payment date %(date)s is in the future.") % {"date": paid_on})
-        if result.problems or customer is None:
+        if result.problems or customer is None or self.headers.missing:
             return
         item = None
         if product is not None or description:

@@ -152,12 +152,18 @@ def _check(job: ImportJob, merchant: Merchant) -> list[RowResult]:
         results.append(RowResult(number=sheet.header_number, outcome=Outcome.ERROR, problems=problems))
     total = len(sheet.rows)
     _progress(job, 0, total)
+    positions = [index for index, _header in headers.positions.values()]
     for done, (number, cells) in enumerate(sheet.rows, start=1):
-        results.append(checker.check(number, cells))
+        if any(_filled(cells, index) for index in positions):  # a row of notes only (the template's) is not data
+            results.append(checker.check(number, cells))
         if done % PROGRESS_EVERY == 0 and done < total:
             _progress(job, done, total)
     _progress(job, total, total)
     return results
+
+
+def _filled(cells: list[object], index: int) -> bool:
+    return index < len(cells) and cells[index] is not None and str(cells[index]).strip() != ""
 
 
 def _rows_save(job: ImportJob, results: list[RowResult]) -> None:
@@ -211,6 +217,7 @@ def import_check(*, job_id) -> ImportJob:
     claimed = ImportJob.objects.filter(pk=job.pk, status=Status.QUEUED).update(status=Status.CHECKING)
     if not claimed:
         return job
+    job.status = Status.CHECKING
     results = _check(job, job.merchant)
     with transaction.atomic():
         _rows_save(job, results)
@@ -229,8 +236,8 @@ def import_confirm(*, actor: User, job: ImportJob) -> ImportJob:
     if job.status != Status.READY:
         raise ValidationError(
             {
-                "status": _("This import is %(status)s: only an import ready to import can be confirmed.")
-                % {"status": job.get_status_display().lower()}
+                "status": _("This import's status is “%(status)s”: only an import ready to import can be confirmed.")
+                % {"status": job.get_status_display()}
             }
         )
     job.status, job.confirmed_by, job.confirmed_at, job.processed = Status.IMPORTING, actor, timezone.now(), 0

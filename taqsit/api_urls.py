@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from auditlog.api import AuditEntryViewSet
 from customers.api import CustomerViewSet
+from imports.api import ImportJobViewSet
 from installments.api import CustomerPlanViewSet, ExposureView, InstallmentViewSet, PlanViewSet, ProductViewSet
 from notifications.api import NotificationViewSet
 from payments.api import (
@@ -44,6 +45,7 @@ router.register("installments/payments", PaymentViewSet, basename="payment")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("charity-disbursements", CharityDisbursementViewSet, basename="charity-disbursement")
 router.register("audit-log", AuditEntryViewSet, basename="audit-entry")
+router.register("imports", ImportJobViewSet, basename="import")
 
 # The nested lists, each served by the app that owns its rows, at the parent's address and with the names the
 # parent's own action would have (``customer-plans``): a router of their own, as a basename is registered once.

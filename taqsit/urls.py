@@ -39,6 +39,7 @@ urlpatterns = [
     path("plans/", include("installments.urls")),
     path("payments/", include("payments.urls")),
     path("audit/", include("auditlog.urls")),
+    path("imports/", include("imports.urls")),
     path("portal/", include("portal.urls")),  # the customers' portal (portal/auth.py: its own sessions)
     path("admin/", admin.site.urls),
     path("api/", include("taqsit.api_urls")),
