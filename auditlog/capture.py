@@ -92,6 +92,9 @@ TRACKED: tuple[Tracked, ...] = (
     ),
     # The message text is rebuilt from its template; copying it on every status change is no use.
     Tracked("notifications.Notification", customer=CUSTOMER_ID, ignore=("body",)),
+    # A spreadsheet import: uploaded, checked, confirmed (who decided to bring the rows in), imported or not. Its
+    # progress moves every few hundred rows: not worth an entry.
+    Tracked("imports.ImportJob", ignore=("processed", "total")),
 )
 
 # The entry's columns filled from the context: ``ctx`` (jsonb) and ``ctx_id`` (uuid). ``left`` and NULLIF keep

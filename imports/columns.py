@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 
@@ -91,7 +92,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
             required=True,
         ),
         Column("start_date", _("Start date"), _DATE_HELP, "2025-10-15", required=True),
-        Column("first_due_date", _("First due date"), _("Optional. ") + _DATE_HELP, ""),
+        Column("first_due_date", _("First due date"), format_lazy("{} {}", _("Optional."), _DATE_HELP), ""),
         Column(
             "finance_charge_method",
             _("Finance charge"),
@@ -111,7 +112,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column(
             "last_payment_date",
             _("Last payment date"),
-            _("The date of the last payment made; needed when something was paid. ") + _DATE_HELP,
+            format_lazy("{} {}", _("The date of the last payment made; needed when something was paid."), _DATE_HELP),
             "2026-01-15",
         ),
         Column("notes", _("Notes"), _("Optional."), ""),

@@ -46,6 +46,7 @@ def test_the_tracked_tables_are_the_domain_tables():
         "payments.payment",
         "payments.paymentallocation",
         "notifications.notification",
+        "imports.importjob",
     ]
 
 
