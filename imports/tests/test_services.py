@@ -418,3 +418,66 @@ def test_users_of_a_merchant_without_a_country_read_only_international_phones(to
     job = upload(owner, "customers", csv_bytes("name,phone", "Sam,4155550101", "Lina,+14155550102"))
 
     assert [(row[0], row[1]) for row in rows_of(job)] == [(2, "error"), (3, "create")]
+
+
+def test_a_plan_present_with_other_terms_is_reported_column_by_column(owner, amina, today, upload, confirm):
+    first = csv_bytes(
+        "sale_reference,customer,total_amount,number_of_installments,frequency,start_date",
+        "INV-1,A-1,100.00,2,monthly,2026-01-10",
+    )
+    confirm(owner, upload(owner, "plans", first))
+    changed = csv_bytes(
+        "sale_reference,customer,total_amount,number_of_installments,frequency,start_date",
+        "INV-1,A-1,120.00,2,weekly,2026-01-10",
+    )
+
+    job = upload(owner, "plans", changed)
+
+    assert rows_of(job) == [
+        (
+            2,
+            "changed",
+            "INV-1",
+            [
+                ("total_amount", "Already present with 100.00; the file says 120.00. Not changed."),
+                ("frequency", "Already present with monthly; the file says weekly. Not changed."),
+            ],
+        )
+    ]
+    assert (job.status, job.to_create) == (Status.READY, 0)
+
+
+def test_rows_that_no_longer_pass_at_import_time_import_nothing_and_are_shown_again(
+    owner, amina, today, upload, confirm, row_counts
+):
+    content = csv_bytes(
+        "sale_reference,customer,total_amount,number_of_installments,frequency,start_date",
+        "INV-1,+14155550101,100.00,2,monthly,2026-01-10",
+    )
+    job = upload(owner, "plans", content)
+    Customer.objects.filter(pk=amina.pk).update(phone="+14155550199")
+    before = row_counts()
+
+    job = confirm(owner, job)
+
+    assert (job.status, job.failure) == (Status.FAILED, "Rows no longer pass their checks: nothing was imported.")
+    assert rows_of(job) == [
+        (
+            2,
+            "error",
+            "INV-1",
+            [
+                ("customer", "No customer has the national id or phone '+14155550101': import the customers first."),
+            ],
+        )
+    ]
+    assert row_counts() == before
+
+
+def test_the_preview_speaks_the_files_language(owner, today, upload):
+    job = upload(owner, "customers", csv_bytes("Teléfono", "12"), language="es")
+
+    assert rows_of(job) == [
+        (1, "error", "", [("Nombre", "Falta esta columna.")]),
+        (2, "error", "", [("Teléfono", "'12' no es un teléfono válido de US.")]),
+    ]
