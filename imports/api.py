@@ -4,7 +4,7 @@ confirm it; owners and managers only. The worker does the checking and the impor
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -14,15 +14,10 @@ from imports.models import ImportJob, ImportRow
 from imports.selectors import import_job_list, import_row_list
 from imports.serializers import ImportJobCreateSerializer, ImportJobSerializer, ImportRowSerializer
 from imports.services import import_confirm, import_job_create
+from payments.api import ERRORS
 from taqsit.api import TenantViewSetMixin
 from taqsit.permissions import Action
 from taqsit.serializers import NoBodySerializer
-
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input: a body naming each bad field."),
-    403: OpenApiResponse(description="Your role does not allow this."),
-    404: OpenApiResponse(description="No such import for your merchant."),
-}
 
 
 @extend_schema_view(

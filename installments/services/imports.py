@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from installments.models import Installment, InstallmentPlan, PlanItem
-from installments.services._common import Status
+from installments.services._common import Status, _installments_build, _items_build
 from installments.services.plans import PlanTerms
 from taqsit.bulk import rows_insert
 from taqsit.models import Merchant, User
@@ -81,32 +81,8 @@ def plans_opening_build(*, merchant: Merchant, actor: User, openings: Sequence[P
             sale_reference=opening.sale_reference,
             created_by=actor,
         )
-        items = [
-            PlanItem(
-                plan=plan,
-                merchant_id=merchant.pk,
-                product=item.product,
-                description=item.description,
-                quantity=item.quantity,
-                unit_price=item.unit_price,
-                line_total=item.line_total,
-                serial_number=item.serial_number,
-                is_open=True,
-            )
-            for item in terms.items
-        ]
-        rows = [
-            Installment(
-                merchant_id=merchant.pk,
-                plan=plan,
-                number=row.number,
-                due_date=row.due_date,
-                amount_due=row.amount,
-                principal=row.principal,
-                interest=row.interest,
-            )
-            for row in schedule.rows
-        ]
+        items = _items_build(plan, terms.items)
+        rows = _installments_build(plan, schedule.rows)
         built.append(PlanBuilt(opening=opening, plan=plan, items=items, rows=rows))
     return built
 
