@@ -282,6 +282,8 @@ def import_run(*, job_id) -> ImportJob:
     try:
         with transaction.atomic(), audit.context(action="import.run", **audit.actor_values(actor)):
             Merchant.objects.select_for_update().filter(pk=merchant.pk).values_list("pk", flat=True).get()
+            if not ImportJob.objects.filter(pk=job.pk, status=Status.IMPORTING).select_for_update().exists():
+                return job  # a twin delivery of the task imported it while this one waited for the merchant's lock
             present = _present_keys(job, [r.key for r in results if r.outcome == Outcome.CREATE])
             for result in results:
                 if result.outcome == Outcome.CREATE and result.key in present:
