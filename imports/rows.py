@@ -113,10 +113,11 @@ class Checker:
         return True
 
     def compare(self, result: RowResult, pairs: list[tuple[str, object, object]]) -> None:
-        """Present already: skipped when equal; each column that differs reported, nothing overwritten."""
+        """Present already: skipped when equal; each column of the file that differs reported (a column the file
+        does not have says nothing), nothing overwritten."""
         result.outcome = Outcome.SKIP
         for key, present, given in pairs:
-            if present != given:
+            if key in self.headers.positions and present != given:
                 result.outcome = Outcome.CHANGED
                 result.problems.append(
                     {

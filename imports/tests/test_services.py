@@ -481,3 +481,11 @@ def test_the_preview_speaks_the_files_language(owner, today, upload):
         (1, "error", "", [("Nombre", "Falta esta columna.")]),
         (2, "error", "", [("Teléfono", "'12' no es un teléfono válido de US.")]),
     ]
+
+
+def test_a_column_the_file_does_not_have_is_not_reported_as_changed(owner, today, upload):
+    CustomerFactory(merchant=owner.merchant, name="Amina Haddad", phone="+14155550101", email="amina@example.com")
+
+    job = upload(owner, "customers", csv_bytes("name,phone", "Amina Haddad,+14155550101"))
+
+    assert rows_of(job) == [(2, "skip", "+14155550101", [])]
