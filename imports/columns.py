@@ -36,8 +36,8 @@ HELP_LABEL = _("Notes on formats")
 
 _DATE_HELP = _("A date: 2026-01-31 always works; also as the file's language writes it (31/01/2026 in Spanish).")
 _AMOUNT_HELP = _(
-    "An amount in the merchant's currency, as the file's language writes it: 1200.50 in English, 1200,50 in "
-    "Spanish and Arabic (thousands separators are allowed: 1,200.50 / 1.200,50)."
+    "An amount in the merchant's currency, as the file's language writes it: 1200.50 in English and Arabic, "
+    "1200,50 in Spanish (thousands separators are allowed: 1,200.50 / 1.200,50)."
 )
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
