@@ -306,3 +306,12 @@ def import_run(*, job_id) -> ImportJob:
         message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc).splitlines()[0]
         _finish(job, Status.FAILED, failure=_("Nothing was imported: %(reason)s") % {"reason": message})
     return job
+
+
+def import_abandon(*, job_id) -> None:
+    """A job the worker gave up on (its time limit): not imported (a check, invalid), never left running."""
+    job = ImportJob.objects.get(pk=job_id)
+    if job.status not in (Status.CHECKING, Status.IMPORTING):
+        return
+    status = Status.FAILED if job.status == Status.IMPORTING else Status.INVALID
+    _finish(job, status, failure=_("The file took too long to process: nothing was imported. Split it in parts."))

@@ -489,3 +489,28 @@ def test_a_column_the_file_does_not_have_is_not_reported_as_changed(owner, today
     job = upload(owner, "customers", csv_bytes("name,phone", "Amina Haddad,+14155550101"))
 
     assert rows_of(job) == [(2, "skip", "+14155550101", [])]
+
+
+def test_a_job_the_worker_gives_up_on_is_not_left_running(owner, amina, today, upload, monkeypatch, row_counts):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from imports import tasks
+
+    job = upload(owner, "plans", csv_bytes(PLANS_HEADER, "INV-1,A-1,,100.00,0,2,monthly,2026-01-10,,"))
+    ImportJob.objects.filter(pk=job.pk).update(status=Status.IMPORTING)
+
+    def too_long(**kwargs):
+        raise SoftTimeLimitExceeded
+
+    monkeypatch.setattr(tasks, "import_run", too_long)
+    before = row_counts()
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        tasks.import_run_task(str(job.pk), str(job.merchant_id))
+
+    job.refresh_from_db()
+    assert (job.status, job.failure) == (
+        Status.FAILED,
+        "The file took too long to process: nothing was imported. Split it in parts.",
+    )
+    assert row_counts() == before
