@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from installments.models import Installment, InstallmentPlan, PlanItem
 from installments.services._common import Status, _installments_build, _items_build
-from installments.services.plans import PlanTerms
+from installments.services.plans import PlanTerms, plan_from_terms
 from taqsit.bulk import rows_insert
 from taqsit.models import Merchant, User
 from taqsit.money import ZERO
@@ -58,29 +58,20 @@ def plans_opening_build(*, merchant: Merchant, actor: User, openings: Sequence[P
     built: list[PlanBuilt] = []
     for offset, opening in enumerate(openings):
         terms, schedule = opening.terms, opening.terms.schedule
-        plan = InstallmentPlan(
-            merchant=merchant,  # the object, not its id: the receipts' figures read its currency
+        plan = plan_from_terms(
+            terms,
             number=last - len(openings) + offset + 1,
             customer_id=opening.customer_id,
             status=Status.ACTIVE,
             status_changed_at=now,
-            total_amount=schedule.total_amount,
-            down_payment=schedule.down_payment,
-            finance_charge_method=terms.finance_charge_method,
-            interest_rate=terms.interest_rate,
-            finance_charge=schedule.finance_charge,
-            apr=terms.disclosure.apr,
-            total_payable=schedule.total_payable,
-            installment_amount=schedule.installment_amount,
-            number_of_installments=schedule.number_of_installments,
             installment_frequency=opening.installment_frequency,
             start_date=opening.start_date,
-            first_due_date=terms.first_due_date,
-            due_date=schedule.last_due_date,
             notes=opening.notes,
             sale_reference=opening.sale_reference,
             created_by=actor,
         )
+        # The merchant object, not only its id: the receipts' figures read its currency.
+        plan.merchant = merchant
         items = _items_build(plan, terms.items)
         rows = _installments_build(plan, schedule.rows)
         built.append(PlanBuilt(opening=opening, plan=plan, items=items, rows=rows))
