@@ -96,6 +96,9 @@ TRACKED: tuple[Tracked, ...] = (
     Tracked("collectors.Assignment", plan=PLAN_ID),
     Tracked("collectors.Contact", plan=PLAN_ID),
     Tracked("collectors.Promise", plan=PLAN_ID),
+    # A spreadsheet import: uploaded, checked, confirmed (who decided to bring the rows in), imported or not. Its
+    # progress moves every few hundred rows: not worth an entry.
+    Tracked("imports.ImportJob", ignore=("processed", "total")),
 )
 
 # The entry's columns filled from the context: ``ctx`` (jsonb) and ``ctx_id`` (uuid). ``left`` and NULLIF keep

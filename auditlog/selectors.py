@@ -146,6 +146,11 @@ def users_named(entries: Iterable[Entry], *, merchant_id) -> dict[str, str]:
 # What the services call their actions (taqsit/audit.py ``@action``), as a person reads them.
 ACTION_LABELS = {
     "customer.create": _("Customer added"),
+    "customer.import": _("Customers imported"),
+    "import.confirm": _("Import confirmed"),
+    "import.run": _("Spreadsheet imported"),
+    "plan.import": _("Plans imported"),
+    "product.import": _("Products imported"),
     "customer.merge": _("Customers merged"),
     "customer.update": _("Customer edited"),
     "installments.mark_overdue": _("Installments marked overdue"),

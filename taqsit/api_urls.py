@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from auditlog.api import AuditEntryViewSet
 from customers.api import CustomerViewSet
+from imports.api import ImportJobViewSet
 from installments.api import CustomerPlanViewSet, ExposureView, InstallmentViewSet, PlanViewSet, ProductViewSet
 from notifications.api import NotificationSettingsView, NotificationViewSet
 from payments.api import (
@@ -48,6 +49,7 @@ router.register("audit-log", AuditEntryViewSet, basename="audit-entry")
 # Deliveries before endpoints: "deliveries" is no endpoint's id.
 router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
+router.register("imports", ImportJobViewSet, basename="import")
 
 # The nested lists, each served by the app that owns its rows, at the parent's address and with the names the
 # parent's own action would have (``customer-plans``): a router of their own, as a basename is registered once.

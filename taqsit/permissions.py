@@ -22,6 +22,7 @@ class Action(StrEnum):
     AUDIT_READ = "audit.read"
     COLLECTION_ASSIGN = "collection.assign"  # give overdue plans to a collector (collectors/)
     COLLECTION_RECORD = "collection.record"  # record a contact or a promise to pay
+    DATA_IMPORT = "data.import"  # spreadsheet imports: upload, preview, confirm
 
 
 _ALL = frozenset(Role)
@@ -40,6 +41,7 @@ ROLE_TABLE: dict[Action, frozenset[Role]] = {
     Action.AUDIT_READ: _MANAGERS,
     Action.COLLECTION_ASSIGN: _MANAGERS,
     Action.COLLECTION_RECORD: _WRITERS,
+    Action.DATA_IMPORT: _MANAGERS,
 }
 
 

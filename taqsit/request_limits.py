@@ -69,9 +69,9 @@ class RequestLimitsMiddleware:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and request.content_type == "multipart/form-data":
             # Django's own limit counts no uploaded file: a multipart body may also carry one file as large as the
-            # largest the application takes (a proof of payment), so that a file over its limit reaches the view
-            # and is refused there, naming the field, instead of here.
-            limit += settings.PAYMENT_PROOF_MAX_BYTES
+            # largest the application takes (a proof of payment, a spreadsheet to import), so that a file over its
+            # limit reaches the view and is refused there, naming the field, instead of here.
+            limit += max(settings.PAYMENT_PROOF_MAX_BYTES, settings.IMPORT_MAX_BYTES)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

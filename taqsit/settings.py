@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "auditlog",
     "collectors",  # the collector's worklist: assignments, contacts, promises to pay
     "webhooks",  # events for integrators' endpoints (webhooks/), beside notifications and auditlog
+    "imports",  # spreadsheet import of customers, products and running plans (issue 17)
     "dailyrun",
     "portal",  # the customers' portal (/portal/) and borrower API (/api/portal/), above every app
     "demo",  # the demo data and `manage.py demo_load`, above every app
@@ -337,6 +338,14 @@ if PAYMENT_PROOF_MAX_BYTES < 1:
     raise ImproperlyConfigured("PAYMENT_PROOF_MAX_BYTES must be at least 1.")
 
 # Signatures drawn on screen on a plan's contract (installments/contract.py): private PNGs under MEDIA_ROOT too.
+# Spreadsheet import (imports/): the largest file and the most rows one import takes.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+if IMPORT_MAX_BYTES < 1024:
+    raise ImproperlyConfigured("IMPORT_MAX_BYTES must be at least 1024.")
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
+if IMPORT_MAX_ROWS < 1:
+    raise ImproperlyConfigured("IMPORT_MAX_ROWS must be at least 1.")
+
 CONTRACT_SIGNATURE_MAX_BYTES = env.int("CONTRACT_SIGNATURE_MAX_BYTES", default=512 * 1024)
 if CONTRACT_SIGNATURE_MAX_BYTES < 1024:
     raise ImproperlyConfigured("CONTRACT_SIGNATURE_MAX_BYTES must be at least 1024.")

@@ -42,6 +42,7 @@ urlpatterns = [
     path("worklist/", include("collectors.urls")),
     path("audit/", include("auditlog.urls")),
     path("settings/webhooks/", include("webhooks.urls")),
+    path("imports/", include("imports.urls")),
     path("portal/", include("portal.urls")),  # the customers' portal (portal/auth.py: its own sessions)
     path("admin/", admin.site.urls),
     path("api/", include("taqsit.api_urls")),

@@ -49,6 +49,7 @@ def test_the_tracked_tables_are_the_domain_tables():
         "collectors.assignment",
         "collectors.contact",
         "collectors.promise",
+        "imports.importjob",
     ]
 
 

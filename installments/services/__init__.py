@@ -14,6 +14,7 @@ from installments.services.guarantors import (
     guarantor_required,
     guarantor_required_message,
 )
+from installments.services.imports import PlanOpening, plans_opening_build, plans_opening_save
 from installments.services.lifecycle import (
     installment_status_for,
     plan_approve,
@@ -39,6 +40,7 @@ from installments.services.products import (
     product_create,
     product_update,
     product_validate,
+    products_import,
     sku_taken_message,
 )
 
@@ -46,6 +48,7 @@ __all__ = [
     "GUARANTOR_FIELDS",
     "PRODUCT_FIELDS",
     "ItemInput",
+    "PlanOpening",
     "PlanTerms",
     "application_terms",
     "contract_sign",
@@ -68,9 +71,12 @@ __all__ = [
     "plan_reschedule",
     "plan_terms_build",
     "plan_update",
+    "plans_opening_build",
+    "plans_opening_save",
     "product_create",
     "product_update",
     "product_validate",
+    "products_import",
     "serial_normalize",
     "serial_taken_message",
     "serials_problems",

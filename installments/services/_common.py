@@ -52,41 +52,46 @@ def _money_check(errors: dict, field: str, value: Any, currency: str, *, allow_z
     return amount
 
 
+def _items_build(plan: InstallmentPlan, items) -> list[PlanItem]:
+    """The plan's lines, as the terms priced them (``PlanTerms.items``), unsaved."""
+    return [
+        PlanItem(
+            plan=plan,
+            merchant_id=plan.merchant_id,
+            product=item.product,
+            description=item.description,
+            quantity=item.quantity,
+            unit_price=item.unit_price,
+            line_total=item.line_total,
+            serial_number=item.serial_number,
+            is_open=plan.status in InstallmentPlan.SERIAL_HOLDING_STATUSES,
+        )
+        for item in items
+    ]
+
+
 def _items_create(plan: InstallmentPlan, items) -> None:
-    """The plan's lines, as the terms priced them (``PlanTerms.items``)."""
-    PlanItem.objects.bulk_create(
-        [
-            PlanItem(
-                plan=plan,
-                merchant_id=plan.merchant_id,
-                product=item.product,
-                description=item.description,
-                quantity=item.quantity,
-                unit_price=item.unit_price,
-                line_total=item.line_total,
-                serial_number=item.serial_number,
-                is_open=plan.status in InstallmentPlan.SERIAL_HOLDING_STATUSES,
-            )
-            for item in items
-        ]
-    )
+    PlanItem.objects.bulk_create(_items_build(plan, items))
+
+
+def _installments_build(plan: InstallmentPlan, rows: tuple[ScheduleRow, ...] | list[ScheduleRow]) -> list[Installment]:
+    """The schedule's rows as the plan's installments, unsaved."""
+    return [
+        Installment(
+            merchant_id=plan.merchant_id,
+            plan=plan,
+            number=row.number,
+            due_date=row.due_date,
+            amount_due=row.amount,
+            principal=row.principal,
+            interest=row.interest,
+        )
+        for row in rows
+    ]
 
 
 def _installments_create(plan: InstallmentPlan, rows: tuple[ScheduleRow, ...] | list[ScheduleRow]) -> None:
-    Installment.objects.bulk_create(
-        [
-            Installment(
-                merchant_id=plan.merchant_id,
-                plan=plan,
-                number=row.number,
-                due_date=row.due_date,
-                amount_due=row.amount,
-                principal=row.principal,
-                interest=row.interest,
-            )
-            for row in rows
-        ]
-    )
+    Installment.objects.bulk_create(_installments_build(plan, rows))
 
 
 def _plan_activate(

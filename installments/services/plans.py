@@ -225,6 +225,27 @@ def plan_terms_build(
     )
 
 
+def plan_from_terms(plan_terms: PlanTerms, **fields: Any) -> InstallmentPlan:
+    """An unsaved plan with the figures of its terms (amounts, finance charge, APR, schedule's shape); ``fields``
+    give the rest (number, customer, status, frequency, start date...)."""
+    schedule = plan_terms.schedule
+    return InstallmentPlan(
+        merchant=plan_terms.merchant,
+        total_amount=schedule.total_amount,
+        down_payment=schedule.down_payment,
+        finance_charge_method=plan_terms.finance_charge_method,
+        interest_rate=plan_terms.interest_rate,
+        finance_charge=schedule.finance_charge,
+        apr=plan_terms.disclosure.apr,
+        total_payable=schedule.total_payable,
+        installment_amount=schedule.installment_amount,
+        number_of_installments=schedule.number_of_installments,
+        first_due_date=plan_terms.first_due_date,
+        due_date=schedule.last_due_date,
+        **fields,
+    )
+
+
 def murabaha_declining_message() -> str:
     return _(
         "Under murabaha terms the markup is fixed when the sale is signed: choose a flat finance charge or none, "
@@ -289,29 +310,19 @@ def plan_create(
         if existing is not None:
             transaction.set_rollback(True)
             return existing
-    plan = InstallmentPlan.objects.create(
-        merchant=merchant,
+    plan = plan_from_terms(
+        plan_terms,
         number=number,
         customer=customer,
         status=Status.PENDING,
-        total_amount=schedule.total_amount,
-        down_payment=schedule.down_payment,
-        finance_charge_method=plan_terms.finance_charge_method,
-        interest_rate=plan_terms.interest_rate,
-        finance_charge=schedule.finance_charge,
-        apr=plan_terms.disclosure.apr,
-        total_payable=schedule.total_payable,
-        installment_amount=schedule.installment_amount,
-        number_of_installments=schedule.number_of_installments,
         installment_frequency=terms.get("installment_frequency"),
         start_date=terms.get("start_date"),
-        first_due_date=plan_terms.first_due_date,
-        due_date=schedule.last_due_date,
         notes=notes or "",
         sale_reference=sale_reference,
         created_by=actor,
         idempotency_key=idempotency_key or None,
     )
+    plan.save(force_insert=True)
     with plan_totals_tracked(plan=plan, created=True):
         _plan_items_create(plan, plan_terms.items)
         guarantors_create(plan=plan, guarantors=parsed_guarantors, actor=actor)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -70,3 +71,25 @@ def product_update(*, actor: User, product: Product, **fields: Any) -> Product:
         validate=_product_check,
         conflict=_product_conflict,
     )
+
+
+@audit.action("product.import")
+@transaction.atomic
+def products_import(*, actor: User, merchant: Merchant, products: list[dict[str, Any]]) -> list[Product]:
+    """Register many products of ``merchant`` at once (a spreadsheet), set-based: each with a positive price exact
+    to the currency's unit, as ``product_create`` checks; the caller checks their SKUs against the merchant's
+    other products, and the unique constraint refuses the whole batch if one slipped through."""
+    permission_require(actor, Action.PRODUCT_WRITE)
+    merchant = _merchant_for(actor, merchant)
+    rows = []
+    for fields in products:
+        fields_refuse(data=fields, fields=PRODUCT_FIELDS)
+        product = Product(merchant=merchant, **fields)
+        errors: dict = {}
+        product.price = _money_check(errors, "price", product.price, merchant.currency)
+        if errors:
+            raise ValidationError(errors)
+        product.name, product.sku = product.name.strip(), product.sku.strip()
+        product.full_clean(validate_unique=False, validate_constraints=False)
+        rows.append(product)
+    return Product.objects.bulk_create(rows, batch_size=2000)

@@ -8,6 +8,7 @@ money is updated away or deleted.
 """
 
 from payments.services.charity import charity_disbursement_record
+from payments.services.imports import plans_import
 from payments.services.post import (
     RECEIPT_FIELDS,
     down_payment_record,
@@ -32,4 +33,5 @@ __all__ = [
     "payment_update",
     "payment_void",
     "plan_settle",
+    "plans_import",
 ]

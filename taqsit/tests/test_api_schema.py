@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from customers.tests.factories import CustomerFactory
+from imports.models import ImportJob
 from installments.tests.factories import ProductFactory, plan_make
 from notifications.models import Notification
 from payments.services import payment_post
@@ -89,7 +90,8 @@ def api_schema(settings):
 
 @pytest.fixture
 def objects(merchant, owner, customer, today) -> dict[str, str]:
-    """Real ids for the path parameters of positive cases: a plan with payments, a product, a staff member."""
+    """Real ids for the path parameters of positive cases: a plan with payments, a product, a staff member, an
+    import."""
     plan = plan_make(actor=owner, customer=customer)
     payment = payment_post(actor=owner, plan=plan, amount=Decimal("50.00"), payment_date=date(2026, 2, 20))
     return {
@@ -99,6 +101,20 @@ def objects(merchant, owner, customer, today) -> dict[str, str]:
         "/api/installments/plans/": str(plan.pk),
         "/api/installments/installments/": str(plan.installments.get(number=2).pk),
         "/api/installments/payments/": str(payment.pk),
+        # A checked spreadsheet import, ready to confirm (no worker runs here: confirming only queues it).
+        "/api/imports/": str(
+            ImportJob.objects.create(
+                merchant=merchant,
+                kind=ImportJob.Kind.CUSTOMERS,
+                file_format=ImportJob.Format.CSV,
+                file="imports/checked.csv",
+                size=1,
+                sha256="0" * 64,
+                language="en",
+                created_by=owner,
+                status=ImportJob.Status.READY,
+            ).pk
+        ),
     }
 
 

@@ -303,10 +303,11 @@ def test_data_volumes_are_named_and_metrics_live_on_a_tmpfs(compose, dockerfile)
     assert set(compose["volumes"]) == {"postgres-data", "redis-data", "audit-archive", "media"}
     # The worker writes the audit-log archive in the daily jobs: a named volume, at the image's folder.
     archive = dockerfile_env(dockerfile)["AUDIT_ARCHIVE_DIR"]
-    assert services["worker"]["volumes"] == [f"audit-archive:{archive}"]
+    media = dockerfile_env(dockerfile)["MEDIA_ROOT"]
+    # ...and reads the spreadsheets uploaded for import from the media volume.
+    assert services["worker"]["volumes"] == [f"audit-archive:{archive}", f"media:{media}"]
     assert compose["x-app-environment"]["AUDIT_ARCHIVE_DIR"] == archive
     # The web container receives and serves the proofs of payment customers upload: a named volume, likewise.
-    media = dockerfile_env(dockerfile)["MEDIA_ROOT"]
     assert services["web"]["volumes"] == [f"media:{media}"]
     assert compose["x-app-environment"]["MEDIA_ROOT"] == media
     directory = dockerfile_env(dockerfile)["PROMETHEUS_MULTIPROC_DIR"]

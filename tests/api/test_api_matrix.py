@@ -19,6 +19,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -27,6 +28,7 @@ from auditlog.models import Entry
 from collectors.models import Assignment, Contact, Promise
 from collectors.services import contact_record, promise_record
 from customers.models import Customer
+from imports.models import ImportJob
 from installments.contract import contract_build
 from installments.models import Guarantor, Installment, InstallmentPlan, PlanItem, Product
 from installments.tests.factories import ProductFactory, late_fee_make, plan_make, signature_png
@@ -150,6 +152,20 @@ class World:
         endpoint = self.webhook_endpoint()
         self.plan()
         return WebhookDelivery.objects.get(endpoint=endpoint)
+
+    def import_job(self) -> ImportJob:
+        """A checked spreadsheet import, ready to be confirmed (no worker runs: confirming only queues it)."""
+        return ImportJob.objects.create(
+            merchant=self.merchant,
+            kind=ImportJob.Kind.CUSTOMERS,
+            file_format=ImportJob.Format.CSV,
+            file="imports/checked.csv",
+            size=1,
+            sha256="0" * 64,
+            language="en",
+            created_by=self.owner,
+            status=ImportJob.Status.READY,
+        )
 
     def refresh_token(self) -> str:
         user = self.actor or self.owner
@@ -409,6 +425,18 @@ TABLE: tuple[Row, ...] = (
     # the audit trail: owners and managers read it, nobody writes it
     Row("audit-entry-list", "get", MANAGERS, 200, nothing),
     Row("audit-entry-detail", "get", MANAGERS, 200, lambda w: (pk(w.audit_entry()), None)),
+    # spreadsheet imports: owners and managers, for reading too
+    Row("import-list", "get", MANAGERS, 200, nothing),
+    Row(
+        "import-list",
+        "post",
+        MANAGERS,
+        201,
+        lambda w: ({}, {"kind": "customers", "file": SimpleUploadedFile("c.csv", b"name,phone\nSam,+14155550101\n")}),
+    ),
+    Row("import-detail", "get", MANAGERS, 200, lambda w: (pk(w.import_job()), None)),
+    Row("import-rows", "get", MANAGERS, 200, lambda w: (pk(w.import_job()), None)),
+    Row("import-confirm", "post", MANAGERS, 202, lambda w: (pk(w.import_job()), None)),
     Row("logout", "post", EVERYONE, 204, lambda w: ({}, {"refresh": w.refresh_token()})),
     Row("api-root", "get", EVERYONE, 200, nothing),
     # public: no token needed
@@ -480,6 +508,7 @@ def snapshot() -> dict:
         Promise,
         WebhookEndpoint,
         WebhookDelivery,
+        ImportJob,
     )
     state = {model.__name__: sorted(model.objects.values_list("pk", "updated_at")) for model in stamped}
     state["PlanItem"] = sorted(PlanItem.objects.values_list("pk", flat=True))
@@ -501,7 +530,9 @@ def _request(client, row: Row, world: World):
     kwargs, body = row.prepare(world)
     url = reverse(f"api:{row.url_name}", kwargs=kwargs)
     before = snapshot()
-    response = getattr(client, row.method)(url, body, format="json")
+    # A file travels in a multipart body (an import's upload); everything else is JSON.
+    multipart = any(isinstance(value, SimpleUploadedFile) for value in (body or {}).values())
+    response = getattr(client, row.method)(url, body, format="multipart" if multipart else "json")
     return response, before
 
 
@@ -522,6 +553,9 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "customer-payments",
         "customer-plans",
         "customer-portal-link",
+        "import-confirm",
+        "import-detail",
+        "import-rows",
         "installment-detail",
         "notification-detail",
         "notification-read",
@@ -551,7 +585,7 @@ def test_the_table_covers_every_detail_endpoint_and_collection():
         "webhook-detail",
         "webhook-rotate-secret",
     ]
-    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (96, 91, 51, 36)
+    assert (len(TABLE), len(PRIVATE), len(DETAIL), len(COLLECTIONS)) == (101, 96, 54, 36)
 
 
 ROUTED = {(pattern.name, method) for pattern in _patterns() for method in _methods(pattern)}

@@ -21,6 +21,7 @@ from collectors.models import Assignment, Contact, Promise
 from collectors.services import contact_record, plans_assign, promise_record
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
+from imports.models import ImportJob
 from installments.models import Installment, InstallmentPlan, Product
 from installments.tests.factories import ProductFactory, plan_make
 from notifications.models import Notification
@@ -52,7 +53,24 @@ def first_merchant_data(merchant, today):
     payment_post(actor=owner, plan=plan, amount=Decimal("200.00"), payment_date=today)
     reminder = _customer_message(customer, plan, "Alef reminder: 200.00 due.")
     _follow_up(owner, plan, "Alef visit: shop closed.")
+    _import_job(owner, "alef-customers.csv")
     return {"owner": owner, "customer": customer, "plan": plan, "message": reminder}
+
+
+def _import_job(user, name: str) -> ImportJob:
+    """A spreadsheet import of ``user``'s merchant (its file's name is one a leak would show)."""
+    return ImportJob.objects.create(
+        merchant=user.merchant,
+        kind=ImportJob.Kind.CUSTOMERS,
+        file_format=ImportJob.Format.CSV,
+        file=f"imports/{name}",
+        original_name=name,
+        size=1,
+        sha256="0" * 64,
+        language="en",
+        created_by=user,
+        status=ImportJob.Status.READY,
+    )
 
 
 def _customer_message(customer, plan, body: str) -> Notification:
@@ -90,6 +108,7 @@ def second_merchant_data(other_merchant, other_owner, today):
     )
     _customer_message(customer, plan, "Your installment is due soon.")
     _follow_up(other_owner, plan, "Called.")
+    _import_job(other_owner, "bet-customers.csv")
     # The borrower API is walked as this customer: both shops have their portal on.
     Merchant.objects.update(portal_enabled=True)
     customer.refresh_from_db()
@@ -106,7 +125,7 @@ def _follow_up(owner, plan, note: str) -> None:
 def first_merchant_secrets(merchant) -> set[str]:
     """Every id of the first merchant's rows, and the names a leak would show."""
     secrets = {str(merchant.pk), merchant.name, "Amina Haddad", "Brass Lantern", "LANTERN-A", "alef-", "Alefina"}
-    secrets.update({"Alef reminder", "Alef visit"})
+    secrets.update({"Alef reminder", "Alef visit", "alef-customers.csv"})
     secrets.update(WebhookEndpoint.objects.filter(merchant=merchant).values_list("secret", flat=True))
     for model in (
         User,
@@ -122,6 +141,7 @@ def first_merchant_secrets(merchant) -> set[str]:
         WebhookEndpoint,
         WebhookDelivery,
         WebhookEvent,
+        ImportJob,
     ):
         secrets.update(str(pk) for pk in model.objects.filter(merchant=merchant).values_list("pk", flat=True))
     secrets.update(str(pk) for pk in Customer.objects.filter(merchant=merchant).values_list("pk", flat=True))

@@ -66,6 +66,7 @@ PAGES = (
     Page("taqsit:staff-create", Action.STAFF_MANAGE),
     Page("taqsit:staff-update", Action.STAFF_MANAGE, ("member",)),
     Page("taqsit:merchant-settings", Action.STAFF_MANAGE),
+    Page("imports:import-list", Action.DATA_IMPORT),
 )
 
 # What a refused POST would have done, to prove it did nothing.
