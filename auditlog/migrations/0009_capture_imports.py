@@ -55,7 +55,7 @@ DROP FUNCTION IF EXISTS auditlog_capture_imports_importjob();
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("auditlog", "0007_capture_guarantors"),
+        ("auditlog", "0008_capture_collectors"),
         ("imports", "0001_initial"),
     ]
 
