@@ -84,6 +84,7 @@ class ImportJobViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.Retriev
     def confirm(self, request, pk=None):
         """Import a checked file without errors: the worker imports every row to create in one transaction, or
         none (``completed`` or ``failed`` with the reason). Refused unless the import is ``ready``."""
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)
         job = get_object_or_404(self.get_queryset(), pk=pk)
         job = import_confirm(actor=request.user, job=job)
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

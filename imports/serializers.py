@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from imports.models import ImportJob, ImportRow
 from taqsit.models import Language
+from taqsit.serializers import StrictSerializer
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
@@ -42,7 +43,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ImportJobCreateSerializer(serializers.Serializer):
+class ImportJobCreateSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=ImportJob.Kind.choices)
     file = serializers.FileField(help_text="A CSV (UTF-8) or XLSX file.")
     language = serializers.ChoiceField(

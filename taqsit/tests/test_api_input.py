@@ -12,6 +12,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.renderers import HTMLFormRenderer
 from rest_framework.test import APIClient
 
+from imports.models import ImportJob
 from installments.models import InstallmentPlan, Product
 from installments.serializers import ProductSerializer
 from installments.tests.factories import ProductFactory, plan_make
@@ -23,6 +24,8 @@ from portal.tokens import portal_tokens_for
 from taqsit import api_urls
 from taqsit.api import api_fallback
 from taqsit.models import Merchant
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.signing import secret_generate
 
 pytestmark = pytest.mark.django_db
 
@@ -265,8 +268,29 @@ def _schema_writes() -> list[tuple[str, str]]:
 
 def test_every_write_endpoint_refuses_an_unknown_field(client, owner, clerk, customer, today):
     """Every POST, PUT and PATCH in the schema, with a real object for each id: the unknown field is named."""
+    endpoint = WebhookEndpoint.objects.create(
+        merchant=owner.merchant,
+        url="https://hooks.example.com/taqsit",
+        events=["plan.created"],
+        secret=secret_generate(),
+    )
     plan = plan_make(actor=owner, customer=customer)
+    job = ImportJob.objects.create(
+        merchant=owner.merchant,
+        kind=ImportJob.Kind.CUSTOMERS,
+        file_format=ImportJob.Format.CSV,
+        file="imports/checked.csv",
+        size=1,
+        sha256="0" * 64,
+        language="en",
+        created_by=owner,
+        status=ImportJob.Status.READY,
+    )
     ids = {
+        # Deliveries before endpoints: the longer prefix first.
+        "/api/webhooks/deliveries/": WebhookDelivery.objects.get(endpoint=endpoint).pk,
+        "/api/webhooks/": endpoint.pk,
+        "/api/imports/": job.pk,
         "/api/users/": clerk.pk,
         "/api/customers/": customer.pk,
         "/api/products/": ProductFactory(merchant=owner.merchant).pk,
