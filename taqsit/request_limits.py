@@ -58,6 +58,10 @@ def _refuse(request: HttpRequest, message: str) -> HttpResponse:
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
+# Where a spreadsheet is uploaded (imports/urls.py, the API's imports route).
+IMPORT_PATHS = ("/imports/", "/api/imports/")
+
+
 class RequestLimitsMiddleware:
     """Refuses a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, more fields than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``
     in the address or a page's form, and JSON nested deeper than ``JSON_MAX_DEPTH``."""
@@ -69,9 +73,10 @@ class RequestLimitsMiddleware:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and request.content_type == "multipart/form-data":
             # Django's own limit counts no uploaded file: a multipart body may also carry one file as large as the
-            # largest the application takes (a proof of payment, a spreadsheet to import), so that a file over its
-            # limit reaches the view and is refused there, naming the field, instead of here.
-            limit += max(settings.PAYMENT_PROOF_MAX_BYTES, settings.IMPORT_MAX_BYTES)
+            # largest the address takes (a spreadsheet to import on the imports' addresses, a proof of payment
+            # elsewhere), so that a file over its limit reaches the view and is refused there, naming the field.
+            imports = request.path_info.startswith(IMPORT_PATHS)
+            limit += settings.IMPORT_MAX_BYTES if imports else settings.PAYMENT_PROOF_MAX_BYTES
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
