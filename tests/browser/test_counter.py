@@ -27,11 +27,16 @@ def log_in(page: Page, username: str) -> None:
 
 
 def menu(page: Page, name: str) -> None:
-    """Follow a link of the main menu, opening it first where the screen is too narrow to show it."""
+    """Follow a link of the main menu, opening it first where the screen is too narrow to show it, and wait for
+    the page it leads to (a slow machine must not let the next step read the page before)."""
+    link = page.locator("#main-nav").get_by_role("link", name=name, exact=True)
     toggler = page.locator(".navbar-toggler")
     if toggler.is_visible():
+        page.wait_for_load_state("load")  # the menu opens by Bootstrap's script
         toggler.click()
-    page.locator("#main-nav").get_by_role("link", name=name, exact=True).click()
+    href = link.get_attribute("href")
+    link.click()
+    page.wait_for_url(f"**{href}")
 
 
 def test_a_clerk_signs_a_customer_up_sells_on_installment_and_takes_a_payment(page: Page, clerk):
@@ -40,7 +45,7 @@ def test_a_clerk_signs_a_customer_up_sells_on_installment_and_takes_a_payment(pa
     menu(page, "Customers")
     page.locator("#main").get_by_role("link", name="New customer").click()
     page.get_by_label("Name").fill("Layla Mansour")
-    page.get_by_label("Phone").fill("+1 415 555 2671")
+    page.get_by_role("textbox", name="Phone").fill("+1 415 555 2671")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("h1")).to_have_text("Layla Mansour")
     expect(page.get_by_role("alert")).to_contain_text("Customer Layla Mansour was added.")
