@@ -73,9 +73,18 @@ def ledger_problems(*, plan_ids: list[Any]) -> dict[str, int]:
     params = {"plans": [str(plan_id) for plan_id in plan_ids]}
     problems: dict[str, int] = {}
     with connection.cursor() as cursor:
-        for name, sql in LEDGER_INVARIANTS.items():
-            cursor.execute(sql, params)
-            count = cursor.fetchone()[0]
-            if count:
-                problems[name] = count
+        # The tables' statistics predate the rows this transaction wrote (an import's thousands of plans): on them
+        # the planner may loop over the plans and scan a table for each, minutes for what hash joins do in
+        # seconds. No nested loops for these statements only; the setting is put back (it is the transaction's).
+        cursor.execute("SELECT current_setting('enable_nestloop')")
+        previous = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('enable_nestloop', 'off', true)")
+        try:
+            for name, sql in LEDGER_INVARIANTS.items():
+                cursor.execute(sql, params)
+                count = cursor.fetchone()[0]
+                if count:
+                    problems[name] = count
+        finally:
+            cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [previous])
     return problems
