@@ -27,6 +27,43 @@ SCENARIOS = {"daily": 0, "catch_up": 30}
 # The baseline: the same rules as installments/jobs.py, as plain statements over every merchant. ``day`` is
 # each merchant's today (its time zone) plus the scenario's offset; cutoff = day - grace days.
 _CUTOFF = "((now() AT TIME ZONE m.timezone)::date + %(offset)s::integer - m.grace_days)"
+
+
+def _status_move(was: str, now: str) -> str:
+    """The statements' tail that moves the plans of ``moved`` (a CTE: id, merchant and totals) from status row
+    ``was`` to ``now``, as installments/summaries.py ``plans_status_move`` does."""
+    return f"""
+        status_moved AS (  -- the statistics' summary rows follow the plans (installments/summaries.py)
+            SELECT moved.merchant_id, count(*) AS plans, sum(moved.total_payable) AS total_payable,
+                   sum(moved.late_fees) AS late_fees, sum(moved.amount_paid) AS amount_paid,
+                   sum(moved.rebates) AS rebates, coalesce(sum(fees.unpaid), 0) AS late_fees_unpaid,
+                   coalesce(sum(fees.charity), 0) AS charity_fees, coalesce(sum(fees.charity_paid), 0) AS charity_paid
+              FROM moved
+              LEFT JOIN (SELECT i.plan_id, sum(i.late_fee - i.late_fee_paid) AS unpaid, sum(i.charity_fee) AS charity,
+                                sum(i.charity_fee_paid) AS charity_paid
+                           FROM installments_installment i JOIN moved ON moved.id = i.plan_id
+                          WHERE i.late_fee > 0 GROUP BY i.plan_id) fees ON fees.plan_id = moved.id
+             GROUP BY moved.merchant_id
+        ),
+        status_totals AS (
+            INSERT INTO installments_planstatustotal AS t (merchant_id, status, plans, total_payable, late_fees,
+                                                           amount_paid, late_fees_unpaid, rebates, charity_fees,
+                                                           charity_fees_paid)
+            SELECT merchant_id, status, sign * plans, sign * total_payable, sign * late_fees, sign * amount_paid,
+                   sign * late_fees_unpaid, sign * rebates, sign * charity_fees, sign * charity_paid
+              FROM status_moved, (VALUES ('{was}', -1), ('{now}', 1)) AS d(status, sign)
+             ORDER BY merchant_id, status
+            ON CONFLICT (merchant_id, status) DO UPDATE
+               SET plans = t.plans + EXCLUDED.plans, total_payable = t.total_payable + EXCLUDED.total_payable,
+                   late_fees = t.late_fees + EXCLUDED.late_fees, amount_paid = t.amount_paid + EXCLUDED.amount_paid,
+                   late_fees_unpaid = t.late_fees_unpaid + EXCLUDED.late_fees_unpaid,
+                   rebates = t.rebates + EXCLUDED.rebates, charity_fees = t.charity_fees + EXCLUDED.charity_fees,
+                   charity_fees_paid = t.charity_fees_paid + EXCLUDED.charity_fees_paid
+            RETURNING 1
+        )
+"""
+
+
 BASELINE_SQL = {
     "mark_overdue": f"""
         UPDATE installments_installment i SET status = 'overdue', updated_at = now()
@@ -103,34 +140,7 @@ BASELINE_SQL = {
                           AND i.due_date < {_CUTOFF} - (m.default_after_days - 1))
         RETURNING p.id, p.merchant_id, p.total_payable, p.late_fees, p.amount_paid, p.rebates
         ),
-        status_moved AS (  -- the statistics' summary rows follow the plans (installments/summaries.py)
-            SELECT moved.merchant_id, count(*) AS plans, sum(moved.total_payable) AS total_payable,
-                   sum(moved.late_fees) AS late_fees, sum(moved.amount_paid) AS amount_paid,
-                   sum(moved.rebates) AS rebates, coalesce(sum(fees.unpaid), 0) AS late_fees_unpaid,
-                   coalesce(sum(fees.charity), 0) AS charity_fees, coalesce(sum(fees.charity_paid), 0) AS charity_paid
-              FROM moved
-              LEFT JOIN (SELECT i.plan_id, sum(i.late_fee - i.late_fee_paid) AS unpaid, sum(i.charity_fee) AS charity,
-                                sum(i.charity_fee_paid) AS charity_paid
-                           FROM installments_installment i JOIN moved ON moved.id = i.plan_id
-                          WHERE i.late_fee > 0 GROUP BY i.plan_id) fees ON fees.plan_id = moved.id
-             GROUP BY moved.merchant_id
-        ),
-        status_totals AS (
-            INSERT INTO installments_planstatustotal AS t (merchant_id, status, plans, total_payable, late_fees,
-                                                           amount_paid, late_fees_unpaid, rebates, charity_fees,
-                                                           charity_fees_paid)
-            SELECT merchant_id, status, sign * plans, sign * total_payable, sign * late_fees, sign * amount_paid,
-                   sign * late_fees_unpaid, sign * rebates, sign * charity_fees, sign * charity_paid
-              FROM status_moved, (VALUES ('active', -1), ('defaulted', 1)) AS d(status, sign)
-             ORDER BY merchant_id, status
-            ON CONFLICT (merchant_id, status) DO UPDATE
-               SET plans = t.plans + EXCLUDED.plans, total_payable = t.total_payable + EXCLUDED.total_payable,
-                   late_fees = t.late_fees + EXCLUDED.late_fees, amount_paid = t.amount_paid + EXCLUDED.amount_paid,
-                   late_fees_unpaid = t.late_fees_unpaid + EXCLUDED.late_fees_unpaid,
-                   rebates = t.rebates + EXCLUDED.rebates, charity_fees = t.charity_fees + EXCLUDED.charity_fees,
-                   charity_fees_paid = t.charity_fees_paid + EXCLUDED.charity_fees_paid
-            RETURNING 1
-        )
+{_status_move("active", "defaulted")}
         SELECT count(*) FROM moved""",
     "restore_active": f"""
         WITH moved AS (
@@ -143,34 +153,7 @@ BASELINE_SQL = {
                               AND i.due_date < {_CUTOFF})
         RETURNING p.id, p.merchant_id, p.total_payable, p.late_fees, p.amount_paid, p.rebates
         ),
-        status_moved AS (  -- the statistics' summary rows follow the plans (installments/summaries.py)
-            SELECT moved.merchant_id, count(*) AS plans, sum(moved.total_payable) AS total_payable,
-                   sum(moved.late_fees) AS late_fees, sum(moved.amount_paid) AS amount_paid,
-                   sum(moved.rebates) AS rebates, coalesce(sum(fees.unpaid), 0) AS late_fees_unpaid,
-                   coalesce(sum(fees.charity), 0) AS charity_fees, coalesce(sum(fees.charity_paid), 0) AS charity_paid
-              FROM moved
-              LEFT JOIN (SELECT i.plan_id, sum(i.late_fee - i.late_fee_paid) AS unpaid, sum(i.charity_fee) AS charity,
-                                sum(i.charity_fee_paid) AS charity_paid
-                           FROM installments_installment i JOIN moved ON moved.id = i.plan_id
-                          WHERE i.late_fee > 0 GROUP BY i.plan_id) fees ON fees.plan_id = moved.id
-             GROUP BY moved.merchant_id
-        ),
-        status_totals AS (
-            INSERT INTO installments_planstatustotal AS t (merchant_id, status, plans, total_payable, late_fees,
-                                                           amount_paid, late_fees_unpaid, rebates, charity_fees,
-                                                           charity_fees_paid)
-            SELECT merchant_id, status, sign * plans, sign * total_payable, sign * late_fees, sign * amount_paid,
-                   sign * late_fees_unpaid, sign * rebates, sign * charity_fees, sign * charity_paid
-              FROM status_moved, (VALUES ('defaulted', -1), ('active', 1)) AS d(status, sign)
-             ORDER BY merchant_id, status
-            ON CONFLICT (merchant_id, status) DO UPDATE
-               SET plans = t.plans + EXCLUDED.plans, total_payable = t.total_payable + EXCLUDED.total_payable,
-                   late_fees = t.late_fees + EXCLUDED.late_fees, amount_paid = t.amount_paid + EXCLUDED.amount_paid,
-                   late_fees_unpaid = t.late_fees_unpaid + EXCLUDED.late_fees_unpaid,
-                   rebates = t.rebates + EXCLUDED.rebates, charity_fees = t.charity_fees + EXCLUDED.charity_fees,
-                   charity_fees_paid = t.charity_fees_paid + EXCLUDED.charity_fees_paid
-            RETURNING 1
-        )
+{_status_move("defaulted", "active")}
         SELECT count(*) FROM moved""",
 }
 
