@@ -125,6 +125,13 @@ def test_every_ordering_of_every_list_returns_every_row_exactly_once(api_client,
         "/api/installments/payments/": (26, 8),
         "/api/audit-log/": (Entry.objects.filter(merchant=book["busy"].merchant).count(), 4),
         "/api/charity-disbursements/": (0, 6),
+        # The book has no worklist, import or webhook rows yet: these lists and their orderings are walked empty.
+        "/api/collectors/assignments/": (0, 4),
+        "/api/collectors/contacts/": (0, 2),
+        "/api/collectors/promises/": (0, 6),
+        "/api/imports/": (0, 2),
+        "/api/webhooks/": (0, 4),
+        "/api/webhooks/deliveries/": (0, 2),
     }
 
 
