@@ -9,6 +9,7 @@ from typing import Any
 from django.db import connection
 
 from installments.invariants import SCHEDULE_GAPS_SQL
+from taqsit.planner import nested_loops_off
 
 # Each query starts from the plans to check, as a relation, and reaches every other table by an indexed key: a
 # large array tested with "= ANY" inside grouped subqueries made the planner join them row by row (minutes for
@@ -72,19 +73,11 @@ def ledger_problems(*, plan_ids: list[Any]) -> dict[str, int]:
     """The invariants ``plans`` break, with how many plans, payments or rows break each (empty when sound)."""
     params = {"plans": [str(plan_id) for plan_id in plan_ids]}
     problems: dict[str, int] = {}
-    with connection.cursor() as cursor:
-        # The tables' statistics predate the rows this transaction wrote (an import's thousands of plans): on them
-        # the planner may loop over the plans and scan a table for each, minutes for what hash joins do in
-        # seconds. No nested loops for these statements only; the setting is put back (it is the transaction's).
-        cursor.execute("SELECT current_setting('enable_nestloop')")
-        previous = cursor.fetchone()[0]
-        cursor.execute("SELECT set_config('enable_nestloop', 'off', true)")
-        try:
-            for name, sql in LEDGER_INVARIANTS.items():
-                cursor.execute(sql, params)
-                count = cursor.fetchone()[0]
-                if count:
-                    problems[name] = count
-        finally:
-            cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [previous])
+    # The tables' statistics predate the rows the transaction wrote (an import's thousands of plans).
+    with nested_loops_off(), connection.cursor() as cursor:
+        for name, sql in LEDGER_INVARIANTS.items():
+            cursor.execute(sql, params)
+            count = cursor.fetchone()[0]
+            if count:
+                problems[name] = count
     return problems

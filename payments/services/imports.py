@@ -30,6 +30,7 @@ from taqsit.events import events_emit_many
 from taqsit.models import Merchant, User
 from taqsit.money import ZERO
 from taqsit.permissions import Action, permission_require
+from taqsit.planner import nested_loops_off
 
 # What the payment recorded for the installments paid before the import says of itself (as "Down payment" does).
 OPENING_NOTE = "Paid before the import"
@@ -171,7 +172,8 @@ def plans_import(*, actor: User, merchant: Merchant, openings: Sequence[PlanOpen
                 % {"problems": ", ".join(f"{name}: {count}" for name, count in sorted(broken.items()))}
             }
         )
-    summaries_rebuild(merchant=merchant)
+    with nested_loops_off():  # read back on statistics older than the rows just written
+        summaries_rebuild(merchant=merchant)
     # Announced as plans created (with what was paid on them in their figures), in the import's transaction.
     events_emit_many(event_type="plan.created", objects=plans, merchant_id=merchant.pk)
     merchant_stats_invalidate(merchant.pk)

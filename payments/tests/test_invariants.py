@@ -4,6 +4,7 @@ it commits: sound plans break none; each kind of damage is counted by the invari
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import F
 
 from installments.models import Installment, InstallmentPlan
@@ -11,6 +12,7 @@ from installments.tests.factories import plan_make
 from payments.invariants import ledger_problems
 from payments.models import Payment, PaymentAllocation
 from payments.services import payment_post
+from taqsit.planner import nested_loops_off
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +63,16 @@ def test_only_the_plans_asked_about_are_checked(plans):
     InstallmentPlan.objects.filter(pk=second.pk).update(amount_paid=F("amount_paid") + Decimal("1.00"))
 
     assert ledger_problems(plan_ids=[first.pk]) == {}
+
+
+def test_the_checks_plan_without_nested_loops_and_put_the_setting_back(plans):
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_nestloop')")
+            return cursor.fetchone()[0]
+
+    with nested_loops_off():
+        inside = setting()
+    assert (inside, setting()) == ("off", "on")
+    assert ledger_problems(plan_ids=[plan.pk for plan in plans]) == {}
+    assert setting() == "on"
