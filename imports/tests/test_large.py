@@ -18,6 +18,7 @@ from imports.models import ImportJob, ImportRow
 from installments.models import DueDayTotal, Installment, InstallmentPlan, PlanStatusTotal
 from payments.models import CollectionDayTotal, Payment, PaymentAllocation
 from payments.summaries import summaries_rebuild
+from taqsit.planner import nested_loops_off
 from taqsit.tenancy import merchant_scope
 
 pytestmark = pytest.mark.django_db
@@ -115,11 +116,13 @@ def test_a_10000_row_plans_file_is_previewed_then_imported_with_exact_balances(
     assert PaymentAllocation.objects.aggregate(total=Sum("amount"))["total"] == expected["received"]
     assert Payment.objects.aggregate(total=Sum("amount"))["total"] == expected["received"]
     assert totals["owed"] - totals["paid"] == expected["remaining"]
-    # Every ledger invariant of the bench holds over the whole database.
-    assert set(invariants_check(connection.connection, foreign_keys=False).values()) == {0}
+    # Every ledger invariant of the bench holds over the whole database (planned as the import's own checks are:
+    # the statistics predate the rows the test wrote).
+    with nested_loops_off():
+        assert set(invariants_check(connection.connection, foreign_keys=False).values()) == {0}
     # The statistics' summary rows are what a rebuild from the ledger makes.
     kept = _summaries()
-    with merchant_scope(merchant.pk):
+    with merchant_scope(merchant.pk), nested_loops_off():
         summaries_rebuild(merchant=merchant)
     assert _summaries() == kept
     assert sum(row[4] for row in kept["status"]) == expected["received"]
