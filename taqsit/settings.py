@@ -448,6 +448,11 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "notifications.models.Notification.Kind",
         "LanguageEnum": "taqsit.models.Language",
         "RoleEnum": "taqsit.models.Role",
+        "PhoneChannelEnum": "customers.models.PhoneChannel",
+        "ContactKindEnum": "collectors.models.Contact.Kind",
+        "ContactOutcomeEnum": "collectors.models.Contact.Outcome",
+        "ImportKindEnum": "imports.models.ImportJob.Kind",
+        "ImportRowOutcomeEnum": "imports.models.ImportRow.Outcome",
     },
 }
 
