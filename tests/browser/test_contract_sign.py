@@ -39,6 +39,7 @@ def test_the_customer_signs_the_contract_with_a_finger_on_a_phone(phone, clerk, 
     phone.goto(f"/plans/{plan.pk}/")
     phone.locator("#plan-contract").click()
     expect(phone.locator("article.contract h1")).to_have_text("Installment sale contract")
+    phone.wait_for_load_state("load")  # the contract's stylesheet too: the text is there before it under load
     # The page fits the phone: nothing wider than the screen but the contract's own scrolling box.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     phone.get_by_role("link", name="Sign on screen").click()
