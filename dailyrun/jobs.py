@@ -29,6 +29,7 @@ from collectors.services import promises_evaluate
 from dailyrun.models import DailyJobRun
 from dailyrun.selectors import daily_days_due, merchants_due
 from installments.jobs import installments_mark_overdue, late_fees_apply, plans_mark_defaulted, plans_restore_active
+from installments.overdue import overdue_totals_advance
 from notifications.services import notifications_dispatch, reminders_queue, staff_digest_create
 from taqsit import audit
 from taqsit.dates import merchant_today
@@ -51,6 +52,8 @@ DAILY_STEPS: tuple[tuple[str, Callable[[Merchant, date, datetime], Any]], ...] =
     ("late_fees_apply", _late_fees),
     ("plans_mark_defaulted", lambda merchant, day, now: plans_mark_defaulted(merchant=merchant, today=day)),
     ("plans_restore_active", lambda merchant, day, now: plans_restore_active(merchant=merchant, today=day)),
+    # What is overdue by customer, kept for the statistics, moved on to the day's cutoff (installments/overdue.py).
+    ("overdue_totals_advance", lambda merchant, day, now: overdue_totals_advance(merchant=merchant, today=day)),
     # Promises to pay whose date passed short are broken (collectors/services.py); refunds counted again.
     ("promises_evaluate", lambda merchant, day, now: promises_evaluate(merchant=merchant, today=day, now=now)),
     ("reminders_queue", lambda merchant, day, now: reminders_queue(merchant=merchant, day=day, now=now)),

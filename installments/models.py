@@ -576,6 +576,53 @@ class DueDayTotal(models.Model):
         return f"{self.due_date}: {self.unpaid_count}"
 
 
+class MerchantOverdueTotal(models.Model):
+    """What is overdue as of ``cutoff`` (rows due before it), kept like the other summary rows, with
+    ``CustomerOverdueTotal``: the plans with a row overdue. Which rows are overdue depends on the day, so the
+    cutoff is stored with them: the daily run moves it on, adding the rows it passed (installments/overdue.py), and
+    the statistics use these rows only when it is today's cutoff."""
+
+    merchant = models.OneToOneField("taqsit.Merchant", on_delete=models.PROTECT, related_name="+")
+    cutoff = models.DateField(_("overdue cutoff"))
+    plans = models.BigIntegerField(_("plans overdue"), default=0)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("overdue total")
+        verbose_name_plural = _("overdue totals")
+
+    def __str__(self) -> str:
+        return f"{self.cutoff}: {self.plans}"
+
+
+class CustomerOverdueTotal(models.Model):
+    """One customer's overdue as of the merchant's stored cutoff (``MerchantOverdueTotal``), on open plans: what
+    is left to pay on their rows due before it, how many rows and on how many plans. The statistics' top
+    customers are the first rows of ``customer_overdue_by_amount``."""
+
+    merchant = models.ForeignKey("taqsit.Merchant", on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    amount = _sum_field(_("amount overdue"))
+    installments = models.BigIntegerField(_("installments overdue"), default=0)
+    plans = models.BigIntegerField(_("plans overdue"), default=0)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer overdue total")
+        verbose_name_plural = _("customer overdue totals")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "customer"], name="customer_overdue_total_unique"),
+        ]
+        indexes = [
+            models.Index("merchant", F("amount").desc(), name="customer_overdue_by_amount", condition=Q(amount__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.amount}"
+
+
 _signature_storage = PrivateFileStorage()
 
 

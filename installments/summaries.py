@@ -12,7 +12,8 @@ What the rows hold:
 - per status: the plans, their total payable, late fees charged, amount paid, late fees unpaid and settlement
   rebates, and of their late fees the charity fees charged and paid (murabaha terms: apart from income);
 - per due date, of current rows: on book plans (active, defaulted, completed) the amount due and paid; on open
-  plans (active, defaulted) the rows not fully paid and what is left to pay on them.
+  plans (active, defaulted) the rows not fully paid and what is left to pay on them;
+- per customer, as of a stored cutoff: what is overdue on open plans (installments/overdue.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from django.db.models import DecimalField, F, Q, Sum
 from django.db.models.functions import Coalesce
 
 from installments.models import DueDayTotal, Installment, InstallmentPlan, PlanStatusTotal
+from installments.overdue import overdue_totals_add
 from taqsit.money import ZERO
 from taqsit.summaries import totals_add
 
@@ -57,6 +59,7 @@ class PlanTotals:
     """One plan's part in the summary rows; ``status`` None for no plan (not yet created, or deleted)."""
 
     status: str | None = None
+    customer: Any = None
     plan: dict[str, Any] = field(default_factory=dict)
     days: dict[date, dict[str, Any]] = field(default_factory=dict)
 
@@ -64,6 +67,7 @@ class PlanTotals:
 def plan_totals_of(
     *,
     status: str,
+    customer_id: Any,
     total_payable: Decimal,
     late_fees: Decimal,
     amount_paid: Decimal,
@@ -93,6 +97,7 @@ def plan_totals_of(
             day["unpaid_amount"] += due - paid
     return PlanTotals(
         status=status,
+        customer=customer_id,
         plan={
             "plans": 1,
             "total_payable": total_payable,
@@ -111,7 +116,7 @@ def plan_totals_read(plan_id: Any) -> PlanTotals:
     """A plan's part as the database holds it now (two reads on the plan's rows; no plan: an empty part)."""
     plan = (
         InstallmentPlan.objects.filter(pk=plan_id)
-        .values("status", "total_payable", "late_fees", "amount_paid", "rebates")
+        .values("status", "customer_id", "total_payable", "late_fees", "amount_paid", "rebates")
         .first()
     )
     if plan is None:
@@ -125,6 +130,7 @@ def plan_totals_in_hand(plan: InstallmentPlan, rows: list[Installment]) -> PlanT
     no read at all."""
     return plan_totals_of(
         status=plan.status,
+        customer_id=plan.customer_id,
         total_payable=plan.total_payable,
         late_fees=plan.late_fees,
         amount_paid=plan.amount_paid,
@@ -134,8 +140,8 @@ def plan_totals_in_hand(plan: InstallmentPlan, rows: list[Installment]) -> PlanT
 
 
 def plan_totals_apply(*, merchant_id: Any, before: PlanTotals, after: PlanTotals) -> None:
-    """Add ``after`` - ``before`` to the merchant's summary rows: one statement per table, none if nothing
-    changed."""
+    """Add ``after`` - ``before`` to the merchant's summary rows: one statement per table (the overdue rows'
+    one: installments/overdue.py), none if nothing changed."""
     statuses: dict[tuple, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
     days: dict[tuple, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
     for sign, totals in ((-1, before), (1, after)):
@@ -147,6 +153,7 @@ def plan_totals_apply(*, merchant_id: Any, before: PlanTotals, after: PlanTotals
                 days[(day,)][name] += sign * value
     totals_add(PlanStatusTotal, merchant_id=merchant_id, deltas=statuses)
     totals_add(DueDayTotal, merchant_id=merchant_id, deltas=days)
+    overdue_totals_add(merchant_id=merchant_id, before=before, after=after)
 
 
 _tracked: ContextVar[frozenset] = ContextVar("plan_totals_tracked", default=frozenset())

@@ -46,7 +46,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Customer
-from installments.models import DueDayTotal, Installment, InstallmentPlan, PlanStatusTotal
+from installments.models import (
+    CustomerOverdueTotal,
+    DueDayTotal,
+    Installment,
+    InstallmentPlan,
+    MerchantOverdueTotal,
+    PlanStatusTotal,
+)
 from installments.schedule import Frequency, due_date_for
 from installments.selectors import AGING_BUCKETS, aging_bounds, days_overdue, installments_unpaid, overdue_cutoff
 from payments.models import CollectionDayTotal, Payment, PaymentAllocation
@@ -289,7 +296,10 @@ def _top_overdue(merchant: Merchant, cutoff: date):
 
 
 _OVERDUE_BY_CUSTOMER_SQL = """
-WITH by_plan AS (  -- the unpaid rows past the cutoff, from the covering unpaid-by-due-date index, by plan first
+WITH kept AS (  -- the overdue rows by customer, when kept as of this cutoff (installments/overdue.py)
+    SELECT merchant_id, cutoff, plans FROM {state} WHERE merchant_id = %(merchant)s AND cutoff = %(cutoff)s
+),
+by_plan AS (  -- else the unpaid rows past the cutoff, from the covering unpaid-by-due-date index, by plan first
     SELECT plan_id, SUM(amount_due - amount_paid) AS amount, COUNT(*) AS installments, MIN(due_date) AS oldest
       FROM {installment}
      WHERE merchant_id = %(merchant)s AND superseded_at IS NULL AND status <> 'paid'
@@ -307,20 +317,41 @@ by_customer AS (  -- of open plans only
 leaders AS (  -- the customers' names are read for the leaders only, ties on the ordering's first keys included
     SELECT * FROM by_customer ORDER BY amount DESC, oldest FETCH FIRST %(limit)s ROWS WITH TIES
 )
-SELECT b.customer_id, c.name, c.phone, b.plans, b.installments, b.amount, b.oldest, b.overdue_plans
+SELECT k.plans, l.customer_id, c.name, c.phone, l.plans, l.installments, l.amount,
+       (SELECT MIN((SELECT MIN(i.due_date)  -- the leaders' oldest row overdue, plan by plan: a few rows each
+                      FROM {installment} i
+                     WHERE i.plan_id = p.id AND i.due_date < k.cutoff AND i.superseded_at IS NULL
+                       AND i.amount_paid < i.amount_due))
+          FROM {plan} p
+         WHERE p.customer_id = l.customer_id AND p.status = ANY(%(open)s))
+  FROM kept k
+  LEFT JOIN LATERAL (  -- the largest amounts, from the index, ties on the last one included
+        SELECT t.customer_id, t.plans, t.installments, t.amount
+          FROM {customer_total} t
+         WHERE t.merchant_id = k.merchant_id AND t.amount > 0
+         ORDER BY t.amount DESC
+         FETCH FIRST %(limit)s ROWS WITH TIES
+       ) l ON true
+  LEFT JOIN {customer} c ON c.id = l.customer_id
+UNION ALL
+SELECT b.overdue_plans, b.customer_id, c.name, c.phone, b.plans, b.installments, b.amount, b.oldest
   FROM leaders b
   JOIN {customer} c ON c.id = b.customer_id
- ORDER BY b.amount DESC, b.oldest, c.name, b.customer_id
+ WHERE NOT EXISTS (SELECT FROM kept)  -- a one-time filter: the rows late are not read when kept
+ ORDER BY 7 DESC, 8, 3, 2
  LIMIT %(limit)s
 """
 
 
 def _overdue_by_customer(merchant: Merchant, cutoff: date) -> tuple[list[dict[str, Any]], int]:
-    """The customers with the most overdue (``TOP_CUSTOMERS``) and the number of plans with a row overdue, in
-    one statement that reads only the rows past the cutoff (``_top_overdue``'s definitions): which rows are
-    late depends on today, so these are read, not kept."""
+    """The customers with the most overdue (``TOP_CUSTOMERS``) and the number of plans with a row overdue
+    (``_top_overdue``'s definitions), in one statement: from the overdue rows kept by customer when they are
+    kept as of ``cutoff`` (installments/overdue.py: a few rows whatever the book), else from the unpaid rows past
+    the cutoff, linear in them (before the day's run, or after a change of grace days)."""
     quote = connection.ops.quote_name
     sql = _OVERDUE_BY_CUSTOMER_SQL.format(
+        state=quote(MerchantOverdueTotal._meta.db_table),
+        customer_total=quote(CustomerOverdueTotal._meta.db_table),
         installment=quote(Installment._meta.db_table),
         plan=quote(InstallmentPlan._meta.db_table),
         customer=quote(Customer._meta.db_table),
@@ -339,15 +370,17 @@ def _overdue_by_customer(merchant: Merchant, cutoff: date) -> tuple[list[dict[st
             "amount": amount,
             "oldest": oldest,
         }
-        for customer_id, name, phone, plans, installments, amount, oldest, _plans in found
+        for _overdue_plans, customer_id, name, phone, plans, installments, amount, oldest in found
+        if customer_id is not None  # kept, and no one overdue
     ]
-    return top, int(found[0][-1]) if found else 0
+    return top, int(found[0][0]) if found else 0
 
 
 def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> MerchantStats:
     """Every statistic of one merchant, current, from its summary rows (kept with every movement: a few rows
-    whatever the size of the book) and what depends on which rows are late today, read from the unpaid rows
-    past the cutoff only: four queries, and a fifth for a merchant that charged charity fees."""
+    whatever the size of the book; what is overdue by customer kept for the day's cutoff once the daily run moved
+    it on, read from the unpaid rows past the cutoff before): four queries, and a fifth for a merchant that
+    charged charity fees."""
     today = today or merchant_today(merchant)
     cutoff = overdue_cutoff(merchant, today=today)
 
@@ -403,7 +436,7 @@ def merchant_stats_compute(*, merchant: Merchant, today: date | None = None) -> 
         where_params=(PaymentAllocation.Kind.REBATE.value,),
     )
 
-    # 4. Who is late and on how many plans: from the unpaid rows past the cutoff.
+    # 4. Who is late and on how many plans: from the overdue rows kept by customer (else the rows late).
     top, rows["overdue_plans"] = _overdue_by_customer(merchant, cutoff)
 
     # 5. The charity fees collected (the status rows again, every status) and given. A merchant that never charged

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from installments.models import DueDayTotal, Installment, InstallmentPlan, PlanStatusTotal
+from installments.overdue import overdue_totals_rebuild
 from installments.summaries import BOOK, OPEN
 from payments.models import CollectionDayTotal, Payment, PaymentAllocation
 from taqsit.models import Merchant
@@ -98,3 +99,4 @@ def summaries_rebuild(*, merchant: Merchant) -> None:
     with connection.cursor() as cursor:
         for sql, params in summaries_rebuild_statements(merchant.pk):
             cursor.execute(sql, params)
+    overdue_totals_rebuild(merchant=merchant)

@@ -253,6 +253,7 @@ def test_recording_a_payment_over_a_jwt_sends_a_fixed_list_of_statements(api_cli
         ("UPDATE", "installments_installmentplan"),  # amount paid, status and payment number in one UPDATE
         ("INSERT", "installments_planstatustotal"),  # the plans by status (amount paid)
         ("INSERT", "installments_duedaytotal"),  # the two rows' due days (paid, left to pay)
+        ("WITH", "installments_merchantoverduetotal"),  # what is overdue by customer, as of the kept cutoff
         ("SELECT", "webhooks_webhookendpoint"),  # the merchant's webhook endpoints: none wants payment.posted
         ("RELEASE", ""),
         # The answer: the payment and its allocations in hand, nothing read.

@@ -6,7 +6,7 @@ Real threads, each on its own database connection, released together by a barrie
 
 import threading
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,7 +15,8 @@ from django.db import connection
 
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
-from installments.models import Installment, InstallmentPlan
+from installments.models import CustomerOverdueTotal, Installment, InstallmentPlan
+from installments.overdue import overdue_totals_advance, overdue_totals_rebuild
 from installments.tests.factories import late_fee_make, plan_make
 from payments.models import Payment, PaymentAllocation
 from payments.services import payment_complete, payment_post
@@ -23,6 +24,7 @@ from payments.summaries import summaries_rebuild
 from payments.tests.test_summaries import rebuilt_rows, summary_rows
 from taqsit.models import Merchant, Role, User
 from taqsit.money import sum_of
+from taqsit.tenancy import merchant_scope
 from taqsit.tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("today")]
@@ -279,9 +281,12 @@ def test_cheques_confirmed_while_cash_is_paid_never_overdraw_the_plan(owner, cus
 
 def test_payments_on_many_plans_of_one_merchant_at_once_lose_no_increment_of_the_statistics(merchant, owner, clerks):
     """Every thread pays its own plan, all of one merchant: they add to the same summary rows (the active plans',
-    the same due dates', the same day's cash) at once, and none of their increments is lost."""
+    the same due dates', the same day's cash, the overdue rows) at once, and none of their increments is lost."""
     plans = [plan_make(actor=owner, customer=CustomerFactory(merchant=merchant)) for _ in range(THREADS)]
     clerk_ids = [clerk.pk for clerk in clerks]
+    # What is overdue kept as of a cutoff 100 days on: every plan's first rows count, and every payment moves them.
+    with merchant_scope(merchant.pk):
+        overdue_totals_rebuild(merchant=merchant, cutoff=plans[0].start_date + timedelta(days=100))
 
     def work(index: int):
         actor = User.objects.select_related("merchant").get(pk=clerk_ids[index])
@@ -295,5 +300,36 @@ def test_payments_on_many_plans_of_one_merchant_at_once_lose_no_increment_of_the
     maintained = summary_rows(merchant)
     assert maintained == rebuilt_rows(merchant)
     assert maintained[("PlanStatusTotal", "active")]["amount_paid"] == THREADS * Decimal("425.50")
+    # Each plan: its rows of February, March and April (200.00 each) less the 225.50 paid, on two rows left.
+    overdue = CustomerOverdueTotal.objects.filter(merchant=merchant).values_list("amount", "installments", "plans")
+    assert sorted(overdue) == [(Decimal("374.500"), 2, 1)] * THREADS
+    assert maintained[("MerchantOverdueTotal",)]["plans"] == THREADS
     summaries_rebuild(merchant=merchant)
     assert summary_rows(merchant) == maintained
+
+
+def test_the_daily_run_moving_the_overdue_cutoff_while_clerks_pay_loses_and_doubles_nothing(merchant, owner, clerks):
+    """The daily run adds the rows it passes while clerks pay rows among them: each payment's part comes before
+    the run (which then reads it) or after it (at the new cutoff), so the kept rows equal a rebuild."""
+    payers = THREADS - 1
+    plans = [plan_make(actor=owner, customer=CustomerFactory(merchant=merchant)) for _ in range(payers)]
+    clerk_ids = [clerk.pk for clerk in clerks]
+    with merchant_scope(merchant.pk):
+        overdue_totals_rebuild(merchant=merchant, cutoff=date(2026, 2, 1))
+    # Rows due 15 February, 15 March and 15 April; each round moves the cutoff past one while every plan pays.
+    for day, amount in ((date(2026, 2, 20), Decimal("150.00")), (date(2026, 3, 20), Decimal("125.00"))):
+
+        def work(index: int, day=day, amount=amount):
+            if index == payers:
+                with merchant_scope(merchant.pk):
+                    return overdue_totals_advance(merchant=Merchant.objects.get(pk=merchant.pk), today=day)
+            actor = User.objects.select_related("merchant").get(pk=clerk_ids[index])
+            plan = InstallmentPlan.objects.select_related("merchant").get(pk=plans[index].pk)
+            payment_post(actor=actor, plan=plan, amount=amount)
+            return None
+
+        assert _together(THREADS, work) == [None] * payers + ["advanced"]
+        assert summary_rows(merchant) == rebuilt_rows(merchant)
+    # Each plan: February and March due (400.00), 275.00 paid, on one row left.
+    overdue = CustomerOverdueTotal.objects.filter(merchant=merchant).values_list("amount", "installments", "plans")
+    assert sorted(overdue) == [(Decimal("125.000"), 1, 1)] * payers

@@ -3,6 +3,7 @@ cached per merchant until money moves; served at GET /api/stats/ to every role o
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError
 from customers.tests.factories import CustomerFactory
 from installments.jobs import late_fees_apply, plans_mark_defaulted
 from installments.models import Installment, InstallmentPlan
+from installments.overdue import overdue_totals_advance
 from installments.services import plan_cancel, plan_create, plan_reject, plan_reschedule
 from installments.tests.factories import late_fee_make, plan_make
 from payments.models import Payment
@@ -23,6 +25,7 @@ from payments.stats import merchant_stats, merchant_stats_compute, merchant_stat
 from taqsit.models import Merchant, Role
 from taqsit.money import to_money
 from taqsit.services import merchant_update
+from taqsit.tenancy import merchant_scope
 from taqsit.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -399,10 +402,21 @@ def test_the_statistics_take_four_queries_whatever_the_number_of_plans(
 ):
     for size in (2, 12):
         while InstallmentPlan.objects.filter(merchant=merchant).count() < size:
-            plan = plan_make(actor=owner, customer=CustomerFactory(merchant=merchant))
+            # Started 65 days ago: two monthly rows overdue each.
+            start = today - timedelta(days=65)
+            plan = plan_make(actor=owner, customer=CustomerFactory(merchant=merchant), start_date=start)
             payment_post(actor=owner, plan=plan, amount=D("10.00"))
+        # Before the day's first run has kept what is overdue by customer, it is read from the rows late, in the
+        # same statement; the plans added after it are kept by their payments.
         with django_assert_num_queries(4):
-            merchant_stats_compute(merchant=merchant)
+            before_run = merchant_stats_compute(merchant=merchant)
+        with merchant_scope(merchant.pk):
+            overdue_totals_advance(merchant=merchant, today=today)
+        with django_assert_num_queries(4):
+            after_run = merchant_stats_compute(merchant=merchant)
+        assert dataclasses.replace(after_run, computed_at=None) == dataclasses.replace(before_run, computed_at=None)
+        assert after_run.overdue_plans == size
+        assert len(after_run.top_overdue_customers) == min(size, 10)
         # The reference sums the charity fees from the installments, whatever the merchant: a fifth query.
         with django_assert_num_queries(5):
             merchant_stats_compute_full(merchant=merchant)
@@ -413,6 +427,8 @@ def test_a_merchant_that_charged_charity_fees_takes_a_fifth_query(merchant, owne
     plan = plan_make(actor=owner, customer=CustomerFactory(merchant=merchant))
     late_fee_make(installment=plan.installments.order_by("number").first(), period=today, amount=D("7.50"))
     merchant.refresh_from_db()
+    with merchant_scope(merchant.pk):
+        overdue_totals_advance(merchant=merchant, today=today)
     with django_assert_num_queries(5):
         stats = merchant_stats_compute(merchant=merchant)
     assert (stats.charity_fees.collected, stats.charity_fees.to_give, stats.late_fees_charged) == (

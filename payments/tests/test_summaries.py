@@ -19,7 +19,16 @@ from hypothesis import strategies as st
 
 from customers.tests.factories import CustomerFactory
 from installments.jobs import installments_mark_overdue, late_fees_apply, plans_mark_defaulted, plans_restore_active
-from installments.models import DueDayTotal, Installment, InstallmentPlan, PlanStatusTotal
+from installments.models import (
+    CustomerOverdueTotal,
+    DueDayTotal,
+    Installment,
+    InstallmentPlan,
+    MerchantOverdueTotal,
+    PlanStatusTotal,
+)
+from installments.overdue import overdue_totals_advance, overdue_totals_rebuild
+from installments.selectors import overdue_cutoff
 from installments.services import (
     plan_approve,
     plan_cancel,
@@ -56,7 +65,7 @@ START = datetime(2026, 1, 5, 12, tzinfo=UTC)
 def summary_rows(merchant: Merchant) -> dict:
     """The merchant's summary rows by table and key, rows all zero left out (a row emptied by a refund stays)."""
     found = {}
-    for model in SUMMARY_MODELS:
+    for model in (*SUMMARY_MODELS, MerchantOverdueTotal, CustomerOverdueTotal):
         keys = [f.name for f in model._meta.fields if f.name in _KEYS[model]]
         values = [f.name for f in model._meta.fields if f.name not in (*_KEYS[model], "id", "merchant")]
         for row in model.objects.filter(merchant=merchant).values(*keys, *values):
@@ -69,16 +78,21 @@ _KEYS = {
     PlanStatusTotal: ("status",),
     DueDayTotal: ("due_date",),
     CollectionDayTotal: ("payment_date", "payment_method", "kind"),
+    MerchantOverdueTotal: (),
+    CustomerOverdueTotal: ("customer",),
 }
 
 
 def rebuilt_rows(merchant: Merchant) -> dict:
-    """What ``summaries_rebuild`` makes of the ledger, rolled back afterwards."""
+    """What ``summaries_rebuild`` makes of the ledger, rolled back afterwards; the overdue rows only for a
+    merchant that has them (the first daily run makes them)."""
+    kept_overdue = MerchantOverdueTotal.objects.filter(merchant=merchant).exists()
     with transaction.atomic():
         summaries_rebuild(merchant=merchant)
         rows = summary_rows(merchant)
         transaction.set_rollback(True)
-    return rows
+    overdue = ("MerchantOverdueTotal", "CustomerOverdueTotal")
+    return {key: value for key, value in rows.items() if kept_overdue or key[0] not in overdue}
 
 
 def _comparable(stats) -> dict:
@@ -234,16 +248,23 @@ def _operate(data, operation: str, *, merchant: Merchant, owner, customers: list
             for job in (installments_mark_overdue, late_fees_apply, plans_mark_defaulted, plans_restore_active):
                 done = job(merchant=merchant, today=today, chunk_size=data.draw(st.integers(1, 3)))
                 event(f"{job.__name__} {'did something' if done not in (0, (0, 0)) else 'did nothing'}")
+            event(f"overdue_totals_advance {overdue_totals_advance(merchant=merchant, today=today)}")
 
 
 def _run(data, operations: tuple[str, ...], *, merchant: Merchant, steps: tuple[int, int]) -> None:
     owner = UserFactory(merchant=merchant, role=Role.OWNER)
     customers = [CustomerFactory(merchant=merchant) for _ in range(2)]
     with time_machine.travel(START, tick=False) as clock:
+        with merchant_scope(merchant.pk):
+            overdue_totals_rebuild(merchant=merchant)  # as the first daily run does
         for _step in range(data.draw(st.integers(*steps))):
             operation = data.draw(st.sampled_from(operations))
             _operate(data, operation, merchant=merchant, owner=owner, customers=customers, clock=clock)
-            assert_in_step(merchant, datetime.now(UTC).date())
+            today = datetime.now(UTC).date()
+            assert_in_step(merchant, today)
+            # The overdue rows are kept for today's cutoff (the daily job moved them on): the statistics read them.
+            kept = MerchantOverdueTotal.objects.get(merchant=merchant)
+            assert kept.cutoff == overdue_cutoff(merchant, today=today)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -429,13 +450,18 @@ def test_the_rebuild_command_recomputes_rows_lost_or_wrong(merchant, owner, cust
     with time_machine.travel(START, tick=False):
         plan = plan_make(actor=owner, customer=customer, start_date=date(2026, 1, 5))
         payment_post(actor=owner, plan=plan, amount=D("250.00"))
+        with merchant_scope(merchant.pk):  # kept as of a later cutoff: the rows due up to March
+            overdue_totals_rebuild(merchant=merchant, cutoff=date(2026, 4, 1))
         kept = summary_rows(merchant)
         PlanStatusTotal.objects.filter(merchant=merchant).update(amount_paid=D("1"))
         DueDayTotal.objects.filter(merchant=merchant).delete()
+        CustomerOverdueTotal.objects.filter(merchant=merchant).update(amount=D("7"), plans=5)
 
         call_command("stats_rebuild", merchant=[str(merchant.pk)])
 
         assert summary_rows(merchant) == kept
+    assert kept[("MerchantOverdueTotal",)] == {"cutoff": date(2026, 4, 1), "plans": 1}
+    assert kept[("CustomerOverdueTotal", customer.pk)] == {"amount": D("150.000"), "installments": 1, "plans": 1}
     assert kept[("PlanStatusTotal", "active")] == {
         "plans": 1,
         "total_payable": D("1000.000"),
