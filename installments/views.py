@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, localize
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
@@ -44,6 +45,7 @@ from installments.selectors import (
     Party,
     exposure_list,
     installments_overdue,
+    installments_overdue_count,
     installments_overdue_filter,
     overdue_cutoff,
     plan_actions_allowed,
@@ -648,6 +650,18 @@ def _collections(request):
     return form, rows, today
 
 
+class _CountedPaginator(Paginator):
+    """A paginator told its count (the collections list unfiltered: from the summary rows by due date)."""
+
+    def __init__(self, object_list, per_page, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
 # One row of the collections page. The page shows 50 and a template tag, filter or URL lookup per cell was most of
 # what it cost: each row is written here at once, its values escaped by format_html.
 COLLECTIONS_ROW_HTML = (
@@ -714,8 +728,13 @@ def collections_rows(installments, *, currency: str, can_pay: bool) -> list[str]
 @replica_reads_view
 def collections(request):
     """Overdue installments across plans, longest overdue first, then largest."""
-    form, rows, _today = _collections(request)
-    page = Paginator(rows, COLLECTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    form, rows, today = _collections(request)
+    if any(form.filters().values()):
+        paginator = Paginator(rows, COLLECTIONS_PAGE_SIZE)
+    else:  # the rows overdue counted from the summary rows: the count does not grow with them
+        count = installments_overdue_count(merchant=request.user.merchant, today=today)
+        paginator = _CountedPaginator(rows, COLLECTIONS_PAGE_SIZE, count=count)
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {

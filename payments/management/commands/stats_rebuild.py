@@ -1,4 +1,5 @@
-"""`manage.py stats_rebuild`: recompute the statistics' summary rows from the ledger (payments/summaries.py).
+"""`manage.py stats_rebuild`: recompute the statistics' summary rows from the ledger (payments/summaries.py), what
+is overdue by customer included (as of its stored cutoff, else today's: installments/overdue.py).
 
 manage.py stats_rebuild                          # every merchant
 manage.py stats_rebuild --merchant "Viejos Recuerdos"   # one merchant (name or id; repeat for more)
