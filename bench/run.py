@@ -1,11 +1,11 @@
 """``python -m bench.run``: every benchmark on the bench database, each against its baseline, results as JSON.
 
-Writes bench/results/daily_job.json, payments_http.json, dashboard_collections.json and plan_preview.json
-(machine, data sizes, figures, baseline, ratio, targets, date) and prints a summary. The bench database
-(``taqsit_bench``, made by ``python -m bench.generate``) is only read: every benchmark that writes works on a
-fresh file copy of it, dropped afterwards.
+Writes bench/results/daily_job.json, payments_http.json, dashboard_collections.json, plan_preview.json and
+stats_growth.json (machine, data sizes, figures, baseline, ratio, targets, date) and prints a summary. The bench
+database (``taqsit_bench``, made by ``python -m bench.generate``) is only read: every benchmark that writes works on
+a fresh file copy of it, dropped afterwards.
 
-Settings from the environment: BENCH_DATABASE, BENCH_ONLY (comma-separated: daily_job, reads, payments),
+Settings from the environment: BENCH_DATABASE, BENCH_ONLY (comma-separated: daily_job, reads, stats, payments),
 BENCH_RUNS (calls per read figure, 50), BENCH_JOB_ROUNDS (2), BENCH_USERS (16), BENCH_HTTP_SECONDS (60),
 BENCH_PGBENCH_TRANSACTIONS (per client, 1500), BENCH_GUNICORN_WORKERS (3, as in production), BENCH_CPU_PAYMENTS
 (payments posted in-process for the CPU figure, 300), BENCH_REDIS_URL (a Redis database for the payment runs'
@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("daily_job", "reads", "payments")
+BENCHMARKS = ("daily_job", "reads", "stats", "payments")
 
 
 def _env_int(name: str, default: int) -> int:
@@ -80,6 +80,30 @@ def reads(srv, database: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def stats(srv, database: str) -> dict:
+    """The largest merchant's statistics from the summary rows against the full computation (bench/stats_growth.py),
+    on a copy: the overdue rows are moved on to today's cutoff first, as the day's run does."""
+    from bench import db
+
+    print("Statistics from the summary rows vs the full computation (in-process)", flush=True)
+    copy = f"{database}_stats"
+    db.database_create(srv, copy, template=database)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "bench.stats_growth"],
+            env=db.django_env(copy, LOG_LEVEL="WARNING"),
+            cwd=db.ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        db.database_drop(srv, copy)
+    if result.returncode != 0:
+        raise RuntimeError("bench.stats_growth failed (its errors are above)")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def payments(srv, database: str) -> dict:
     from bench import payments as pay
 
@@ -112,7 +136,7 @@ def main() -> int:
         context = _context(srv, database)
         load_before = _load()
         started = time.perf_counter()
-        result = {"daily_job": daily_job, "reads": reads, "payments": payments}[name](srv, database)
+        result = {"daily_job": daily_job, "reads": reads, "stats": stats, "payments": payments}[name](srv, database)
         elapsed = round(time.perf_counter() - started, 1)
         run_info = {"benchmark_wall_s": elapsed, "load_average_before": load_before, "load_average_after": _load()}
         if name == "daily_job":
@@ -136,6 +160,13 @@ def main() -> int:
                     (entry["name"], f"p50 {entry['p50_ms']:.1f} ms, p99 {entry['p99_ms']:.1f} ms",
                      f"p50 {entry['baseline']['p50_ms']:.1f} ms", f"x{entry['ratio_p50']} (p50)")
                 )  # fmt: skip
+        elif name == "stats":
+            path = common.results_write("stats_growth", {"benchmark": "stats_growth", **context, **run_info, **result})
+            summary.append(
+                ("statistics (summary rows)", f"p50 {result['summary']['p50_ms']:.1f} ms, what is overdue by customer "
+                 f"{result['overdue_statement']['p50_ms']:.1f} ms", f"p50 {result['full']['p50_ms']:.1f} ms",
+                 f"x{round(result['summary']['p50_ms'] / result['full']['p50_ms'], 4)}")
+            )  # fmt: skip
         else:
             path = common.results_write(
                 "payments_http", {"benchmark": "payments_http", **context, **run_info, **result}

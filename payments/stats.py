@@ -244,7 +244,11 @@ def _filtered_sums(
     where_params: tuple = (),
 ) -> dict[str, Any]:
     """Sums of a summary table's columns over date ranges, in one statement written in SQL: built by the ORM,
-    the sixty-odd filtered aggregates cost more Python than the rows cost the database."""
+    the sixty-odd filtered aggregates cost more Python than the rows cost the database. When every range has a
+    start, only the rows from the earliest are read (the cash flow's last weeks, not the merchant's history)."""
+    starts = [start for _name, _column, (start, _before) in sums]
+    if all(start is not None for start in starts):
+        where, where_params = f" AND {date_column} >= %s{where}", (min(starts), *where_params)
     sql = _filtered_sums_sql(
         connection.ops.quote_name(model._meta.db_table),
         date_column,
