@@ -204,6 +204,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # migration (taqsit/migrations/0004_cache_table.py). Per-process memory (locmemcache://) is for one process only.
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://taqsit_cache")}
 if "redis" in CACHES["default"]["BACKEND"].lower():
+    # Django's Redis cache, keeping its client objects (taqsit/redis_cache.py).
+    CACHES["default"]["BACKEND"] = "taqsit.redis_cache.RedisCache"
     # A Redis host that stops answering must not hold a request for minutes: fail fast (the statistics are
     # then computed afresh and the throttles let requests through; see taqsit/throttling.py).
     CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})

@@ -76,7 +76,7 @@ def shared_cache(settings):
     ("cache_url", "expected"),
     [
         (None, ["django.core.cache.backends.db.DatabaseCache", "taqsit_cache", 20000]),
-        ("redis://redis:6379/1", ["django.core.cache.backends.redis.RedisCache", "redis://redis:6379/1", None]),
+        ("redis://redis:6379/1", ["taqsit.redis_cache.RedisCache", "redis://redis:6379/1", None]),
         ("locmemcache://", ["django.core.cache.backends.locmem.LocMemCache", "", None]),
     ],
     ids=["default", "redis", "memory"],
