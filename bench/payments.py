@@ -271,6 +271,8 @@ def _pgbench_statement(sql: str, params, final: str, values: dict) -> str:
     else:
         pending = iter(params)
         text = re.sub(r"%s|%%", lambda match: "%" if match.group(0) == "%%" else _parameter(next(pending), values), sql)
+    # Flattened onto one line below: an SQL comment ("-- ...") would swallow the rest of it.
+    text = re.sub(r"--[^\n]*", "", text)
     prefix = "SELECT set_config('pghistory."
     if final.startswith(prefix):
         # pghistory's context, sent with the statement in one round trip: "\;" keeps it one pgbench command.

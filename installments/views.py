@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, localize
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
@@ -68,6 +67,7 @@ from installments.services import plan_preview as plan_preview_build
 from taqsit.dates import merchant_today
 from taqsit.forms import amount_fields_localize, form_errors_add, form_token
 from taqsit.money_format import money_figure, money_html
+from taqsit.pagination import CountedPaginator
 from taqsit.permissions import Action, user_can
 from taqsit.phone import phone_normalize
 from taqsit.replicas import replica_reads_view
@@ -650,18 +650,6 @@ def _collections(request):
     return form, rows, today
 
 
-class _CountedPaginator(Paginator):
-    """A paginator told its count (the collections list unfiltered: from the summary rows by due date)."""
-
-    def __init__(self, object_list, per_page, *, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self._known_count
-
-
 # One row of the collections page. The page shows 50 and a template tag, filter or URL lookup per cell was most of
 # what it cost: each row is written here at once, its values escaped by format_html.
 COLLECTIONS_ROW_HTML = (
@@ -733,7 +721,7 @@ def collections(request):
         paginator = Paginator(rows, COLLECTIONS_PAGE_SIZE)
     else:  # the rows overdue counted from the summary rows: the count does not grow with them
         count = installments_overdue_count(merchant=request.user.merchant, today=today)
-        paginator = _CountedPaginator(rows, COLLECTIONS_PAGE_SIZE, count=count)
+        paginator = CountedPaginator(rows, COLLECTIONS_PAGE_SIZE, count=count)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
