@@ -52,22 +52,17 @@ def daily_job(srv, database: str) -> dict:
     return job.run(template=database, rounds=_env_int("BENCH_JOB_ROUNDS", 2), scenarios=list(job.SCENARIOS))
 
 
-def reads(srv, database: str) -> dict:
+def _module_on_copy(srv, database: str, module: str, **env: str) -> dict:
+    """``python -m <module>`` in a child process on a fresh copy of ``database`` (dropped after): the JSON it
+    prints last."""
     from bench import db
 
-    print("Dashboard statistics, collections list, plan preview (in-process)", flush=True)
-    copy = f"{database}_reads"
+    copy = f"{database}_{module.rsplit('.', 1)[-1]}"
     db.database_create(srv, copy, template=database)
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "bench.reads"],
-            env=db.django_env(
-                copy,
-                ALLOWED_HOSTS="testserver",
-                SECURE_SSL_REDIRECT="0",
-                LOG_LEVEL="WARNING",
-                BENCH_RUNS=str(_env_int("BENCH_RUNS", 50)),
-            ),
+            [sys.executable, "-m", module],
+            env=db.django_env(copy, LOG_LEVEL="WARNING", **env),
             cwd=db.ROOT,
             stdout=subprocess.PIPE,
             text=True,
@@ -76,32 +71,27 @@ def reads(srv, database: str) -> dict:
     finally:
         db.database_drop(srv, copy)
     if result.returncode != 0:
-        raise RuntimeError("bench.reads failed (its errors are above)")
+        raise RuntimeError(f"{module} failed (its errors are above)")
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def reads(srv, database: str) -> dict:
+    print("Dashboard statistics, collections list, plan preview (in-process)", flush=True)
+    return _module_on_copy(
+        srv,
+        database,
+        "bench.reads",
+        ALLOWED_HOSTS="testserver",
+        SECURE_SSL_REDIRECT="0",
+        BENCH_RUNS=str(_env_int("BENCH_RUNS", 50)),
+    )
 
 
 def stats(srv, database: str) -> dict:
     """The largest merchant's statistics from the summary rows against the full computation (bench/stats_growth.py),
     on a copy: the overdue rows are moved on to today's cutoff first, as the day's run does."""
-    from bench import db
-
     print("Statistics from the summary rows vs the full computation (in-process)", flush=True)
-    copy = f"{database}_stats"
-    db.database_create(srv, copy, template=database)
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "bench.stats_growth"],
-            env=db.django_env(copy, LOG_LEVEL="WARNING"),
-            cwd=db.ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-    finally:
-        db.database_drop(srv, copy)
-    if result.returncode != 0:
-        raise RuntimeError("bench.stats_growth failed (its errors are above)")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return _module_on_copy(srv, database, "bench.stats_growth")
 
 
 def payments(srv, database: str) -> dict:
