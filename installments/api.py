@@ -5,8 +5,6 @@ Views parse and present; every rule lives in the services and selectors.
 
 from __future__ import annotations
 
-import functools
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
@@ -26,7 +24,6 @@ from installments.models import Installment, InstallmentPlan, Product
 from installments.selectors import (
     Party,
     exposure_list,
-    installments_overdue_count,
     overdue_cutoff,
     plan_is_overdue,
     plan_list,
@@ -73,7 +70,6 @@ from taqsit.api import NestedListViewSet, RolePermission, TenantViewSetMixin, ne
 from taqsit.dates import merchant_today
 from taqsit.exports import EXPORT_ACTION, export_merchant, export_schema
 from taqsit.idempotency import IDEMPOTENCY_PARAMETER, idempotent
-from taqsit.pagination import CountedPaginator, Pagination
 from taqsit.permissions import Action
 from taqsit.phone import phone_normalize
 from taqsit.replicas import replica_reads_view
@@ -434,31 +430,11 @@ class CustomerPlanViewSet(NestedListViewSet):
         return self.nested_list_response(queryset, PlanSerializer, context)
 
 
-class CollectionsPagination(Pagination):
-    """The collections list (``?status=overdue`` and no filter or search that narrows it) counted from the summary
-    rows by due date, as the collections page is: a count that does not grow with the rows overdue."""
-
-    NARROWING = ("due_before", "due_after", "plan", "customer", "amount_min", "amount_max", "search")
-
-    def paginate_queryset(self, queryset, request, view=None):
-        merchant = getattr(request.user, "merchant", None)
-        params = request.query_params
-        if (
-            merchant is not None
-            and params.getlist("status") == [Installment.Status.OVERDUE]
-            and not any(params.get(name) for name in self.NARROWING)
-        ):
-            count = installments_overdue_count(merchant=merchant)
-            self.django_paginator_class = functools.partial(CountedPaginator, count=count)
-        return super().paginate_queryset(queryset, request, view)
-
-
 class InstallmentViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Installments across plans: the collections list is ``?status=overdue``."""
 
     queryset = Installment.objects.current().select_related("plan", "plan__customer")
     serializer_class = CollectionInstallmentSerializer
-    pagination_class = CollectionsPagination
     filterset_class = InstallmentFilter
     search_fields = ["plan__customer__name", "plan__customer__phone"]
     ordering_fields = ["due_date", "amount_due", "number"]

@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from customers.selectors import customer_search
 from installments.disclosure import plan_disclosure
 from installments.invariants import SCHEDULE_GAPS_SQL
-from installments.models import DueDayTotal, Guarantor, Installment, InstallmentPlan, PlanItem, serial_normalize
+from installments.models import Guarantor, Installment, InstallmentPlan, PlanItem, serial_normalize
 from installments.settlement import RebateRule, SettlementRow, period_starts, rebate_compute
 from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.error_codes import ErrorCode
@@ -189,14 +189,6 @@ def installments_overdue(*, merchant: Merchant, today: date | None = None) -> Qu
         )
         .order_by("due_date", "-remaining", "plan__number", "number")
     )
-
-
-def installments_overdue_count(*, merchant: Merchant, today: date | None = None) -> int:
-    """How many rows ``installments_overdue`` lists, unfiltered: from the summary rows by due date (the open plans'
-    rows not fully paid, per day: a few thousand days whatever the book), not a count of the rows overdue."""
-    cutoff = overdue_cutoff(merchant, today=today)
-    totals = DueDayTotal.objects.for_merchant(merchant).filter(due_date__lt=cutoff)
-    return totals.aggregate(rows=Coalesce(Sum("unpaid_count"), 0))["rows"]
 
 
 def installments_overdue_filter(

@@ -44,7 +44,6 @@ from installments.selectors import (
     Party,
     exposure_list,
     installments_overdue,
-    installments_overdue_count,
     installments_overdue_filter,
     overdue_cutoff,
     plan_actions_allowed,
@@ -67,7 +66,6 @@ from installments.services import plan_preview as plan_preview_build
 from taqsit.dates import merchant_today
 from taqsit.forms import amount_fields_localize, form_errors_add, form_token
 from taqsit.money_format import money_figure, money_html
-from taqsit.pagination import CountedPaginator
 from taqsit.permissions import Action, user_can
 from taqsit.phone import phone_normalize
 from taqsit.replicas import replica_reads_view
@@ -716,13 +714,8 @@ def collections_rows(installments, *, currency: str, can_pay: bool) -> list[str]
 @replica_reads_view
 def collections(request):
     """Overdue installments across plans, longest overdue first, then largest."""
-    form, rows, today = _collections(request)
-    if any(form.filters().values()):
-        paginator = Paginator(rows, COLLECTIONS_PAGE_SIZE)
-    else:  # the rows overdue counted from the summary rows: the count does not grow with them
-        count = installments_overdue_count(merchant=request.user.merchant, today=today)
-        paginator = CountedPaginator(rows, COLLECTIONS_PAGE_SIZE, count=count)
-    page = paginator.get_page(request.GET.get("page"))
+    form, rows, _today = _collections(request)
+    page = Paginator(rows, COLLECTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {

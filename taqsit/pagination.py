@@ -1,23 +1,7 @@
-"""DRF's page-number pagination (count, next, previous, results), with ?page_size= up to 200; a paginator told its
-count (a list whose count a summary row already holds)."""
+"""DRF's page-number pagination (count, next, previous, results), with ?page_size= up to 200."""
 
-from django.core.paginator import Paginator
-from django.utils.functional import cached_property
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
-
-
-class CountedPaginator(Paginator):
-    """Django's paginator given the list's count rather than counting it (the collections list unfiltered: from
-    the summary rows by due date, which do not grow with the rows overdue)."""
-
-    def __init__(self, object_list, per_page, *args, count: int, **kwargs) -> None:
-        super().__init__(object_list, per_page, *args, **kwargs)
-        self._known_count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self._known_count
 
 
 class Pagination(PageNumberPagination):

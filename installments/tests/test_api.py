@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import connection
 
 from customers.tests.factories import CustomerFactory
 from installments.models import Installment, InstallmentPlan, PlanItem, Product
@@ -984,38 +983,6 @@ def test_the_collections_list_leaves_out_closed_plans_and_superseded_rows(client
 
     assert client.get(f"{INSTALLMENTS}?status=overdue").json() == EMPTY_PAGE
     assert due_dates(client.get(f"{INSTALLMENTS}?plan={first.pk}")) == [("P-000001", 1), ("P-000001", 2)]
-
-
-def test_the_collections_list_is_counted_from_the_summary_rows_unless_narrowed(client, schedule, owner, customer):
-    """``?status=overdue`` alone (ordering and page size aside): its count is the open plans' unpaid rows per due
-    day before the cutoff, exact, with no count over the rows; a filter or search that narrows it counts them."""
-    for _ in range(3):  # 4 rows overdue each (due 15 November to 15 February): 12 more
-        plan_make(actor=owner, customer=customer, start_date=date(2025, 10, 15))
-    statements: list[str] = []
-
-    def record(execute, sql, params, many, context):
-        statements.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        first = client.get(f"{INSTALLMENTS}?status=overdue&page_size=5&ordering=-amount_due").json()
-    assert first["count"] == 13 and len(first["results"]) == 5 and "page=2&page_size=5" in first["next"]
-    last = client.get(f"{INSTALLMENTS}?status=overdue&page_size=5&page=3").json()
-    assert [(line["plan_reference"], line["number"]) for line in last["results"]] == [
-        ("P-000003", 4),
-        ("P-000004", 4),
-        ("P-000005", 4),
-    ]
-    assert last["next"] is None
-    assert not [sql for sql in statements if "COUNT(" in sql]
-    assert [sql for sql in statements if 'SUM("installments_duedaytotal"."unpaid_count")' in sql]
-
-    statements.clear()
-    with connection.execute_wrapper(record):
-        narrowed = client.get(f"{INSTALLMENTS}?status=overdue&due_before=2025-12-16").json()
-    assert narrowed["count"] == 6  # the rows due 15 November and 15 December of the three plans
-    assert [sql for sql in statements if "COUNT(" in sql]
-    assert not [sql for sql in statements if "installments_duedaytotal" in sql]
 
 
 def test_installment_list_refuses_an_unknown_status(client, schedule):

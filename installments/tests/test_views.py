@@ -17,7 +17,6 @@ from django.urls import reverse
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from installments.models import Installment, InstallmentPlan
-from installments.selectors import installments_overdue, installments_overdue_count
 from installments.tests.factories import ProductFactory, late_fee_make, plan_make
 from payments.models import Payment
 from payments.services import payment_post
@@ -397,48 +396,6 @@ def test_collections_page_queries_do_not_grow_with_its_rows(client, settings, ow
     assert len(many_rows.captured_queries) == len(one_row.captured_queries)
     customer_reads = [query["sql"] for query in many_rows if 'FROM "customers_customer"' in query["sql"]]
     assert len(customer_reads) == 1 and "JOIN" not in customer_reads[0]  # read by id, not joined to the page
-
-
-def test_collections_pages_are_counted_from_the_summary_rows_unless_filtered(
-    client, settings, owner, clerk, merchant, today
-):
-    """Unfiltered, the pager's count is the open plans' unpaid rows per due day before the cutoff (the summary
-    rows: flat whatever the rows overdue), and it is exact; a filter counts the rows themselves."""
-    client = signed_in(client, settings, clerk)
-    url = reverse("installments:collections")
-    for _ in range(13):  # 4 rows overdue each (due 15 November to 15 February), 1 not yet due: 52 rows
-        plan_make(actor=owner, customer=CustomerFactory(merchant=merchant), start_date=date(2025, 10, 15))
-    assert installments_overdue_count(merchant=merchant, today=today) == 52
-    assert installments_overdue(merchant=merchant, today=today).count() == 52
-
-    unfiltered = _statements(lambda: client.get(url))
-    assert _rows_count(unfiltered.response) == 50 and _rows_count(client.get(url, {"page": 2})) == 2
-    assert not [sql for sql in unfiltered if "COUNT(" in sql]
-    sums = [sql for sql in unfiltered if 'FROM "installments_duedaytotal"' in sql]
-    assert len(sums) == 1 and 'SUM("installments_duedaytotal"."unpaid_count")' in sums[0]
-
-    filtered = _statements(lambda: client.get(url, {"aging": "61-90"}))
-    assert _rows_count(filtered.response) == 13  # the rows due 15 December
-    counts = [sql for sql in filtered if "COUNT(" in sql]
-    assert len(counts) == 1 and 'FROM "installments_installment"' in counts[0]
-    assert not [sql for sql in filtered if 'FROM "installments_duedaytotal"' in sql]
-
-
-class _Statements(list):
-    response = None
-
-
-def _statements(request) -> _Statements:
-    """The SQL of every statement ``request()`` sent, with its response as ``.response``."""
-    sent = _Statements()
-
-    def record(execute, sql, params, many, context):
-        sent.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        sent.response = request()
-    return sent
 
 
 def _rows_count(response) -> int:
