@@ -342,6 +342,8 @@ def cpu(count: int) -> dict:
     for row in profiled:
         request(client, row)
     profiler.disable()
+    if os.environ.get("BENCH_PROFILE_OUT"):  # the whole profile, for pstats' callers and callees
+        profiler.dump_stats(os.environ["BENCH_PROFILE_OUT"])
     components = _components(pstats.Stats(profiler), len(profiled))
     top = {}
     for key in ("tottime", "cumulative"):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from installments.models import InstallmentPlan
+from taqsit.compiled import CompiledQuery
+from taqsit.models import Merchant
 
 
 def _for_update(queryset: QuerySet, *, no_key: bool) -> QuerySet:
@@ -26,10 +28,32 @@ def _for_update(queryset: QuerySet, *, no_key: bool) -> QuerySet:
 #   this same lock first, so they still serialise per plan.
 # - ``no_key=False``: ``plan_delete`` only, which deletes the plan row: FOR UPDATE up front, so no row referencing
 #   it is inserted meanwhile and the DELETE need not upgrade its lock (a deadlock with such an insert).
-def plan_lock(*, plan_id, no_key: bool = False) -> InstallmentPlan:
+def plan_lock(*, plan_id, no_key: bool = False, merchant: Merchant | None = None) -> InstallmentPlan:
     """Lock one plan row and return it as it stands once locked, with its merchant (read in the same statement,
-    not locked: every caller needs its currency, today and policy)."""
-    return _for_update(InstallmentPlan.objects.select_related("merchant"), no_key=no_key).get(pk=plan_id)
+    not locked: every caller needs its currency, today and policy).
+
+    ``merchant``: the merchant the caller has just read (a request's, loaded with its user): the plan is locked
+    only if it is that merchant's (else ``DoesNotExist``) and comes back with that object instead of a second
+    reading of the same row."""
+    if merchant is None:
+        return _for_update(InstallmentPlan.objects.select_related("merchant"), no_key=no_key).get(pk=plan_id)
+    found = list(_PLAN_OF_MERCHANT_LOCK[no_key].instances(plan_id, merchant.pk))
+    if not found:
+        raise InstallmentPlan.DoesNotExist("No InstallmentPlan matches the given query.")
+    plan = found[0]
+    plan.merchant = merchant
+    return plan
+
+
+# The lock of a plan of a merchant in hand (the counter's, once per payment): compiled once (taqsit/compiled.py).
+_PLAN_OF_MERCHANT_LOCK = {
+    no_key: CompiledQuery(
+        lambda plan_id, merchant_id, no_key=no_key: _for_update(
+            InstallmentPlan.objects.filter(pk=plan_id, merchant_id=merchant_id), no_key=no_key
+        )
+    )
+    for no_key in (True, False)
+}
 
 
 def plans_lock(*, plans: QuerySet[InstallmentPlan], plan_ids: list, no_key: bool = False) -> list:

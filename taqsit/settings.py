@@ -250,6 +250,8 @@ if REDIS_URL:
     # Short socket timeouts: a broker that stops answering fails a publish quickly (the notification stays
     # queued in the database and the next sweep sends it) instead of hanging the caller.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 5, "socket_connect_timeout": 3}
+    # kombu's Redis transport, keeping its client object per channel (taqsit/kombu_redis.py).
+    CELERY_BROKER_TRANSPORT = "taqsit.kombu_redis:Transport"
 else:
     _celery_dir = VAR_DIR / "celery"
     CELERY_BROKER_TRANSPORT_OPTIONS = {

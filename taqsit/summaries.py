@@ -10,6 +10,7 @@ race with a concurrent add).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -42,14 +43,30 @@ def totals_add_sql(
 ) -> tuple[str, list[Any]]:
     """The INSERT ... ON CONFLICT statement of ``totals_add`` and its parameters (the values cast to the
     columns' types, so a batch of one row and of many plan alike)."""
-    quote = connection.ops.quote_name
-    keys = _key_fields(model)
-    values = [f for f in model._meta.concrete_fields if not f.primary_key and f not in keys]
-    fields = [*keys, *values]
-    rows, params = [], []
+    _keys, values = _columns(model)
+    params: list[Any] = []
+    rows = 0
     for key, deltas in items:
-        rows.append("(" + ", ".join(["%s"] * len(fields)) + ")")
         params.extend([merchant_id, *key, *(deltas.get(field.name, 0) for field in values)])
+        rows += 1
+    # A movement's few rows: the text kept; a daily job's batch of hundreds: written for it.
+    return (_statement(model, rows) if rows <= 16 else _statement.__wrapped__(model, rows)), params
+
+
+@functools.cache
+def _columns(model: type[models.Model]) -> tuple[list[models.Field], list[models.Field]]:
+    """The key fields and the value fields (the rest but the id) of a summary model."""
+    keys = _key_fields(model)
+    return keys, [f for f in model._meta.concrete_fields if not f.primary_key and f not in keys]
+
+
+@functools.lru_cache(maxsize=128)
+def _statement(model: type[models.Model], rows: int) -> str:
+    """The statement's text for ``rows`` rows: the same for every movement of that many (one to a few)."""
+    quote = connection.ops.quote_name
+    keys, values = _columns(model)
+    fields = [*keys, *values]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(field.column) for field in fields)
     select = ", ".join(f"v.{quote(field.column)}::{field.db_type(connection)}" for field in fields)
@@ -57,8 +74,7 @@ def totals_add_sql(
         f"{quote(field.column)} = {table}.{quote(field.column)} + EXCLUDED.{quote(field.column)}" for field in values
     )
     # Only identifiers from the model's meta and placeholders go into the text; the values are parameters.
-    sql = (
-        f"INSERT INTO {table} ({columns}) SELECT {select} FROM (VALUES {', '.join(rows)}) AS v ({columns}) "  # noqa: S608
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT {select} FROM (VALUES {', '.join([row] * rows)}) AS v ({columns}) "  # noqa: S608
         f"ON CONFLICT ({', '.join(quote(field.column) for field in keys)}) DO UPDATE SET {updates}"
     )
-    return sql, params

@@ -199,12 +199,19 @@ def _position(conn) -> tuple | None:
 
 
 def _still_set(conn) -> bool:
-    """False when the transaction or savepoint in which the setting was written has ended since: a rollback
-    would have undone it (a commit would not, but writing it again costs one round trip)."""
+    """False when the transaction or savepoint in which the setting was written has ended since without a
+    commit known to have kept it: a rollback would have undone it."""
     written = conn.__dict__.get("taqsit_written_at")
     if written is None:
         return True
     return conn.in_atomic_block and tuple(conn.savepoint_ids)[: len(written)] == written
+
+
+def _kept_by_commit(conn, scope: tuple[str, str]) -> None:
+    """The transaction that wrote ``scope`` committed (its setting is the session's now): the queries after it
+    need not write it again (a request's after-commit work, such as the promises' count after a payment)."""
+    if conn.__dict__.get("taqsit_applied") == scope:
+        conn.taqsit_written_at = None
 
 
 def scope_apply(conn, scope: tuple[str, str]) -> None:
@@ -223,13 +230,24 @@ def scope_apply(conn, scope: tuple[str, str]) -> None:
         )
     conn.taqsit_applied = scope
     conn.taqsit_written_at = _position(conn)
+    if conn.in_atomic_block:
+        # Django drops this with a savepoint rolled back, and runs it once the outermost block commits.
+        conn.on_commit(lambda: _kept_by_commit(conn, scope))
+
+
+def _as_the_policies_see(scope: tuple[str, str]) -> tuple[str, str]:
+    """What of a scope the database tells apart: the merchant, and whether any application code runs at all (the
+    context's only reader is the test database's policy for set-up code, conftest.py: empty or "platform"
+    against the rest). A request and a ``merchant_scope`` of its own merchant (its after-commit work) are one."""
+    return scope if scope[1] in ("", "platform") else (scope[0], "application")
 
 
 def scope_wrapper(execute, sql, params, many, context):
     """Django execute wrapper: the session's merchant is the one the code runs for, before every query."""
     conn = context["connection"]
     scope = desired_scope(conn)
-    if scope != conn.__dict__.get("taqsit_applied", _NOTHING) or not _still_set(conn):
+    applied = conn.__dict__.get("taqsit_applied", _NOTHING)
+    if _as_the_policies_see(scope) != _as_the_policies_see(applied) or not _still_set(conn):
         scope_apply(conn, scope)
     return execute(sql, params, many, context)
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.utils.encoders import JSONEncoder
 
+from taqsit.compiled import CompiledQuery
 from taqsit.models import Merchant
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.payloads import objects_describe
@@ -69,6 +70,14 @@ def endpoints_forget(*, merchant_id) -> None:
         state.endpoints.pop(str(merchant_id), None)
 
 
+# Read by every transaction that moves money: compiled once (taqsit/compiled.py).
+_ACTIVE_ENDPOINTS = CompiledQuery(
+    lambda merchant_id: WebhookEndpoint.objects.filter(merchant_id=merchant_id, is_active=True).values_list(
+        "pk", "events"
+    )
+)
+
+
 def endpoints_wanting(*, merchant_id, event_type: str) -> list[tuple]:
     """(id,) of the merchant's active endpoints that want ``event_type``; the merchant's endpoints are read once
     per transaction."""
@@ -76,9 +85,7 @@ def endpoints_wanting(*, merchant_id, event_type: str) -> list[tuple]:
     key = str(merchant_id)
     endpoints = state.endpoints.get(key) if state is not None else None
     if endpoints is None:
-        endpoints = list(
-            WebhookEndpoint.objects.filter(merchant_id=merchant_id, is_active=True).values_list("pk", "events")
-        )
+        endpoints = _ACTIVE_ENDPOINTS.rows(merchant_id)
         if state is not None:
             state.endpoints[key] = endpoints
     return [(pk,) for pk, events in endpoints if event_type in events]

@@ -15,6 +15,7 @@ from installments.summaries import ROWS_NEEDED
 from payments.allocation import AllocationRow, allocation_split
 from payments.models import Payment, PaymentAllocation
 from payments.services._common import Kind, collections_add
+from taqsit.compiled import CompiledQuery
 from taqsit.dates import merchant_today
 from taqsit.error_codes import ErrorCode
 from taqsit.money import ZERO
@@ -24,8 +25,18 @@ def _rows_for_allocation(plan: InstallmentPlan, *, lock: bool = True) -> list[In
     """The rows in force and every row with a late fee open, oldest first: what a payment can go to, and all a
     receipt's figures need; with the rows ever charged a charity fee, all the statistics' summary rows need of
     the plan (``ROWS_NEEDED``). Rows already paid are locked too: cheap, and the plan's lock is held anyway."""
+    return list(_ROWS_FOR_ALLOCATION[lock].instances(plan.pk))
+
+
+def _rows_needed(plan_id, *, lock: bool):
     rows = Installment.objects.select_for_update(of=("self",)) if lock else Installment.objects.all()
-    return list(rows.filter(ROWS_NEEDED, plan=plan).order_by("due_date", "number", "created_at"))
+    return rows.filter(ROWS_NEEDED, plan_id=plan_id).order_by("due_date", "number", "created_at")
+
+
+# Read at every payment: compiled once (taqsit/compiled.py).
+_ROWS_FOR_ALLOCATION = {
+    lock: CompiledQuery(lambda plan_id, lock=lock: _rows_needed(plan_id, lock=lock)) for lock in (True, False)
+}
 
 
 _PAID_FIELD = {

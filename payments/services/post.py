@@ -223,7 +223,8 @@ def payment_post(
         dates_bound_check(errors, today, payment_date=payment_date)
     if errors:
         raise ValidationError(errors)
-    plan = plan_lock(plan_id=plan.pk, no_key=True)
+    # With the merchant already read for the currency and the day (the request's, for the API), not read again.
+    plan = plan_lock(plan_id=plan.pk, no_key=True, merchant=plan.merchant)
     _actor_sees(actor, plan.merchant_id)  # the row as locked, not the caller's word for its merchant
     if key and replay:
         # Checked under the plan's lock: a twin request that committed while we waited for it is seen.
