@@ -1,12 +1,13 @@
 """The API's JWT authentication: simplejwt's, with the user's merchant loaded in the same query.
 
 Every API request reads ``request.user.merchant`` (tenancy, permissions, the merchant's currency and day), so
-loading it with the user saves one query per request. simplejwt's own checks (inactive user, token revoked by a
-password change) are kept: only the queryset it reads the user from changes.
+loading it with the user saves one query per request; the query is compiled once (taqsit/compiled.py). simplejwt's
+own checks (inactive user, token revoked by a password change) are kept: only how it reads the user changes.
 """
 
 from __future__ import annotations
 
+import uuid
 from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
@@ -18,15 +19,32 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from taqsit.compiled import CompiledQuery
+
+
+class _UserWithMerchant:
+    """What simplejwt reads the user with (``user_model.objects.get(id=...)``): the user and its merchant in one
+    query, compiled once (taqsit/compiled.py), since every API request asks it."""
+
+    query = CompiledQuery(lambda user_id: get_user_model().objects.select_related("merchant").filter(pk=user_id))
+
+    def get(self, **lookup):
+        (user_id,) = lookup.values()
+        try:
+            user_id = uuid.UUID(str(user_id))
+        except ValueError:
+            raise get_user_model().DoesNotExist from None
+        found = self.query.instances(user_id)
+        if not found:
+            raise get_user_model().DoesNotExist
+        return found[0]
+
 
 class MerchantJWTAuthentication(JWTAuthentication):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        user_model = get_user_model()
         # simplejwt reads ``self.user_model.objects.get(...)`` and catches ``self.user_model.DoesNotExist``.
-        self.user_model = SimpleNamespace(
-            objects=user_model.objects.select_related("merchant"), DoesNotExist=user_model.DoesNotExist
-        )
+        self.user_model = SimpleNamespace(objects=_UserWithMerchant(), DoesNotExist=get_user_model().DoesNotExist)
 
 
 class RevocableTokenRefreshSerializer(TokenRefreshSerializer):

@@ -16,6 +16,7 @@ from installments.models import Installment, InstallmentPlan
 from installments.tests.factories import plan_make
 from payments.services import payment_post
 from taqsit.compiled import CompiledQuery
+from taqsit.models import Merchant, User
 from taqsit.tenancy import merchant_scope
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +99,7 @@ def test_rows_as_tuples_and_the_lock_and_merchant_in_the_sql(plans, merchant, ot
         assert query.rows(first.pk, merchant.pk) == [(first.pk, first.number)]
         assert query.rows(first.pk, other_merchant.pk) == []
         assert query.rows(uuid.uuid4(), merchant.pk) == []
-    sql = query._compiled["default"][1]
+    sql = query._compiled["default"].sql
     assert sql.endswith('FOR NO KEY UPDATE OF "installments_installmentplan"')
 
 
@@ -124,3 +125,26 @@ def test_the_plan_lock_with_the_merchant_in_hand_reads_the_plan_only(plans, merc
         assert sent[0][0].endswith('FOR NO KEY UPDATE OF "installments_installmentplan"')
         with pytest.raises(InstallmentPlan.DoesNotExist):
             plan_lock(plan_id=first.pk, no_key=True, merchant=other_merchant)
+
+
+def test_select_related_objects_come_attached_as_the_orms(owner, superuser, merchant):
+    query = CompiledQuery(lambda user_id: User.objects.select_related("merchant").filter(pk=user_id))
+    user_fields = [field.attname for field in User._meta.concrete_fields]
+    merchant_fields = [field.attname for field in Merchant._meta.concrete_fields]
+
+    (ours,) = query.instances(owner.pk)
+    theirs = User.objects.select_related("merchant").get(pk=owner.pk)
+    sent: list = []
+    with _recording(sent):
+        assert [getattr(ours, name) for name in user_fields] == [getattr(theirs, name) for name in user_fields]
+        assert [getattr(ours.merchant, name) for name in merchant_fields] == [
+            getattr(theirs.merchant, name) for name in merchant_fields
+        ]
+        assert ours.merchant.pk == merchant.pk
+        # The platform's admin has no merchant: none attached, and none read later either.
+        (admin,) = query.instances(superuser.pk)
+        assert admin.merchant is None
+    assert len(sent) == 1
+    assert query.instances(uuid.uuid4()) == []
+    with pytest.raises(TypeError, match="selects no model instances"):
+        CompiledQuery(lambda user_id: User.objects.filter(pk=user_id).values_list("username")).instances(owner.pk)
