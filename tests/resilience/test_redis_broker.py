@@ -7,24 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import redis as redis_library
 from kombu import Connection, Exchange, Producer, Queue
 
 from taqsit.kombu_redis import Transport
 from taqsit.tests.test_settings import clean_env, random_secret_key, run_python
-
-
-def _clients_made(monkeypatch) -> list[int]:
-    """Counts every ``redis.Redis`` made from now on."""
-    made: list[int] = []
-    original = redis_library.Redis.__init__
-
-    def counting(self, *args, **kwargs):
-        made.append(1)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(redis_library.Redis, "__init__", counting)
-    return made
+from tests.resilience.test_redis_cache import _clients_made
 
 
 def _publish_and_read(url: str, transport, bodies: list[dict], made: list[int]) -> tuple[list[dict], int]:
