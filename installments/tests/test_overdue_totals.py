@@ -179,7 +179,7 @@ INSTALLMENTS = Installment._meta.db_table
 
 def test_kept_the_statistics_read_only_the_leaders_rows(merchant, owner):
     """Twelve customers with two rows overdue each: kept, the statistics read the ten leaders' rows only (their
-    oldest date); not kept, every row overdue."""
+    oldest date); not kept, every row overdue at least."""
     Merchant.objects.filter(pk=merchant.pk).update(grace_days=2)
     merchant.refresh_from_db()
     owner.merchant.refresh_from_db()
@@ -200,5 +200,7 @@ def test_kept_the_statistics_read_only_the_leaders_rows(merchant, owner):
         assert stats.overdue_plans == 12
         assert _installment_rows_read(sql) == 10 * 2
 
+        # Not kept: every row overdue is read at least once (how often depends on the plan the planner picks for
+        # the fallback: a nested loop reads some again, depending on the table's statistics at that moment).
         MerchantOverdueTotal.objects.filter(merchant=merchant).delete()
-        assert _installment_rows_read(sql) == 12 * 2
+        assert _installment_rows_read(sql) >= 12 * 2
