@@ -23,9 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model, QuerySet
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router, transaction
+from django.db.models import AutoField, Model, QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.signals import post_save, pre_save
+from django.db.models.sql import InsertQuery, UpdateQuery
 from django.db.models.sql.compiler import SQLCompiler
 
 
@@ -105,3 +107,208 @@ class CompiledQuery:
         """The rows as tuples (a ``values_list()``, or the columns of the instances), converted as the ORM does."""
         _compiled, rows = self._fetch(values, using)
         return [tuple(row) for row in rows]
+
+
+# Writes ------------------------------------------------------------------------------------------------------------
+#
+# ``row_update``, ``row_insert`` and ``rows_insert`` are ``save(update_fields=...)``, ``save(force_insert=True)`` and
+# ``bulk_create()`` for the counter's rows, with the statement compiled once per model, fields and row count. The
+# first time, the ORM's own compiler builds the statement from the real instances; it is kept only if its
+# parameters are exactly the fields' values as ``get_db_prep_save`` gives them (in rows, or in the columns of
+# PostgreSQL's UNNEST for several rows), so that later writes need only those values. What the ORM does around the
+# statement is done the same way: the related objects' check, ``pre_save`` (``auto_now``), the ``pre_save`` and
+# ``post_save`` signals, the rollback mark on an error, the returned columns, the instance's state. A model whose
+# ``save()`` is its own, with parents or proxied, or a value that is an expression: the ORM's own call, unchanged.
+
+
+@dataclass(frozen=True)
+class _Write:
+    sql: str
+    columns: bool  # the parameters are the fields' columns (UNNEST), not their rows
+    returning: tuple  # the fields whose values come back (an auto id)
+    compiler: SQLCompiler | None
+    converters: dict
+
+
+_WRITES: dict[tuple, _Write | None] = {}  # None: the statement depends on the values, the ORM writes it every time
+
+
+def _plain(model: type[Model]) -> bool:
+    meta = model._meta
+    return not meta.proxy and not meta.parents and not meta.auto_created and model.save is Model.save
+
+
+def _same(ours: list, theirs: list) -> bool:
+    """The ORM's parameters and ours are the same values (a JSON value's adapter compared by what it wraps)."""
+    if len(ours) != len(theirs):
+        return False
+    for mine, its in zip(ours, theirs, strict=True):
+        if isinstance(mine, list) and isinstance(its, list):
+            if not _same(mine, its):
+                return False
+        elif type(mine) is not type(its):
+            return False
+        elif hasattr(mine, "obj") and not isinstance(mine, Model):
+            if mine.obj != its.obj:
+                return False
+        elif mine != its:
+            return False
+    return True
+
+
+def _prepared(fields: list, values: list, connection) -> list | None:
+    """The fields' values for the statement, or None when one is an expression (its SQL depends on it)."""
+    out = []
+    for field, value in zip(fields, values, strict=True):
+        if hasattr(value, "resolve_expression") or hasattr(value, "prepare_database_save"):
+            return None
+        out.append(field.get_db_prep_save(value, connection=connection))
+    return out
+
+
+def _laid_out(rows: list[list], columns: bool) -> list:
+    """The INSERT's parameters: the rows' values one after another, or one array per column (UNNEST)."""
+    if columns:
+        return [list(column) for column in zip(*rows, strict=True)]
+    return [value for row in rows for value in row]
+
+
+def _execute(write: _Write, params: list, using: str) -> list:
+    with connections[using].cursor() as cursor:
+        cursor.execute(write.sql, params)
+        if not write.returning:
+            return [cursor.rowcount]
+        rows = cursor.fetchall()
+    if write.converters:
+        rows = list(write.compiler.apply_converters(rows, write.converters))
+    return rows
+
+
+def row_update(instance: Model, update_fields: list[str] | tuple[str, ...]) -> None:
+    """``instance.save(update_fields=update_fields)``, its UPDATE compiled once per model, fields and the fields
+    that are None (the ORM writes ``= NULL`` for those, not a parameter)."""
+    model = type(instance)
+    meta = model._meta
+    if not update_fields or not _plain(model) or meta.select_on_save or instance._state.adding or instance.pk is None:
+        # (An instance not read from the database, with a default id, is inserted by ``save()``: the ORM's call.)
+        instance.save(update_fields=update_fields)
+        return
+    names = frozenset(update_fields)
+    fields = [
+        field
+        for field in meta.local_concrete_fields
+        if field not in meta.pk_fields and not field.generated and (field.name in names or field.attname in names)
+    ]
+    if len(fields) != len(names):
+        instance.save(update_fields=update_fields)  # the ORM names what is wrong
+        return
+    using = router.db_for_write(model, instance=instance)
+    instance._prepare_related_fields_for_save(operation_name="save")
+    pre_save.send(sender=model, instance=instance, raw=False, using=using, update_fields=names)
+    connection = connections[using]
+    with transaction.mark_for_rollback_on_error(using=using):
+        values = [field.pre_save(instance, False) for field in fields]
+        prepared = _prepared(fields, values, connection)
+        pk = meta.pk.get_db_prep_value(instance.pk, connection)
+        key = None
+        if prepared is not None:
+            key = ("update", model, using, tuple(update_fields), tuple(value is None for value in prepared))
+            prepared = [value for value in prepared if value is not None]
+        write = _WRITES.get(key)
+        if write is None:
+            query = model._base_manager.using(using).filter(pk=instance.pk).query.chain(UpdateQuery)
+            query.add_update_fields([(field, None, value) for field, value in zip(fields, values, strict=True)])
+            sql, params = query.get_compiler(using).as_sql()
+            write = _Write(sql, False, (), None, {})
+            if key is not None and key not in _WRITES:
+                plain = not any(hasattr(field, "get_placeholder") for field in fields)
+                _WRITES[key] = write if plain and _same([*prepared, pk], list(params)) else None
+        else:
+            params = [*prepared, pk]
+        (count,) = _execute(write, list(params), using)
+        if not count:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+    instance._state.db = using
+    instance._state.adding = False
+    post_save.send(sender=model, instance=instance, created=False, update_fields=names, raw=False, using=using)
+
+
+def _insert(model: type[Model], objs: list, fields: list, using: str, key: tuple) -> list:
+    """The INSERT of ``objs`` (``pre_save`` applied, as the ORM's does), with the rows of the returned columns."""
+    meta = model._meta
+    connection = connections[using]
+    returning = tuple(meta.db_returning_fields)
+    values = [[field.pre_save(obj, True) for field in fields] for obj in objs]
+    prepared = [_prepared(fields, row, connection) for row in values]
+    write = _WRITES.get(key)
+    if write is None or any(row is None for row in prepared):
+        query = InsertQuery(model)
+        query.insert_values(fields, objs, raw=True)  # the values are the ones ``pre_save`` gave above
+        compiler = query.get_compiler(using=using)
+        compiler.returning_fields = list(returning) or None
+        ((sql, params),) = compiler.as_sql()
+        columns = len(objs) > 1 and len(params) == len(fields) and all(isinstance(p, list) for p in params)
+        converters = compiler.get_converters([field.get_col(meta.db_table) for field in returning])
+        write = _Write(sql, columns, returning, compiler, converters)
+        if all(row is not None for row in prepared) and key not in _WRITES:
+            plain = not any(hasattr(field, "get_placeholder") for field in fields)
+            _WRITES[key] = write if plain and _same(_laid_out(prepared, columns), list(params)) else None
+    else:
+        params = _laid_out(prepared, write.columns)
+    rows = _execute(write, list(params), using)
+    if returning:
+        for obj, row in zip(objs, rows, strict=True):
+            for value, field in zip(row, returning, strict=True):
+                setattr(obj, field.attname, value)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = using
+    return objs
+
+
+def row_insert(instance: Model) -> None:
+    """``instance.save(force_insert=True)``, its INSERT compiled once per model."""
+    model = type(instance)
+    meta = model._meta
+    if not _plain(model) or meta.order_with_respect_to:
+        instance.save(force_insert=True)
+        return
+    instance._prepare_related_fields_for_save(operation_name="save")
+    using = router.db_for_write(model, instance=instance)
+    pre_save.send(sender=model, instance=instance, raw=False, using=using, update_fields=None)
+    if not instance._is_pk_set(meta):
+        setattr(instance, meta.pk.attname, meta.pk.get_pk_value_on_save(instance))
+    pk_set = instance._is_pk_set(meta)
+    fields = [
+        field
+        for field in meta.local_concrete_fields
+        if not field.generated and (pk_set or field is not meta.auto_field)
+    ]
+    with transaction.mark_for_rollback_on_error(using=using):
+        _insert(model, [instance], fields, using, ("insert", model, using, pk_set, 1))
+    post_save.send(sender=model, instance=instance, created=True, update_fields=None, raw=False, using=using)
+
+
+def rows_insert(objs: list[Model]) -> list[Model]:
+    """``Model.objects.bulk_create(objs)`` for a few rows of one model, its INSERT compiled once per row count."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    meta = model._meta
+    manager = model._default_manager
+    if not _plain(model) or manager._db or len(objs) > 100 or any(type(obj) is not model for obj in objs):
+        return manager.bulk_create(objs)
+    using = router.db_for_write(model)
+    for obj in objs:
+        if not obj._is_pk_set():
+            obj.pk = meta.pk.get_pk_value_on_save(obj)
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    with_pk = {obj._is_pk_set() for obj in objs}
+    if len(with_pk) != 1:
+        return manager.bulk_create(objs)
+    pk_set = with_pk.pop()
+    fields = [field for field in meta.concrete_fields if not field.generated]
+    if not pk_set:
+        fields = [field for field in fields if not isinstance(field, AutoField)]
+    with transaction.mark_for_rollback_on_error(using=using):
+        return _insert(model, objs, fields, using, ("bulk", model, using, pk_set, len(objs)))

@@ -20,6 +20,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from taqsit.atomic import all_or_nothing
 from taqsit.error_codes import ErrorCode
 from taqsit.models import IdempotencyRecord
 
@@ -87,25 +88,31 @@ def idempotent(request: Request, *, scope: str, handler: Callable[[str | None], 
     if key is None or merchant is None:
         return handler(key)
     fingerprint = request_fingerprint(request)
-    with transaction.atomic():
-        record = _claim(request, merchant=merchant, scope=scope, key=key, fingerprint=fingerprint)
-        if record is None:
-            first = IdempotencyRecord.objects.get(merchant=merchant, scope=scope, key=key)
-            if first.fingerprint != fingerprint:
-                message = _("The %(header)s %(key)s was already used with a different request.") % {
-                    "header": HEADER,
-                    "key": repr(key),
-                }
-                raise ValidationError(
-                    {"idempotency_key": ValidationError(message, code=ErrorCode.IDEMPOTENCY_MISMATCH)}
-                )
-            response = Response(first.response_body, status=first.status_code)
-            response[REPLAY_HEADER] = "true"
-            return response
-        response = handler(key)
-        _answer_keep(record, response)
-        response[REPLAY_HEADER] = "false"
+    # All or nothing: whatever fails rolls the whole request back, the key's record with it (taqsit/atomic.py).
+    with transaction.atomic(), all_or_nothing():
+        return _claimed_or_replayed(request, scope=scope, key=key, fingerprint=fingerprint, handler=handler)
+
+
+def _claimed_or_replayed(
+    request: Request, *, scope: str, key: str, fingerprint: str, handler: Callable[[str | None], Response]
+) -> Response:
+    merchant = request.user.merchant
+    record = _claim(request, merchant=merchant, scope=scope, key=key, fingerprint=fingerprint)
+    if record is None:
+        first = IdempotencyRecord.objects.get(merchant=merchant, scope=scope, key=key)
+        if first.fingerprint != fingerprint:
+            message = _("The %(header)s %(key)s was already used with a different request.") % {
+                "header": HEADER,
+                "key": repr(key),
+            }
+            raise ValidationError({"idempotency_key": ValidationError(message, code=ErrorCode.IDEMPOTENCY_MISMATCH)})
+        response = Response(first.response_body, status=first.status_code)
+        response[REPLAY_HEADER] = "true"
         return response
+    response = handler(key)
+    _answer_keep(record, response)
+    response[REPLAY_HEADER] = "false"
+    return response
 
 
 _ANSWER_SQL = "UPDATE {table} SET status_code = %s, response_body = %s::jsonb WHERE id = %s"

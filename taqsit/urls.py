@@ -32,6 +32,9 @@ auth_patterns = [
 ]
 
 urlpatterns = [
+    # The API first: its requests are resolved without trying every page's pattern before it.
+    path("api/", include("taqsit.api_urls")),
+    re_path(r"^api$", api_fallback),  # the API's root without its slash, as every API address (taqsit/api.py)
     path("", include("taqsit.page_urls")),
     path("", include("notifications.urls")),  # the message settings page and the WhatsApp provider's webhook
     path("accounts/", include(auth_patterns)),
@@ -45,8 +48,6 @@ urlpatterns = [
     path("imports/", include("imports.urls")),
     path("portal/", include("portal.urls")),  # the customers' portal (portal/auth.py: its own sessions)
     path("admin/", admin.site.urls),
-    path("api/", include("taqsit.api_urls")),
-    re_path(r"^api$", api_fallback),  # the API's root without its slash, as every API address (taqsit/api.py)
     # Operations: probes and Prometheus (README.md, "docker-compose"); no trailing slash, as probes are written.
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

@@ -12,6 +12,7 @@ from installments.models import InstallmentPlan
 from installments.selectors import installments_overdue_of, overdue_cutoff
 from payments.models import CollectionDayTotal, Payment, PaymentAllocation
 from taqsit.cache import merchant_stats_invalidate
+from taqsit.compiled import row_update
 from taqsit.events import event_emit
 from taqsit.models import User
 from taqsit.summaries import totals_add
@@ -56,6 +57,18 @@ def money_announce(payment: Payment, event_type: str, *, plan_completed: bool = 
         event_emit(event_type="plan.completed", obj=payment.plan)
 
 
+# What a movement of money changes on the plan's row (one UPDATE, compiled once: taqsit/compiled.py).
+_PLAN_MONEY_FIELDS = (
+    "amount_paid",
+    "rebates",
+    "status",
+    "status_changed_at",
+    "status_reason",
+    "last_payment_number",
+    "updated_at",
+)
+
+
 def _plan_after_money(plan: InstallmentPlan, delta: Decimal, *, rebate: Decimal = Decimal("0")) -> bool:
     """Apply ``delta`` to the plan's amount paid (and ``rebate`` to its settlement rebates) and move it between
     active, defaulted and completed; every movement of money (post, complete, refund, void, down payment,
@@ -81,15 +94,5 @@ def _plan_after_money(plan: InstallmentPlan, delta: Decimal, *, rebate: Decimal 
         plan.status = PlanStatus.ACTIVE
         plan.status_changed_at = timezone.now()
         plan.status_reason = InstallmentPlan.RESTORED_REASON
-    plan.save(
-        update_fields=[
-            "amount_paid",
-            "rebates",
-            "status",
-            "status_changed_at",
-            "status_reason",
-            "last_payment_number",
-            "updated_at",
-        ]
-    )
+    row_update(plan, _PLAN_MONEY_FIELDS)
     return completed

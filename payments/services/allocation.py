@@ -15,7 +15,7 @@ from installments.summaries import ROWS_NEEDED
 from payments.allocation import AllocationRow, allocation_split
 from payments.models import Payment, PaymentAllocation
 from payments.services._common import Kind, collections_add
-from taqsit.compiled import CompiledQuery
+from taqsit.compiled import CompiledQuery, row_update, rows_insert
 from taqsit.dates import merchant_today
 from taqsit.error_codes import ErrorCode
 from taqsit.money import ZERO
@@ -108,22 +108,25 @@ def _allocate(
     return lines, list(touched.values())
 
 
+# What an allocation changes on an installment row.
+_ROW_PAID_FIELDS = (
+    "late_fee_paid",
+    "charity_fee_paid",
+    "interest_paid",
+    "interest_rebated",
+    "principal_paid",
+    "amount_paid",
+    "status",
+    "paid_on",
+    "updated_at",
+)
+
+
 def _allocation_save(lines: list[PaymentAllocation], touched: list[Installment]) -> None:
-    """Write what ``_allocate`` worked out, once the payment row exists."""
+    """Write what ``_allocate`` worked out, once the payment row exists: the statements compiled once
+    (taqsit/compiled.py), as every payment writes the same shapes."""
     # One UPDATE per row (a payment touches one or two as a rule): cheaper to build than bulk_update's CASE.
     for row in touched:
-        row.save(
-            update_fields=[
-                "late_fee_paid",
-                "charity_fee_paid",
-                "interest_paid",
-                "interest_rebated",
-                "principal_paid",
-                "amount_paid",
-                "status",
-                "paid_on",
-                "updated_at",
-            ]
-        )
-    PaymentAllocation.objects.bulk_create(lines)
+        row_update(row, _ROW_PAID_FIELDS)
+    rows_insert(lines)
     collections_add(lines)

@@ -29,6 +29,8 @@ from payments.services.allocation import _allocate, _allocation_save, _rows_for_
 from payments.services.reverse import _expected_down_payment_owed
 from payments.signals import payment_recorded, payment_settled
 from taqsit import audit
+from taqsit.atomic import service_atomic
+from taqsit.compiled import row_insert, row_update
 from taqsit.dates import dates_bound_check, merchant_today
 from taqsit.error_codes import ErrorCode
 from taqsit.metrics import payment_posted
@@ -110,7 +112,7 @@ def _payment_number(plan: InstallmentPlan, requested: int | None) -> int:
 
 
 def _plan_number_save(plan: InstallmentPlan) -> None:
-    plan.save(update_fields=["last_payment_number", "updated_at"])
+    row_update(plan, ("last_payment_number", "updated_at"))
 
 
 def _replay(merchant_id, key: str, *, plan_id, amount: Decimal) -> Payment | None:
@@ -180,7 +182,7 @@ def _balance_check(plan: InstallmentPlan, amount: Decimal) -> None:
 
 
 @audit.action("payment.post")
-@transaction.atomic
+@service_atomic  # a savepoint when nested, but not in the API's idempotent request (taqsit/atomic.py)
 def payment_post(
     *,
     actor: User,
@@ -258,7 +260,7 @@ def payment_post(
     figures = _receipt_figures(plan, rows, amount_paid=plan.amount_paid + (value if completed else ZERO))
     for name, figure in figures.items():
         setattr(payment, name, figure)
-    payment.save(force_insert=True)
+    row_insert(payment)
     plan_completed = False
     if completed:
         _allocation_save(lines, touched)

@@ -242,7 +242,7 @@ def test_recording_a_payment_over_a_jwt_sends_a_fixed_list_of_statements(api_cli
         ("SELECT", "taqsit_user"),  # the token's user, with its merchant
         ("SAVEPOINT", ""),  # the request's transaction
         ("INSERT", "taqsit_idempotencyrecord"),  # the key, claimed in one statement
-        ("SAVEPOINT", ""),  # payment_post
+        # payment_post joins the request's transaction: no savepoint of its own (taqsit/atomic.py)
         ("SELECT", "installments_installmentplan"),  # the plan, the merchant's, locked: read once
         ("SELECT", "installments_installment"),  # the rows to allocate to, locked
         ("INSERT", "payments_payment"),  # with the receipt's figures, worked out on those rows
@@ -255,7 +255,6 @@ def test_recording_a_payment_over_a_jwt_sends_a_fixed_list_of_statements(api_cli
         ("INSERT", "installments_duedaytotal"),  # the two rows' due days (paid, left to pay)
         ("WITH", "installments_merchantoverduetotal"),  # what is overdue by customer, as of the kept cutoff
         ("SELECT", "webhooks_webhookendpoint"),  # the merchant's webhook endpoints: none wants payment.posted
-        ("RELEASE", ""),
         # The answer: the payment and its allocations in hand, nothing read.
         ("UPDATE", "taqsit_idempotencyrecord"),  # the answer, kept for a replay
         ("RELEASE", ""),

@@ -36,15 +36,16 @@ def _recording(sent: list):
     return connection.execute_wrapper(wrapper)
 
 
-def _compilations(monkeypatch) -> list[str]:
+def _compilations(monkeypatch, compiler: type[SQLCompiler] = SQLCompiler) -> list[str]:
+    """The models of the statements ``compiler`` compiles from now on (its subclasses' own ``as_sql`` aside)."""
     compiled: list[str] = []
-    original = SQLCompiler.as_sql
+    original = compiler.as_sql
 
     def counting(self, *args, **kwargs):
         compiled.append(self.query.model.__name__)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    monkeypatch.setattr(compiler, "as_sql", counting)
     return compiled
 
 
