@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router, transaction
-from django.db.models import AutoField, Model, QuerySet
+from django.db.models import AutoField, DateField, DateTimeField, Field, Model, QuerySet, TimeField
 from django.db.models.query import ModelIterable, get_related_populators
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery, UpdateQuery
@@ -136,9 +136,25 @@ class _Write:
 _WRITES: dict[tuple, _Write | None] = {}  # None: the statement depends on the values, the ORM writes it every time
 
 
+# The fields' own ``pre_save`` that only read the value, or set it and return it (``auto_now``): the statement's
+# values are then the instance's, as the ORM's compiler reads them once ``pre_save`` ran.
+_PRE_SAVES = {Field.pre_save, DateField.pre_save, DateTimeField.pre_save, TimeField.pre_save}
+_PLAIN: dict[type[Model], bool] = {}
+
+
 def _plain(model: type[Model]) -> bool:
-    meta = model._meta
-    return not meta.proxy and not meta.parents and not meta.auto_created and model.save is Model.save
+    """Saved as any model is: no ``save()`` of its own, no parents, no proxy, fields with a plain ``pre_save``."""
+    plain = _PLAIN.get(model)
+    if plain is None:
+        meta = model._meta
+        plain = _PLAIN[model] = (
+            not meta.proxy
+            and not meta.parents
+            and not meta.auto_created
+            and model.save is Model.save
+            and all(type(field).pre_save in _PRE_SAVES for field in meta.concrete_fields)
+        )
+    return plain
 
 
 def _same(ours: list, theirs: list) -> bool:

@@ -18,10 +18,11 @@ from django.db.models.sql.compiler import SQLInsertCompiler, SQLUpdateCompiler
 from customers.tests.factories import CustomerFactory
 from installments.models import Installment, InstallmentPlan
 from installments.tests.factories import plan_make
-from payments.models import Payment, PaymentAllocation
+from payments.models import Payment, PaymentAllocation, PaymentProof
 from payments.services import payment_post
 from taqsit import compiled
 from taqsit.compiled import row_insert, row_update, rows_insert
+from taqsit.models import User
 from taqsit.tests.test_compiled import _compilations, _recording
 
 pytestmark = pytest.mark.django_db
@@ -249,3 +250,12 @@ def test_a_payment_at_the_counter_writes_what_it_wrote_before(plan, owner):
     ]
     assert rows[0].principal_paid == Decimal("150.000")
     assert Payment.objects.get(pk=payment.pk).amount == Decimal("150.000")
+
+
+def test_models_saved_otherwise_are_left_to_the_orm():
+    # A file's pre_save stores the file; a user's model saves through its own save() (the password's hash).
+    assert [compiled._plain(model) for model in (Payment, PaymentAllocation, Installment, InstallmentPlan)] == [
+        True
+    ] * 4
+    assert compiled._plain(PaymentProof) is False
+    assert compiled._plain(User) is False
