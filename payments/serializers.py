@@ -3,7 +3,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from payments.models import CharityDisbursement, Payment, PaymentAllocation
-from taqsit.serializers import ModelFieldsOnceMixin, MoneyField, StrictIntegerField, StrictSerializer
+from taqsit.serializers import (
+    DeclaredFieldsOnceMixin,
+    ModelFieldsOnceMixin,
+    MoneyField,
+    StrictIntegerField,
+    StrictSerializer,
+)
 
 
 class AllocationSerializer(ModelFieldsOnceMixin, serializers.ModelSerializer):
@@ -73,7 +79,7 @@ class PaymentSerializer(ModelFieldsOnceMixin, serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request is not None else url
 
 
-class PaymentCreateSerializer(StrictSerializer):
+class PaymentCreateSerializer(DeclaredFieldsOnceMixin, StrictSerializer):
     plan = serializers.UUIDField()
     amount = MoneyField()
     payment_date = serializers.DateField(required=False)
