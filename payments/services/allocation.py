@@ -109,7 +109,7 @@ def _allocate(
 
 
 # What an allocation changes on an installment row.
-_ROW_PAID_FIELDS = (
+ROW_PAID_FIELDS = (
     "late_fee_paid",
     "charity_fee_paid",
     "interest_paid",
@@ -127,6 +127,6 @@ def _allocation_save(lines: list[PaymentAllocation], touched: list[Installment])
     (taqsit/compiled.py), as every payment writes the same shapes."""
     # One UPDATE per row (a payment touches one or two as a rule): cheaper to build than bulk_update's CASE.
     for row in touched:
-        row_update(row, _ROW_PAID_FIELDS)
+        row_update(row, ROW_PAID_FIELDS)
     rows_insert(lines)
     collections_add(lines)

@@ -15,7 +15,7 @@ from installments.services import installment_status_for
 from installments.summaries import plan_totals_tracked
 from payments.models import PAYMENT_ACTION_STATUSES, Payment, PaymentAllocation
 from payments.services._common import Kind, _payment_lock, _plan_after_money, collections_add, money_announce
-from payments.services.allocation import row_paid_apply
+from payments.services.allocation import ROW_PAID_FIELDS, row_paid_apply
 from taqsit import audit
 from taqsit.dates import merchant_today
 from taqsit.error_codes import ErrorCode
@@ -95,23 +95,8 @@ def _reverse(payment: Payment, plan: InstallmentPlan, *, actor: User, reason: st
             row.status = installment_status_for(row, today=today, grace_days=plan.merchant.grace_days)
             if row.status != Installment.Status.PAID:
                 row.paid_on = None
-        Installment.objects.bulk_update(
-            list(rows.values()),
-            [
-                "late_fee_paid",
-                "charity_fee_paid",
-                "interest_paid",
-                "interest_rebated",
-                "principal_paid",
-                "amount_paid",
-                "principal",
-                "interest",
-                "amount_due",
-                "status",
-                "paid_on",
-                "updated_at",
-            ],
-        )
+        # What an allocation changes on a row, and the schedule's amounts a carried reversal moves.
+        Installment.objects.bulk_update(list(rows.values()), [*ROW_PAID_FIELDS, "principal", "interest", "amount_due"])
         reversals = PaymentAllocation.objects.bulk_create(
             [
                 PaymentAllocation(
