@@ -121,7 +121,8 @@ class CompiledQuery:
 # PostgreSQL's UNNEST for several rows), so that later writes need only those values. What the ORM does around the
 # statement is done the same way: the related objects' check, ``pre_save`` (``auto_now``), the ``pre_save`` and
 # ``post_save`` signals, the rollback mark on an error, the returned columns, the instance's state. A model whose
-# ``save()`` is its own, with parents or proxied, or a value that is an expression: the ORM's own call, unchanged.
+# ``save()`` is its own, with parents or proxied, a field whose ``pre_save`` does more than read or stamp the value
+# (a file's), or a value that is an expression: the ORM's own call, unchanged.
 
 
 @dataclass(frozen=True)

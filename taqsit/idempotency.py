@@ -90,13 +90,14 @@ def idempotent(request: Request, *, scope: str, handler: Callable[[str | None], 
     fingerprint = request_fingerprint(request)
     # All or nothing: whatever fails rolls the whole request back, the key's record with it (taqsit/atomic.py).
     with transaction.atomic(), all_or_nothing():
-        return _claimed_or_replayed(request, scope=scope, key=key, fingerprint=fingerprint, handler=handler)
+        return _claimed_or_replayed(
+            request, merchant=merchant, scope=scope, key=key, fingerprint=fingerprint, handler=handler
+        )
 
 
 def _claimed_or_replayed(
-    request: Request, *, scope: str, key: str, fingerprint: str, handler: Callable[[str | None], Response]
+    request: Request, *, merchant, scope: str, key: str, fingerprint: str, handler: Callable[[str | None], Response]
 ) -> Response:
-    merchant = request.user.merchant
     record = _claim(request, merchant=merchant, scope=scope, key=key, fingerprint=fingerprint)
     if record is None:
         first = IdempotencyRecord.objects.get(merchant=merchant, scope=scope, key=key)
