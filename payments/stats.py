@@ -41,7 +41,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, DecimalField, F, Min, Q, Sum
+from django.db.models import Count, DecimalField, F, IntegerField, Min, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -259,7 +259,12 @@ def _filtered_sums(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, merchant.pk, *where_params])
         row = cursor.fetchone()
-    return {name: value for (name, _column, _bounds), value in zip(sums, row, strict=True)}
+    # PostgreSQL sums a bigint column as a numeric: a count is given back as the int it is.
+    counts = {column for _name, column, _bounds in sums if isinstance(model._meta.get_field(column), IntegerField)}
+    return {
+        name: int(value) if column in counts else value
+        for (name, column, _bounds), value in zip(sums, row, strict=True)
+    }
 
 
 def _week_starts(today: date) -> tuple[list[date], date]:

@@ -372,6 +372,30 @@ def test_the_fixture_covers_every_case_and_the_figures_add_up(book, merchant, to
     assert stats.expected_by_month[0].start == date(2026, 3, 1)
 
 
+def test_every_count_is_an_int_as_the_full_computation_gives_it(book, merchant):
+    """The summary rows' counts are summed by PostgreSQL as numerics; the pages pluralise with them ("1
+    installment", "2 installments"), which wants an integer."""
+    stats = merchant_stats_compute(merchant=merchant)
+    full = merchant_stats_compute_full(merchant=merchant)
+
+    def counts(figures):
+        return [
+            (type(figures.overdue.count), figures.overdue.count),
+            (type(figures.due_today.count), figures.due_today.count),
+            (type(figures.due_this_week.count), figures.due_this_week.count),
+            (type(figures.overdue_plans), figures.overdue_plans),
+            *[(type(bucket.count), bucket.count) for bucket in figures.aging],
+            *[(type(period.count), period.count) for period in figures.expected_by_week],
+            *[(type(period.count), period.count) for period in figures.expected_by_month],
+        ]
+
+    assert counts(stats) == counts(full)
+    assert {kind for kind, _count in counts(stats)} == {int}
+    # Overdue: ali #1, badr #2 and #3, chadi #1 and #2, on 3 plans; due today: badr #4; due in the 7 days from
+    # today: badr #4 and dana #2 (6 March).
+    assert counts(stats)[:4] == [(int, 5), (int, 1), (int, 2), (int, 3)]
+
+
 def test_the_collection_rate_is_rounded_half_up_and_none_when_nothing_has_fallen_due(merchant, owner, today):
     customer = CustomerFactory(merchant=merchant)
     assert merchant_stats_compute(merchant=merchant).collection_rate is None
